@@ -1,0 +1,38 @@
+# Two commands a fresh clone needs: `make demo` and `make test`. Only python3.11 and make required.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO := demo/marketing.xlsx
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test bench lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	@mkdir -p demo
+	@rm -f $(DEMO)
+	$(BIN)/sheetsync init --path $(DEMO) --example
+	-$(BIN)/sheetsync check --workbook $(DEMO)
+	$(BIN)/sheetsync sync --workbook $(DEMO)
+	@echo
+	@echo "Open $(CURDIR)/$(DEMO) in Excel or LibreOffice to see the Status, ROI and Issues columns and the Checks tab."
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+lint: $(STAMP)
+	$(BIN)/ruff check sheetsync tests benchmarks
+	$(BIN)/ruff format --check sheetsync tests benchmarks
+
+clean:
+	rm -rf $(VENV) demo .pytest_cache

@@ -1,0 +1,55 @@
+"""The workbook backend seam: one small interface, one implementation per storage.
+
+`open_backend` is the only place that knows which backends exist.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+from sheetsync.workbook import Workbook, WritePlan
+
+if TYPE_CHECKING:
+    from sheetsync.config import Settings
+
+
+class Backend(Protocol):
+    """Reads a whole workbook and applies a write plan to it."""
+
+    def read(self) -> Workbook:
+        """Every tab as a grid of cell values. Raises WorkbookUnreachable."""
+        ...
+
+    def apply(self, plan: WritePlan) -> None:
+        """Create the plan's tabs and write its cells, all or nothing.
+
+        Raises WorkbookChanged (nothing written) when a guarded cell no longer
+        holds what was read, and WorkbookUnreachable when the write fails.
+        """
+        ...
+
+
+class WorkbookUnreachable(Exception):
+    """The workbook cannot be opened, read or written; the message says why and what to do."""
+
+
+class WorkbookChanged(Exception):
+    """Someone changed the header row or row IDs between read and write; nothing was written."""
+
+
+def is_google_location(location: str) -> bool:
+    """A Google Sheets URL or a bare spreadsheet key, as opposed to a file path."""
+    from sheetsync.backends.google_location import spreadsheet_key
+
+    return spreadsheet_key(location) is not None
+
+
+def open_backend(location: str, settings: Settings) -> Backend:
+    """The backend for an .xlsx path or a Google Sheets URL/key."""
+    if is_google_location(location):
+        from sheetsync.backends.google import GoogleBackend
+
+        return GoogleBackend(location, settings.google)
+    from sheetsync.backends.xlsx import XlsxBackend
+
+    return XlsxBackend(location)

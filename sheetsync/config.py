@@ -1,0 +1,295 @@
+"""Settings: TOML file, environment and command-line flags, validated into typed values.
+
+Precedence is flags > environment > file > defaults. Every problem becomes one
+ConfigError sentence naming the key, the bad value and the fix (exit 2).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+CONFIG_ENV = "SHEETSYNC_CONFIG"
+DEFAULT_CONFIG_NAME = "sheetsync.toml"
+GOOGLE_ENDPOINT = "https://sheets.googleapis.com"
+RULE_CODES_PATTERN = r"^SS\d{3}$"
+
+
+class ConfigError(Exception):
+    """Bad configuration; the message names the key and the fix."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class WorkbookSettings(_Section):
+    name: str = ""
+    path: str = ""
+    spreadsheet: str = ""
+    title: str = ""
+
+    @model_validator(mode="after")
+    def _one_location(self) -> WorkbookSettings:
+        if self.path and self.spreadsheet:
+            raise ValueError("give either `path` (a local .xlsx) or `spreadsheet` (Google), not both")
+        return self
+
+    @property
+    def location(self) -> str:
+        return self.path or self.spreadsheet
+
+
+class GoogleSettings(_Section):
+    credentials: str = ""  # key file, "oauth", "adc", "none"; "" = GOOGLE_APPLICATION_CREDENTIALS or adc
+    endpoint: str = GOOGLE_ENDPOINT
+    requests_per_minute: int = Field(default=55, gt=0, le=6000)
+    timeout: float = Field(default=30.0, gt=0)
+    retry_for_seconds: float = Field(default=120.0, ge=0)
+
+    @field_validator("endpoint")
+    @classmethod
+    def _http_endpoint(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _none_only_off_google(self) -> GoogleSettings:
+        if self.credentials == "none" and "googleapis.com" in self.endpoint:
+            raise ValueError(
+                'credentials = "none" works only with a test or private `endpoint`, '
+                "not Google's own; set credentials to a key file, \"oauth\" or \"adc\""
+            )
+        return self
+
+
+class RuleSettings(_Section):
+    ignore: tuple[str, ...] = ()
+    severity: dict[str, Literal["error", "warning"]] = {}
+    at_risk_points: float = Field(default=25, ge=0, le=100)
+    stale_after_days: int = Field(default=365, gt=0)
+    lead_days: int = Field(default=30, ge=0)
+    locale: str = ""
+    timezone: str = ""
+
+    @field_validator("ignore")
+    @classmethod
+    def _known_codes(cls, codes: tuple[str, ...]) -> tuple[str, ...]:
+        from sheetsync.rules import CATALOG
+
+        for code in codes:
+            if code.upper() not in CATALOG:
+                raise ValueError(f"{code!r} is not a rule code; `sheetsync rules` lists them")
+        return tuple(code.upper() for code in codes)
+
+    @field_validator("severity")
+    @classmethod
+    def _known_severity_codes(cls, grades: dict[str, str]) -> dict[str, str]:
+        from sheetsync.rules import CATALOG
+
+        for code in grades:
+            if code.upper() not in CATALOG:
+                raise ValueError(f"{code!r} is not a rule code; `sheetsync rules` lists them")
+        return {code.upper(): grade for code, grade in grades.items()}
+
+    @field_validator("locale")
+    @classmethod
+    def _known_locale(cls, value: str) -> str:
+        if value:
+            from babel import Locale, UnknownLocaleError
+
+            try:
+                Locale.parse(value)
+            except (ValueError, UnknownLocaleError):
+                raise ValueError("is not a locale; use a code such as en_US, en_GB or fr_FR") from None
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        if value:
+            check_timezone(value)
+        return value
+
+
+class TabSettings(_Section):
+    strategy: str = "Strategy"
+    plan: str = "Plan"
+    calendar: str = "Calendar"
+    checks: str = "Checks"
+    history: str = "History"
+
+
+class SummarySettings(_Section):
+    to: tuple[str, ...] = ()
+    cc: tuple[str, ...] = ()
+    sender: str = "sheetsync <sheetsync@localhost>"
+    transport: Literal["outbox", "smtp"] = "outbox"
+    outbox: str = "outbox"
+    templates: str = ""
+
+
+class SmtpSettings(_Section):
+    host: str = "localhost"
+    port: int = Field(default=587, gt=0, lt=65536)
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    username: str = ""
+    password_env: str = "SHEETSYNC_SMTP_PASSWORD"
+    timeout: float = Field(default=30, gt=0)
+
+
+class StateSettings(_Section):
+    path: str = ".sheetsync/state.db"
+
+
+class ScheduleSettings(_Section):
+    sync: str = "*/30 * * * *"
+    summary: str = "0 8 1 * *"
+    timezone: str = ""
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        if value:
+            check_timezone(value)
+        return value
+
+
+class Settings(_Section):
+    workbook: WorkbookSettings = WorkbookSettings()
+    workbooks: tuple[WorkbookSettings, ...] = ()
+    google: GoogleSettings = GoogleSettings()
+    rules: RuleSettings = RuleSettings()
+    tabs: TabSettings = TabSettings()
+    aliases: dict[str, tuple[str, ...]] = {}  # canonical header -> other header texts
+    summary: SummarySettings = SummarySettings()
+    smtp: SmtpSettings = SmtpSettings()
+    state: StateSettings = StateSettings()
+    schedule: ScheduleSettings = ScheduleSettings()
+    source: str = ""  # the config file read, "" when none
+
+    @field_validator("aliases")
+    @classmethod
+    def _known_headers(cls, aliases: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        from sheetsync.schema import ALL_HEADERS
+
+        for header in aliases:
+            if header.strip().casefold() not in ALL_HEADERS:
+                raise ValueError(
+                    f"{header!r} is not a sheetsync column; aliases are keyed by the "
+                    "column names in the README (e.g. \"Due\" = [\"Deadline\"])"
+                )
+        return aliases
+
+
+def check_timezone(name: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("is not a time zone; use an IANA name such as Europe/London") from None
+    return name
+
+
+def find_config(explicit: str | None) -> Path | None:
+    """The config file to read: --config, then $SHEETSYNC_CONFIG, then ./sheetsync.toml."""
+    if explicit:
+        return Path(explicit)
+    if os.environ.get(CONFIG_ENV):
+        return Path(os.environ[CONFIG_ENV])
+    default = Path(DEFAULT_CONFIG_NAME)
+    return default if default.exists() else None
+
+
+def load_settings(config: str | None = None, overrides: dict[str, Any] | None = None) -> Settings:
+    """Read, merge and validate settings. `overrides` are dotted keys from flags."""
+    path = find_config(config)
+    data: dict[str, Any] = {}
+    if path is not None:
+        data = _read_toml(path)
+        _resolve_relative_paths(data, path.parent)
+        data["source"] = str(path)
+    for dotted, value in (overrides or {}).items():
+        if value is not None:
+            _set_dotted(data, dotted, value)
+    return validate_settings(data)
+
+
+def validate_settings(data: dict[str, Any]) -> Settings:
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(_explain(error, data.get("source", ""))) from None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"Config file {path} does not exist. Check the path given by --config or "
+            f"${CONFIG_ENV}, or copy config.example.toml to {DEFAULT_CONFIG_NAME}."
+        ) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"Config file {path} cannot be read ({error}).") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(
+            f"Config file {path} is not valid TOML: {error}. Quote text values, e.g. "
+            'path = "marketing.xlsx".'
+        ) from None
+
+
+_PATH_KEYS = {
+    "workbook": ("path",),
+    "summary": ("outbox", "templates"),
+    "state": ("path",),
+}
+
+
+def _resolve_relative_paths(data: dict[str, Any], base: Path) -> None:
+    """Relative paths in a config file mean relative to that file's folder."""
+    sections = [(name, data.get(name)) for name in _PATH_KEYS]
+    sections += [("workbook", table) for table in data.get("workbooks", []) or []]
+    google = data.get("google")
+    if isinstance(google, dict):
+        credentials = google.get("credentials")
+        if isinstance(credentials, str) and credentials not in ("", "oauth", "adc", "none"):
+            google["credentials"] = str(base / credentials)
+    for name, table in sections:
+        if not isinstance(table, dict):
+            continue
+        for key in _PATH_KEYS[name]:
+            value = table.get(key)
+            if isinstance(value, str) and value:
+                table[key] = str(base / value)
+
+
+def _set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:
+    *sections, key = dotted.split(".")
+    table = data
+    for section in sections:
+        table = table.setdefault(section, {})
+    table[key] = value
+
+
+def _explain(error: ValidationError, source: str) -> str:
+    first = error.errors()[0]
+    location = ".".join(str(part) for part in first["loc"])
+    where = f" in {source}" if source else ""
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        return (
+            f"Config key `{location}`{where} is not a sheetsync setting. Check its spelling "
+            "against config.example.toml, or remove it."
+        )
+    value = first.get("input")
+    shown = "" if isinstance(value, dict) else f" = {value!r}"
+    return f"Config key `{location}`{shown}{where}: {message}. See config.example.toml."

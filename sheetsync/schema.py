@@ -1,0 +1,136 @@
+"""What the tabs hold: each column's header, type, whether it is required, and who owns it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+FieldType = Literal["text", "list", "number", "money", "percent", "date"]
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    header: str  # the canonical header text, as `init` writes it
+    key: str  # attribute name in the model
+    type: FieldType = "text"
+    required: bool = False
+    aliases: tuple[str, ...] = ()  # built-in other names; config adds more
+
+
+@dataclass(frozen=True, slots=True)
+class TabSchema:
+    role: str  # "strategy", "plan", "calendar": the key in [tabs] config
+    default_name: str
+    inputs: tuple[Column, ...]
+    owned: tuple[Column, ...]
+    id_key: str | None  # the input column whose value names a row
+
+    @property
+    def columns(self) -> tuple[Column, ...]:
+        return self.inputs + self.owned
+
+
+STRATEGY = TabSchema(
+    role="strategy",
+    default_name="Strategy",
+    id_key="goal_id",
+    inputs=(
+        Column("Goal ID", "goal_id", required=True, aliases=("Goal", "ID")),
+        Column("Business Goal", "business_goal", required=True),
+        Column("Marketing Goal", "marketing_goal", required=True, aliases=("Objective",)),
+        Column("Offering", "offering", aliases=("Product", "Service")),
+        Column("Audience", "audience", aliases=("Target Audience",)),
+        Column("Channels", "channels", "list", aliases=("Vehicles",)),
+        Column("Competitors", "competitors"),
+        Column("Differentiator", "differentiator"),
+        Column("KPI", "kpi", required=True, aliases=("Measure", "Metric")),
+        Column("Target", "target", "number", required=True, aliases=("KPI Target",)),
+        Column("Budget", "budget", "money", required=True),
+        Column("Start", "start", "date", required=True, aliases=("Start Date",)),
+        Column("End", "end", "date", required=True, aliases=("End Date", "Deadline")),
+        Column("Owner", "owner"),
+        Column("Reviewed", "reviewed", "date", aliases=("Last Reviewed",)),
+    ),
+    owned=(
+        Column("Planned Budget", "planned_budget", "money"),
+        Column("Spend", "spend", "money"),
+        Column("Revenue", "revenue", "money"),
+        Column("Current", "current", "number"),
+        Column("Progress", "progress", "percent"),
+        Column("ROI", "roi", "percent"),
+        Column("Status", "status"),
+        Column("Issues", "issues"),
+    ),
+)
+
+PLAN = TabSchema(
+    role="plan",
+    default_name="Plan",
+    id_key="tactic_id",
+    inputs=(
+        Column("Tactic ID", "tactic_id", required=True, aliases=("Tactic", "ID")),
+        Column("Goal ID", "goal_id", required=True, aliases=("Goal",)),
+        Column("Activity", "activity", required=True, aliases=("Tactic Name", "What")),
+        Column("Channel", "channel", aliases=("Vehicle", "Where")),
+        Column("Owner", "owner", aliases=("Who",)),
+        Column("Start", "start", "date", required=True, aliases=("Start Date",)),
+        Column("Due", "due", "date", required=True, aliases=("Due Date", "Deadline")),
+        Column("Budget", "budget", "money"),
+        Column("Spend", "spend", "money", aliases=("Spent", "Actual Spend")),
+        Column("Revenue", "revenue", "money", aliases=("Sales", "Sales Revenue")),
+        Column("Result", "result", "number", aliases=("Results", "Leads")),
+        Column("Progress", "progress", "percent", aliases=("% Done", "Done")),
+    ),
+    owned=(
+        Column("Status", "status"),
+        Column("ROI", "roi", "percent"),
+        Column("Issues", "issues"),
+    ),
+)
+
+CALENDAR = TabSchema(
+    role="calendar",
+    default_name="Calendar",
+    id_key="event",
+    inputs=(
+        Column("Event", "event", required=True, aliases=("Event Name",)),
+        Column("Date", "date", "date", required=True, aliases=("Event Date",)),
+        Column("Goal IDs", "goal_ids", "list", aliases=("Goals", "Goal ID")),
+        Column("Lead Days", "lead_days", "number", aliases=("Lead Time",)),
+    ),
+    owned=(Column("Status", "status"),),
+)
+
+INPUT_TABS = (STRATEGY, PLAN, CALENDAR)
+REQUIRED_TABS = (STRATEGY, PLAN)
+
+CHECKS_HEADERS = ("Severity", "Rule", "Tab", "Cell", "Row ID", "Message", "Hint", "Since")
+HISTORY_HEADERS = ("Month", "Goal ID", "Spend", "Revenue", "Current", "Progress", "ROI", "Status")
+
+ALL_HEADERS = frozenset(
+    column.header.casefold() for schema in INPUT_TABS for column in schema.columns
+)
+
+
+def normalize_header(text: object) -> str:
+    """How headers compare: case-insensitive, surrounding and repeated spaces ignored."""
+    return " ".join(str(text).split()).casefold() if text is not None else ""
+
+
+def header_names(
+    schema: TabSchema, extra_aliases: Mapping[str, tuple[str, ...]]
+) -> dict[str, str]:
+    """Normalized header text -> column key, for every accepted spelling of this tab's columns.
+
+    The canonical header wins over an alias: "ID" is an alias of Goal ID in Strategy
+    only while no other column claims it.
+    """
+    extra = {normalize_header(name): names for name, names in extra_aliases.items()}
+    names: dict[str, str] = {}
+    for column in schema.columns:
+        for alias in column.aliases + tuple(extra.get(normalize_header(column.header), ())):
+            names.setdefault(normalize_header(alias), column.key)
+    for column in schema.columns:
+        names[normalize_header(column.header)] = column.key
+    return names

@@ -1,0 +1,130 @@
+"""The values that cross the backend seam: what a workbook holds and what to write to it.
+
+Backends (xlsx, Google, memory) produce a `Workbook` and consume a `WritePlan`;
+nothing above the seam knows which backend it talks to.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Literal, Union
+
+
+@dataclass(frozen=True, slots=True)
+class CellError:
+    """A formula error shown in a cell, such as `#REF!` or `#DIV/0!`."""
+
+    code: str
+
+    def __str__(self) -> str:
+        return self.code
+
+
+# What a backend reads from one cell. Google serial-number dates arrive as numbers;
+# the parser knows which columns hold dates and converts them.
+CellValue = Union[str, int, float, bool, dt.date, dt.datetime, CellError, None]
+
+# How a written value should look; each backend maps these to its own formats.
+CellKind = Literal["text", "number", "money", "percent", "date", "header"]
+
+
+@dataclass(frozen=True, slots=True)
+class Tab:
+    """One sheet as a grid: rows[0] is the header row (the sheet's row 1).
+
+    Rows may be ragged and stop at the last row holding a value.
+    """
+
+    name: str
+    rows: tuple[tuple[CellValue, ...], ...]
+
+    def value(self, row: int, column: int) -> CellValue:
+        """The value at a 1-based sheet row and column, None past the data."""
+        if row - 1 >= len(self.rows):
+            return None
+        cells = self.rows[row - 1]
+        return cells[column - 1] if column - 1 < len(cells) else None
+
+    @property
+    def header(self) -> tuple[CellValue, ...]:
+        return self.rows[0] if self.rows else ()
+
+
+@dataclass(frozen=True, slots=True)
+class Workbook:
+    """Every tab of a spreadsheet, plus the settings that change how cells read."""
+
+    title: str
+    tabs: tuple[Tab, ...]
+    locale: str | None = None  # e.g. "en_GB"; None when the file does not say
+    timezone: str | None = None  # IANA name, e.g. "Europe/London"
+    url: str | None = None  # where a person opens it (Google), or None
+
+    def find_tab(self, name: str) -> Tab | None:
+        """The tab whose name matches, ignoring case and surrounding spaces."""
+        wanted = name.strip().casefold()
+        for tab in self.tabs:
+            if tab.name.strip().casefold() == wanted:
+                return tab
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class CellWrite:
+    """One owned cell to set. `old` is what was read, for dry runs and guards."""
+
+    tab: str
+    row: int  # 1-based sheet row
+    column: int  # 1-based sheet column
+    value: str | int | float | None  # None clears the cell
+    old: CellValue = None
+    kind: CellKind = "text"
+
+    @property
+    def a1(self) -> str:
+        return a1(self.row, self.column)
+
+
+@dataclass(frozen=True, slots=True)
+class Guard:
+    """A cell that must still hold what was read when the write happens.
+
+    Header cells and row-ID cells are guarded, so a row inserted or a header
+    renamed by someone else between read and write stops the write.
+    """
+
+    tab: str
+    row: int
+    column: int
+    expected: CellValue
+
+
+@dataclass(frozen=True, slots=True)
+class WritePlan:
+    """Everything a sync changes, applied by a backend all at once or not at all."""
+
+    writes: tuple[CellWrite, ...] = ()
+    guards: tuple[Guard, ...] = ()
+    new_tabs: tuple[str, ...] = ()  # owned tabs to create before writing
+    frozen_rows: dict[str, int] = field(default_factory=dict)  # header rows of new tabs
+
+    def __bool__(self) -> bool:
+        return bool(self.writes or self.new_tabs)
+
+
+def column_letter(column: int) -> str:
+    """1 -> A, 27 -> AA."""
+    letters = ""
+    while column:
+        column, remainder = divmod(column - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
+
+
+def a1(row: int, column: int) -> str:
+    return f"{column_letter(column)}{row}"
+
+
+def is_blank(value: CellValue) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())

@@ -1,0 +1,1 @@
+"""Shared fixtures. The Sheets API test server's fixtures live in sheets_api_fixtures.py."""
