@@ -1,0 +1,196 @@
+"""Google credentials: a service-account key file, a user's OAuth login, ADC, or none.
+
+Loading failures raise CredentialsUnavailable subclasses carrying the facts (which file,
+what Google's library said); google.py turns them into the user's sentence, in the one
+place where every Google failure is explained.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import platformdirs
+
+if TYPE_CHECKING:
+    from google.auth.credentials import Credentials
+
+    from sheetsync.config import GoogleSettings
+
+SCOPES = (
+    "https://www.googleapis.com/auth/spreadsheets",
+    # drive.file: only files sheetsync creates or the user opens with it, never all of Drive.
+    "https://www.googleapis.com/auth/drive.file",
+)
+KEY_FILE_ENV = "GOOGLE_APPLICATION_CREDENTIALS"
+TOKEN_FILE_NAME = "google-token.json"
+CLIENT_SECRETS_FILE_NAME = "client_secret.json"
+_ACCOUNT_KEY = "sheetsync_account"  # our addition to the token file; google-auth ignores it
+_ABOUT_URL = "https://www.googleapis.com/drive/v3/about"
+
+
+class CredentialsUnavailable(Exception):
+    """Credentials could not be loaded; `source` names the file or mode, `detail` says why."""
+
+    def __init__(self, source: str, detail: str = "") -> None:
+        super().__init__(f"{source}: {detail}" if detail else source)
+        self.source = source
+        self.detail = detail
+
+
+class KeyFileMissing(CredentialsUnavailable):
+    """The configured key file does not exist."""
+
+
+class KeyFileMalformed(CredentialsUnavailable):
+    """The key file exists but is not a credentials JSON google-auth accepts."""
+
+
+class NotSignedIn(CredentialsUnavailable):
+    """credentials = "oauth" but no usable token is cached."""
+
+
+class NoDefaultCredentials(CredentialsUnavailable):
+    """Application Default Credentials are not set up on this machine."""
+
+
+class LoginFailed(Exception):
+    """`login` could not finish; the message is the user's sentence."""
+
+
+def token_path() -> Path:
+    """Where the OAuth user token is cached."""
+    return platformdirs.user_config_path("sheetsync") / TOKEN_FILE_NAME
+
+
+def load_credentials(settings: GoogleSettings) -> Credentials | None:
+    """The credentials `settings.credentials` names; None for "none" (send no token)."""
+    mode = settings.credentials
+    if mode == "none":
+        return None
+    if mode == "oauth":
+        return _load_user_token(token_path())
+    if mode == "adc":
+        return _load_default()
+    key_file = mode or os.environ.get(KEY_FILE_ENV, "")
+    return _load_key_file(Path(key_file)) if key_file else _load_default()
+
+
+def _load_key_file(path: Path) -> Credentials:
+    import google.auth
+    from google.auth.exceptions import DefaultCredentialsError
+
+    if not path.is_file():
+        raise KeyFileMissing(str(path))
+    try:
+        credentials, _project = google.auth.load_credentials_from_file(str(path), scopes=SCOPES)
+    except (DefaultCredentialsError, ValueError) as error:
+        raise KeyFileMalformed(str(path), str(error)) from error
+    return credentials
+
+
+def _load_default() -> Credentials:
+    import google.auth
+    from google.auth.exceptions import DefaultCredentialsError
+
+    try:
+        credentials, _project = google.auth.default(scopes=SCOPES)
+    except DefaultCredentialsError as error:
+        raise NoDefaultCredentials("adc", str(error)) from error
+    return credentials
+
+
+def _load_user_token(path: Path) -> Credentials:
+    from google.oauth2.credentials import Credentials as UserCredentials
+
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+        return UserCredentials.from_authorized_user_info(info, scopes=list(SCOPES))
+    except FileNotFoundError:
+        raise NotSignedIn(str(path)) from None
+    except (OSError, ValueError) as error:
+        raise NotSignedIn(str(path), f"the saved token is unreadable: {error}") from error
+
+
+def signed_in_account() -> str | None:
+    """The e-mail address of the signed-in OAuth user, when login could learn it."""
+    try:
+        info = json.loads(token_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    account = info.get(_ACCOUNT_KEY) if isinstance(info, dict) else None
+    return account if isinstance(account, str) and account else None
+
+
+def login(client_secrets: str | None) -> str:
+    """Sign in with the browser (installed-app flow), cache the token 0600, say who signed in."""
+    from google_auth_oauthlib.flow import InstalledAppFlow
+
+    secrets = Path(client_secrets) if client_secrets else _default_client_secrets()
+    if not secrets.is_file():
+        raise LoginFailed(
+            f"The OAuth client file {secrets} does not exist; create a Desktop-app OAuth "
+            "client in the Google Cloud console, download its JSON and run "
+            "`sheetsync auth login --client-secrets FILE`."
+        )
+    try:
+        flow = InstalledAppFlow.from_client_secrets_file(str(secrets), scopes=list(SCOPES))
+    except ValueError as error:
+        raise LoginFailed(
+            f"The OAuth client file {secrets} is not a Desktop-app client ({error}); download "
+            "the JSON of a Desktop-app OAuth client from the Google Cloud console."
+        ) from error
+    credentials = flow.run_local_server(port=0, open_browser=True)
+    account = _account_email(credentials)
+    path = save_token(credentials.to_json(), account)
+    who = account or "your Google account"
+    return f"Signed in to Google as {who}; the token is saved in {path}."
+
+
+def save_token(token_json: str, account: str | None) -> Path:
+    """Write the user token to `token_path()`, readable by its owner only (0600)."""
+    info = json.loads(token_json)
+    if account:
+        info[_ACCOUNT_KEY] = account
+    path = token_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # mkstemp creates the file 0600, so the token is never readable by others, even briefly.
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".token-")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            json.dump(info, file)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def logout() -> bool:
+    """Forget the cached user token; False when none was saved."""
+    try:
+        token_path().unlink()
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def _default_client_secrets() -> Path:
+    return platformdirs.user_config_path("sheetsync") / CLIENT_SECRETS_FILE_NAME
+
+
+def _account_email(credentials: Credentials) -> str | None:
+    """Ask Drive who signed in; drive.file is enough for about.get. Best effort only."""
+    from google.auth.transport.requests import AuthorizedSession
+
+    try:
+        response = AuthorizedSession(credentials).get(
+            _ABOUT_URL, params={"fields": "user(emailAddress)"}, timeout=30
+        )
+        email = response.json()["user"]["emailAddress"]
+    except Exception:  # noqa: BLE001 - the address only decorates the summary
+        return None
+    return email if isinstance(email, str) else None
