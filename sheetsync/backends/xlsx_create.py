@@ -1,0 +1,157 @@
+"""Make a new .xlsx workbook from a WorkbookTemplate with openpyxl (`sheetsync init`)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.comments import Comment
+from openpyxl.formatting.rule import CellIsRule
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import quote_sheetname
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
+
+from sheetsync.template import ColumnTemplate, Dropdown, TabTemplate, WorkbookTemplate
+from sheetsync.workbook import a1, column_letter
+
+# Rules and colours cover the whole column below the header, so rows users add are covered too.
+LAST_ROW = 1_048_576
+NOTE_AUTHOR = "sheetsync"
+NOTE_WIDTH_PT = 260
+NOTE_LINE_PT = 15
+NOTE_CHARS_PER_LINE = 42
+
+
+def create_workbook(path: Path | str, template: WorkbookTemplate) -> None:
+    """Write a new workbook at `path`; raises FileExistsError rather than replace a file."""
+    target = Path(path)
+    if target.suffix.lower() != ".xlsx":
+        raise ValueError(f"{target} must end in .xlsx, e.g. marketing.xlsx")
+    _refuse_existing(target)
+    book = Workbook()
+    book.remove(book.active)
+    book.properties.creator = NOTE_AUTHOR
+    for tab in template.tabs:
+        _write_tab(book.create_sheet(tab.name), tab, template)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _save_atomically(book, target)
+
+
+def _refuse_existing(target: Path) -> None:
+    if target.exists():
+        raise FileExistsError(f"{target} already exists; choose another name or delete it first")
+
+
+def _save_atomically(book: Workbook, target: Path) -> None:
+    """Save to a temporary file beside the target, then rename: no half-written workbook."""
+    handle, temporary = tempfile.mkstemp(
+        dir=target.parent, prefix=f".{target.stem}.", suffix=".xlsx.tmp"
+    )
+    os.close(handle)
+    try:
+        book.save(temporary)
+        # Checked again: the save takes a moment, and a file made meanwhile must not be lost.
+        _refuse_existing(target)
+        os.replace(temporary, target)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
+def _write_tab(sheet: Worksheet, tab: TabTemplate, template: WorkbookTemplate) -> None:
+    if tab.owned:
+        sheet.sheet_properties.tabColor = template.header.owned_tab_color
+    sheet.freeze_panes = a1(template.frozen_rows + 1, 1)
+    for number, column in enumerate(tab.columns, start=1):
+        _write_header(sheet, number, column, template)
+        _format_column(sheet, number, column)
+        if column.dropdown is not None:
+            _add_dropdown(sheet, number, column.dropdown, template)
+        _add_colors(sheet, number, column)
+    for row_number, row in enumerate(tab.rows, start=template.frozen_rows + 1):
+        for number, (value, column) in enumerate(zip(row, tab.columns, strict=True), start=1):
+            if value is not None:
+                cell = sheet.cell(row=row_number, column=number, value=value)
+                if column.number_format and not isinstance(value, str):
+                    cell.number_format = column.number_format
+
+
+def _write_header(
+    sheet: Worksheet, number: int, column: ColumnTemplate, template: WorkbookTemplate
+) -> None:
+    look = template.header
+    fill, font = (look.owned_fill, look.owned_font) if column.owned else (look.fill, look.font)
+    cell = sheet.cell(row=1, column=number, value=column.header)
+    cell.font = Font(bold=True, color=font)
+    cell.fill = PatternFill(fill_type="solid", start_color=fill, end_color=fill)
+    cell.alignment = Alignment(vertical="center")
+    cell.comment = _note(column.note)
+
+
+def _note(text: str) -> Comment:
+    """A header note sized to show its whole text when hovered."""
+    lines = sum(len(line) // NOTE_CHARS_PER_LINE + 1 for line in text.splitlines())
+    return Comment(text, NOTE_AUTHOR, height=(lines + 1) * NOTE_LINE_PT, width=NOTE_WIDTH_PT)
+
+
+def _format_column(sheet: Worksheet, number: int, column: ColumnTemplate) -> None:
+    """Width, and the number format Excel and LibreOffice give to values typed in the column."""
+    dimension = sheet.column_dimensions[column_letter(number)]
+    dimension.width = column.width
+    if column.number_format:
+        dimension.number_format = column.number_format
+
+
+def _body(number: int) -> str:
+    """The column's cells below the header, e.g. "C2:C1048576"."""
+    letter = column_letter(number)
+    return f"{letter}2:{letter}{LAST_ROW}"
+
+
+def _add_dropdown(
+    sheet: Worksheet, number: int, dropdown: Dropdown, template: WorkbookTemplate
+) -> None:
+    # Warning style: Excel asks "continue?" and keeps the value; sheetsync reports what is wrong.
+    validation = DataValidation(
+        allow_blank=True,
+        showErrorMessage=True,
+        errorStyle="warning",
+        errorTitle=sheet.cell(row=1, column=number).value,
+        error=dropdown.message,
+        **_rule(number, dropdown, template),
+    )
+    validation.add(_body(number))
+    sheet.add_data_validation(validation)
+
+
+def _rule(number: int, dropdown: Dropdown, template: WorkbookTemplate) -> dict[str, str]:
+    """The validation type and formula for a dropdown kind."""
+    if dropdown.kind == "list":
+        return {"type": "list", "formula1": '"' + ",".join(dropdown.values) + '"'}
+    if dropdown.kind == "column":
+        source = next(tab for tab in template.tabs if tab.name == dropdown.source_tab)
+        letter = column_letter(source.column_number(dropdown.source_header))
+        first = template.frozen_rows + 1
+        last = first + dropdown.source_rows - 1
+        sheet_name = quote_sheetname(source.name)
+        return {"type": "list", "formula1": f"{sheet_name}!${letter}${first}:${letter}${last}"}
+    # A number 0-100 (a fraction, or percent points) or one of the words meaning "done";
+    # relative to the first cell of the range, as Excel applies it to each cell below.
+    cell = a1(2, number)
+    words = ",".join(f'LOWER(TRIM({cell}))="{word.lower()}"' for word in dropdown.values)
+    number_rule = f"AND(ISNUMBER({cell}),{cell}>=0,{cell}<=100)"
+    return {"type": "custom", "formula1": f"OR({number_rule},{words})"}
+
+
+def _add_colors(sheet: Worksheet, number: int, column: ColumnTemplate) -> None:
+    for rule in column.colors:
+        fill = PatternFill(fill_type="solid", start_color=rule.fill, end_color=rule.fill)
+        font = Font(color=rule.font)
+        for value in rule.values:
+            sheet.conditional_formatting.add(
+                _body(number),
+                CellIsRule(operator="equal", formula=[f'"{value}"'], fill=fill, font=font),
+            )
