@@ -99,6 +99,10 @@ class Guard:
     column: int
     expected: CellValue
 
+    @property
+    def cell(self) -> str:
+        return a1(self.row, self.column)
+
 
 @dataclass(frozen=True, slots=True)
 class WritePlan:

@@ -1,0 +1,155 @@
+"""The `sheetsync` command: parses options, calls the library, formats the result.
+
+Exit codes (SPEC 7): 0 clean, 1 findings at or above --fail-on, 2 usage or config
+error, 3 workbook unreachable.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+import click
+
+from sheetsync import api
+from sheetsync.backends import WorkbookChanged, WorkbookUnreachable
+from sheetsync.config import ConfigError, load_settings
+
+EXIT_FINDINGS, EXIT_USAGE, EXIT_UNREACHABLE = 1, 2, 3
+
+
+class Today(click.ParamType):
+    name = "YYYY-MM-DD"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> dt.date:
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            self.fail(f"{value!r} is not a date; write it as YYYY-MM-DD, e.g. 2026-03-01.", param, ctx)
+
+
+def _fails(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn the library's user-facing errors into one message and the right exit code."""
+
+    @wraps(function)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except ConfigError as error:
+            _fail(str(error), EXIT_USAGE)
+        except WorkbookUnreachable as error:
+            _fail(str(error), EXIT_UNREACHABLE)
+        except WorkbookChanged as error:
+            _fail(f"{error} Nothing was written; run sync again to retry.", EXIT_UNREACHABLE)
+
+    return run
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(click.style("Error: ", fg="red", bold=True) + message, err=True)
+    sys.exit(code)
+
+
+workbook_option = click.option(
+    "--workbook", "-w", metavar="PATH_OR_URL",
+    help="An .xlsx file, or a Google Sheets URL or key (default: [workbook] in the config).",
+)
+today_option = click.option(
+    "--today", type=Today(), help="Check as of this date (default: today in the configured time zone)."
+)
+config_option = click.option(
+    "--config", "-c", metavar="FILE", envvar="SHEETSYNC_CONFIG",
+    help="Config file (default: $SHEETSYNC_CONFIG, else ./sheetsync.toml if present).",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="sheetsync")
+def main() -> None:
+    """Keep a marketing strategy and its plan honest.
+
+    Reads the Strategy and Plan tabs of a workbook, checks that every tactic serves a goal
+    and every goal has a plan, and fills in Status, ROI and Issues.
+    """
+
+
+@main.command()
+@workbook_option
+@today_option
+@config_option
+@click.option("--format", "output", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="text for people, json for scripts.")
+@click.option("--fail-on", type=click.Choice(["error", "warning", "never"]), default="error",
+              show_default=True, help="Exit 1 when a finding of this severity or worse is found.")
+@_fails
+def check(workbook: str | None, today: dt.date | None, config: str | None, output: str,
+          fail_on: str) -> None:
+    """Check the workbook and report what to fix. Read-only."""
+    settings = load_settings(config)
+    report = api.check(workbook, today=today, settings=settings)
+    if output == "json":
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        from sheetsync.present import check_text
+
+        click.echo(check_text(report))
+    failing = {"error": ("error",), "warning": ("error", "warning"), "never": ()}[fail_on]
+    if any(report.count(severity) for severity in failing):
+        sys.exit(EXIT_FINDINGS)
+
+
+@main.command()
+@workbook_option
+@today_option
+@config_option
+@click.option("--dry-run", is_flag=True, help="Print the cells sync would write; write nothing.")
+@_fails
+def sync(workbook: str | None, today: dt.date | None, config: str | None, dry_run: bool) -> None:
+    """Check the workbook, then write Status, ROI, Issues and the Checks tab."""
+    from sheetsync.present import summary_line
+    from sheetsync.writes import describe
+
+    settings = load_settings(config)
+    result = api.sync(workbook, today=today, settings=settings, dry_run=dry_run)
+    plan, report = result.plan, result.report
+    if dry_run:
+        for tab in plan.new_tabs:
+            click.echo(f"(new tab) {tab}")
+        for write in plan.writes:
+            click.echo(describe(write))
+        click.echo(f"Dry run: {len(plan.writes)} cells would change; nothing was written.")
+    elif result.written:
+        click.echo(f"Wrote {len(plan.writes)} cells to {report.location or report.title}.")
+    else:
+        click.echo(f"Nothing to change in {report.location or report.title}; it is up to date.")
+    click.echo(summary_line(report))
+
+
+@main.command()
+@click.option("--path", "path", required=True, metavar="FILE.xlsx",
+              help="The new workbook to create.")
+@click.option("--example", is_flag=True, help="Fill it with an example business to try things on.")
+@today_option
+@_fails
+def init(path: str, example: bool, today: dt.date | None) -> None:
+    """Make a new workbook with the Strategy, Plan and Calendar tabs ready to fill in."""
+    try:
+        created = api.init(path, example=example, today=today)
+    except FileExistsError as error:
+        _fail(str(error), EXIT_USAGE)
+    click.echo(f"Created {created}.")
+    click.echo(f"Next: sheetsync check --workbook {created}")
+
+
+@main.command()
+def rules() -> None:
+    """List every check sheetsync makes, with what, why, an example and the fix."""
+    from sheetsync.present import rules_text
+
+    click.echo(rules_text())

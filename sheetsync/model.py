@@ -1,0 +1,276 @@
+"""Turn a Workbook's grids into goals, tactics and events, recording every cell that would not read.
+
+The parser only records facts (a column is missing, a cell is unreadable); the rule
+catalog turns those facts into findings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from sheetsync.cells import READERS, CellProblem
+from sheetsync.schema import CALENDAR, PLAN, STRATEGY, Column, TabSchema, header_names, normalize_header
+from sheetsync.workbook import CellValue, Tab, Workbook, a1, is_blank
+
+
+@dataclass(frozen=True, slots=True)
+class Goal:
+    row: int
+    goal_id: str | None
+    business_goal: str | None
+    marketing_goal: str | None
+    offering: str | None
+    audience: str | None
+    channels: tuple[str, ...]
+    competitors: str | None
+    differentiator: str | None
+    kpi: str | None
+    target: float | None
+    budget: float | None
+    start: dt.date | None
+    end: dt.date | None
+    owner: str | None
+    reviewed: dt.date | None
+
+
+@dataclass(frozen=True, slots=True)
+class Tactic:
+    row: int
+    tactic_id: str | None
+    goal_id: str | None
+    activity: str | None
+    channel: str | None
+    owner: str | None
+    start: dt.date | None
+    due: dt.date | None
+    budget: float | None
+    spend: float | None
+    revenue: float | None
+    result: float | None
+    progress: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    row: int
+    event: str | None
+    date: dt.date | None
+    goal_ids: tuple[str, ...]
+    lead_days: float | None
+
+
+RECORD_TYPES: dict[str, type] = {"strategy": Goal, "plan": Tactic, "calendar": Event}
+
+
+@dataclass(frozen=True, slots=True)
+class TabLayout:
+    """Where a tab's columns are: found by header text, never by position."""
+
+    schema: TabSchema
+    name: str  # the tab's name as the workbook spells it
+    columns: Mapping[str, int]  # column key -> 1-based column
+    header: tuple[CellValue, ...]
+    missing: tuple[Column, ...]  # required input columns with no header
+    duplicates: tuple[tuple[Column, int], ...]  # a second header for a column, and where
+
+    def cell(self, key: str, row: int) -> str | None:
+        column = self.columns.get(key)
+        return a1(row, column) if column else None
+
+    @property
+    def first_empty_column(self) -> int:
+        """The column just right of the last header, where a new column goes."""
+        used = [index for index, text in enumerate(self.header, 1) if not is_blank(text)]
+        return (used[-1] if used else 0) + 1
+
+    @property
+    def is_broken(self) -> bool:
+        """Structural errors stop the write-back of this tab."""
+        return bool(self.missing or self.duplicates)
+
+
+CellIssueKind = Literal["missing", "date", "number", "range"]
+
+
+@dataclass(frozen=True, slots=True)
+class CellIssue:
+    """A required cell left blank, or a cell that does not read as its column's type."""
+
+    kind: CellIssueKind
+    tab: str
+    role: str
+    key: str
+    header: str
+    row: int
+    cell: str
+    row_id: str | None
+    message: str = ""
+    hint: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Model:
+    """Everything the checks and the computations need, as plain values."""
+
+    layouts: Mapping[str, TabLayout]  # role -> layout, for the tabs that exist
+    goals: tuple[Goal, ...]
+    tactics: tuple[Tactic, ...]
+    events: tuple[Event, ...]
+    cell_issues: tuple[CellIssue, ...]
+    tab_names: Mapping[str, str] = field(default_factory=dict)  # role -> configured tab name
+    record_rows: Mapping[str, frozenset[int]] = field(default_factory=dict)  # role -> used rows
+
+    def layout(self, role: str) -> TabLayout | None:
+        return self.layouts.get(role)
+
+
+# Values a person may type that the spec forbids; each a (check, message, hint) per column key.
+_RANGES: dict[tuple[str, str], tuple[Any, str, str]] = {
+    ("strategy", "target"): (
+        lambda v: v > 0,
+        "Target must be more than 0",
+        "Type the number the KPI should reach, e.g. 120.",
+    ),
+    ("calendar", "lead_days"): (
+        lambda v: v >= 0,
+        "Lead Days cannot be negative",
+        "Type how many days of preparation the event needs, e.g. 30.",
+    ),
+}
+_MONEY_RANGE = (
+    lambda v: v >= 0,
+    "{header} cannot be negative",
+    "Type the amount without a minus sign, e.g. 1200.",
+)
+_PERCENT_RANGE = (
+    lambda v: 0 <= v <= 1,
+    "Progress must be between 0 % and 100 %",
+    "Type a percentage such as 45%, or done when finished.",
+)
+
+
+def build_model(
+    workbook: Workbook,
+    tab_names: Mapping[str, str],
+    aliases: Mapping[str, tuple[str, ...]],
+    locale: str,
+) -> Model:
+    """Read every known tab into typed records; never raises on cell content."""
+    layouts: dict[str, TabLayout] = {}
+    records: dict[str, tuple] = {}
+    issues: list[CellIssue] = []
+    used_rows: dict[str, frozenset[int]] = {}
+    for schema in (STRATEGY, PLAN, CALENDAR):
+        tab = workbook.find_tab(tab_names[schema.role])
+        if tab is None:
+            records[schema.role] = ()
+            continue
+        layout = find_layout(schema, tab, aliases)
+        layouts[schema.role] = layout
+        parsed = _read_records(schema, layout, tab, locale, issues)
+        records[schema.role] = parsed
+        used_rows[schema.role] = frozenset(record.row for record in parsed)
+    return Model(
+        layouts=layouts,
+        goals=records["strategy"],
+        tactics=records["plan"],
+        events=records["calendar"],
+        cell_issues=tuple(issues),
+        tab_names=dict(tab_names),
+        record_rows=used_rows,
+    )
+
+
+def find_layout(schema: TabSchema, tab: Tab, aliases: Mapping[str, tuple[str, ...]]) -> TabLayout:
+    """Match row-1 headers to the schema's columns; unknown headers are the user's."""
+    names = header_names(schema, aliases)
+    columns: dict[str, int] = {}
+    duplicates: list[tuple[Column, int]] = []
+    by_key = {column.key: column for column in schema.columns}
+    for index, text in enumerate(tab.header, 1):
+        key = names.get(normalize_header(text))
+        if key is None:
+            continue
+        if key in columns:
+            duplicates.append((by_key[key], index))
+        else:
+            columns[key] = index
+    missing = tuple(c for c in schema.inputs if c.required and c.key not in columns)
+    return TabLayout(schema, tab.name, columns, tab.header, missing, tuple(duplicates))
+
+
+def _read_records(
+    schema: TabSchema, layout: TabLayout, tab: Tab, locale: str, issues: list[CellIssue]
+) -> tuple:
+    record_type = RECORD_TYPES[schema.role]
+    readers = [
+        (column, layout.columns[column.key] - 1, READERS[column.type], _range_for(schema.role, column))
+        for column in schema.inputs
+        if column.key in layout.columns
+    ]
+    absent = {c.key: (() if c.type == "list" else None) for c in schema.inputs if c.key not in layout.columns}
+    id_index = layout.columns.get(schema.id_key or "", 0) - 1
+    records = []
+    for row_number, cells in enumerate(tab.rows[1:], 2):
+        width = len(cells)
+        raw = [cells[index] if index < width else None for _, index, _, _ in readers]
+        if all(is_blank(value) for value in raw):
+            continue
+        row_id = _row_id(cells, id_index, locale)
+        values = dict(absent)
+        for (column, index, reader, (allowed, message, hint)), value in zip(readers, raw, strict=True):
+            try:
+                parsed = reader(value, locale)
+            except CellProblem as problem:
+                kind: CellIssueKind = "date" if column.type == "date" else "number"
+                issues.append(_issue(kind, layout, column, row_number, index, row_id, problem.message, problem.hint))
+                parsed = () if column.type == "list" else None
+            else:
+                if parsed is None or parsed == ():
+                    if column.required:
+                        issues.append(_issue("missing", layout, column, row_number, index, row_id))
+                elif allowed is not None and not allowed(parsed):
+                    text = message.format(header=column.header)
+                    issues.append(_issue("range", layout, column, row_number, index, row_id, text, hint))
+                    parsed = None
+            values[column.key] = parsed
+        records.append(record_type(row=row_number, **values))
+    return tuple(records)
+
+
+def _issue(
+    kind: CellIssueKind,
+    layout: TabLayout,
+    column: Column,
+    row: int,
+    index: int,
+    row_id: str | None,
+    message: str = "",
+    hint: str = "",
+) -> CellIssue:
+    return CellIssue(
+        kind, layout.name, layout.schema.role, column.key, column.header, row,
+        a1(row, index + 1), row_id, message, hint,
+    )
+
+
+def _row_id(cells: tuple[CellValue, ...], id_index: int, locale: str) -> str | None:
+    if id_index < 0 or id_index >= len(cells):
+        return None
+    try:
+        return READERS["text"](cells[id_index], locale)
+    except CellProblem:
+        return None
+
+
+def _range_for(role: str, column: Column) -> tuple[Any, str, str]:
+    if (role, column.key) in _RANGES:
+        return _RANGES[(role, column.key)]
+    if column.type == "money":
+        return _MONEY_RANGE
+    if column.type == "percent":
+        return _PERCENT_RANGE
+    return None, "", ""

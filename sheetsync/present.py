@@ -1,0 +1,118 @@
+"""How reports look to a person in a terminal: grouped by tab, errors first, with the fix."""
+
+from __future__ import annotations
+
+import string
+from collections import Counter
+from collections.abc import Iterable
+
+import click
+
+from sheetsync.engine import Report
+from sheetsync.rules import CATALOG, SEVERITY_ORDER, Finding
+
+_COLOURS = {"error": "red", "warning": "yellow"}
+_STATUS_COLOURS = {
+    "Done": "green", "On track": "green", "Prepared": "green",
+    "At risk": "yellow", "Behind": "yellow", "Unprepared": "yellow",
+    "Overdue": "red", "Missed": "red", "Needs fix": "red",
+}
+
+
+def check_text(report: Report) -> str:
+    """The human-readable report of `sheetsync check` (ANSI colours; click strips them off a TTY)."""
+    lines = [_title(report), ""]
+    for tab, findings in _by_tab(report):
+        lines.append(click.style(tab, bold=True))
+        for finding in findings:
+            lines += _finding_lines(finding)
+        lines.append("")
+    if report.goals:
+        lines += _goal_lines(report) + [""]
+    lines.append(summary_line(report))
+    return "\n".join(lines)
+
+
+def summary_line(report: Report) -> str:
+    errors, warnings = report.count("error"), report.count("warning")
+    scope = (
+        f"{_plural(len(report.goals), 'goal')}, {_plural(len(report.tactics), 'tactic')}"
+        f" and {_plural(len(report.events), 'event')}"
+    )
+    if not errors and not warnings:
+        return click.style(f"All clear: {scope} checked, nothing to fix.", fg="green")
+    counts = f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
+    return click.style(counts, fg="red" if errors else "yellow", bold=True) + f" in {scope}."
+
+
+def _title(report: Report) -> str:
+    where = f" ({report.location})" if report.location and report.location != report.title else ""
+    return click.style(report.title, bold=True) + where + f", as of {report.today.isoformat()}"
+
+
+def _by_tab(report: Report) -> Iterable[tuple[str, list[Finding]]]:
+    groups: dict[str, list[Finding]] = {}
+    for finding in report.findings:  # already in tab order
+        groups.setdefault(finding.tab, []).append(finding)
+    for tab, findings in groups.items():
+        yield tab, sorted(findings, key=lambda f: (SEVERITY_ORDER[f.severity], f.row or 0))
+
+
+def _finding_lines(finding: Finding) -> list[str]:
+    severity = click.style(f"{finding.severity:<7}", fg=_COLOURS[finding.severity], bold=True)
+    where = finding.cell or "-"
+    label = click.style(f"{finding.code} {finding.name}", dim=True)
+    return [
+        f"  {severity}  {where:<5}  {finding.message}  {label}",
+        f"  {'':7}  {'':5}  {click.style('Fix:', bold=True)} {finding.hint}",
+    ]
+
+
+def _goal_lines(report: Report) -> list[str]:
+    lines = [click.style("Goals", bold=True)]
+    for result in report.goals:
+        goal = result.goal
+        status = click.style(f"{result.status!s:<11}", fg=_STATUS_COLOURS.get(str(result.status)))
+        figures = ""
+        if result.figures and goal.target:
+            figures = f"{_number(result.figures.current)} of {_number(goal.target)} {goal.kpi or ''}"
+            figures += f" ({result.progress:.0%})" if result.progress is not None else ""
+        roi = f", ROI {result.roi:.0%}" if result.roi is not None else ""
+        lines.append(f"  {goal.goal_id or '?':<6} {status}  {figures.strip()}{roi}")
+    tactic_counts = Counter(str(result.status) for result in report.tactics)
+    if tactic_counts:
+        parts = ", ".join(f"{count} {status.lower()}" for status, count in tactic_counts.most_common())
+        lines.append(f"  Tactics: {parts}")
+    return lines
+
+
+def rules_text() -> str:
+    """The rule catalog as `sheetsync rules` prints it."""
+    blocks = []
+    for rule in CATALOG.values():
+        blocks.append(
+            "\n".join([
+                click.style(f"{rule.code} {rule.name}", bold=True) + f" ({rule.severity})",
+                f"  What: {rule.what}",
+                f"  Why: {rule.why}",
+                f"  Example: {rule.example}",
+                f"  Fix: {generic_hint(rule.hint)}",
+            ])
+        )
+    return "\n\n".join(blocks)
+
+
+def generic_hint(template: str) -> str:
+    """A hint template with its facts shown as <placeholders>, for the rule docs."""
+    return "".join(
+        text + (f"<{name.replace('_', ' ')}>" if name else "")
+        for text, name, _, _ in string.Formatter().parse(template)
+    )
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"

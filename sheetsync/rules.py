@@ -1,0 +1,604 @@
+"""The rule catalog (SPEC 3): one small function per code, documented like a linter's rules.
+
+A rule function looks at the model and yields `Hit`s (where, and the facts for its
+message); `run_checks` turns hits into `Finding`s carrying the rule's code, name,
+severity, message and hint.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from sheetsync.compute import GoalFigures, event_is_prepared, preparation_window
+from sheetsync.model import Goal, Model, Tactic, TabLayout
+from sheetsync.schema import INPUT_TABS, REQUIRED_TABS
+from sheetsync.workbook import a1
+
+Severity = Literal["error", "warning"]
+SEVERITY_ORDER = {"error": 0, "warning": 1}
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    code: str
+    name: str
+    severity: Severity
+    tab: str
+    cell: str | None
+    row: int | None
+    row_id: str | None
+    message: str
+    hint: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "name": self.name,
+            "severity": self.severity,
+            "tab": self.tab,
+            "cell": self.cell,
+            "row": self.row,
+            "row_id": self.row_id,
+            "message": self.message,
+            "hint": self.hint,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """Where a rule fired, and the facts its message and hint are filled with."""
+
+    tab: str
+    cell: str | None
+    row: int | None
+    row_id: str | None
+    facts: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckContext:
+    model: Model
+    today: dt.date
+    at_risk_points: float
+    stale_after_days: int
+    lead_days: int
+    figures: Mapping[str, GoalFigures]  # by goal ID, case-folded
+    goals_by_id: Mapping[str, Goal]  # case-folded ID -> its first row
+    tactics_by_goal: Mapping[str, list[Tactic]]  # case-folded goal ID -> its tactics
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    code: str
+    name: str
+    severity: Severity
+    message: str  # a template filled with the hit's facts
+    hint: str  # the fix, a template too
+    what: str
+    why: str
+    example: str
+    check: Callable[[CheckContext], Iterator[Hit]]
+
+
+CATALOG: dict[str, Rule] = {}
+
+
+def rule(
+    code: str, name: str, severity: Severity, *, message: str, hint: str, what: str, why: str,
+    example: str,
+) -> Callable[[Callable[[CheckContext], Iterator[Hit]]], Callable[[CheckContext], Iterator[Hit]]]:
+    """Register a rule function in the catalog under its code."""
+
+    def register(check: Callable[[CheckContext], Iterator[Hit]]):
+        CATALOG[code] = Rule(code, name, severity, message, hint, what, why, example, check)
+        return check
+
+    return register
+
+
+def at(layout: TabLayout, key: str, row: int, row_id: str | None, **facts: Any) -> Hit:
+    """A hit on the cell of column `key` in `row`."""
+    return Hit(layout.name, layout.cell(key, row), row, row_id, facts)
+
+
+def run_checks(
+    context: CheckContext,
+    ignore: tuple[str, ...] = (),
+    severity: Mapping[str, Severity] | None = None,
+) -> list[Finding]:
+    """Every finding of every rule not ignored, errors first, then by tab and row."""
+    regrade = severity or {}
+    findings = []
+    for code, entry in CATALOG.items():
+        if code in ignore:
+            continue
+        grade = regrade.get(code, entry.severity)
+        for hit in entry.check(context):
+            where = {"tab": hit.tab, "cell": hit.cell, "row_id": hit.row_id}
+            facts = {key: _shown(value) for key, value in {**where, **hit.facts}.items()}
+            findings.append(
+                Finding(
+                    code, entry.name, grade, hit.tab, hit.cell, hit.row, hit.row_id,
+                    _sentence(entry.message.format(**facts)), entry.hint.format(**facts),
+                )
+            )
+    tab_order = {name.casefold(): index for index, name in enumerate(_tab_names(context.model))}
+    findings.sort(
+        key=lambda f: (
+            SEVERITY_ORDER[f.severity], tab_order.get(f.tab.casefold(), 9), f.row or 0, f.code
+        )
+    )
+    return findings
+
+
+def _tab_names(model: Model) -> list[str]:
+    names = []
+    for schema in INPUT_TABS:
+        layout = model.layout(schema.role)
+        names.append(layout.name if layout else model.tab_names.get(schema.role, ""))
+    return names
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _shown(value: Any) -> Any:
+    if isinstance(value, float):
+        return f"{value:,.2f}".rstrip("0").rstrip(".") if value % 1 else f"{value:,.0f}"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def _ids(goals: Mapping[str, Goal], limit: int = 6) -> str:
+    names = [goal.goal_id or "" for goal in goals.values()]
+    return ", ".join(names[:limit]) + (", ..." if len(names) > limit else "") or "none yet"
+
+
+# ---- SS1xx: the shape of the workbook ------------------------------------------------
+
+
+@rule(
+    "SS100", "missing-tab", "error",
+    message="The workbook has no {tab} tab.",
+    hint='Add a tab named "{tab}" (or set its name under [tabs] in the config); '
+    "`sheetsync init` makes a workbook with every tab.",
+    what="A required tab (Strategy or Plan) is absent.",
+    why="Without the strategy there is nothing to align the plan with, and without the plan "
+    "nothing carries the strategy out.",
+    example='The workbook has tabs "Goals" and "Plan" but no "Strategy".',
+)
+def missing_tab(context: CheckContext) -> Iterator[Hit]:
+    for schema in REQUIRED_TABS:
+        if context.model.layout(schema.role) is None:
+            name = context.model.tab_names.get(schema.role, schema.default_name)
+            yield Hit(name, None, None, None, {"tab": name})
+
+
+@rule(
+    "SS101", "missing-column", "error",
+    message='The {tab} tab has no "{column}" column.',
+    hint='Type the header "{column}" in row 1 (for example in {cell}); sheetsync finds '
+    "columns by their header, in any order.",
+    what="A required column header is not in row 1 of its tab.",
+    why="sheetsync finds every column by its header text; without it the values cannot be read, "
+    "so nothing is written to this tab.",
+    example='The Plan tab has "Tactic", "Goal ID", "What" ... but no "Due".',
+)
+def missing_column(context: CheckContext) -> Iterator[Hit]:
+    for layout in context.model.layouts.values():
+        column_number = layout.first_empty_column
+        for offset, column in enumerate(layout.missing):
+            cell = a1(1, column_number + offset)
+            yield Hit(layout.name, cell, 1, None, {"tab": layout.name, "column": column.header,
+                                                   "cell": cell})
+
+
+@rule(
+    "SS102", "duplicate-column", "error",
+    message='The {tab} tab has two "{column}" columns; the second is {cell}.',
+    hint="Rename or delete one of them, so each column appears once.",
+    what="Two headers in row 1 mean the same column (the same name, or an alias of it).",
+    why="sheetsync cannot tell which of the two holds the real values.",
+    example='Plan has "Due" in F1 and "Due date" in M1.',
+)
+def duplicate_column(context: CheckContext) -> Iterator[Hit]:
+    for layout in context.model.layouts.values():
+        for column, number in layout.duplicates:
+            cell = a1(1, number)
+            yield Hit(layout.name, cell, 1, None, {"tab": layout.name, "column": column.header,
+                                                   "cell": cell})
+
+
+# ---- SS2xx: the cells ---------------------------------------------------------------
+
+
+def _cell_issues(context: CheckContext, kinds: tuple[str, ...]) -> Iterator[Hit]:
+    for issue in context.model.cell_issues:
+        if issue.kind in kinds:
+            yield Hit(issue.tab, issue.cell, issue.row, issue.row_id, {
+                "column": issue.header, "problem": issue.message, "fix": issue.hint,
+                "what": _row_name(issue.role, issue.row_id),
+            })
+
+
+def _row_name(role: str, row_id: str | None) -> str:
+    noun = {"strategy": "goal", "plan": "tactic", "calendar": "event"}[role]
+    return f"{noun} {row_id}" if row_id else f"this {noun}"
+
+
+@rule(
+    "SS200", "missing-value", "error",
+    message="{column} is blank for {what}.",
+    hint="Fill in {column}; every {column} cell of a used row must have a value.",
+    what="A required cell is blank in a row that is in use.",
+    why="Without it the row cannot be checked or given a status.",
+    example="Tactic T7 has a Start date but no Due date.",
+)
+def missing_value(context: CheckContext) -> Iterator[Hit]:
+    for hit in _cell_issues(context, ("missing",)):
+        # A tactic with no Goal ID is SS300's, which says more.
+        if not (hit.tab.casefold() == _plan_name(context) and hit.facts["column"] == "Goal ID"):
+            yield hit
+
+
+def _plan_name(context: CheckContext) -> str:
+    layout = context.model.layout("plan")
+    return layout.name.casefold() if layout else ""
+
+
+@rule(
+    "SS201", "bad-date", "error",
+    message="{column} of {what}: {problem}.",
+    hint="{fix}",
+    what="A date cell holds something that is not a date.",
+    why="Statuses, deadlines and windows all hang on dates.",
+    example='Due of T4 reads "next Friday".',
+)
+def bad_date(context: CheckContext) -> Iterator[Hit]:
+    yield from _cell_issues(context, ("date",))
+
+
+@rule(
+    "SS202", "bad-number", "error",
+    message="{column} of {what}: {problem}.",
+    hint="{fix}",
+    what="A number, money or percent cell is unreadable, or out of its allowed range.",
+    why="Budgets, spend and progress feed every sum, ROI and status.",
+    example='Spend of T2 reads "about 300", or Progress reads 150%.',
+)
+def bad_number(context: CheckContext) -> Iterator[Hit]:
+    yield from _cell_issues(context, ("number", "range"))
+
+
+@rule(
+    "SS203", "duplicate-id", "error",
+    message="{id_name} {row_id} is used again (first in row {first_row}).",
+    hint="Give this row its own {id_name}, e.g. {suggestion}.",
+    what="A Goal ID or Tactic ID appears in more than one row (the later rows are flagged).",
+    why="Tactics point at goals by ID and sheetsync matches rows by ID; a repeated ID is "
+    "ambiguous.",
+    example="Two rows of the Plan tab are both T5.",
+)
+def duplicate_id(context: CheckContext) -> Iterator[Hit]:
+    model = context.model
+    for role, records, key, id_name in (
+        ("strategy", model.goals, "goal_id", "Goal ID"),
+        ("plan", model.tactics, "tactic_id", "Tactic ID"),
+    ):
+        layout = model.layout(role)
+        if layout is None:
+            continue
+        first_rows: dict[str, int] = {}
+        taken = {getattr(r, key).casefold() for r in records if getattr(r, key)}
+        for record in records:
+            record_id = getattr(record, key)
+            if not record_id:
+                continue
+            first = first_rows.setdefault(record_id.casefold(), record.row)
+            if first != record.row:
+                yield at(layout, key, record.row, record_id, id_name=id_name, first_row=first,
+                         suggestion=_free_id(record_id, taken))
+
+
+def _free_id(taken_id: str, taken: set[str]) -> str:
+    prefix = taken_id.rstrip("0123456789") or "T"
+    number = 1
+    while f"{prefix}{number}".casefold() in taken:
+        number += 1
+    return f"{prefix}{number}"
+
+
+@rule(
+    "SS204", "date-order", "error",
+    message="{what} ends on {end}, before it starts on {start}.",
+    hint="Make {column} the same as or later than Start ({start}).",
+    what="A goal's End, or a tactic's Due, is before its Start.",
+    why="A period that ends before it starts cannot be tracked; one of the dates is a typo.",
+    example="Goal G2 starts 2026-06-01 and ends 2026-03-31.",
+)
+def date_order(context: CheckContext) -> Iterator[Hit]:
+    strategy, plan = context.model.layout("strategy"), context.model.layout("plan")
+    for goal in context.model.goals:
+        if strategy and goal.start and goal.end and goal.end < goal.start:
+            yield at(strategy, "end", goal.row, goal.goal_id, what=_row_name("strategy", goal.goal_id),
+                     start=goal.start, end=goal.end, column="End")
+    for tactic in context.model.tactics:
+        if plan and tactic.start and tactic.due and tactic.due < tactic.start:
+            yield at(plan, "due", tactic.row, tactic.tactic_id,
+                     what=_row_name("plan", tactic.tactic_id), start=tactic.start, end=tactic.due,
+                     column="Due")
+
+
+# ---- SS3xx: alignment of plan and strategy ----------------------------------------------
+
+
+@rule(
+    "SS300", "tactic-without-goal", "error",
+    message="{what} serves no goal: its Goal ID is blank.",
+    hint="Type the Goal ID this tactic serves ({goals}), or delete the tactic if it serves none.",
+    what="A tactic in the Plan tab has a blank Goal ID.",
+    why="A plan without a strategy is a road trip without a destination: every tactic should "
+    "serve a goal.",
+    example='Tactic T12 "Instagram giveaway" has no Goal ID.',
+)
+def tactic_without_goal(context: CheckContext) -> Iterator[Hit]:
+    plan = context.model.layout("plan")
+    if plan is None or "goal_id" not in plan.columns:
+        return
+    goals = _ids(context.goals_by_id)
+    for tactic in context.model.tactics:
+        if not tactic.goal_id:
+            yield at(plan, "goal_id", tactic.row, tactic.tactic_id,
+                     what=_row_name("plan", tactic.tactic_id), goals=goals)
+
+
+@rule(
+    "SS301", "unknown-goal", "error",
+    message='{what} serves goal "{goal}", which is not in the Strategy tab.',
+    hint="Use a Goal ID from the Strategy tab ({goals}), or add goal {goal} there.",
+    what="A tactic's Goal ID names no goal of the Strategy tab.",
+    why="The tactic's spend and results count toward no goal, and a typo hides it from its goal.",
+    example='Tactic T9 serves "G9" but Strategy has only G1 to G5.',
+)
+def unknown_goal(context: CheckContext) -> Iterator[Hit]:
+    plan = context.model.layout("plan")
+    if plan is None or context.model.layout("strategy") is None:
+        return
+    goals = context.goals_by_id
+    for tactic in context.model.tactics:
+        if tactic.goal_id and tactic.goal_id.casefold() not in goals:
+            yield at(plan, "goal_id", tactic.row, tactic.tactic_id,
+                     what=_row_name("plan", tactic.tactic_id), goal=tactic.goal_id,
+                     goals=_ids(goals))
+
+
+@rule(
+    "SS302", "goal-without-tactics", "warning",
+    message="Goal {row_id} has no tactic in the Plan tab.",
+    hint="Add at least one tactic with Goal ID {row_id} to the Plan tab, or drop the goal.",
+    what="A goal of the strategy has no tactic in the plan.",
+    why="A strategy with no plan is a destination with no road: nothing will move its KPI.",
+    example="Goal G4 (grow catering orders) has no Plan rows.",
+)
+def goal_without_tactics(context: CheckContext) -> Iterator[Hit]:
+    strategy = context.model.layout("strategy")
+    if strategy is None or context.model.layout("plan") is None:
+        return
+    for goal in context.model.goals:
+        figures = context.figures.get((goal.goal_id or "").casefold())
+        if goal.goal_id and figures is not None and figures.tactic_count == 0:
+            yield at(strategy, "goal_id", goal.row, goal.goal_id)
+
+
+@rule(
+    "SS303", "tactic-outside-goal-window", "warning",
+    message="{what} {edge} {date}, {relation} goal {goal}'s {goal_edge} ({goal_date}).",
+    hint="Move the tactic's {column} inside its goal's period ({goal_start} to {goal_end}), "
+    "or widen the goal's dates.",
+    what="A tactic starts before its goal starts, or is due after its goal ends.",
+    why="Work outside the goal's period does not count toward it, or the goal's dates are wrong.",
+    example="Goal G1 runs 2026-01-01 to 2026-06-30; tactic T3 is due 2026-07-15.",
+)
+def tactic_outside_goal_window(context: CheckContext) -> Iterator[Hit]:
+    plan = context.model.layout("plan")
+    if plan is None:
+        return
+    goals = context.goals_by_id
+    for tactic in context.model.tactics:
+        goal = goals.get((tactic.goal_id or "").casefold())
+        if goal is None or goal.start is None or goal.end is None:
+            continue
+        window = {"what": _row_name("plan", tactic.tactic_id), "goal": goal.goal_id,
+                  "goal_start": goal.start, "goal_end": goal.end}
+        if tactic.start and tactic.start < goal.start:
+            yield at(plan, "start", tactic.row, tactic.tactic_id, edge="starts", date=tactic.start,
+                     relation="before", goal_edge="start", goal_date=goal.start, column="Start",
+                     **window)
+        if tactic.due and tactic.due > goal.end:
+            yield at(plan, "due", tactic.row, tactic.tactic_id, edge="is due", date=tactic.due,
+                     relation="after", goal_edge="end", goal_date=goal.end, column="Due", **window)
+
+
+@rule(
+    "SS304", "channel-not-in-strategy", "warning",
+    message='{what} uses channel "{channel}", which goal {goal} did not choose ({channels}).',
+    hint="Add {channel} to goal {goal}'s Channels, or move the tactic to a goal that uses it.",
+    what="A tactic uses a channel its goal did not choose.",
+    why="The strategy picked the vehicles on purpose; spend elsewhere is off-plan.",
+    example='Goal G1 lists "Email, Trade show"; tactic T3 is on "TikTok".',
+)
+def channel_not_in_strategy(context: CheckContext) -> Iterator[Hit]:
+    plan = context.model.layout("plan")
+    if plan is None:
+        return
+    goals = context.goals_by_id
+    for tactic in context.model.tactics:
+        goal = goals.get((tactic.goal_id or "").casefold())
+        if goal is None or not goal.channels or not tactic.channel:
+            continue
+        if tactic.channel.casefold() not in {c.casefold() for c in goal.channels}:
+            yield at(plan, "channel", tactic.row, tactic.tactic_id,
+                     what=_row_name("plan", tactic.tactic_id), channel=tactic.channel,
+                     goal=goal.goal_id, channels=", ".join(goal.channels))
+
+
+@rule(
+    "SS305", "plan-over-budget", "warning",
+    message="Goal {row_id}'s tactics are budgeted at {planned}, more than its budget of {budget}.",
+    hint="Raise goal {row_id}'s Budget, or trim its tactics' budgets by {excess}.",
+    what="The tactics of a goal are budgeted at more than the goal's budget.",
+    why="The plan promises money the strategy did not allocate.",
+    example="Goal G2 has a budget of 5,000; its tactics' budgets add up to 6,200.",
+)
+def plan_over_budget(context: CheckContext) -> Iterator[Hit]:
+    yield from _over_goal_budget(context, lambda figures: figures.planned_budget, "planned")
+
+
+def _over_goal_budget(
+    context: CheckContext, amount: Callable[[GoalFigures], float], name: str
+) -> Iterator[Hit]:
+    strategy = context.model.layout("strategy")
+    if strategy is None:
+        return
+    for goal in context.model.goals:
+        figures = context.figures.get((goal.goal_id or "").casefold())
+        if figures is None or goal.budget is None:
+            continue
+        total = amount(figures)
+        if total > goal.budget + 1e-9:
+            yield at(strategy, "budget", goal.row, goal.goal_id, budget=goal.budget,
+                     excess=total - goal.budget, **{name: total})
+
+
+@rule(
+    "SS306", "overspend", "warning",
+    message="{what} has spent {spend}, more than its budget of {budget}.",
+    hint="Raise the Budget to cover the spend, or check the Spend figure.",
+    what="A tactic's Spend is more than its Budget, or a goal's tactics together spent more than "
+    "the goal's Budget.",
+    why="Money spent past the budget comes from somewhere else in the plan.",
+    example="Tactic T6 has a budget of 400 and a spend of 520.",
+)
+def overspend(context: CheckContext) -> Iterator[Hit]:
+    plan = context.model.layout("plan")
+    if plan is not None:
+        for tactic in context.model.tactics:
+            if (tactic.spend or 0.0) > (tactic.budget or 0.0) + 1e-9:
+                yield at(plan, "spend", tactic.row, tactic.tactic_id, spend=tactic.spend,
+                         budget=tactic.budget or 0.0, what=_row_name("plan", tactic.tactic_id))
+    for hit in _over_goal_budget(context, lambda figures: figures.spend, "spend"):
+        yield Hit(hit.tab, hit.cell, hit.row, hit.row_id,
+                  {**hit.facts, "what": f"Goal {hit.row_id}"})
+
+
+@rule(
+    "SS307", "overdue", "warning",
+    message="{what} was due {due} and is {done} done.",
+    hint="Update its Progress (type done when finished), or move Due to the new date.",
+    what="A tactic's Due date has passed and its Progress is below 100 %.",
+    why="Late work delays its goal, or the sheet no longer says what really happened.",
+    example="Tactic T8 was due 2026-10-31 and is 40 % done.",
+)
+def overdue(context: CheckContext) -> Iterator[Hit]:
+    plan = context.model.layout("plan")
+    if plan is None:
+        return
+    for tactic in context.model.tactics:
+        done = tactic.progress or 0.0
+        if tactic.due and context.today > tactic.due and done < 1.0:
+            yield at(plan, "due", tactic.row, tactic.tactic_id, due=tactic.due,
+                     what=_row_name("plan", tactic.tactic_id), done=f"{done:.0%}")
+
+
+@rule(
+    "SS308", "goal-missed", "warning",
+    message="Goal {row_id} ended {end} at {current} of its {target} {kpi} target.",
+    hint="Record the goal's final results, or set a new End date and plan for the rest.",
+    what="A goal's End date has passed and its KPI is below its Target.",
+    why="A missed goal should be reviewed, not silently carried along.",
+    example="Goal G3 ended 2026-09-30 with 80 of 120 qualified leads.",
+)
+def goal_missed(context: CheckContext) -> Iterator[Hit]:
+    strategy = context.model.layout("strategy")
+    if strategy is None:
+        return
+    for goal in context.model.goals:
+        figures = context.figures.get((goal.goal_id or "").casefold())
+        if figures is None or goal.end is None or goal.target is None:
+            continue
+        if context.today > goal.end and figures.current < goal.target:
+            yield at(strategy, "end", goal.row, goal.goal_id, end=goal.end,
+                     current=figures.current, target=goal.target, kpi=goal.kpi or "KPI")
+
+
+@rule(
+    "SS309", "event-unprepared", "warning",
+    message='"{event}" is on {date} and no tactic of {goals} is due in its preparation window '
+    "({first} to {date}).",
+    hint="Plan a tactic due between {first} and {date} for it, or change Lead Days.",
+    what="An industry event's preparation window has begun and no tactic of its goals is due in "
+    "it.",
+    why="Trade shows and seasons come whether or not the plan is ready for them.",
+    example='"Food & Drink Expo" is on 2026-12-05 with 30 lead days; nothing is due from '
+    "2026-11-05.",
+)
+def event_unprepared(context: CheckContext) -> Iterator[Hit]:
+    calendar = context.model.layout("calendar")
+    if calendar is None:
+        return
+    for event in context.model.events:
+        window = preparation_window(event, context.lead_days)
+        if window is None or not window[0] <= context.today <= window[1]:
+            continue
+        if not event_is_prepared(event, context.tactics_by_goal, context.model.tactics, context.lead_days):
+            goals = "goals " + ", ".join(event.goal_ids) if event.goal_ids else "any goal"
+            yield at(calendar, "date", event.row, event.event, event=event.event,
+                     date=event.date, first=window[0], goals=goals)
+
+
+@rule(
+    "SS310", "unknown-goal-in-calendar", "warning",
+    message='"{event}" names goal "{goal}", which is not in the Strategy tab.',
+    hint="Use Goal IDs from the Strategy tab ({goals}), separated by commas.",
+    what="A calendar event's Goal IDs names a goal that does not exist.",
+    why="The event's preparation cannot be checked against a goal that is not there.",
+    example='"Wedding fair" names goals "G2, G7"; there is no G7.',
+)
+def unknown_goal_in_calendar(context: CheckContext) -> Iterator[Hit]:
+    calendar = context.model.layout("calendar")
+    if calendar is None or context.model.layout("strategy") is None:
+        return
+    goals = context.goals_by_id
+    for event in context.model.events:
+        for goal_id in event.goal_ids:
+            if goal_id.casefold() not in goals:
+                yield at(calendar, "goal_ids", event.row, event.event, event=event.event,
+                         goal=goal_id, goals=_ids(goals))
+
+
+@rule(
+    "SS311", "stale-strategy", "warning",
+    message="Goal {row_id} was last reviewed {when} ({days} days ago).",
+    hint="Review the goal with the business (at least once a year) and type today's date in "
+    "Reviewed.",
+    what="A goal's Reviewed date (or its Start, when never reviewed) is more than a year old.",
+    why="A strategy follows the market and the industry calendar; a year-old one has drifted.",
+    example="Goal G1 was last reviewed 2025-06-01.",
+)
+def stale_strategy(context: CheckContext) -> Iterator[Hit]:
+    strategy = context.model.layout("strategy")
+    if strategy is None:
+        return
+    for goal in context.model.goals:
+        key, when = ("reviewed", goal.reviewed) if goal.reviewed else ("start", goal.start)
+        if when is None:
+            continue
+        days = (context.today - when).days
+        if days > context.stale_after_days:
+            yield at(strategy, key, goal.row, goal.goal_id, when=when, days=days)
+

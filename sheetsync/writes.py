@@ -1,0 +1,194 @@
+"""Plan the cell writes of a sync: owned cells whose value changes, and the Checks tab.
+
+Nothing here writes; `plan_writes` returns a WritePlan for a backend to apply.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from sheetsync.engine import Report
+from sheetsync.model import TabLayout
+from sheetsync.schema import CHECKS_HEADERS, Column, normalize_header
+from sheetsync.workbook import CellValue, CellWrite, Guard, Tab, WritePlan, is_blank
+
+# Stored precision: enough for a percent with two decimals, and cents.
+_DECIMALS = {"percent": 4, "money": 2, "number": 4}
+
+
+def plan_writes(report: Report, checks_tab: str) -> WritePlan:
+    """Every owned cell that must change for the sheet to show this report."""
+    writes: list[CellWrite] = []
+    guards: list[Guard] = []
+    for role, rows in _owned_values(report).items():
+        layout = report.model.layout(role)
+        if layout is None or layout.is_broken:
+            continue  # SS1xx stops the write-back of that tab (SPEC 3)
+        tab = report.workbook.find_tab(layout.name)
+        assert tab is not None
+        tab_writes = list(_tab_writes(layout, tab, rows))
+        writes += tab_writes
+        guards += _guards(layout, tab, tab_writes)
+    checks = report.workbook.find_tab(checks_tab)
+    writes += _checks_writes(report, checks_tab, checks)
+    new_tabs = () if checks else (checks_tab,)
+    return WritePlan(tuple(writes), tuple(guards), new_tabs, {checks_tab: 1} if new_tabs else {})
+
+
+def describe(write: CellWrite) -> str:
+    """`Plan!K7: "" -> "At risk"`, as `sync --dry-run` prints it."""
+    return f"{write.tab}!{write.a1}: {_shown(write.old)} -> {_shown(write.value)}"
+
+
+def _shown(value: CellValue) -> str:
+    if value is None:
+        return '""'
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float):
+        return f"{value:g}" if isinstance(value, float) else str(value)
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def _owned_values(report: Report) -> dict[str, dict[int, dict[str, Any]]]:
+    """Role -> sheet row -> owned column key -> the value it should hold."""
+
+    def issues(tab: str, row: int) -> str:
+        return "; ".join(f"{f.code} {f.message}" for f in report.findings_for_row(tab, row))
+
+    strategy = report.model.layout("strategy")
+    plan = report.model.layout("plan")
+    values: dict[str, dict[int, dict[str, Any]]] = {"strategy": {}, "plan": {}, "calendar": {}}
+    for goal in report.goals:
+        figures = goal.figures
+        values["strategy"][goal.goal.row] = {
+            "planned_budget": figures.planned_budget if figures else None,
+            "spend": figures.spend if figures else None,
+            "revenue": figures.revenue if figures else None,
+            "current": figures.current if figures else None,
+            "progress": goal.progress,
+            "roi": goal.roi,
+            "status": str(goal.status),
+            "issues": issues(strategy.name, goal.goal.row) if strategy else "",
+        }
+    for tactic in report.tactics:
+        values["plan"][tactic.tactic.row] = {
+            "status": str(tactic.status),
+            "roi": tactic.roi,
+            "issues": issues(plan.name, tactic.tactic.row) if plan else "",
+        }
+    for event in report.events:
+        values["calendar"][event.event.row] = {"status": str(event.status or "")}
+    return values
+
+
+def _owned_columns(layout: TabLayout) -> list[tuple[Column, int, bool]]:
+    """Each owned column, its 1-based position, and whether it must be created."""
+    placed = []
+    next_free = layout.first_empty_column
+    for column in layout.schema.owned:
+        number = layout.columns.get(column.key)
+        if number is None:
+            placed.append((column, next_free, True))
+            next_free += 1
+        else:
+            placed.append((column, number, False))
+    return placed
+
+
+def _tab_writes(
+    layout: TabLayout, tab: Tab, rows: Mapping[int, Mapping[str, Any]]
+) -> Iterator[CellWrite]:
+    columns = _owned_columns(layout)
+    for column, number, create in columns:
+        if create:
+            yield CellWrite(tab.name, 1, number, column.header, None, "header")
+    for row in range(2, max(len(tab.rows), max(rows, default=1)) + 1):
+        wanted = rows.get(row)
+        for column, number, _ in columns:
+            # Rows that hold no goal/tactic/event keep no stale status of ours.
+            value = _stored(wanted.get(column.key), column) if wanted else None
+            old = tab.value(row, number)
+            if not same_value(old, value):
+                yield CellWrite(tab.name, row, number, value, old, column.type if value is not None
+                                and column.type in _DECIMALS else "text")
+
+
+def _stored(value: Any, column: Column) -> Any:
+    if isinstance(value, float) and column.type in _DECIMALS:
+        return round(value, _DECIMALS[column.type])
+    if value == "":
+        return None
+    return value
+
+
+def same_value(old: CellValue, new: Any) -> bool:
+    """Whether writing `new` over `old` would change what the cell shows."""
+    if is_blank(old) and (new is None or new == ""):
+        return True
+    if isinstance(new, int | float) and isinstance(old, int | float) and not isinstance(old, bool):
+        return abs(old - new) < 1e-9
+    if isinstance(new, str) and isinstance(old, str):
+        return old == new
+    return False
+
+
+def _guards(layout: TabLayout, tab: Tab, writes: list[CellWrite]) -> list[Guard]:
+    """The header row and the ID cell of every row written must be unchanged at write time."""
+    if not writes:
+        return []
+    guards = [Guard(tab.name, 1, column, value) for column, value in enumerate(tab.header, 1)
+              if not is_blank(value)]
+    id_column = layout.columns.get(layout.schema.id_key or "")
+    if id_column:
+        rows = sorted({write.row for write in writes if write.row > 1})
+        guards += [Guard(tab.name, row, id_column, tab.value(row, id_column)) for row in rows]
+    return guards
+
+
+def _checks_writes(report: Report, name: str, existing: Tab | None) -> Iterator[CellWrite]:
+    wanted = [list(CHECKS_HEADERS)] + _checks_rows(report, _since_by_finding(existing))
+    tab_name = existing.name if existing else name
+    height = max(len(wanted), len(existing.rows) if existing else 0)
+    for row in range(1, height + 1):
+        cells = wanted[row - 1] if row <= len(wanted) else []
+        for column in range(1, len(CHECKS_HEADERS) + 1):
+            value = cells[column - 1] if cells else None
+            old = existing.value(row, column) if existing else None
+            if not same_value(old, value):
+                yield CellWrite(tab_name, row, column, value, old, "header" if row == 1 else "text")
+
+
+def _finding_key(rule: Any, tab: Any, cell: Any, row_id: Any) -> tuple[str, ...]:
+    return tuple(normalize_header(part) for part in (rule, tab, cell, row_id))
+
+
+def _since_by_finding(existing: Tab | None) -> dict[tuple[str, ...], str]:
+    """When each finding of the last run was first seen, so Since is stable run to run."""
+    if existing is None or not existing.rows:
+        return {}
+    index = {normalize_header(h): i for i, h in enumerate(existing.header)}
+    needed = ("rule", "tab", "cell", "row id", "since")
+    if not all(name in index for name in needed):
+        return {}
+    since: dict[tuple[str, ...], str] = {}
+    for cells in existing.rows[1:]:
+        padded = list(cells) + [None] * (len(CHECKS_HEADERS) + len(index))
+        rule, tab, cell, row_id, first = (padded[index[name]] for name in needed)
+        if isinstance(first, dt.date):
+            first = first.isoformat()[:10]
+        if rule and first:
+            since[_finding_key(rule, tab, cell, row_id)] = str(first)
+    return since
+
+
+def _checks_rows(report: Report, since: Mapping[tuple[str, ...], str]) -> list[list[Any]]:
+    today = report.today.isoformat()
+    return [
+        [f.severity, f.code, f.tab, f.cell, f.row_id, f.message, f.hint,
+         since.get(_finding_key(f.code, f.tab, f.cell, f.row_id), today)]
+        for f in report.findings
+    ]

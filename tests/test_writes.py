@@ -1,0 +1,163 @@
+"""The write planner: owned cells only, changed cells only, and the Checks tab."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from workbooks import TODAY, D, baseline, baseline_grids
+
+import sheetsync
+from sheetsync.backends.memory import MemoryBackend
+from sheetsync.schema import CHECKS_HEADERS, PLAN, STRATEGY
+from sheetsync.workbook import CellError
+from sheetsync.writes import describe
+
+
+def header(backend, tab):
+    return list(backend.workbook.find_tab(tab).header)
+
+
+def row_of(backend, tab, row_id):
+    found = backend.workbook.find_tab(tab)
+    return dict(zip(found.header, next(r for r in found.rows if r and r[0] == row_id), strict=False))
+
+
+def test_owned_columns_are_created_at_the_right_end_and_filled():
+    backend = baseline()
+    result = sheetsync.sync(backend, today=TODAY)
+    assert result.written
+    assert header(backend, "Plan") == [c.header for c in PLAN.inputs] + ["Status", "ROI", "Issues"]
+    assert header(backend, "Strategy")[10:] == [c.header for c in STRATEGY.owned]
+    t1 = row_of(backend, "Plan", "T1")
+    assert (t1["Status"], t1["ROI"], t1.get("Issues")) == ("On track", 2.75, None)
+    g1 = row_of(backend, "Strategy", "G1")
+    assert (g1["Planned Budget"], g1["Spend"], g1["Revenue"], g1["Current"]) == (3000, 900, 1500, 50)
+    assert (g1["Progress"], g1["ROI"], g1["Status"]) == (0.5, 0.6667, "On track")
+    assert row_of(backend, "Calendar", "Office expo")["Status"] == "Prepared"
+
+
+def test_second_sync_writes_nothing():
+    backend = baseline({("Plan", "T2", "Channel"): "TikTok"})
+    sheetsync.sync(backend, today=TODAY)
+    again = sheetsync.sync(backend, today=TODAY)
+    assert again.plan.writes == () and not again.written
+
+
+def test_only_changed_cells_are_written():
+    backend = baseline()
+    sheetsync.sync(backend, today=TODAY)
+    grids = {t.name: [list(r) for r in t.rows] for t in backend.workbook.tabs}
+    grids["Plan"][2][3] = "TikTok"  # T2's channel: its Issues cell and the Checks tab change
+    result = sheetsync.sync(MemoryBackend.from_grids(grids), today=TODAY, dry_run=True)
+    assert [describe(w) for w in result.plan.writes if w.tab == "Plan"] == [
+        'Plan!O3: "" -> "SS304 Tactic T2 uses channel \\"TikTok\\", which goal G1 did not choose '
+        '(Email, Events)."'
+    ]
+    assert {w.tab for w in result.plan.writes} == {"Plan", "Checks"}
+
+
+def test_checks_tab_lists_findings_and_keeps_since():
+    backend = baseline({("Plan", "T2", "Channel"): "TikTok"})
+    sheetsync.sync(backend, today=TODAY)
+    checks = backend.workbook.find_tab("Checks")
+    assert list(checks.header) == list(CHECKS_HEADERS)
+    assert checks.rows[1][:5] == ("warning", "SS304", "Plan", "D3", "T2")
+    assert checks.rows[1][7] == "2026-06-15"
+    # A week later the same finding keeps its Since; a new one gets the new date.
+    later = TODAY + dt.timedelta(days=7)
+    grids = {t.name: [list(r) for r in t.rows] for t in backend.workbook.tabs}
+    grids["Plan"][2][6] = D(2026, 6, 20)  # T2 due 2026-06-20: overdue by then
+    backend = MemoryBackend.from_grids(grids)
+    sheetsync.sync(backend, today=later)
+    rows = {r[1]: r for r in backend.workbook.find_tab("Checks").rows[1:]}
+    assert rows["SS304"][7] == "2026-06-15"
+    assert rows["SS307"][7] == "2026-06-22"
+
+
+def test_fixed_findings_leave_the_checks_tab_and_issues_cells():
+    backend = baseline({("Plan", "T2", "Channel"): "TikTok"})
+    sheetsync.sync(backend, today=TODAY)
+    grids = {t.name: [list(r) for r in t.rows] for t in backend.workbook.tabs}
+    grids["Plan"][2][3] = "Events"
+    backend = MemoryBackend.from_grids(grids)
+    sheetsync.sync(backend, today=TODAY)
+    assert [r for r in backend.workbook.find_tab("Checks").rows if any(r)] == [CHECKS_HEADERS]
+    assert row_of(backend, "Plan", "T2").get("Issues") is None
+
+
+def test_structural_error_stops_write_back_of_that_tab_only():
+    grids = baseline_grids()
+    grids["Plan"][0][6] = "When"  # Due header gone: SS101
+    backend = MemoryBackend.from_grids(grids)
+    result = sheetsync.sync(backend, today=TODAY)
+    assert {w.tab for w in result.plan.writes} == {"Strategy", "Calendar", "Checks"}
+    assert "Status" not in header(backend, "Plan")
+    assert backend.workbook.find_tab("Checks").rows[1][1] == "SS101"
+
+
+def test_guards_cover_header_and_ids_of_written_rows():
+    result = sheetsync.sync(baseline(), today=TODAY, dry_run=True)
+    guarded = {(g.tab, g.cell, g.expected) for g in result.plan.guards}
+    assert ("Plan", "A1", "Tactic ID") in guarded
+    assert ("Plan", "A3", "T2") in guarded
+    assert ("Strategy", "A2", "G1") in guarded
+
+
+def test_dry_run_writes_nothing():
+    backend = baseline()
+    before = backend.workbook
+    result = sheetsync.sync(backend, today=TODAY, dry_run=True)
+    assert result.plan.writes and not result.written
+    assert backend.workbook is before
+
+
+def test_text_that_looks_like_a_formula_stays_text():
+    backend = baseline({("Plan", "T2", "Channel"): "=IMPORTXML(\"x\")"})
+    sheetsync.sync(backend, today=TODAY)
+    issues = row_of(backend, "Plan", "T2")["Issues"]
+    assert issues.startswith("SS304") and '"=IMPORTXML("x")"' in issues
+
+
+# ---- properties -----------------------------------------------------------------------
+
+cell_values = st.one_of(
+    st.none(),
+    st.text(max_size=12),
+    st.sampled_from(["G1", "G2", "done", "45%", "$1,200.50", "1 200,50 €", "1.2k", "03/01/2026",
+                     "2026-03-01", "#REF!", "TRUE", "-5", "150%", " ", "=SUM(A1)"]),
+    st.integers(min_value=-10**6, max_value=10**6),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.booleans(),
+    st.dates(min_value=D(1900, 1, 1), max_value=D(2200, 1, 1)),
+    st.builds(CellError, st.sampled_from(["#REF!", "#DIV/0!", "#N/A", "#VALUE!"])),
+)
+
+
+@st.composite
+def edited_workbooks(draw):
+    grids = baseline_grids()
+    for _ in range(draw(st.integers(0, 12))):
+        tab = draw(st.sampled_from(sorted(grids)))
+        rows = grids[tab]
+        row = draw(st.integers(1, len(rows)))  # never the header row: index 0
+        column = draw(st.integers(0, len(rows[0]) - 1))
+        if row == len(rows):
+            rows.append([None] * len(rows[0]))
+        rows[row][column] = draw(cell_values)
+    return grids
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(grids=edited_workbooks(), today=st.dates(min_value=D(2020, 1, 1), max_value=D(2030, 1, 1)))
+def test_any_cell_content_checks_and_syncs_safely(grids, today):
+    backend = MemoryBackend.from_grids(grids)
+    before = {t.name: t.rows for t in backend.workbook.tabs}
+    sheetsync.sync(backend, today=today)
+    # Every cell outside the owned columns and tabs is as it was.
+    for name, rows in before.items():
+        after = backend.workbook.find_tab(name)
+        for number, row in enumerate(rows):
+            assert after.rows[number][: len(row)] == row
+    assert not sheetsync.sync(backend, today=today).plan.writes
