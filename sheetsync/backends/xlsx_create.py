@@ -63,7 +63,7 @@ def _save_atomically(book: Workbook, target: Path) -> None:
 
 def _write_tab(sheet: Worksheet, tab: TabTemplate, template: WorkbookTemplate) -> None:
     if tab.owned:
-        sheet.sheet_properties.tabColor = template.header.owned_tab_color
+        sheet.sheet_properties.tabColor = _opaque(template.header.owned_tab_color)
     sheet.freeze_panes = a1(template.frozen_rows + 1, 1)
     for number, column in enumerate(tab.columns, start=1):
         _write_header(sheet, number, column, template)
@@ -85,8 +85,8 @@ def _write_header(
     look = template.header
     fill, font = (look.owned_fill, look.owned_font) if column.owned else (look.fill, look.font)
     cell = sheet.cell(row=1, column=number, value=column.header)
-    cell.font = Font(bold=True, color=font)
-    cell.fill = PatternFill(fill_type="solid", start_color=fill, end_color=fill)
+    cell.font = Font(bold=True, color=_opaque(font))
+    cell.fill = _solid(fill)
     cell.alignment = Alignment(vertical="center")
     cell.comment = _note(column.note)
 
@@ -148,10 +148,19 @@ def _rule(number: int, dropdown: Dropdown, template: WorkbookTemplate) -> dict[s
 
 def _add_colors(sheet: Worksheet, number: int, column: ColumnTemplate) -> None:
     for rule in column.colors:
-        fill = PatternFill(fill_type="solid", start_color=rule.fill, end_color=rule.fill)
-        font = Font(color=rule.font)
+        fill = _solid(rule.fill)
+        font = Font(color=_opaque(rule.font))
         for value in rule.values:
             sheet.conditional_formatting.add(
                 _body(number),
                 CellIsRule(operator="equal", formula=[f'"{value}"'], fill=fill, font=font),
             )
+
+
+def _opaque(rgb: str) -> str:
+    """ARGB from the template's RGB; openpyxl's default alpha 00 is read as clear by some apps."""
+    return f"FF{rgb}"
+
+
+def _solid(rgb: str) -> PatternFill:
+    return PatternFill(fill_type="solid", start_color=_opaque(rgb), end_color=_opaque(rgb))
