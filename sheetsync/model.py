@@ -135,8 +135,8 @@ _RANGES: dict[tuple[str, str], tuple[Any, str, str]] = {
         "Type the number the KPI should reach, e.g. 120.",
     ),
     ("calendar", "lead_days"): (
-        lambda v: v >= 0,
-        "Lead Days cannot be negative",
+        lambda v: 0 <= v <= 3650,
+        "Lead Days must be between 0 and 3650",
         "Type how many days of preparation the event needs, e.g. 30.",
     ),
 }

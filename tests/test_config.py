@@ -1,0 +1,95 @@
+"""Configuration: the example documents every key; every mistake names the key and the fix."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from sheetsync.config import ConfigError, Settings, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "config.example.toml"
+
+
+def test_example_config_loads():
+    settings = load_settings(str(EXAMPLE))
+    assert settings.workbook.path == str(ROOT / "marketing.xlsx")
+    assert settings.rules.at_risk_points == 25
+
+
+def test_example_documents_every_key():
+    text = EXAMPLE.read_text()
+    sections = {name: field for name, field in Settings.model_fields.items()
+                if name not in ("source", "workbooks", "aliases")}
+    for name, field in sections.items():
+        assert f"[{name}]" in text, name
+        body = text.split(f"[{name}]", 1)[1].split("\n[", 1)[0]
+        for key in field.annotation.model_fields:
+            if name == "workbook" and key == "name":
+                continue  # only meaningful in [[workbooks]], documented there
+            assert re.search(rf"^#? ?{key} = ", body, re.M), f"[{name}] {key}"
+    assert "[[workbooks]]" in text and "[aliases]" in text
+
+
+def write(tmp_path, text):
+    path = tmp_path / "sheetsync.toml"
+    path.write_text(text)
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[rules]\nat_risk_point = 20\n", "`rules.at_risk_point`"),
+        ("[rules]\nlocale = \"klingon\"\n", "is not a locale"),
+        ("[rules]\ntimezone = \"Mars/Olympus\"\n", "is not a time zone"),
+        ("[rules]\nignore = [\"SS999\"]\n", "'SS999' is not a rule code"),
+        ("[rules]\nat_risk_points = \"lots\"\n", "`rules.at_risk_points` = 'lots'"),
+        ("[google]\ncredentials = \"none\"\n", "works only with a test or private `endpoint`"),
+        ("[workbook]\npath = \"a.xlsx\"\nspreadsheet = \"abc\"\n", "not both"),
+        ("[aliases]\n\"Deadline\" = [\"Due by\"]\n", "'Deadline' is not a sheetsync column"),
+        ("[summary]\ntransport = \"pigeon\"\n", "`summary.transport` = 'pigeon'"),
+        ("[rules\nignore = []\n", "is not valid TOML"),
+    ],
+)
+def test_bad_config_names_the_key(tmp_path, text, expected):
+    with pytest.raises(ConfigError) as error:
+        load_settings(write(tmp_path, text))
+    assert expected in str(error.value)
+    assert "sheetsync.toml" in str(error.value)
+
+
+def test_missing_config_file_says_how_to_make_one(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist.*config.example.toml"):
+        load_settings(str(tmp_path / "nope.toml"))
+
+
+def test_relative_paths_are_relative_to_the_config_file(tmp_path):
+    settings = load_settings(write(tmp_path, "[workbook]\npath = \"m.xlsx\"\n[state]\npath = \"s.db\"\n"))
+    assert settings.workbook.path == str(tmp_path / "m.xlsx")
+    assert settings.state.path == str(tmp_path / "s.db")
+
+
+def test_environment_names_the_config(tmp_path, monkeypatch):
+    monkeypatch.setenv("SHEETSYNC_CONFIG", write(tmp_path, "[rules]\nlead_days = 10\n"))
+    assert load_settings().rules.lead_days == 10
+
+
+def test_flags_win_over_the_file(tmp_path):
+    path = write(tmp_path, "[rules]\nlead_days = 10\n")
+    assert load_settings(path, {"rules.lead_days": 3}).rules.lead_days == 3
+
+
+def test_aliases_find_renamed_columns():
+    import sheetsync
+    from workbooks import TODAY, baseline_grids
+
+    from sheetsync.backends.memory import MemoryBackend
+
+    grids = baseline_grids()
+    grids["Plan"][0][6] = "Finish by"
+    settings = load_settings(None, {"aliases": {"Due": ["Finish by"]}})
+    report = sheetsync.check(MemoryBackend.from_grids(grids), today=TODAY, settings=settings)
+    assert report.findings == ()
