@@ -31,7 +31,7 @@ EXAMPLE_FILE = "example.toml"
 INPUT_SCHEMAS = {schema.role: schema for schema in (STRATEGY, PLAN, CALENDAR)}
 OWNED_TAB_HEADERS = {"checks": CHECKS_HEADERS, "history": HISTORY_HEADERS}
 
-DropdownKind = Literal["list", "column", "percent"]
+ValidationKind = Literal["list", "column", "percent"]
 
 
 class TemplateError(Exception):
@@ -48,15 +48,16 @@ class ColorRule:
 
 
 @dataclass(frozen=True, slots=True)
-class Dropdown:
-    """Suggested values for a column. Always a warning: any typed value is kept.
+class Validation:
+    """What a column expects. Only ever a warning: whatever a user types is kept.
 
-    kind "list": pick from `values`.
-    kind "column": pick from the first `source_rows` values under `source_header` in `source_tab`.
+    kind "list": a dropdown of `values`.
+    kind "column": a dropdown of the first `source_rows` values under `source_header` in
+    `source_tab`.
     kind "percent": a number from 0 to 100 % (a fraction, or percent points), or one of `values`.
     """
 
-    kind: DropdownKind
+    kind: ValidationKind
     message: str  # shown when a typed value does not fit
     values: tuple[str, ...] = ()
     source_tab: str = ""
@@ -71,7 +72,7 @@ class ColumnTemplate:
     width: float  # in characters
     number_format: str | None  # e.g. "yyyy-mm-dd"; None leaves the cell's default
     note: str  # help on the header cell; for owned columns it starts with the owned note
-    dropdown: Dropdown | None = None
+    validation: Validation | None = None
     colors: tuple[ColorRule, ...] = ()
 
 
@@ -135,7 +136,7 @@ def load_template(example: bool, today: dt.date) -> WorkbookTemplate:
         template = _workbook_template(look, data, today)
     except KeyError as error:
         raise TemplateError(f"{LOOK_FILE} lacks the key {error}") from None
-    _check_dropdown_sources(template)
+    _check_validation_sources(template)
     return template
 
 
@@ -216,10 +217,10 @@ def _column(
     owned_note: str,
 ) -> ColumnTemplate:
     header = raw["header"]
-    dropdown = _dropdown(raw.get("dropdown"))
-    if owned and dropdown is not None:
+    validation = _validation(raw.get("validation"))
+    if owned and validation is not None:
         # sheetsync writes these cells; a rule there could reject or nag about its own values.
-        raise TemplateError(f"{LOOK_FILE}: owned column {header!r} must not have a dropdown")
+        raise TemplateError(f"{LOOK_FILE}: owned column {header!r} must not have a validation")
     format_name = raw.get("format", field_type)
     colors = look["colors"][raw["colors"]] if "colors" in raw else ()
     return ColumnTemplate(
@@ -228,7 +229,7 @@ def _column(
         width=raw["width"],
         number_format=look["formats"].get(format_name),
         note=f"{owned_note}\n{raw['note']}" if owned else raw["note"],
-        dropdown=dropdown,
+        validation=validation,
         colors=tuple(
             ColorRule(values=tuple(rule["values"]), fill=rule["fill"], font=rule["font"])
             for rule in colors
@@ -236,12 +237,12 @@ def _column(
     )
 
 
-def _dropdown(raw: Mapping[str, Any] | None) -> Dropdown | None:
+def _validation(raw: Mapping[str, Any] | None) -> Validation | None:
     if raw is None:
         return None
     if raw["kind"] not in ("list", "column", "percent"):
-        raise TemplateError(f"{LOOK_FILE}: unknown dropdown kind {raw['kind']!r}")
-    return Dropdown(
+        raise TemplateError(f"{LOOK_FILE}: unknown validation kind {raw['kind']!r}")
+    return Validation(
         kind=raw["kind"],
         message=raw["message"],
         values=tuple(raw.get("values", ())),
@@ -251,19 +252,19 @@ def _dropdown(raw: Mapping[str, Any] | None) -> Dropdown | None:
     )
 
 
-def _check_dropdown_sources(template: WorkbookTemplate) -> None:
-    """A "column" dropdown must name a tab and header the template creates."""
+def _check_validation_sources(template: WorkbookTemplate) -> None:
+    """A "column" validation must name a tab and header the template creates."""
     tabs = {tab.name: tab for tab in template.tabs}
     for tab in template.tabs:
         for column in tab.columns:
-            dropdown = column.dropdown
-            if dropdown is None or dropdown.kind != "column":
+            rule = column.validation
+            if rule is None or rule.kind != "column":
                 continue
-            source = tabs.get(dropdown.source_tab)
-            if source is None or dropdown.source_header not in source.headers:
+            source = tabs.get(rule.source_tab)
+            if source is None or rule.source_header not in source.headers:
                 raise TemplateError(
                     f"{LOOK_FILE}: {tab.name} {column.header!r} lists values from "
-                    f"{dropdown.source_tab}!{dropdown.source_header}, which the template lacks"
+                    f"{rule.source_tab}!{rule.source_header}, which the template lacks"
                 )
 
 

@@ -12,10 +12,11 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from sheetsync import api
+from sheetsync import template as template_module
 from sheetsync.backends.memory import MemoryBackend
 from sheetsync.backends.xlsx_create import create_workbook
 from sheetsync.schema import CALENDAR, CHECKS_HEADERS, HISTORY_HEADERS, PLAN, STRATEGY
-from sheetsync.template import load_template
+from sheetsync.template import TemplateError, load_template, templates_dir
 
 TODAY = dt.date(2026, 3, 15)
 OWNED_NOTE = "Filled in by sheetsync"
@@ -71,6 +72,33 @@ def test_template_headers_agree_with_schema() -> None:
         assert owned == OWNED_HEADERS[tab.name]
 
 
+def edited_template(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, old: str, new: str) -> None:
+    """Make load_template read a copy of the templates with one edit to workbook.toml."""
+    for name in ("workbook.toml", "example.toml"):
+        text = (templates_dir() / name).read_text(encoding="utf-8")
+        (tmp_path / name).write_text(text.replace(old, new, 1), encoding="utf-8")
+    monkeypatch.setattr(template_module, "templates_dir", lambda: tmp_path)
+
+
+def test_template_that_drifts_from_schema_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    edited_template(tmp_path, monkeypatch, 'header = "Due"', 'header = "Deadline"')
+
+    with pytest.raises(TemplateError, match="schema.py says"):
+        load_template(example=False, today=TODAY)
+
+
+def test_template_with_a_validation_on_an_owned_column_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rule = 'validation = { kind = "list", values = ["Done"], message = "?" }'
+    edited_template(tmp_path, monkeypatch, 'colors = "status"', f'colors = "status"\n{rule}')
+
+    with pytest.raises(TemplateError, match="owned column 'Status' must not have a validation"):
+        load_template(example=False, today=TODAY)
+
+
 def test_new_workbook_has_every_tab_with_schema_headers_and_no_data(tmp_path: Path) -> None:
     book = make(tmp_path)
 
@@ -124,7 +152,7 @@ def validation_at(sheet: Worksheet, header: str, row: int = 2) -> DataValidation
     return validation
 
 
-def test_plan_dropdowns_goal_id_from_strategy_channel_suggestions_progress(
+def test_plan_goal_id_and_channel_dropdowns_and_progress_rule(
     tmp_path: Path,
 ) -> None:
     plan = make(tmp_path)["Plan"]
@@ -141,7 +169,7 @@ def test_plan_dropdowns_goal_id_from_strategy_channel_suggestions_progress(
     assert "L2>=0" in progress.formula1 and "L2<=100" in progress.formula1
 
 
-def test_dropdowns_only_warn_and_never_touch_owned_columns(tmp_path: Path) -> None:
+def test_validations_only_warn_and_never_touch_owned_columns(tmp_path: Path) -> None:
     book = make(tmp_path)
 
     for name, owned in OWNED_HEADERS.items():

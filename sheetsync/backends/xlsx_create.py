@@ -14,14 +14,14 @@ from openpyxl.utils import quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from sheetsync.template import ColumnTemplate, Dropdown, TabTemplate, WorkbookTemplate
+from sheetsync.template import ColumnTemplate, TabTemplate, Validation, WorkbookTemplate
 from sheetsync.workbook import a1, column_letter
 
 # Rules and colours cover the whole column below the header, so rows users add are covered too.
 LAST_ROW = 1_048_576
 NOTE_AUTHOR = "sheetsync"
-NOTE_WIDTH_PT = 260
-NOTE_LINE_PT = 15
+NOTE_WIDTH_PX = 260
+NOTE_LINE_PX = 15
 NOTE_CHARS_PER_LINE = 42
 
 
@@ -68,8 +68,8 @@ def _write_tab(sheet: Worksheet, tab: TabTemplate, template: WorkbookTemplate) -
     for number, column in enumerate(tab.columns, start=1):
         _write_header(sheet, number, column, template)
         _format_column(sheet, number, column)
-        if column.dropdown is not None:
-            _add_dropdown(sheet, number, column.dropdown, template)
+        if column.validation is not None:
+            _add_validation(sheet, number, column.header, column.validation, template)
         _add_colors(sheet, number, column)
     for row_number, row in enumerate(tab.rows, start=template.frozen_rows + 1):
         for number, (value, column) in enumerate(zip(row, tab.columns, strict=True), start=1):
@@ -94,7 +94,7 @@ def _write_header(
 def _note(text: str) -> Comment:
     """A header note sized to show its whole text when hovered."""
     lines = sum(len(line) // NOTE_CHARS_PER_LINE + 1 for line in text.splitlines())
-    return Comment(text, NOTE_AUTHOR, height=(lines + 1) * NOTE_LINE_PT, width=NOTE_WIDTH_PT)
+    return Comment(text, NOTE_AUTHOR, height=(lines + 1) * NOTE_LINE_PX, width=NOTE_WIDTH_PX)
 
 
 def _format_column(sheet: Worksheet, number: int, column: ColumnTemplate) -> None:
@@ -111,37 +111,37 @@ def _body(number: int) -> str:
     return f"{letter}2:{letter}{LAST_ROW}"
 
 
-def _add_dropdown(
-    sheet: Worksheet, number: int, dropdown: Dropdown, template: WorkbookTemplate
+def _add_validation(
+    sheet: Worksheet, number: int, header: str, rule: Validation, template: WorkbookTemplate
 ) -> None:
     # Warning style: Excel asks "continue?" and keeps the value; sheetsync reports what is wrong.
     validation = DataValidation(
         allow_blank=True,
         showErrorMessage=True,
         errorStyle="warning",
-        errorTitle=sheet.cell(row=1, column=number).value,
-        error=dropdown.message,
-        **_rule(number, dropdown, template),
+        errorTitle=header,
+        error=rule.message,
+        **_type_and_formula(number, rule, template),
     )
     validation.add(_body(number))
     sheet.add_data_validation(validation)
 
 
-def _rule(number: int, dropdown: Dropdown, template: WorkbookTemplate) -> dict[str, str]:
-    """The validation type and formula for a dropdown kind."""
-    if dropdown.kind == "list":
-        return {"type": "list", "formula1": '"' + ",".join(dropdown.values) + '"'}
-    if dropdown.kind == "column":
-        source = next(tab for tab in template.tabs if tab.name == dropdown.source_tab)
-        letter = column_letter(source.column_number(dropdown.source_header))
+def _type_and_formula(number: int, rule: Validation, template: WorkbookTemplate) -> dict[str, str]:
+    """The Excel validation type and formula of a template validation."""
+    if rule.kind == "list":
+        return {"type": "list", "formula1": '"' + ",".join(rule.values) + '"'}
+    if rule.kind == "column":
+        source = next(tab for tab in template.tabs if tab.name == rule.source_tab)
+        letter = column_letter(source.column_number(rule.source_header))
         first = template.frozen_rows + 1
-        last = first + dropdown.source_rows - 1
+        last = first + rule.source_rows - 1
         sheet_name = quote_sheetname(source.name)
         return {"type": "list", "formula1": f"{sheet_name}!${letter}${first}:${letter}${last}"}
     # A number 0-100 (a fraction, or percent points) or one of the words meaning "done";
     # relative to the first cell of the range, as Excel applies it to each cell below.
     cell = a1(2, number)
-    words = ",".join(f'LOWER(TRIM({cell}))="{word.lower()}"' for word in dropdown.values)
+    words = ",".join(f'LOWER(TRIM({cell}))="{word.lower()}"' for word in rule.values)
     number_rule = f"AND(ISNUMBER({cell}),{cell}>=0,{cell}<=100)"
     return {"type": "custom", "formula1": f"OR({number_rule},{words})"}
 
