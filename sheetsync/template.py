@@ -110,13 +110,6 @@ class WorkbookTemplate:
     header: HeaderLook
     frozen_rows: int
 
-    def tab(self, role: str) -> TabTemplate:
-        """The tab with this role, e.g. "plan"."""
-        for tab in self.tabs:
-            if tab.role == role:
-                return tab
-        raise KeyError(role)
-
 
 def templates_dir() -> Path:
     """The templates folder: inside the installed package, or the checkout's root when editable."""

@@ -9,7 +9,7 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.comments import Comment
 from openpyxl.formatting.rule import CellIsRule
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
@@ -17,7 +17,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sheetsync.template import ColumnTemplate, TabTemplate, Validation, WorkbookTemplate
 from sheetsync.workbook import a1, column_letter
 
-# Rules and colours cover the whole column below the header, so rows users add are covered too.
+# Headers are row 1 (SPEC 2). Rules and colours cover the whole column below them, so rows
+# users add later are covered too.
+FIRST_DATA_ROW = 2
 LAST_ROW = 1_048_576
 NOTE_AUTHOR = "sheetsync"
 NOTE_WIDTH_PX = 260
@@ -71,7 +73,7 @@ def _write_tab(sheet: Worksheet, tab: TabTemplate, template: WorkbookTemplate) -
         if column.validation is not None:
             _add_validation(sheet, number, column.header, column.validation, template)
         _add_colors(sheet, number, column)
-    for row_number, row in enumerate(tab.rows, start=template.frozen_rows + 1):
+    for row_number, row in enumerate(tab.rows, start=FIRST_DATA_ROW):
         for number, (value, column) in enumerate(zip(row, tab.columns, strict=True), start=1):
             if value is not None:
                 cell = sheet.cell(row=row_number, column=number, value=value)
@@ -87,7 +89,6 @@ def _write_header(
     cell = sheet.cell(row=1, column=number, value=column.header)
     cell.font = Font(bold=True, color=_opaque(font))
     cell.fill = _solid(fill)
-    cell.alignment = Alignment(vertical="center")
     cell.comment = _note(column.note)
 
 
@@ -108,7 +109,7 @@ def _format_column(sheet: Worksheet, number: int, column: ColumnTemplate) -> Non
 def _body(number: int) -> str:
     """The column's cells below the header, e.g. "C2:C1048576"."""
     letter = column_letter(number)
-    return f"{letter}2:{letter}{LAST_ROW}"
+    return f"{letter}{FIRST_DATA_ROW}:{letter}{LAST_ROW}"
 
 
 def _add_validation(
@@ -134,13 +135,12 @@ def _type_and_formula(number: int, rule: Validation, template: WorkbookTemplate)
     if rule.kind == "column":
         source = next(tab for tab in template.tabs if tab.name == rule.source_tab)
         letter = column_letter(source.column_number(rule.source_header))
-        first = template.frozen_rows + 1
-        last = first + rule.source_rows - 1
-        sheet_name = quote_sheetname(source.name)
-        return {"type": "list", "formula1": f"{sheet_name}!${letter}${first}:${letter}${last}"}
+        last = FIRST_DATA_ROW + rule.source_rows - 1
+        cells = f"${letter}${FIRST_DATA_ROW}:${letter}${last}"
+        return {"type": "list", "formula1": f"{quote_sheetname(source.name)}!{cells}"}
     # A number 0-100 (a fraction, or percent points) or one of the words meaning "done";
     # relative to the first cell of the range, as Excel applies it to each cell below.
-    cell = a1(2, number)
+    cell = a1(FIRST_DATA_ROW, number)
     words = ",".join(f'LOWER(TRIM({cell}))="{word.lower()}"' for word in rule.values)
     number_rule = f"AND(ISNUMBER({cell}),{cell}>=0,{cell}<=100)"
     return {"type": "custom", "formula1": f"OR({number_rule},{words})"}
@@ -158,7 +158,7 @@ def _add_colors(sheet: Worksheet, number: int, column: ColumnTemplate) -> None:
 
 
 def _opaque(rgb: str) -> str:
-    """ARGB from the template's RGB; openpyxl's default alpha 00 is read as clear by some apps."""
+    """ARGB with full alpha, as Excel writes its own colours, from the template's RGB."""
     return f"FF{rgb}"
 
 
