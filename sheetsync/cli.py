@@ -141,8 +141,11 @@ def init(path: str, example: bool, today: dt.date | None) -> None:
     """Make a new workbook with the Strategy, Plan and Calendar tabs ready to fill in."""
     try:
         created = api.init(path, example=example, today=today)
-    except FileExistsError as error:
+    except (FileExistsError, ValueError) as error:
         _fail(str(error), EXIT_USAGE)
+    except OSError as error:
+        _fail(f"Cannot create {path}: {error.strerror}. Choose a folder you can write to.",
+              EXIT_USAGE)
     click.echo(f"Created {created}.")
     click.echo(f"Next: sheetsync check --workbook {created}")
 

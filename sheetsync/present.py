@@ -52,9 +52,11 @@ def _title(report: Report) -> str:
 
 def _by_tab(report: Report) -> Iterable[tuple[str, list[Finding]]]:
     groups: dict[str, list[Finding]] = {}
-    for finding in report.findings:  # already in tab order
+    for finding in report.findings:
         groups.setdefault(finding.tab, []).append(finding)
-    for tab, findings in groups.items():
+    # Workbook order; a missing tab (SS100) has no position and comes first.
+    position = {tab.name: index for index, tab in enumerate(report.workbook.tabs)}
+    for tab, findings in sorted(groups.items(), key=lambda group: position.get(group[0], -1)):
         yield tab, sorted(findings, key=lambda f: (SEVERITY_ORDER[f.severity], f.row or 0))
 
 

@@ -556,7 +556,11 @@ def event_unprepared(context: CheckContext) -> Iterator[Hit]:
         if window is None or not window[0] <= context.today <= window[1]:
             continue
         if not event_is_prepared(event, context.tactics_by_goal, context.model.tactics, context.lead_days):
-            goals = "goals " + ", ".join(event.goal_ids) if event.goal_ids else "any goal"
+            goals = (
+                ("goal " if len(event.goal_ids) == 1 else "goals ") + ", ".join(event.goal_ids)
+                if event.goal_ids
+                else "any goal"
+            )
             yield at(calendar, "date", event.row, event.event, event=event.event,
                      date=event.date, first=window[0], goals=goals)
 

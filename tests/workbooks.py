@@ -60,3 +60,16 @@ def baseline_grids(edits: Edits | None = None) -> dict[str, list[list[Any]]]:
 
 def baseline(edits: Edits | None = None, **grids_kw: Any) -> MemoryBackend:
     return MemoryBackend.from_grids(baseline_grids(edits), title="Bean & Crumb", **grids_kw)
+
+
+def write_xlsx(path, grids: Mapping[str, list[list[Any]]]) -> None:
+    """Save grids as a real .xlsx file, dates as date cells."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.remove(book.active)
+    for name, rows in grids.items():
+        sheet = book.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+    book.save(path)

@@ -1,0 +1,135 @@
+"""The `sheetsync` command as a user runs it: a real subprocess on real .xlsx files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from workbooks import TODAY, baseline_grids, write_xlsx
+
+SHEETSYNC = str(Path(sys.executable).with_name("sheetsync"))
+DEMO_TODAY = "2026-11-23"
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([SHEETSYNC, *args], capture_output=True, text=True, cwd=cwd, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("demo") / "marketing.xlsx"
+    result = run("init", "--path", str(path), "--example", "--today", DEMO_TODAY)
+    assert result.returncode == 0, result.stderr
+    assert f"Created {path}" in result.stdout
+    return path
+
+
+@pytest.fixture
+def clean(tmp_path) -> Path:
+    path = tmp_path / "clean.xlsx"
+    write_xlsx(path, baseline_grids())
+    return path
+
+
+def test_check_reports_findings_grouped_by_tab(demo):
+    result = run("check", "--workbook", str(demo), "--today", DEMO_TODAY)
+    assert result.returncode == 1  # the example has one error (SS301)
+    out = result.stdout
+    assert "\x1b[" not in out  # no colour when not on a terminal
+    assert out.index("Strategy\n") < out.index("Plan\n") < out.index("Calendar\n")
+    assert 'Tactic T25 serves goal "G6", which is not in the Strategy tab.' in out
+    assert "Fix: Use a Goal ID from the Strategy tab" in out
+    assert out.rstrip().endswith("1 error, 7 warnings in 5 goals, 25 tactics and 4 events.")
+
+
+def test_check_json_for_scripts(demo):
+    result = run("check", "--workbook", str(demo), "--today", DEMO_TODAY, "--format", "json")
+    report = json.loads(result.stdout)
+    assert result.returncode == 1
+    assert report["today"] == DEMO_TODAY and report["workbook"] == "marketing"
+    assert report["counts"] == {"error": 1, "warning": 7}
+    first = report["findings"][0]
+    assert set(first) == {"code", "name", "severity", "tab", "cell", "row", "row_id", "message",
+                          "hint"}
+    assert (first["code"], first["cell"], first["row"], first["row_id"]) == ("SS301", "B26", 26, "T25")
+    goal = report["goals"][0]
+    assert {"id", "status", "current", "progress", "roi", "spend", "revenue"} <= set(goal)
+    assert len(report["tactics"]) == 25 and set(report["tactics"][0]) >= {"id", "status", "roi"}
+
+
+@pytest.mark.parametrize(("fail_on", "code"), [("never", 0), ("error", 1), ("warning", 1)])
+def test_fail_on(demo, fail_on, code):
+    assert run("check", "-w", str(demo), "--today", DEMO_TODAY, "--fail-on", fail_on).returncode == code
+
+
+def test_clean_workbook_exits_zero(clean):
+    result = run("check", "--workbook", str(clean), "--today", TODAY.isoformat())
+    assert result.returncode == 0, result.stdout
+    assert "All clear: 2 goals, 3 tactics and 1 event checked, nothing to fix." in result.stdout
+
+
+def test_sync_dry_run_then_sync_then_nothing(clean):
+    before = clean.read_bytes()
+    dry = run("sync", "--workbook", str(clean), "--today", TODAY.isoformat(), "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert 'Plan!M1: "" -> "Status"' in dry.stdout
+    assert 'Plan!M4: "" -> "Done"' in dry.stdout
+    assert "(new tab) Checks" in dry.stdout
+    assert clean.read_bytes() == before
+    first = run("sync", "--workbook", str(clean), "--today", TODAY.isoformat())
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith("Wrote ")
+    second = run("sync", "--workbook", str(clean), "--today", TODAY.isoformat())
+    assert second.stdout.startswith("Nothing to change in ")
+    check = run("check", "--workbook", str(clean), "--today", TODAY.isoformat(), "--format", "json")
+    assert json.loads(check.stdout)["counts"] == {"error": 0, "warning": 0}
+
+
+def test_missing_workbook_exits_3(tmp_path):
+    result = run("check", "--workbook", str(tmp_path / "nope.xlsx"))
+    assert result.returncode == 3
+    assert "nope.xlsx" in result.stderr and "sheetsync init" in result.stderr
+
+
+def test_no_workbook_at_all_exits_2(tmp_path):
+    result = run("check", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "--workbook" in result.stderr
+
+
+def test_bad_config_exits_2(tmp_path, clean):
+    (tmp_path / "sheetsync.toml").write_text("[rules]\nlead_day = 3\n")
+    result = run("check", "--workbook", str(clean), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "`rules.lead_day`" in result.stderr
+
+
+def test_bad_today_exits_2(clean):
+    result = run("check", "--workbook", str(clean), "--today", "23/11/2026")
+    assert result.returncode == 2
+    assert "YYYY-MM-DD" in result.stderr
+
+
+def test_config_file_names_the_workbook(tmp_path, clean):
+    (tmp_path / "sheetsync.toml").write_text(f'[workbook]\npath = "{clean.name}"\n')
+    clean.rename(tmp_path / clean.name)
+    result = run("check", "--today", TODAY.isoformat(), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+
+
+def test_init_refuses_to_overwrite(demo):
+    result = run("init", "--path", str(demo))
+    assert result.returncode == 2
+    assert "already exists" in result.stderr
+
+
+def test_rules_lists_the_catalog():
+    result = run("rules")
+    assert result.returncode == 0
+    for code in ("SS100", "SS204", "SS304", "SS311"):
+        assert code in result.stdout
+    assert "SS304 channel-not-in-strategy (warning)" in result.stdout
+    assert "Fix: Add <channel> to goal <goal>'s Channels" in result.stdout
