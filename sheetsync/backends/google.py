@@ -39,7 +39,8 @@ from tenacity import (
     Retrying,
     retry_if_exception,
     stop_before_delay,
-    wait_exponential_jitter,
+    wait_exponential,
+    wait_random,
 )
 from urllib3.exceptions import NameResolutionError
 
@@ -192,7 +193,8 @@ def retry_after_seconds(error: BaseException | None) -> float:
         return 0.0
 
 
-_backoff = wait_exponential_jitter(initial=0.5, max=30, jitter=0.5)
+# 0.5 s, 1 s, 2 s ... up to 30 s, plus up to 0.5 s of jitter so parallel runs spread out.
+_backoff = wait_exponential(multiplier=0.5, max=30) + wait_random(0, 0.5)
 
 
 def _wait_before_retry(state: RetryCallState) -> float:
@@ -722,7 +724,7 @@ def _blocks(writes: Iterable[CellWrite], budget: int) -> Iterator[_Block]:
     runs = sorted(_row_runs(writes), key=lambda r: (r.tab, r.first_column, r.width, r.row))
     block: _Block | None = None
     for run in runs:
-        size = len(dumps(run.values)) + 1
+        size = len(dumps(run.values)) + 2  # and the ", " that separates rows
         if block is not None and block.takes(run, size, budget):
             block.rows.append(run.values)
             block.size += size

@@ -80,16 +80,25 @@ def load_credentials(settings: GoogleSettings) -> Credentials | None:
 
 
 def _load_key_file(path: Path) -> Credentials:
-    import google.auth
-    from google.auth.exceptions import DefaultCredentialsError
+    """A service-account key (or a gcloud user credentials file) the user pointed us at."""
+    from google.oauth2 import service_account
+    from google.oauth2.credentials import Credentials as UserCredentials
 
-    if not path.is_file():
-        raise KeyFileMissing(str(path))
     try:
-        credentials, _project = google.auth.load_credentials_from_file(str(path), scopes=SCOPES)
-    except (DefaultCredentialsError, ValueError) as error:
-        raise KeyFileMalformed(str(path), str(error)) from error
-    return credentials
+        info = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise KeyFileMissing(str(path)) from None
+    except (OSError, ValueError) as error:
+        raise KeyFileMalformed(str(path), f"not JSON: {error}") from error
+    kind = info.get("type") if isinstance(info, dict) else None
+    try:
+        if kind == "service_account":
+            return service_account.Credentials.from_service_account_info(info, scopes=SCOPES)
+        if kind == "authorized_user":
+            return UserCredentials.from_authorized_user_info(info, scopes=list(SCOPES))
+    except (ValueError, KeyError) as error:
+        raise KeyFileMalformed(str(path), f"{type(error).__name__}: {error}") from error
+    raise KeyFileMalformed(str(path), f"its type is {kind!r}, not 'service_account'")
 
 
 def _load_default() -> Credentials:
