@@ -151,8 +151,10 @@ def init(path: str, example: bool, today: dt.date | None) -> None:
 
 
 @main.command()
-def rules() -> None:
+@click.option("--format", "output", type=click.Choice(["text", "markdown"]), default="text",
+              show_default=True, help="markdown prints the README's rule section.")
+def rules(output: str) -> None:
     """List every check sheetsync makes, with what, why, an example and the fix."""
-    from sheetsync.present import rules_text
+    from sheetsync.present import rules_markdown, rules_text
 
-    click.echo(rules_text())
+    click.echo(rules_markdown() if output == "markdown" else rules_text())

@@ -104,6 +104,23 @@ def rules_text() -> str:
     return "\n\n".join(blocks)
 
 
+def rules_markdown() -> str:
+    """The rule catalog as the README's section, one block per rule."""
+    blocks = []
+    for rule in CATALOG.values():
+        blocks.append(
+            "\n".join([
+                f"#### {rule.code} {rule.name} ({rule.severity})",
+                "",
+                f"- **What:** {rule.what}",
+                f"- **Why:** {rule.why}",
+                f"- **Example:** {rule.example}",
+                f"- **Fix:** {generic_hint(rule.hint)}",
+            ])
+        )
+    return "\n\n".join(blocks) + "\n"
+
+
 def generic_hint(template: str) -> str:
     """A hint template with its facts shown as <placeholders>, for the rule docs."""
     return "".join(
