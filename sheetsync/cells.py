@@ -19,6 +19,7 @@ from math import isfinite
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, get_date_format
+from babel.localedata import LocaleDataDict
 from babel.numbers import (
     format_currency,
     format_decimal,
@@ -94,20 +95,6 @@ _SEPARATOR_FORMS = str.maketrans(
 _EARLY_DEFAULT = dt.datetime(2000, 1, 1)
 _LATE_DEFAULT = dt.datetime(2004, 12, 28)
 _DATEUTIL_INFO = dateutil_parser.parserinfo()
-_ENGLISH_MONTHS = (
-    "Jan",
-    "Feb",
-    "Mar",
-    "Apr",
-    "May",
-    "Jun",
-    "Jul",
-    "Aug",
-    "Sep",
-    "Oct",
-    "Nov",
-    "Dec",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,13 +118,12 @@ class _LocaleData:
 
     name: str  # the locale actually used, e.g. "en_US"
     decimal: str
-    groups: frozenset[str]  # thousands separators, spaces and apostrophes normalized
+    grouped: re.Pattern[str]  # digits in thousands, e.g. 1,200,000 or Indian 1,00,000
     lone_decimal: str | None  # "." in fr_FR: read as a decimal point when it cannot be grouping
     amount: re.Pattern[str]
     day_first: bool
     year_first: bool
-    month_names: re.Pattern[str] | None  # the locale's month names, None for English
-    english_months: dict[str, str]  # casefolded local month name -> "Jan".."Dec"
+    date_parser: dateutil_parser.parser  # knows the locale's month names and order
     number_example: str
     money_example: str
     date_example: str
@@ -266,11 +252,11 @@ def _as_fraction(number: float) -> float:
 
 
 def _amount_from_text(text: str, value: str, data: _LocaleData, kind: _Kind) -> float:
-    # float() reads "1200" and "-12.5" fastest, but where "." groups thousands (de_DE)
-    # it would read "1.200" as 1.2, so it only gets text that cannot mean that.
+    # float() reads "1200" and "-12,5" fastest once the decimal mark is a point, but where
+    # "." groups thousands (de_DE) it would read "1.200" as 1.2: such text takes the long way.
     if data.decimal == "." or "." not in text:
         try:
-            number = float(text)
+            number = float(text.replace(data.decimal, "."))
         except ValueError:
             pass
         else:
@@ -291,60 +277,48 @@ def _parse_decorated(text: str, data: _LocaleData, kind: _Kind) -> tuple[float, 
     match = data.amount.fullmatch(text)
     if match is None:
         return None
-    parts = match.groupdict()
-    has_currency = bool(parts["before"] or parts["after"])
-    if (has_currency and not kind.currency) or (parts["scale"] and not kind.scale):
+    opening, sign, before, later_sign, digits, scale, percent, after, closing = match.groups()
+    if (before or after) and (percent or not kind.currency):
         return None
-    if (parts["percent"] and not kind.percent) or (parts["percent"] and has_currency):
+    if (scale and not kind.scale) or (percent and not kind.percent):
         return None
-    signs = [sign for sign in (parts["sign"], parts["sign_after_currency"]) if sign]
-    bracketed = bool(parts["open"]) + bool(parts["close"])
-    if len(signs) > 1 or bracketed == 1 or (bracketed and signs):
+    if (
+        (sign and later_sign)
+        or bool(opening) != bool(closing)
+        or (opening and (sign or later_sign))
+    ):
         return None
-    plain = _plain_digits(parts["digits"].rstrip(), data)
+    plain = _plain_digits(digits.rstrip(), data)
     if plain is None:
         return None
-    exponent = _SCALE_EXPONENTS[parts["scale"].casefold()] if parts["scale"] else 0
-    exponent -= 2 if parts["percent"] else 0
-    number = float(f"{plain}e{exponent}")
+    exponent = _SCALE_EXPONENTS[scale.casefold()] if scale else 0
+    number = float(f"{plain}e{exponent - 2 if percent else exponent}")
     if not isfinite(number):
         return None
-    negative = bracketed == 2 or (bool(signs) and signs[0] in "-\u2212")
-    return (-number if negative else number), bool(parts["percent"])
+    negative = bool(opening) or (sign or later_sign or "+") in "-\u2212"
+    return (-number if negative else number), bool(percent)
 
 
 def _plain_digits(digits: str, data: _LocaleData) -> str | None:
     """'1 200,50' in fr_FR -> '1200.50', for float(); None when the separators do not fit."""
-    text = digits.translate(_SEPARATOR_FORMS)
-    if text.count(data.decimal) > 1:
-        return None
-    whole, _, fraction = text.partition(data.decimal)
+    text = digits if digits.isascii() else digits.translate(_SEPARATOR_FORMS)
+    whole, mark, fraction = text.partition(data.decimal)
     lone = data.lone_decimal
-    if data.decimal not in text and lone and whole.count(lone) == 1:
+    if not mark and lone and whole.count(lone) == 1:
         head, _, tail = whole.partition(lone)
         if len(tail) == 3:
             return None  # "1.200" in fr_FR could be 1.2 or 1200: better asked than guessed
         whole, fraction = head, tail
     if fraction and not fraction.isdecimal():
         return None
-    ungrouped = _ungrouped(whole, data.groups)
-    if ungrouped is None or not (ungrouped or fraction):
+    if whole and not whole.isdecimal():
+        grouped = data.grouped.fullmatch(whole)
+        if grouped is None:
+            return None
+        whole = whole.replace(grouped[1], "")
+    if not (whole or fraction):
         return None
-    return f"{ungrouped or '0'}.{fraction or '0'}"
-
-
-def _ungrouped(whole: str, groups: frozenset[str]) -> str | None:
-    """'1,200,000' -> '1200000'; also Indian '1,00,000'; None for '1,2' or mixed separators."""
-    if whole.isdecimal() or not whole:
-        return whole
-    separators = {char for char in whole if not char.isdecimal()}
-    if len(separators) != 1 or not separators <= groups:
-        return None
-    parts = whole.split(separators.pop())
-    middle_ok = all(len(part) in (2, 3) for part in parts[1:-1])
-    if not (0 < len(parts[0]) <= 3 and len(parts[-1]) == 3 and middle_ok):
-        return None
-    return "".join(parts)
+    return f"{whole or '0'}.{fraction or '0'}"
 
 
 def _amount_problem(value: CellValue, kind: _Kind, data: _LocaleData) -> CellProblem:
@@ -409,12 +383,9 @@ def _numeric_date(match: re.Match[str], value: str, data: _LocaleData) -> dt.dat
 
 def _worded_date(text: str, value: str, data: _LocaleData) -> dt.date:
     """'1 Mar 2026', 'March 1, 2026', '1 mars 2026': month names read by dateutil."""
-    if data.month_names is not None:
-        text = data.month_names.sub(lambda name: data.english_months[name[1].casefold()], text)
-    options = {"dayfirst": data.day_first, "yearfirst": data.year_first}
     try:
-        early = dateutil_parser.parse(text, default=_EARLY_DEFAULT, **options)
-        late = dateutil_parser.parse(text, default=_LATE_DEFAULT, **options)
+        early = data.date_parser.parse(text, default=_EARLY_DEFAULT)
+        late = data.date_parser.parse(text, default=_LATE_DEFAULT)
     except (ValueError, OverflowError):
         raise _date_problem(f"{_shown(value)} is not a date", data) from None
     if early.date() != late.date():
@@ -449,10 +420,11 @@ def _date_problem(message: str, data: _LocaleData) -> CellProblem:
 
 
 def _formula_error(error: CellError) -> CellProblem:
-    cause = _FORMULA_ERROR_CAUSES.get(error.code.strip().upper())
+    code = " ".join(error.code.split())
+    cause = _FORMULA_ERROR_CAUSES.get(code.upper())
     because = f" ({cause})" if cause else ""
     return CellProblem(
-        f"the cell shows the formula error {error.code}",
+        f"the cell shows the formula error {code}" if code else "the cell shows a formula error",
         f"Fix the formula this cell uses{because}, or type the value instead.",
     )
 
@@ -509,21 +481,25 @@ def _locale_data(locale: str) -> _LocaleData:
     group = get_group_symbol(babel_locale).translate(_SEPARATOR_FORMS)
     lone = next((mark for mark in ".," if mark not in (decimal, group)), None)
     day_first, year_first = _date_order(babel_locale)
-    month_names, english_months = _month_names(babel_locale)
     return _LocaleData(
         name=str(babel_locale),
         decimal=decimal,
-        groups=frozenset({group, " ", "'"}),
+        grouped=_grouped_pattern(group),
         lone_decimal=lone,
         amount=_amount_pattern(babel_locale),
         day_first=day_first,
         year_first=year_first,
-        month_names=month_names,
-        english_months=english_months,
+        date_parser=_date_parser(babel_locale, day_first, year_first),
         number_example=format_decimal(1200.5, "#,##0.00", locale=babel_locale),
         money_example=_money_example(babel_locale),
         date_example=_date_example(babel_locale),
     )
+
+
+def _grouped_pattern(group: str) -> re.Pattern[str]:
+    """Digits split into thousands by one kind of separator: the locale's, a space or '."""
+    separators = re.escape("".join(sorted({group, " ", "'"})))
+    return re.compile(rf"\d{{1,3}}([{separators}])(?:\d{{2,3}}\1)*\d{{3}}")
 
 
 def _babel_locale(locale: str) -> Locale:
@@ -554,21 +530,46 @@ def _pattern_letters(pattern: str) -> str:
     return "".join(dict.fromkeys(char for char in letters if char in "yMd"))
 
 
-def _month_names(locale: Locale) -> tuple[re.Pattern[str] | None, dict[str, str]]:
-    """A pattern finding the locale's month names and their English names, for dateutil."""
-    if locale.language == "en":
-        return None, {}
-    english: dict[str, str] = {}
+def _date_parser(locale: Locale, day_first: bool, year_first: bool) -> dateutil_parser.parser:
+    """dateutil taught the locale's month and weekday names and the small words of its dates.
+
+    "1 mars 2026", "1. März 2026", "3 de março de 2026" then read like "1 March 2026".
+    """
+    english = dateutil_parser.parserinfo
+    taken = {word.lower() for word in english.JUMP + english.PERTAIN + english.UTCZONE}
+    taken |= {word.lower() for names in english.HMS + english.AMPM for word in names}
+    months = _with_local_names(english.MONTHS, locale.months, taken)
+    taken |= {word.lower() for names in months for word in names}
+    weekdays = _with_local_names(english.WEEKDAYS, locale.days, taken)
+    taken |= {word.lower() for names in weekdays for word in names}
+    patterns = [get_date_format(width, locale=locale).pattern for width in ("medium", "long")]
+    literals = {
+        word.lower()
+        for p in patterns
+        for quoted in re.findall(r"'([^']+)'", p)
+        for word in quoted.split()
+    }
+    info = type(
+        f"ParserInfo_{locale}",
+        (english,),
+        {"MONTHS": months, "WEEKDAYS": weekdays, "JUMP": english.JUMP + sorted(literals - taken)},
+    )
+    return dateutil_parser.parser(info(dayfirst=day_first, yearfirst=year_first))
+
+
+def _with_local_names(
+    names: list[tuple[str, ...]], local: LocaleDataDict, taken: set[str]
+) -> list[tuple[str, ...]]:
+    """dateutil's English names per month (or weekday) plus the locale's, where unambiguous."""
+    merged = [list(words) for words in names]
+    offset = 1 if len(local["format"]["wide"]) == 12 else 0  # months count from 1, days from 0
     for context in ("format", "stand-alone"):
         for width in ("wide", "abbreviated"):
-            for number, name in locale.months[context][width].items():
-                local = name.rstrip(".").casefold()
-                if local and not any(char.isdigit() for char in local):  # ja "3月" is no word
-                    english[local] = _ENGLISH_MONTHS[number - 1]
-    if not english:
-        return None, {}
-    names = "|".join(re.escape(name) for name in sorted(english, key=len, reverse=True))
-    return re.compile(rf"\b({names})\.?(?!\w)", re.IGNORECASE), english
+            for number, name in local[context][width].items():
+                word = name.rstrip(".").lower()
+                if word and word not in taken and not any(char.isdigit() for char in word):
+                    merged[number - offset].append(word)
+    return [tuple(dict.fromkeys(words)) for words in merged]
 
 
 def _amount_pattern(locale: Locale) -> re.Pattern[str]:
@@ -591,14 +592,17 @@ def _amount_pattern(locale: Locale) -> re.Pattern[str]:
 
 
 def _currency_alternatives(locale: Locale) -> str:
-    """ISO codes and the symbols this locale and English use ($, €, US$, kr, zł...)."""
+    """Currency signs ($, €, US$, R$), ISO codes, and the symbols of this locale (kr, zł...)."""
     symbols = set(list_currencies())
     symbols |= set(Locale.parse("en").currency_symbols.values())
     symbols |= set(locale.currency_symbols.values())
     # A lone letter would be read as k/M/B scale or swallow a typo; such symbols are rare.
     words = sorted((s for s in symbols if not (len(s) == 1 and s.isalpha())), key=len, reverse=True)
     signs = "".join(map(re.escape, _CURRENCY_SIGNS))
-    return "|".join([f"[{signs}]", *(re.escape(word) for word in words)])
+    sign = rf"[^\W\d_]{{0,3}}[{signs}]"  # $, and the US$ and CA$ other locales write
+    alternatives = "|".join([sign, *(re.escape(word) for word in words)])
+    # The lookahead spares the long list of names whenever a digit or sign comes next.
+    return rf"(?=[^\W\d_]|[{signs}])(?:{alternatives})"
 
 
 def _money_example(locale: Locale) -> str:
