@@ -77,6 +77,9 @@ _PERCENT_WORDS = {
     "no": 0.0,
 }
 
+# Unicode's currency symbols (category Sc) that people type beside amounts.
+_CURRENCY_SIGNS = "$¢£¤¥֏؋৲৳৻૱௹฿៛₠₡₢₣₤₥₦₧₨₩₪₫€₭₮₯₰₱₲₳₴₵₶₷₸₹₺₻₼₽₾₿⃀﷼﹩＄￠￡￥￦"
+
 # Written into the float text as an exponent, so "1.1k" is exactly 1100.0, not 1100.0000000000002.
 _SCALE_EXPONENTS = {"k": 3, "m": 6, "mm": 6, "mn": 6, "b": 9, "bn": 9}
 
@@ -190,18 +193,16 @@ def read_date(value: CellValue, locale: str) -> dt.date | None:
         return value.date()
     if type(value) is dt.date:
         return value
-    if type(value) is str:
+    if isinstance(value, str):
         return _date_from_text(value, locale)
     if value is None:
         return None
     if isinstance(value, CellError):
         raise _formula_error(value)
-    if isinstance(value, dt.datetime):
+    if isinstance(value, dt.datetime):  # subclasses, which the fast paths above let through
         return value.date()
     if isinstance(value, dt.date):
         return value
-    if isinstance(value, str):
-        return _date_from_text(value, locale)
     if isinstance(value, bool):
         raise _date_problem(f"{_shown(value)} is not a date", _locale_data(locale))
     return _date_from_serial(value, locale)
@@ -384,8 +385,8 @@ def _numeric_date(match: re.Match[str], value: str, data: _LocaleData) -> dt.dat
 def _worded_date(text: str, value: str, data: _LocaleData) -> dt.date:
     """'1 Mar 2026', 'March 1, 2026', '1 mars 2026': month names read by dateutil."""
     try:
-        early = data.date_parser.parse(text, default=_EARLY_DEFAULT)
-        late = data.date_parser.parse(text, default=_LATE_DEFAULT)
+        early = data.date_parser.parse(text, default=_EARLY_DEFAULT, ignoretz=True)
+        late = data.date_parser.parse(text, default=_LATE_DEFAULT, ignoretz=True)
     except (ValueError, OverflowError):
         raise _date_problem(f"{_shown(value)} is not a date", data) from None
     if early.date() != late.date():
@@ -410,10 +411,9 @@ def _checked_year(day: dt.date, value: str, data: _LocaleData) -> dt.date:
 
 def _date_problem(message: str, data: _LocaleData) -> CellProblem:
     example = data.date_example
-    order = "" if example == _EXAMPLE_DATE.isoformat() else f" (in {data.name}, "
-    order += f"{example} is 1 March 2026)" if order else ""
-    hint = f"Type a date such as {example}{order}, or pick one from the calendar."
-    return CellProblem(message, hint)
+    if example != _EXAMPLE_DATE.isoformat():  # say which order the locale reads
+        example += f" (in {data.name}, {example} is 1 March 2026)"
+    return CellProblem(message, f"Type a date such as {example}, or pick one from the calendar.")
 
 
 # --- shared ----------------------------------------------------------------------------------
@@ -617,7 +617,3 @@ def _date_example(locale: Locale) -> str:
     pattern = get_date_format("short", locale=locale).pattern.replace("\u200f", "")
     pattern = re.sub("M+", "MM", re.sub("d+", "dd", re.sub("y+", "yyyy", pattern)))
     return format_date(_EXAMPLE_DATE, pattern, locale=locale)
-
-
-# Unicode's currency symbols (category Sc) that people type beside amounts.
-_CURRENCY_SIGNS = "$¢£¤¥֏؋৲৳৻૱௹฿៛₠₡₢₣₤₥₦₧₨₩₪₫€₭₮₯₰₱₲₳₴₵₶₷₸₹₺₻₼₽₾₿⃀﷼﹩＄￠￡￥￦"
