@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import typing
+from decimal import Decimal
 
 import pytest
 from babel.dates import format_date
@@ -246,6 +247,13 @@ def test_number_problem_says_number_and_gives_the_locale_example():
     assert found.hint == "Type a number such as 1200 or 1.200,50."
 
 
+def test_a_number_too_long_to_print_is_a_problem_not_a_crash():
+    assert (
+        problem(read_text, 10**5000, "en_US").message == "the cell holds a number too long to read"
+    )
+    assert problem(read_number, 10**5000, "en_US").message == "a very long number is not a number"
+
+
 def test_problem_quotes_long_text_shortened_on_one_line():
     found = problem(read_number, "call\nthe   printer " + "x" * 100, "en_US")
     assert found.message.startswith('"call the printer xxxx')
@@ -479,14 +487,13 @@ def test_any_locale_text_falls_back_instead_of_failing(locale):
 
 @settings(max_examples=100, deadline=None)
 @given(
-    amount=st.integers(min_value=-(10**12), max_value=10**12),
-    cents=st.integers(min_value=0, max_value=99),
+    cents=st.integers(min_value=-(10**14), max_value=10**14),
     locale=st.sampled_from(LOCALES),
 )
-def test_amounts_written_in_the_locale_read_back(amount, cents, locale):
-    exact = amount + (cents / 100 if amount >= 0 else -cents / 100)
+def test_amounts_written_in_the_locale_read_back(cents, locale):
+    exact = Decimal(cents) / 100
     written = format_decimal(exact, "#,##0.00", locale=locale)
-    assert read_money(written, locale) == pytest.approx(exact, abs=1e-6)
+    assert read_money(written, locale) == float(exact)
 
 
 @settings(max_examples=100, deadline=None)
