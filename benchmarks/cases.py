@@ -1,0 +1,119 @@
+"""The measured operations. Each runs in its own child process (see `benchmarks.child`).
+
+A case imports what it needs and prepares its input untimed, then times only the operation,
+so interpreter start-up and imports are left out (the CLI case measures those on purpose).
+Each returns the seconds taken and facts about what it did, as JSON-able values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+Facts = dict[str, Any]
+Case = Callable[[dict[str, Any]], tuple[float, Facts]]
+
+
+def engine(args: dict[str, Any]) -> tuple[float, Facts]:
+    """Parse + check + status + write plan on a Workbook already in memory; no file I/O."""
+    from sheetsync.config import validate_settings
+    from sheetsync.engine import evaluate
+    from sheetsync.writes import plan_writes
+
+    settings = validate_settings({})
+    workbook, source = _workbook_in_memory(args)
+    today = dt.date.fromisoformat(args["today"])
+    started = time.perf_counter()
+    report = evaluate(workbook, today, settings, args["path"])
+    plan = plan_writes(report, settings.tabs.checks)
+    seconds = time.perf_counter() - started
+    return seconds, {
+        "findings": len(report.findings),
+        "writes": len(plan.writes),
+        "tactics": len(report.tactics),
+        "source": source,
+    }
+
+
+def _workbook_in_memory(args: dict[str, Any]) -> tuple[Any, str]:
+    """The workbook as the xlsx backend reads it; the generator's values until that backend
+    exists, so the engine can be measured on its own."""
+    try:
+        from sheetsync.backends.xlsx import XlsxBackend
+    except ImportError:
+        from benchmarks.generate import generate, plain_grids
+        from sheetsync.backends.memory import MemoryBackend
+
+        return MemoryBackend.from_grids(plain_grids(generate(args["tactics"]))).read(), "generator"
+    return XlsxBackend(args["path"]).read(), "xlsx backend"
+
+
+def calamine_read(args: dict[str, Any]) -> tuple[float, Facts]:
+    """The floor of any reader: python-calamine turning every sheet into Python values."""
+    from python_calamine import CalamineWorkbook
+
+    started = time.perf_counter()
+    book = CalamineWorkbook.from_path(args["path"])
+    cells = sum(
+        len(row) for name in book.sheet_names for row in book.get_sheet_by_name(name).to_python()
+    )
+    return time.perf_counter() - started, {"cells": cells}
+
+
+def openpyxl_roundtrip(args: dict[str, Any]) -> tuple[float, Facts]:
+    """The floor of any writer that keeps the file's formatting: openpyxl load + save."""
+    from openpyxl import load_workbook
+
+    started = time.perf_counter()
+    book = load_workbook(args["path"])
+    book.save(args["out"])
+    seconds = time.perf_counter() - started
+    Path(args["out"]).unlink()
+    return seconds, {}
+
+
+def check(args: dict[str, Any]) -> tuple[float, Facts]:
+    """`sheetsync.check(path, today=...)`: read and check, end to end."""
+    import sheetsync
+
+    _preload_backends()
+    started = time.perf_counter()
+    report = sheetsync.check(args["path"], today=dt.date.fromisoformat(args["today"]))
+    seconds = time.perf_counter() - started
+    return seconds, {"findings": len(report.findings), "tactics": len(report.tactics)}
+
+
+def sync(args: dict[str, Any]) -> tuple[float, Facts]:
+    """`sheetsync.sync(path, today=...)` on the file as it is: writes whatever has changed."""
+    import sheetsync
+
+    _preload_backends()
+    started = time.perf_counter()
+    result = sheetsync.sync(args["path"], today=dt.date.fromisoformat(args["today"]))
+    seconds = time.perf_counter() - started
+    return seconds, {
+        "written": result.written,
+        "writes": len(result.plan.writes),
+        "findings": len(result.report.findings),
+    }
+
+
+def _preload_backends() -> None:
+    """Import what the library imports lazily, so imports are not timed as work."""
+    import openpyxl  # noqa: F401
+    import python_calamine  # noqa: F401
+    import sheetsync.backends.xlsx  # noqa: F401
+
+    import sheetsync.writes  # noqa: F401
+
+
+CASES: dict[str, Case] = {
+    "engine": engine,
+    "calamine_read": calamine_read,
+    "openpyxl_roundtrip": openpyxl_roundtrip,
+    "check": check,
+    "sync": sync,
+}
