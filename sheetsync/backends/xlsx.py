@@ -1,0 +1,552 @@
+"""The local .xlsx backend: python-calamine reads, openpyxl writes, one rename saves.
+
+read() takes every value from python-calamine (a 10k-row sheet in under 0.1 s, ten times
+faster than openpyxl) and scans the sheet XML beside it for what calamine cannot report:
+formula errors, and formulas without a stored result (xlsx_package, xlsx_formulas).
+
+apply() loads the whole file with openpyxl, which keeps what sheetsync does not own
+(styles, comments, validation, conditional formats, widths, names, other tabs), writes
+the plan's cells, puts every formula's result back (openpyxl would drop them: see
+xlsx_formulas), and replaces the file with one rename, so a crash leaves the old file whole.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import stat
+import tempfile
+import warnings
+import xml.etree.ElementTree as ET
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import python_calamine
+
+from sheetsync.backends import WorkbookChanged, WorkbookUnreachable
+from sheetsync.backends.xlsx_formulas import Evaluator, Grid, formulas_reading
+from sheetsync.backends.xlsx_package import (
+    FormulaCell,
+    PackageInfo,
+    SheetCells,
+    date_styles,
+    read_package_info,
+    scan_sheet,
+    write_cached_values,
+)
+from sheetsync.workbook import (
+    CellError,
+    CellValue,
+    CellWrite,
+    Guard,
+    Tab,
+    Workbook,
+    WritePlan,
+    a1,
+)
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook as OpenpyxlWorkbook
+    from openpyxl.cell.cell import Cell
+
+Key = tuple[str, int, int]  # (tab name, row, column)
+
+_OLE2_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # encrypted xlsx and old .xls files
+_ZIP_SIGNATURE = b"PK\x03\x04"
+_ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
+_MACRO_SUFFIXES = (".xlsm", ".xltm")
+
+_NUMBER_FORMATS = {"percent": "0%", "money": "#,##0.00", "date": "yyyy-mm-dd"}
+_OWNED_HEADER_FILL = "D9D9D9"  # the grey `sheetsync init` gives owned headers
+_OWNED_HEADER_NOTE = "Filled in by sheetsync — edits here are overwritten."
+_NOTE_AUTHOR = "sheetsync"
+
+
+class XlsxBackend:
+    """A workbook in a local .xlsx (or .xlsm) file."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+
+    def read(self) -> Workbook:
+        """Every tab as typed values. Raises WorkbookUnreachable with the fix."""
+        return _read(self.path, _file_bytes(self.path), all_formulas=False).workbook
+
+    def apply(self, plan: WritePlan) -> None:
+        """Write the plan's tabs and cells, all or nothing; see the Backend protocol."""
+        if not plan:
+            return
+        target = Path(os.path.realpath(self.path))  # write through a symlink, keep the link
+        _refuse_if_open_elsewhere(self.path, target)
+        _refuse_if_read_only(self.path, target)
+        before = os.stat(target)
+        snapshot = _read(self.path, _file_bytes(self.path), all_formulas=True)
+        _check_guards(self.path, plan.guards, snapshot.workbook)
+        book = _load_for_writing(snapshot.data, target)
+        _create_tabs(book, plan)
+        _write_cells(self.path, book, plan.writes)
+        output = _save_with_results(book, _formula_results(snapshot, plan))
+        _replace(self.path, target, output, before)
+
+
+# Reading ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Snapshot:
+    """One read of the file: its bytes, what it holds, and its formulas."""
+
+    data: bytes
+    workbook: Workbook
+    grid: Grid  # every value, as rows that can grow
+    package: PackageInfo
+    formulas: dict[Key, FormulaCell]
+    uncertain: frozenset[Key]  # formula cells whose value is neither stored nor worked out
+
+
+def _file_bytes(path: Path) -> bytes:
+    """The whole file, once, so every reader sees the same version of it."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise WorkbookUnreachable(
+            f"{path} was not found; check the path, or run "
+            f"`sheetsync init --path {path}` to make a new workbook there."
+        ) from None
+    except IsADirectoryError:
+        raise WorkbookUnreachable(
+            f"{path} is a folder, not a workbook; give the path of the .xlsx file inside it."
+        ) from None
+    except PermissionError:
+        raise WorkbookUnreachable(
+            f"sheetsync is not allowed to read {path}; ask its owner for read access, "
+            "or run sheetsync as a user who can read it."
+        ) from None
+    except OSError as error:
+        raise WorkbookUnreachable(
+            f"{path} could not be read ({error.strerror}); check the disk or share it is on "
+            "and run sheetsync again."
+        ) from None
+    if data.startswith(_OLE2_SIGNATURE):
+        raise WorkbookUnreachable(_ole2_problem(path, data))
+    if not data.startswith(_ZIP_SIGNATURE):
+        raise _not_a_workbook(path)
+    return data
+
+
+def _ole2_problem(path: Path, data: bytes) -> str:
+    if _ENCRYPTED_STREAM in data:
+        return (
+            f"{path} is password-protected, so sheetsync cannot read it; save a copy without "
+            "the password and point sheetsync at that copy."
+        )
+    return (
+        f"{path} is an old Excel 97-2003 workbook (.xls); open it in Excel or LibreOffice "
+        "and save it as an Excel Workbook (.xlsx)."
+    )
+
+
+def _not_a_workbook(path: Path) -> WorkbookUnreachable:
+    return WorkbookUnreachable(
+        f"{path} is not an Excel workbook (it may be a CSV or another file renamed .xlsx, "
+        "or damaged); open it in Excel or LibreOffice and save it as an Excel Workbook (.xlsx)."
+    )
+
+
+def _read(path: Path, data: bytes, all_formulas: bool) -> _Snapshot:
+    try:
+        # python-calamine releases the GIL, so the XML scan costs no extra time beside it.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            scanning = pool.submit(_scan_package, data, all_formulas)
+            rows = _calamine_rows(data)
+            package, cells = scanning.result()
+    except (python_calamine.CalamineError, zipfile.BadZipFile, ET.ParseError):
+        raise _not_a_workbook(path) from None
+    grid = Grid(rows)
+    for tab, sheet in cells.items():
+        if tab in rows:
+            for (row, column), code in sheet.errors.items():
+                grid.set(tab, row, column, CellError(code))
+    formulas = {
+        (tab, row, column): formula
+        for tab, sheet in cells.items()
+        if tab in rows
+        for (row, column), formula in sheet.formulas.items()
+    }
+    trusted = not package.full_calc_on_load
+    pending = {key for key, formula in formulas.items() if not (trusted and formula.has_value)}
+    uncertain = _evaluate(data, grid, package, formulas, pending) if pending else frozenset()
+    workbook = Workbook(
+        title=path.stem,
+        tabs=tuple(Tab(name, _trimmed(grid_rows)) for name, grid_rows in rows.items()),
+    )
+    return _Snapshot(data, workbook, grid, package, formulas, uncertain)
+
+
+def _scan_package(data: bytes, all_formulas: bool) -> tuple[PackageInfo, dict[str, SheetCells]]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        try:
+            package = read_package_info(archive)
+        except KeyError:  # no workbook part: an OpenDocument or other zip file
+            raise zipfile.BadZipFile("no workbook part") from None
+        members = set(archive.namelist())
+        cells = {
+            tab: scan_sheet(archive.read(part), all_formulas)
+            for tab, part in package.sheet_parts.items()
+            if part in members
+        }
+    return package, cells
+
+
+def _calamine_rows(data: bytes) -> dict[str, list[list[CellValue]]]:
+    book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    worksheets = [
+        sheet.name
+        for sheet in book.sheets_metadata
+        if sheet.typ == python_calamine.SheetTypeEnum.WorkSheet
+    ]
+    return {
+        name: [_cells(row) for row in book.get_sheet_by_name(name).to_python(skip_empty_area=False)]
+        for name in worksheets
+    }
+
+
+# No column type above the seam reads a time of day or a duration; they pass as text.
+_TEXT_LIKE = frozenset({dt.time, dt.timedelta})
+
+
+def _cells(row: list[Any]) -> list[CellValue]:
+    """One calamine row as cell values ("" is empty), without trailing blanks."""
+    # One inline expression per cell: this loop runs for every cell of every read.
+    cells = [
+        None if value == "" else value if value.__class__ not in _TEXT_LIKE else str(value)
+        for value in row
+    ]
+    while cells and cells[-1] is None:
+        cells.pop()
+    return cells
+
+
+def _trimmed(rows: list[list[CellValue]]) -> tuple[tuple[CellValue, ...], ...]:
+    """The rows up to the last one holding a value (each row is already trimmed)."""
+    last = len(rows)
+    while last and not rows[last - 1]:
+        last -= 1
+    return tuple(map(tuple, rows[:last]))
+
+
+def _evaluate(
+    data: bytes,
+    grid: Grid,
+    package: PackageInfo,
+    formulas: dict[Key, FormulaCell],
+    pending: set[Key],
+) -> frozenset[Key]:
+    """Work out the pending formulas into the grid; returns those that could not be."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        dates = date_styles(archive, package.styles_part)
+    evaluator = Evaluator(
+        grid,
+        {key: formula.text for key, formula in formulas.items()},
+        package.defined_names,
+        lambda key: formulas[key].style in dates,
+        package.date1904,
+    )
+    # A formula that fails keeps what the file stored (xlsxwriter's 0), known as unreliable.
+    return frozenset(evaluator.evaluate(pending))
+
+
+# Writing ---------------------------------------------------------------------------------
+
+
+def _lock_files(path: Path) -> list[Path]:
+    """The files Excel (~$name, or ~$ over the first two letters) and LibreOffice leave."""
+    name = path.name
+    names = [f"~${name}", f"~${name[2:]}", f".~lock.{name}#"]
+    return [path.with_name(lock) for lock in names]
+
+
+def _refuse_if_open_elsewhere(path: Path, target: Path) -> None:
+    for lock in _lock_files(target):
+        if lock.exists():
+            raise WorkbookUnreachable(
+                f"{path.name} is open in Excel or LibreOffice (lock file {lock.name}). "
+                "Close it there and run sync again; nothing was written."
+            )
+
+
+def _refuse_if_read_only(path: Path, target: Path) -> None:
+    try:
+        mode = os.stat(target).st_mode
+    except OSError:
+        return  # reading the file will say what is wrong with it
+    # No write bit at all is a file someone marked read-only; respect it even as root.
+    if not os.access(target, os.W_OK) or not mode & 0o222:
+        raise WorkbookUnreachable(
+            f"{path} is read-only; allow writing to it (clear Read-only in its properties, "
+            f"or chmod u+w {path}) and run sync again; nothing was written."
+        )
+
+
+def _check_guards(path: Path, guards: tuple[Guard, ...], workbook: Workbook) -> None:
+    for guard in guards:
+        tab = _find_tab(workbook, guard.tab)
+        if tab is None:
+            raise WorkbookChanged(
+                f"The {guard.tab} tab is no longer in {path}, so nothing was written; "
+                "run sync again."
+            )
+        now = _as_text(tab.value(guard.row, guard.column))
+        expected = _as_text(guard.expected)
+        if now != expected:
+            raise WorkbookChanged(
+                f"Cell {a1(guard.row, guard.column)} on the {tab.name} tab of {path} changed "
+                f'from "{expected}" to "{now}" while sheetsync was working, so nothing was '
+                "written; run sync again."
+            )
+
+
+def _find_tab(workbook: Workbook, name: str) -> Tab | None:
+    exact = [tab for tab in workbook.tabs if tab.name == name]
+    return exact[0] if exact else workbook.find_tab(name)
+
+
+def _as_text(value: CellValue) -> str:
+    """A cell as the text a person sees, for comparing what was read with what is there."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _load_for_writing(data: bytes, target: Path) -> OpenpyxlWorkbook:
+    import openpyxl
+
+    with warnings.catch_warnings():
+        # openpyxl warns about parts it drops (e.g. some extensions); the user cannot act on it.
+        warnings.simplefilter("ignore", UserWarning)
+        return openpyxl.load_workbook(
+            io.BytesIO(data),
+            keep_vba=target.suffix.lower() in _MACRO_SUFFIXES,
+            keep_links=True,
+            rich_text=True,
+        )
+
+
+def _create_tabs(book: OpenpyxlWorkbook, plan: WritePlan) -> None:
+    existing = {name.casefold() for name in book.sheetnames}
+    for name in plan.new_tabs:
+        if name.casefold() in existing:
+            continue
+        sheet = book.create_sheet(name)
+        frozen = plan.frozen_rows.get(name, 0)
+        if frozen:
+            sheet.freeze_panes = a1(frozen + 1, 1)
+
+
+def _write_cells(path: Path, book: OpenpyxlWorkbook, writes: tuple[CellWrite, ...]) -> None:
+    from openpyxl.cell.cell import MergedCell
+
+    sheets = {name.casefold(): book[name] for name in book.sheetnames}
+    for write in writes:
+        sheet = (
+            book[write.tab] if write.tab in book.sheetnames else sheets.get(write.tab.casefold())
+        )
+        if sheet is None:
+            raise WorkbookChanged(
+                f"The {write.tab} tab is no longer in {path}, so nothing was written; "
+                "run sync again."
+            )
+        cell = sheet.cell(row=write.row, column=write.column)
+        if isinstance(cell, MergedCell):
+            raise WorkbookUnreachable(
+                f"Cell {write.a1} on the {sheet.title} tab of {path} is part of merged cells, "
+                "so sheetsync cannot fill it in; unmerge those cells and run sync again."
+            )
+        _set_value(cell, _stored_value(write))
+        _set_look(cell, write)
+
+
+def _stored_value(write: CellWrite) -> str | int | float | dt.date | None:
+    """The value as the cell should hold it: a date kind written as ISO text is a real date."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    value = write.value
+    if not isinstance(value, str):
+        return value
+    if write.kind == "date":
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    return ILLEGAL_CHARACTERS_RE.sub("", value)  # control characters would corrupt the file
+
+
+def _set_value(cell: Cell, value: str | int | float | dt.date | None) -> None:
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"  # "=IMPORTXML(...)" typed by a user stays text, never a formula
+
+
+def _set_look(cell: Cell, write: CellWrite) -> None:
+    from copy import copy
+
+    from openpyxl.comments import Comment
+    from openpyxl.styles import PatternFill
+
+    if write.kind in _NUMBER_FORMATS:
+        cell.number_format = _NUMBER_FORMATS[write.kind]
+    elif write.kind == "header":
+        font = copy(cell.font)
+        font.bold = True
+        cell.font = font
+        cell.fill = PatternFill(fill_type="solid", fgColor=_OWNED_HEADER_FILL)
+        cell.comment = Comment(_OWNED_HEADER_NOTE, _NOTE_AUTHOR)
+
+
+@dataclass(frozen=True, slots=True)
+class _FormulaResults:
+    values: dict[Key, CellValue]  # every formula cell left in the workbook -> its result
+    uncertain: frozenset[Key]  # results neither stored nor worked out
+    date1904: bool
+
+
+def _formula_results(snapshot: _Snapshot, plan: WritePlan) -> _FormulaResults:
+    """Every formula's result after the writes: read ones, and those of formulas reading them."""
+    if not snapshot.formulas:
+        return _FormulaResults({}, frozenset(), snapshot.package.date1904)
+
+    grid = snapshot.grid
+    written = set()
+    for write in plan.writes:
+        tab = _grid_tab(grid, write.tab)
+        if tab is not None:  # a new tab: no formula reads it yet
+            grid.set(tab, write.row, write.column, _stored_value(write))
+            written.add((tab, write.row, write.column))
+    texts = {key: formula.text for key, formula in snapshot.formulas.items() if key not in written}
+    affected = (
+        formulas_reading(texts, written, snapshot.package.defined_names, grid.tab_name)
+        if written
+        else set()
+    )
+    failed = set()
+    if affected:
+        with zipfile.ZipFile(io.BytesIO(snapshot.data)) as archive:
+            dates = date_styles(archive, snapshot.package.styles_part)
+        evaluator = Evaluator(
+            grid,
+            texts,
+            snapshot.package.defined_names,
+            lambda key: snapshot.formulas[key].style in dates,
+            snapshot.package.date1904,
+        )
+        failed = evaluator.evaluate(affected)
+    values = {key: None if key in failed else grid.get(*key) for key in texts}
+    uncertain = (snapshot.uncertain - written - affected) | failed
+    return _FormulaResults(values, frozenset(uncertain), snapshot.package.date1904)
+
+
+def _grid_tab(grid: Grid, tab: str) -> str | None:
+    return tab if tab in grid.tabs else grid.tab_name(tab)
+
+
+def _save_with_results(book: OpenpyxlWorkbook, results: _FormulaResults) -> bytes:
+    """The workbook as .xlsx bytes, with each formula's result stored after it."""
+    from openpyxl.workbook.properties import CalcProperties
+
+    if results.uncertain:
+        # Results sheetsync could not work out: Excel and LibreOffice recalculate on open.
+        book.calculation = book.calculation or CalcProperties()
+        book.calculation.fullCalcOnLoad = True
+    elif book.calculation is not None:
+        book.calculation.fullCalcOnLoad = False  # every stored result is now a real one
+    buffer = io.BytesIO()
+    book.save(buffer)
+    if not any(value is not None for value in results.values.values()):
+        return buffer.getvalue()
+    return _with_cached_values(buffer.getvalue(), results)
+
+
+def _with_cached_values(saved: bytes, results: _FormulaResults) -> bytes:
+    by_tab: dict[str, dict[tuple[int, int], CellValue]] = {}
+    for (tab, row, column), value in results.values.items():
+        by_tab.setdefault(tab, {})[(row, column)] = value
+    output = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(saved)) as source,
+        zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        parts = {part: tab for tab, part in read_package_info(source).sheet_parts.items()}
+        for info in source.infolist():
+            content = source.read(info)
+            tab = parts.get(info.filename)
+            if tab in by_tab:
+                content = write_cached_values(content, by_tab[tab], results.date1904)
+            target.writestr(info, content)
+    return output.getvalue()
+
+
+def _replace(path: Path, target: Path, data: bytes, before: os.stat_result) -> None:
+    """Write beside the file, flush to disk, and rename over it; on failure leave it whole."""
+    try:
+        handle, temporary = tempfile.mkstemp(
+            dir=target.parent, prefix=f".{target.name}.", suffix=".sheetsync-tmp"
+        )
+    except OSError as error:
+        raise WorkbookUnreachable(
+            f"sheetsync cannot save {path}: its folder {target.parent} does not let it create "
+            f"files ({error.strerror}); allow writing there and run sync again."
+        ) from None
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(temporary, stat.S_IMODE(before.st_mode))
+        _refuse_if_changed(path, target, before)
+        os.replace(temporary, target)
+    except OSError as error:
+        raise WorkbookUnreachable(
+            f"sheetsync could not save {path} ({error.strerror}), so it was left as it was; "
+            "fix that and run sync again."
+        ) from None
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+    _sync_folder(target.parent)
+
+
+def _refuse_if_changed(path: Path, target: Path, before: os.stat_result) -> None:
+    now = os.stat(target)
+    if (now.st_mtime_ns, now.st_size, now.st_ino) != (
+        before.st_mtime_ns,
+        before.st_size,
+        before.st_ino,
+    ):
+        raise WorkbookChanged(
+            f"{path} was saved by someone else while sheetsync was writing, so nothing was "
+            "written; run sync again."
+        )
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the rename itself durable; some file systems cannot, and that is no failure."""
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)

@@ -1,0 +1,347 @@
+"""The parts of an .xlsx package that neither python-calamine nor openpyxl hands over.
+
+python-calamine reads cell values fast, but shows a formula error as a blank and cannot
+say which cells hold formulas; openpyxl saves formulas without their last results. So the
+xlsx backend looks at the sheet XML itself. Byte searches find the few cells that matter
+(errors, formulas) and small regular expressions read just those: milliseconds on a
+10k-row sheet, where a full XML parse would take seconds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import math
+import posixpath
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from xml.sax.saxutils import escape
+from zipfile import ZipFile
+
+from sheetsync.workbook import CellError, CellValue, column_letter
+
+Coordinate = tuple[int, int]  # 1-based (row, column)
+
+_OFFICE_DOCUMENT = "/officeDocument"
+_WORKSHEET = "/worksheet"
+_STYLES = "/styles"
+
+# Number format ids Excel reserves for dates and times; custom ids start at 164.
+_BUILTIN_DATE_FORMATS = frozenset({*range(14, 23), *range(27, 37), *range(45, 48), *range(50, 59)})
+
+_ROOT_TAG = re.compile(rb"""<(?:([\w.-]+):)?worksheet\b[^>]*?=\s*(["'])""")
+_ATTRIBUTE = re.compile(rb"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_CELL_REFERENCE = re.compile(r"([A-Za-z]{1,3})(\d+)")
+
+
+@dataclass(frozen=True, slots=True)
+class PackageInfo:
+    """What the workbook part says about the sheets and how formulas are calculated."""
+
+    sheet_parts: dict[str, str]  # tab name -> zip member of its sheet XML
+    full_calc_on_load: bool  # the writer asks apps to recalculate: cached results are unreliable
+    date1904: bool
+    defined_names: dict[tuple[str, str | None], str]  # (NAME, tab or None) -> "Tab!$A$1"
+    styles_part: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class FormulaCell:
+    """A cell holding a formula, as found in the sheet XML."""
+
+    text: str | None  # "=SUM(M2:P2)"; None for a data table, which cannot be re-evaluated
+    has_value: bool  # the file stores the formula's last result
+    style: int  # index into the styles' cell formats, to tell dates from numbers
+
+
+@dataclass(frozen=True, slots=True)
+class SheetCells:
+    """The cells of one sheet that calamine cannot describe."""
+
+    errors: dict[Coordinate, str]  # coordinate -> "#REF!"
+    formulas: dict[Coordinate, FormulaCell]
+
+
+def read_package_info(archive: ZipFile) -> PackageInfo:
+    """Sheet parts, calculation settings and defined names from the workbook part."""
+    workbook_part = _office_document(archive)
+    root = ET.fromstring(archive.read(workbook_part))
+    relationships = _relationships(archive, workbook_part)
+    sheet_names: list[str] = []
+    sheet_parts: dict[str, str] = {}
+    defined_names: dict[tuple[str, str | None], str] = {}
+    full_calc = date1904 = False
+    for element in root.iter():
+        tag = _local(element.tag)
+        if tag == "sheet":
+            name = element.get("name", "")
+            sheet_names.append(name)
+            target = relationships.get(_relationship_id(element), ("", ""))
+            if target[1].endswith(_WORKSHEET):
+                sheet_parts[name] = target[0]
+        elif tag == "calcPr":
+            full_calc = _is_true(element.get("fullCalcOnLoad"))
+        elif tag == "workbookPr":
+            date1904 = _is_true(element.get("date1904"))
+        elif tag == "definedName" and element.text:
+            defined_names[_defined_name_key(element, sheet_names)] = element.text
+    styles = [part for part, kind in relationships.values() if kind.endswith(_STYLES)]
+    return PackageInfo(
+        sheet_parts, full_calc, date1904, defined_names, styles[0] if styles else None
+    )
+
+
+def date_styles(archive: ZipFile, styles_part: str | None) -> frozenset[int]:
+    """Indexes of the cell formats that show numbers as dates."""
+    if styles_part is None or styles_part not in archive.namelist():
+        return frozenset()
+    from openpyxl.styles.numbers import is_date_format
+
+    root = ET.fromstring(archive.read(styles_part))
+    custom = {
+        int(fmt.get("numFmtId", "0")): fmt.get("formatCode", "")
+        for fmt in root.iter()
+        if _local(fmt.tag) == "numFmt"
+    }
+    cell_formats = next((e for e in root if _local(e.tag) == "cellXfs"), None)
+    dates = set()
+    for index, xf in enumerate(cell_formats if cell_formats is not None else ()):
+        format_id = int(xf.get("numFmtId", "0"))
+        code = custom.get(format_id)
+        if format_id in _BUILTIN_DATE_FORMATS or (code is not None and is_date_format(code)):
+            dates.add(index)
+    return frozenset(dates)
+
+
+def scan_sheet(xml: bytes, all_formulas: bool) -> SheetCells:
+    """Error cells, and formula cells when some lack a result or `all_formulas` is asked."""
+    prefix, quote = _dialect(xml)
+    errors = _error_cells(xml, prefix, quote)
+    formulas: dict[Coordinate, FormulaCell] = {}
+    if _has_formulas(xml, prefix) and (all_formulas or _lacks_results(xml, prefix)):
+        formulas = _formula_cells(xml, prefix)
+    return SheetCells(errors, formulas)
+
+
+def write_cached_values(xml: bytes, values: dict[Coordinate, CellValue], date1904: bool) -> bytes:
+    """Put each formula's result back into a sheet XML that openpyxl wrote without them."""
+
+    def with_value(match: re.Match[bytes]) -> bytes:
+        coordinate = (int(match[2]), column_index(match[1].decode()))
+        cached = _cached_xml(values.get(coordinate), date1904)
+        if cached is None:
+            return match[0]
+        cell_type, text = cached
+        type_attribute = f' t="{cell_type}"'.encode() if cell_type else b""
+        return b'<c r="%s%s"%s%s>%s<v>%s</v></c>' % (
+            match[1],
+            match[2],
+            match[3],
+            type_attribute,
+            match[4],
+            text.encode(),
+        )
+
+    return _OPENPYXL_FORMULA_CELL.sub(with_value, xml)
+
+
+def column_index(letters: str) -> int:
+    """A -> 1, AA -> 27."""
+    index = 0
+    for letter in letters.upper():
+        index = index * 26 + ord(letter) - 64
+    return index
+
+
+def cell_coordinate(reference: str) -> Coordinate | None:
+    """ "B7" -> (7, 2); None for anything else."""
+    match = _CELL_REFERENCE.fullmatch(reference)
+    return (int(match[2]), column_index(match[1])) if match else None
+
+
+# openpyxl writes a formula cell as <c r="Q2" s="3"><f>SUM(M2:P2)</f><v /></c>: no type,
+# an empty value. Only its own output is patched, so this shape is all there is to match.
+_OPENPYXL_FORMULA_CELL = re.compile(
+    rb'<c r="([A-Z]+)([0-9]+)"([^>]*)>(<f[^>]*/>|<f[^>]*>[^<]*</f>)(?:<v\s*/>|<v></v>)</c>'
+)
+
+
+def _cached_xml(value: CellValue, date1904: bool) -> tuple[str, str] | None:
+    """The cell type and <v> text that store `value` as a formula's result."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "b", "1" if value else "0"
+    if isinstance(value, int | float):
+        return ("", repr(value)) if math.isfinite(value) else None
+    if isinstance(value, CellError):
+        return "e", escape(value.code)
+    if isinstance(value, dt.date):
+        from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, to_excel
+
+        epoch = CALENDAR_MAC_1904 if date1904 else CALENDAR_WINDOWS_1900
+        return "", repr(to_excel(value, epoch))
+    return "str", escape(value)
+
+
+def _dialect(xml: bytes) -> tuple[bytes, bytes]:
+    """The element prefix (b"x:" for <x:c>, else b"") and the quote the writer uses."""
+    match = _ROOT_TAG.search(xml, 0, 4096)
+    if match is None:
+        return b"", b'"'
+    return (match[1] + b":" if match[1] else b""), match[2]
+
+
+def _cell_pattern(prefix: bytes) -> re.Pattern[bytes]:
+    p = re.escape(prefix)
+    return re.compile(rb"<" + p + rb"c\s([^>]*?)(?:/>|>(.*?)</" + p + rb"c>)", re.S)
+
+
+def _child_pattern(prefix: bytes, name: bytes) -> re.Pattern[bytes]:
+    p = re.escape(prefix)
+    return re.compile(rb"<" + p + name + rb"(\s[^>]*?)?(?:/>|>(.*?)</" + p + name + rb">)", re.S)
+
+
+def _attributes(raw: bytes | None) -> dict[bytes, bytes]:
+    return {m[1]: m[2] if m[2] is not None else m[3] for m in _ATTRIBUTE.finditer(raw or b"")}
+
+
+def _error_cells(xml: bytes, prefix: bytes, quote: bytes) -> dict[Coordinate, str]:
+    errors: dict[Coordinate, str] = {}
+    cell_pattern = _cell_pattern(prefix)
+    value_pattern = _child_pattern(prefix, b"v")
+    needle = b" t=" + quote + b"e" + quote
+    position = xml.find(needle)
+    while position != -1:
+        cell = cell_pattern.match(xml, xml.rfind(b"<" + prefix + b"c", 0, position))
+        if cell and cell.end() > position:
+            coordinate = cell_coordinate(_attributes(cell[1]).get(b"r", b"").decode())
+            value = value_pattern.search(cell[2] or b"")
+            if coordinate and value and value[2]:
+                errors[coordinate] = html.unescape(value[2].decode()).strip()
+        position = xml.find(needle, position + 1)
+    return errors
+
+
+def _has_formulas(xml: bytes, prefix: bytes) -> bool:
+    opening = b"<" + prefix + b"f"
+    return opening + b">" in xml or opening + b" " in xml
+
+
+def _lacks_results(xml: bytes, prefix: bytes) -> bool:
+    """Some formula cell has no stored result, as openpyxl and hand-made files write them."""
+    empty = (b"<" + prefix + b"v />", b"<" + prefix + b"v/>", b"<" + prefix + b"v></v>")
+    return any(needle in xml for needle in empty) or (
+        b"</" + prefix + b"f></" + prefix + b"c>" in xml
+    )
+
+
+def _formula_cells(xml: bytes, prefix: bytes) -> dict[Coordinate, FormulaCell]:
+    cell_pattern = _cell_pattern(prefix)
+    formula_pattern = _child_pattern(prefix, b"f")
+    value_pattern = _child_pattern(prefix, b"v")
+    opening = b"<" + prefix + b"f"
+    formulas: dict[Coordinate, FormulaCell] = {}
+    shared_masters: dict[bytes, tuple[str, Coordinate]] = {}
+    shared_children: dict[Coordinate, bytes] = {}
+    position = xml.find(opening)
+    while position != -1:
+        if xml[position + len(opening) : position + len(opening) + 1] not in b" >/\t\r\n":
+            position = xml.find(opening, position + 1)
+            continue
+        cell = cell_pattern.match(xml, xml.rfind(b"<" + prefix + b"c", 0, position))
+        if cell is None or cell.end() <= position:
+            position = xml.find(opening, position + 1)
+            continue
+        cell_attributes = _attributes(cell[1])
+        coordinate = cell_coordinate(cell_attributes.get(b"r", b"").decode())
+        formula = formula_pattern.search(cell[2] or b"")
+        if coordinate and formula:
+            formula_attributes = _attributes(formula[1])
+            text = "=" + html.unescape(formula[2].decode()) if formula[2] else None
+            kind = formula_attributes.get(b"t")
+            if kind == b"shared":
+                shared_id = formula_attributes.get(b"si", b"")
+                if text:
+                    shared_masters[shared_id] = (text, coordinate)
+                else:
+                    shared_children[coordinate] = shared_id
+            if kind == b"dataTable":
+                text = None
+            value = value_pattern.search(cell[2] or b"")
+            stored = value[2] if value else None  # None when absent or written <v/>
+            # An empty <v></v> is a real result only for a formula that returned text.
+            has_value = stored is not None and (
+                stored != b"" or cell_attributes.get(b"t") == b"str"
+            )
+            style = int(cell_attributes.get(b"s", b"0") or 0)
+            formulas[coordinate] = FormulaCell(text, has_value, style)
+        position = xml.find(opening, cell.end())
+    for coordinate, shared_id in shared_children.items():
+        formulas[coordinate] = _shared_child(
+            formulas[coordinate], shared_masters.get(shared_id), coordinate
+        )
+    return formulas
+
+
+def _shared_child(
+    cell: FormulaCell, master: tuple[str, Coordinate] | None, coordinate: Coordinate
+) -> FormulaCell:
+    """A shared formula's other cells store no text: it is the master's, moved along."""
+    if master is None:
+        return cell
+    from openpyxl.formula.translate import Translator
+
+    text, (row, column) = master
+    origin = f"{column_letter(column)}{row}"
+    moved = Translator(text, origin=origin).translate_formula(
+        f"{column_letter(coordinate[1])}{coordinate[0]}"
+    )
+    return FormulaCell(moved, cell.has_value, cell.style)
+
+
+def _office_document(archive: ZipFile) -> str:
+    for target, kind in _relationships(archive, "").values():
+        if kind.endswith(_OFFICE_DOCUMENT):
+            return target
+    return "xl/workbook.xml"
+
+
+def _relationships(archive: ZipFile, part: str) -> dict[str, tuple[str, str]]:
+    """Relationship id -> (zip member it points at, relationship type) for a part."""
+    folder, name = posixpath.split(part)
+    rels_part = posixpath.join(folder, "_rels", f"{name}.rels")
+    if rels_part not in archive.namelist():
+        return {}
+    relationships = {}
+    for element in ET.fromstring(archive.read(rels_part)).iter():
+        if _local(element.tag) == "Relationship" and element.get("TargetMode") != "External":
+            target = element.get("Target", "")
+            member = (
+                target.lstrip("/")
+                if target.startswith("/")
+                else posixpath.normpath(posixpath.join(folder, target))
+            )
+            relationships[element.get("Id", "")] = (member, element.get("Type", ""))
+    return relationships
+
+
+def _relationship_id(element: ET.Element) -> str:
+    return next((value for key, value in element.attrib.items() if key.endswith("}id")), "")
+
+
+def _defined_name_key(element: ET.Element, sheet_names: list[str]) -> tuple[str, str | None]:
+    local_sheet = element.get("localSheetId")
+    scope = None
+    if local_sheet is not None and local_sheet.isdigit() and int(local_sheet) < len(sheet_names):
+        scope = sheet_names[int(local_sheet)]
+    return element.get("name", "").upper(), scope
+
+
+def _local(tag: str) -> str:
+    return tag.rpartition("}")[2]
+
+
+def _is_true(value: str | None) -> bool:
+    return value in ("1", "true")
