@@ -74,7 +74,8 @@ class XlsxBackend:
 
     def read(self) -> Workbook:
         """Every tab as typed values. Raises WorkbookUnreachable with the fix."""
-        return _read(self.path, _file_bytes(self.path), all_formulas=False).workbook
+        data, _ = _file_bytes(self.path)
+        return _read(self.path, data, all_formulas=False).workbook
 
     def apply(self, plan: WritePlan) -> None:
         """Write the plan's tabs and cells, all or nothing; see the Backend protocol."""
@@ -83,8 +84,8 @@ class XlsxBackend:
         target = Path(os.path.realpath(self.path))  # write through a symlink, keep the link
         _refuse_if_open_elsewhere(self.path, target)
         _refuse_if_read_only(self.path, target)
-        before = os.stat(target)
-        snapshot = _read(self.path, _file_bytes(self.path), all_formulas=True)
+        data, before = _file_bytes(self.path)
+        snapshot = _read(self.path, data, all_formulas=True)
         _check_guards(self.path, plan.guards, snapshot.workbook)
         book = _load_for_writing(snapshot.data, target)
         _create_tabs(book, plan)
@@ -108,10 +109,12 @@ class _Snapshot:
     uncertain: frozenset[Key]  # formula cells whose value is neither stored nor worked out
 
 
-def _file_bytes(path: Path) -> bytes:
-    """The whole file, once, so every reader sees the same version of it."""
+def _file_bytes(path: Path) -> tuple[bytes, os.stat_result]:
+    """The whole file, once, so every reader sees the same version, and that version's stat."""
     try:
-        data = path.read_bytes()
+        with path.open("rb") as file:
+            version = os.fstat(file.fileno())
+            data = file.read()
     except FileNotFoundError:
         raise WorkbookUnreachable(
             f"{path} was not found; check the path, or run "
@@ -135,7 +138,7 @@ def _file_bytes(path: Path) -> bytes:
         raise WorkbookUnreachable(_ole2_problem(path, data))
     if not data.startswith(_ZIP_SIGNATURE):
         raise _not_a_workbook(path)
-    return data
+    return data, version
 
 
 def _ole2_problem(path: Path, data: bytes) -> str:
@@ -194,6 +197,8 @@ def _scan_package(data: bytes, all_formulas: bool) -> tuple[PackageInfo, dict[st
         except KeyError:  # no workbook part: an OpenDocument or other zip file
             raise zipfile.BadZipFile("no workbook part") from None
         members = set(archive.namelist())
+        # Results stored by a writer that asks for recalculation are placeholders: read all.
+        all_formulas = all_formulas or package.full_calc_on_load
         cells = {
             tab: scan_sheet(archive.read(part), all_formulas)
             for tab, part in package.sheet_parts.items()

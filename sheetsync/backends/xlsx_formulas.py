@@ -39,9 +39,10 @@ Key = tuple[str, int, int]  # (tab name, 1-based row, 1-based column)
 
 MAX_ROW, MAX_COLUMN = 1_048_576, 16_384
 
-# Functions whose result depends on where the formula sits or on text naming a cell; a
-# formula compiled on its own cannot know either, so these are left to Excel.
-_CONTEXT_FUNCTIONS = frozenset({"ROW", "COLUMN", "OFFSET", "INDIRECT", "CELL", "INFO"})
+# A formula compiled on its own knows neither where it sits nor cells named by text, so
+# these are left to Excel; the second kind also hides which cells the formula reads.
+_POSITIONAL_FUNCTIONS = frozenset({"ROW", "COLUMN", "CELL", "INFO"})
+_DYNAMIC_REFERENCE_FUNCTIONS = frozenset({"INDIRECT", "OFFSET"})
 
 _CELL = r"(\$?)([A-Za-z]{1,3})(\$?)(\d+)"
 _CELLS = re.compile(rf"{_CELL}(?::{_CELL})?")
@@ -146,10 +147,11 @@ class ParsedFormula:
     references: tuple[Reference, ...]
     relatives: tuple[Any, ...]  # each reference as seen from the formula's cell
     shape: tuple[Any, ...]
+    positional: bool  # uses ROW(), COLUMN()...: its result depends on where it sits
 
 
 def parse_formula(text: str, row: int, column: int) -> ParsedFormula:
-    """Split a formula into references and shape; raises Unevaluable for what cannot be."""
+    """Split a formula into references and shape; Unevaluable when its references are unknown."""
     from openpyxl.formula.tokenizer import Token, Tokenizer, TokenizerError
 
     try:
@@ -159,6 +161,7 @@ def parse_formula(text: str, row: int, column: int) -> ParsedFormula:
     references: list[Reference] = []
     relatives: list[Any] = []
     shape: list[Any] = []
+    positional = False
     for token in tokens:
         if token.type == Token.OPERAND and token.subtype == Token.RANGE:
             reference = _reference(token.value)
@@ -171,10 +174,11 @@ def parse_formula(text: str, row: int, column: int) -> ParsedFormula:
         else:
             if token.type == Token.FUNC and token.subtype == Token.OPEN:
                 name = token.value[:-1].upper().removeprefix("_XLFN.")
-                if name in _CONTEXT_FUNCTIONS:
-                    raise Unevaluable(f"{name} depends on where the formula sits")
+                if name in _DYNAMIC_REFERENCE_FUNCTIONS:
+                    raise Unevaluable(f"{name} reads cells named by text")
+                positional = positional or name in _POSITIONAL_FUNCTIONS
             shape.append((token.type, token.value))
-    return ParsedFormula(tuple(references), tuple(relatives), tuple(shape))
+    return ParsedFormula(tuple(references), tuple(relatives), tuple(shape), positional)
 
 
 def _reference(text: str) -> Reference:
@@ -326,6 +330,8 @@ class Evaluator:
             parsed = parse_formula(text, row, column)
         except Unevaluable:
             return None
+        if parsed.positional:
+            return None
         if parsed.shape not in self._compiled:
             self._compiled[parsed.shape] = _compile(text, parsed)
         compiled = self._compiled[parsed.shape]
@@ -466,13 +472,13 @@ def _date_from_serial(serial: float, date1904: bool) -> dt.date | dt.datetime:
 @contextmanager
 def _quiet_library() -> Iterator[None]:
     """schedula logs every function the library lacks as an error; here that is expected."""
-    logger = logging.getLogger("schedula")
-    was_disabled = logger.disabled
-    logger.disabled = True
+    logger = logging.getLogger("schedula")  # its modules' loggers inherit this level
+    level = logger.level
+    logger.setLevel(logging.CRITICAL + 1)
     try:
         yield
     finally:
-        logger.disabled = was_disabled
+        logger.setLevel(level)
 
 
 def formulas_reading(

@@ -1,0 +1,783 @@
+"""The local .xlsx backend against real files written with openpyxl (and xlsxwriter)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import stat
+import zipfile
+from copy import copy
+from pathlib import Path
+
+import openpyxl
+import pytest
+import python_calamine
+from openpyxl.comments import Comment
+from openpyxl.formatting.rule import CellIsRule
+from openpyxl.styles import Border, Font, PatternFill, Side
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from sheetsync.backends import WorkbookChanged, WorkbookUnreachable
+from sheetsync.backends.xlsx import XlsxBackend
+from sheetsync.workbook import CellError, CellWrite, Guard, WritePlan
+
+PLAN_HEADER = ["Tactic ID", "Goal ID", "Activity", "Start", "Due", "Budget", "Spend", "Status"]
+MONTHS = ["Jan", "Feb", "Mar", "Apr"]
+
+
+def save(book: openpyxl.Workbook, path: Path) -> Path:
+    book.save(path)
+    return path
+
+
+def plan_with_spend_formulas(path: Path) -> Path:
+    """A Plan whose Spend (G) is =SUM of the month columns I:L, as openpyxl writes it."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Plan"
+    sheet.append(PLAN_HEADER + MONTHS)
+    for row, months in enumerate([(100, 50, 25, 0), (10, 20, 30, 40.5), (0, 0, 0, 7)], start=2):
+        sheet.append(
+            [f"T{row - 1}", "G1", "Newsletter", dt.date(2026, 1, 5), dt.date(2026, 3, 1), 500]
+            + [f"=SUM(I{row}:L{row})", None]
+            + list(months)
+        )
+    summary = book.create_sheet("Summary")
+    summary["A1"] = '=COUNTIF(Plan!H:H,"Done")'
+    return save(book, path)
+
+
+EXPECTED_SPEND = [175, 100.5, 7]
+
+
+def patch_member(path: Path, member: str, edits: list[tuple[str, str]]) -> None:
+    """Rewrite one part of the package with exact text replacements (each must apply)."""
+    with zipfile.ZipFile(path) as source:
+        parts = {info: source.read(info) for info in source.infolist()}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for info, content in parts.items():
+            if info.filename == member:
+                text = content.decode()
+                for old, new in edits:
+                    assert old in text, f"{old!r} not in {member}"
+                    text = text.replace(old, new)
+                content = text.encode()
+            target.writestr(info, content)
+
+
+def as_if_saved_by_excel(path: Path) -> Path:
+    """Give the formulas stored results and drop openpyxl's recalculate-on-open flag."""
+    patch_member(
+        path,
+        "xl/worksheets/sheet1.xml",
+        [
+            (f"<f>SUM(I{row}:L{row})</f><v />", f"<f>SUM(I{row}:L{row})</f><v>{spend}</v>")
+            for row, spend in zip((2, 3, 4), EXPECTED_SPEND, strict=True)
+        ],
+    )
+    patch_member(
+        path,
+        "xl/worksheets/sheet2.xml",
+        [('<f>COUNTIF(Plan!H:H,"Done")</f><v />', '<f>COUNTIF(Plan!H:H,"Done")</f><v>0</v>')],
+    )
+    patch_member(path, "xl/workbook.xml", [(' fullCalcOnLoad="1"', "")])
+    return path
+
+
+def status_writes(*statuses: str) -> WritePlan:
+    return WritePlan(
+        writes=tuple(
+            CellWrite("Plan", row, 8, status, old=None) for row, status in enumerate(statuses, 2)
+        ),
+        guards=(Guard("Plan", 1, 1, "Tactic ID"), Guard("Plan", 2, 1, "T1")),
+    )
+
+
+def column(path: Path, tab: str, index: int) -> list[object]:
+    rows = XlsxBackend(path).read().find_tab(tab).rows  # type: ignore[union-attr]
+    return [row[index - 1] if len(row) >= index else None for row in rows[1:]]
+
+
+def calamine_values(path: Path, tab: str) -> list[list[object]]:
+    """What any other reader of stored results (pandas, calamine) sees."""
+    return python_calamine.CalamineWorkbook.from_path(path).get_sheet_by_name(tab).to_python()
+
+
+# Reading ---------------------------------------------------------------------------------
+
+
+def test_read_gives_typed_values_for_every_tab_in_order(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Strategy"
+    sheet.append(["Goal ID", "Budget", "Start", "Reviewed at", "Active", "Note", "Broken"])
+    sheet.append(["G1", 1200, dt.date(2026, 3, 1), dt.datetime(2026, 3, 1, 9, 30), True])
+    sheet.append(["Café ✓ 東京", 12.5, None, None, False, "  spaced  ", "#REF!"])
+    sheet["G2"] = "#N/A"
+    book.create_sheet("Plan")["B2"] = "only B2"
+    path = save(book, tmp_path / "marketing.xlsx")
+
+    workbook = XlsxBackend(path).read()
+
+    assert workbook.title == "marketing"
+    assert (workbook.locale, workbook.timezone) == (None, None)
+    assert [tab.name for tab in workbook.tabs] == ["Strategy", "Plan"]
+    strategy, plan = workbook.tabs
+    assert strategy.rows[1] == (
+        "G1",
+        1200,
+        dt.date(2026, 3, 1),
+        dt.datetime(2026, 3, 1, 9, 30),
+        True,
+        None,
+        CellError("#N/A"),
+    )
+    assert strategy.rows[2] == (
+        "Café ✓ 東京",
+        12.5,
+        None,
+        None,
+        False,
+        "  spaced  ",
+        CellError("#REF!"),
+    )
+    assert type(strategy.rows[1][2]) is dt.date
+    assert plan.rows == ((), (None, "only B2"))
+
+
+def test_sheet_formatted_to_the_last_row_stops_at_the_last_value(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Tactic ID", "Status"])
+    sheet.append(["T1", None])
+    sheet["A1048576"].font = Font(bold=True)
+    sheet["Z1"].fill = PatternFill("solid", fgColor="FFFF00")
+    for row in range(3, 2000):
+        sheet.cell(row=row, column=2).number_format = "0%"
+    path = save(book, tmp_path / "formatted.xlsx")
+
+    tab = XlsxBackend(path).read().tabs[0]
+
+    assert tab.rows == (("Tactic ID", "Status"), ("T1",))
+
+
+def test_times_and_durations_read_as_text(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    book.active.append([dt.time(9, 30), dt.timedelta(hours=30)])
+    path = save(book, tmp_path / "times.xlsx")
+
+    (row,) = XlsxBackend(path).read().tabs[0].rows
+
+    assert all(isinstance(value, str) for value in row)
+    assert row[0].startswith("09:30")
+
+
+# Faults ----------------------------------------------------------------------------------
+
+OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def unreachable_files(tmp_path: Path) -> dict[str, tuple[Path, str]]:
+    """Each kind of file sheetsync cannot use, and a word its message must hold."""
+    csv = tmp_path / "csv.xlsx"
+    csv.write_text("Goal ID,Budget\nG1,100\n")
+    xls = tmp_path / "old.xlsx"
+    xls.write_bytes(OLE2 + bytes(504) + "Workbook".encode("utf-16-le") + bytes(1000))
+    encrypted = tmp_path / "locked.xlsx"
+    encrypted.write_bytes(OLE2 + bytes(504) + "EncryptedPackage".encode("utf-16-le") + bytes(1000))
+    corrupt = tmp_path / "corrupt.xlsx"
+    corrupt.write_bytes(b"PK\x03\x04" + os.urandom(2000))
+    other_zip = tmp_path / "other.xlsx"
+    with zipfile.ZipFile(other_zip, "w") as archive:
+        archive.writestr("readme.txt", "not a workbook")
+    empty = tmp_path / "empty.xlsx"
+    empty.write_bytes(b"")
+    return {
+        "csv": (csv, "not an Excel workbook"),
+        "xls": (xls, "Excel 97-2003"),
+        "encrypted": (encrypted, "password-protected"),
+        "corrupt": (corrupt, "not an Excel workbook"),
+        "other zip": (other_zip, "not an Excel workbook"),
+        "empty": (empty, "not an Excel workbook"),
+    }
+
+
+@pytest.mark.parametrize("kind", ["csv", "xls", "encrypted", "corrupt", "other zip", "empty"])
+def test_unusable_file_is_unreachable_named_and_untouched(tmp_path: Path, kind: str) -> None:
+    path, words = unreachable_files(tmp_path)[kind]
+    before = path.read_bytes()
+    backend = XlsxBackend(path)
+
+    with pytest.raises(WorkbookUnreachable) as read_error:
+        backend.read()
+    with pytest.raises(WorkbookUnreachable) as apply_error:
+        backend.apply(status_writes("Done"))
+
+    for error in (read_error, apply_error):
+        message = str(error.value)
+        assert str(path) in message and words in message
+        assert message.count("\n") == 0
+    assert path.read_bytes() == before
+
+
+def test_encrypted_workbook_message_says_to_save_a_copy_without_password(tmp_path: Path) -> None:
+    path, _ = unreachable_files(tmp_path)["encrypted"]
+    with pytest.raises(WorkbookUnreachable, match="save a copy without the password"):
+        XlsxBackend(path).read()
+
+
+def test_missing_file_suggests_init(tmp_path: Path) -> None:
+    path = tmp_path / "marketing.xlsx"
+    with pytest.raises(WorkbookUnreachable) as error:
+        XlsxBackend(path).read()
+    assert f"`sheetsync init --path {path}`" in str(error.value)
+    with pytest.raises(WorkbookUnreachable):
+        XlsxBackend(path).apply(status_writes("Done"))
+    assert not path.exists()
+
+
+def test_folder_is_unreachable(tmp_path: Path) -> None:
+    folder = tmp_path / "marketing.xlsx"
+    folder.mkdir()
+    with pytest.raises(WorkbookUnreachable, match="is a folder"):
+        XlsxBackend(folder).read()
+
+
+def test_file_without_read_permission_is_unreachable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = plan_with_spend_formulas(tmp_path / "marketing.xlsx")
+    if os.geteuid() == 0:  # root reads anything: make the operating system's refusal happen
+        original = Path.open
+
+        def refuse(self: Path, *args: object, **kwargs: object) -> object:
+            if self == path:
+                raise PermissionError(13, "Permission denied", str(self))
+            return original(self, *args, **kwargs)
+
+        monkeypatch.setattr(Path, "open", refuse)
+    else:
+        path.chmod(0)
+    with pytest.raises(WorkbookUnreachable) as error:
+        XlsxBackend(path).read()
+    assert "not allowed to read" in str(error.value) and str(path) in str(error.value)
+
+
+# Writing: refusals -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "lock_name", ["~$marketing.xlsx", "~$rketing.xlsx", ".~lock.marketing.xlsx#"]
+)
+def test_file_open_in_an_office_program_reads_but_is_not_written(
+    tmp_path: Path, lock_name: str
+) -> None:
+    path = plan_with_spend_formulas(tmp_path / "marketing.xlsx")
+    (tmp_path / lock_name).write_text("someone")
+    before = path.read_bytes()
+    backend = XlsxBackend(path)
+
+    assert backend.read().find_tab("Plan") is not None
+    with pytest.raises(WorkbookUnreachable) as error:
+        backend.apply(status_writes("Done"))
+
+    assert str(error.value) == (
+        f"marketing.xlsx is open in Excel or LibreOffice (lock file {lock_name}). "
+        "Close it there and run sync again; nothing was written."
+    )
+    assert path.read_bytes() == before
+
+
+def test_changed_guard_stops_the_write(tmp_path: Path) -> None:
+    path = plan_with_spend_formulas(tmp_path / "marketing.xlsx")
+    before = path.read_bytes()
+    plan = WritePlan(
+        writes=(CellWrite("Plan", 2, 8, "Done"),),
+        guards=(Guard("Plan", 1, 1, "Tactic ID"), Guard("Plan", 3, 1, "T9")),
+    )
+
+    with pytest.raises(WorkbookChanged) as error:
+        XlsxBackend(path).apply(plan)
+
+    assert "A3" in str(error.value) and "Plan" in str(error.value)
+    assert '"T9"' in str(error.value) and '"T2"' in str(error.value)
+    assert path.read_bytes() == before
+
+
+def test_guards_compare_as_trimmed_text(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    book.active.append([" Tactic ID ", 1001, None, True])
+    path = save(book, tmp_path / "marketing.xlsx")
+    plan = WritePlan(
+        writes=(CellWrite("Sheet", 2, 1, "x"),),
+        guards=(
+            Guard("Sheet", 1, 1, "Tactic ID"),
+            Guard("Sheet", 1, 2, 1001.0),
+            Guard("Sheet", 1, 3, ""),
+            Guard("Sheet", 1, 4, True),
+        ),
+    )
+    XlsxBackend(path).apply(plan)
+    assert XlsxBackend(path).read().tabs[0].rows[1] == ("x",)
+
+    case_changed = WritePlan(writes=plan.writes, guards=(Guard("Sheet", 1, 1, "tactic id"),))
+    with pytest.raises(WorkbookChanged):
+        XlsxBackend(path).apply(case_changed)
+
+
+def test_missing_tab_stops_the_write(tmp_path: Path) -> None:
+    path = plan_with_spend_formulas(tmp_path / "marketing.xlsx")
+    before = path.read_bytes()
+    with pytest.raises(WorkbookChanged, match="Calendar tab is no longer in"):
+        XlsxBackend(path).apply(WritePlan(writes=(CellWrite("Calendar", 2, 3, "Past"),)))
+    assert path.read_bytes() == before
+
+
+def test_read_only_file_is_not_written(tmp_path: Path) -> None:
+    path = plan_with_spend_formulas(tmp_path / "marketing.xlsx")
+    before = path.read_bytes()
+    path.chmod(0o444)
+    with pytest.raises(WorkbookUnreachable, match="read-only"):
+        XlsxBackend(path).apply(status_writes("Done"))
+    assert path.read_bytes() == before
+
+
+def test_folder_that_refuses_new_files_is_unreachable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = plan_with_spend_formulas(tmp_path / "marketing.xlsx")
+    before = path.read_bytes()
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("tempfile.mkstemp", refuse)
+    with pytest.raises(WorkbookUnreachable) as error:
+        XlsxBackend(path).apply(status_writes("Done"))
+    assert str(path) in str(error.value) and "Permission denied" in str(error.value)
+    assert path.read_bytes() == before
+
+
+def test_merged_owned_cell_is_refused_with_the_fix(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    book.active.append(["Tactic ID", "Status"])
+    book.active.merge_cells("B2:B3")
+    path = save(book, tmp_path / "marketing.xlsx")
+    before = path.read_bytes()
+    with pytest.raises(WorkbookUnreachable, match="B3 .* merged cells"):
+        XlsxBackend(path).apply(WritePlan(writes=(CellWrite("Sheet", 3, 2, "Done"),)))
+    assert path.read_bytes() == before
+
+
+# Writing: atomic save --------------------------------------------------------------------
+
+
+def test_failed_save_leaves_the_original_whole_and_no_temporary_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = plan_with_spend_formulas(tmp_path / "marketing.xlsx")
+    before = path.read_bytes()
+
+    def disk_full(descriptor: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    with pytest.raises(WorkbookUnreachable, match="No space left on device"):
+        XlsxBackend(path).apply(status_writes("Done"))
+
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["marketing.xlsx"]
+
+
+def test_crash_inside_openpyxl_save_leaves_the_original_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = plan_with_spend_formulas(tmp_path / "marketing.xlsx")
+    before = path.read_bytes()
+
+    def crash(self: object, filename: object) -> None:
+        raise RuntimeError("killed halfway")
+
+    monkeypatch.setattr(openpyxl.Workbook, "save", crash)
+    with pytest.raises(RuntimeError):
+        XlsxBackend(path).apply(status_writes("Done"))
+
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["marketing.xlsx"]
+
+
+def test_file_saved_by_someone_else_during_the_write_is_not_overwritten(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = plan_with_spend_formulas(tmp_path / "marketing.xlsx")
+    original_save = openpyxl.Workbook.save
+
+    def save_and_be_overtaken(self: openpyxl.Workbook, filename: object) -> None:
+        original_save(self, filename)
+        path.write_bytes(path.read_bytes() + b"")  # the user saves in Excel meanwhile
+        os.utime(path, ns=(0, 1))
+
+    monkeypatch.setattr(openpyxl.Workbook, "save", save_and_be_overtaken)
+    before = path.read_bytes()
+    with pytest.raises(WorkbookChanged, match="saved by someone else"):
+        XlsxBackend(path).apply(status_writes("Done"))
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["marketing.xlsx"]
+
+
+def test_save_keeps_the_permission_bits(tmp_path: Path) -> None:
+    path = plan_with_spend_formulas(tmp_path / "marketing.xlsx")
+    path.chmod(0o640)
+    XlsxBackend(path).apply(status_writes("Done"))
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+
+
+def test_empty_plan_leaves_the_file_alone(tmp_path: Path) -> None:
+    path = plan_with_spend_formulas(tmp_path / "marketing.xlsx")
+    before = path.read_bytes()
+    XlsxBackend(path).apply(WritePlan(guards=(Guard("Plan", 1, 1, "something else"),)))
+    assert path.read_bytes() == before
+
+
+# Writing: what lands in the cells --------------------------------------------------------
+
+
+def test_new_tab_is_added_at_the_end_with_a_frozen_header(tmp_path: Path) -> None:
+    path = plan_with_spend_formulas(tmp_path / "marketing.xlsx")
+    headers = ["Severity", "Rule", "Tab", "Cell"]
+    plan = WritePlan(
+        writes=tuple(CellWrite("Checks", 1, n, header) for n, header in enumerate(headers, 1))
+        + (CellWrite("Checks", 2, 1, "error"), CellWrite("Checks", 2, 4, "G7")),
+        new_tabs=("Checks",),
+        frozen_rows={"Checks": 1},
+    )
+
+    XlsxBackend(path).apply(plan)
+
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["Plan", "Summary", "Checks"]
+    assert book["Checks"].freeze_panes == "A2"
+    checks = XlsxBackend(path).read().find_tab("Checks")
+    assert checks is not None
+    assert checks.rows == (tuple(headers), ("error", None, None, "G7"))
+
+
+def test_text_that_looks_like_a_formula_stays_text(tmp_path: Path) -> None:
+    path = plan_with_spend_formulas(tmp_path / "marketing.xlsx")
+    text = '=IMPORTXML("https://example.com","//title")'
+    XlsxBackend(path).apply(
+        WritePlan(writes=(CellWrite("Plan", 2, 8, text), CellWrite("Plan", 3, 8, "#N/A")))
+    )
+
+    cell = openpyxl.load_workbook(path)["Plan"]["H2"]
+    assert (cell.value, cell.data_type) == (text, "s")
+    assert column(path, "Plan", 8)[:2] == [text, "#N/A"]
+
+
+def test_values_get_the_format_of_their_kind(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Plan"
+    sheet.append(["ROI", "Spend", "Current", "Since", "Status", "Old"])
+    sheet["C2"].number_format = "0.0"
+    sheet["F2"] = "stale"
+    sheet["F2"].number_format = "0.00%"
+    path = save(book, tmp_path / "marketing.xlsx")
+    writes = (
+        CellWrite("Plan", 2, 1, 0.25, kind="percent"),
+        CellWrite("Plan", 2, 2, 1234.5, kind="money"),
+        CellWrite("Plan", 2, 3, 42, kind="number"),
+        CellWrite("Plan", 2, 4, "2026-03-01", kind="date"),
+        CellWrite("Plan", 2, 5, "On track", kind="text"),
+        CellWrite("Plan", 2, 6, None, kind="percent"),
+        CellWrite("Plan", 1, 7, "Issues", kind="header"),
+    )
+
+    XlsxBackend(path).apply(WritePlan(writes=writes))
+
+    sheet = openpyxl.load_workbook(path)["Plan"]
+    formats = [sheet.cell(row=2, column=n).number_format for n in range(1, 6)]
+    assert formats == ["0%", "#,##0.00", "0.0", "yyyy-mm-dd", "General"]
+    assert sheet["F2"].value is None
+    header = sheet["G1"]
+    assert header.value == "Issues" and header.font.bold
+    assert header.fill.fill_type == "solid" and header.fill.fgColor.rgb.endswith("D9D9D9")
+    assert header.comment.text == "Filled in by sheetsync — edits here are overwritten."
+    assert not sheet["A1"].font.bold and sheet["A1"].comment is None
+    assert XlsxBackend(path).read().tabs[0].rows[1] == (
+        0.25,
+        1234.5,
+        42,
+        dt.date(2026, 3, 1),
+        "On track",
+    )
+
+
+# Writing: everything else survives -------------------------------------------------------
+
+
+def rich_workbook(path: Path) -> Path:
+    book = openpyxl.Workbook()
+    plan = book.active
+    plan.title = "Plan"
+    plan.append(["Tactic ID", "Budget", "Spend", "Due", "Channel", "Status", "ROI", "Notes"])
+    for row in range(2, 7):
+        plan.append(
+            [f"T{row - 1}", 1000 * row, f"=B{row}/2", dt.date(2026, row, 1), "Email", None, None]
+        )
+    plan["B2"].number_format = "#,##0.00 €"
+    plan["D2"].number_format = "dd/mm/yyyy"
+    plan["A2"].font = Font(name="Georgia", size=14, italic=True, color="FF0000")
+    plan["E3"].fill = PatternFill("solid", fgColor="FFFF00")
+    plan["E4"].border = Border(left=Side(style="thick"), bottom=Side(style="dashed"))
+    plan["A3"].comment = Comment("Ask Ann", "Bob")
+    plan["F1"].comment = Comment("Our own note on the header", "Bob")
+    plan["H2"] = "long note"
+    plan.column_dimensions["C"].width = 31
+    plan.column_dimensions["H"].hidden = True
+    plan.freeze_panes = "B2"
+    channels = DataValidation(type="list", formula1='"Email,Podcast,SEO"', allow_blank=True)
+    plan.add_data_validation(channels)
+    channels.add("E2:E100")
+    plan.conditional_formatting.add(
+        "B2:B100",
+        CellIsRule(
+            operator="greaterThan", formula=["4000"], fill=PatternFill("solid", fgColor="FFC7CE")
+        ),
+    )
+    book.defined_names["TaxRate"] = DefinedName("TaxRate", attr_text="Notes!$B$1")
+    notes = book.create_sheet("Notes")
+    notes["A1"], notes["B1"] = "Tax", 0.2
+    notes["A2"] = "=B1*100"
+    notes["A3"] = "=TaxRate*10"
+    notes.sheet_properties.tabColor = "00FF00"
+    return save(book, path)
+
+
+def cell_look(cell: openpyxl.cell.cell.Cell) -> tuple[object, ...]:
+    return (
+        cell.value,
+        cell.data_type,
+        cell.number_format,
+        copy(cell.font),
+        copy(cell.fill),
+        copy(cell.border),
+        cell.comment.text if cell.comment else None,
+    )
+
+
+def test_apply_keeps_everything_it_does_not_write(tmp_path: Path) -> None:
+    path = rich_workbook(tmp_path / "marketing.xlsx")
+    before = openpyxl.load_workbook(path)
+    written = {("Plan", 2, 6), ("Plan", 3, 6), ("Plan", 2, 7), ("Plan", 1, 9)}
+    plan = WritePlan(
+        writes=(
+            CellWrite("Plan", 2, 6, "Done"),
+            CellWrite("Plan", 3, 6, "At risk"),
+            CellWrite("Plan", 2, 7, 0.5, kind="percent"),
+            CellWrite("Plan", 1, 9, "Issues", kind="header"),
+        ),
+        guards=(Guard("Plan", 1, 1, "Tactic ID"),),
+    )
+
+    XlsxBackend(path).apply(plan)
+
+    after = openpyxl.load_workbook(path)
+    assert after.sheetnames == before.sheetnames
+    for name in before.sheetnames:
+        old, new = before[name], after[name]
+        for row in old.iter_rows(min_row=1, max_row=8, max_col=9):
+            for cell in row:
+                if (name, cell.row, cell.column) not in written:
+                    assert cell_look(new[cell.coordinate]) == cell_look(cell), cell.coordinate
+    old_plan, new_plan = before["Plan"], after["Plan"]
+    assert new_plan.column_dimensions["C"].width == 31
+    assert new_plan.column_dimensions["H"].hidden
+    assert new_plan.freeze_panes == "B2"
+    assert [(str(v.sqref), v.formula1) for v in new_plan.data_validations.dataValidation] == [
+        ("E2:E100", '"Email,Podcast,SEO"')
+    ]
+    rules = [(str(r.sqref), [x.formula for x in r.rules]) for r in new_plan.conditional_formatting]
+    assert rules == [("B2:B100", [["4000"]])]
+    assert after.defined_names["TaxRate"].attr_text == "Notes!$B$1"
+    assert after["Notes"].sheet_properties.tabColor.rgb.endswith("00FF00")
+    assert old_plan["F2"].value is None and new_plan["F2"].value == "Done"
+
+
+# The formula trap ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "origin", ["openpyxl, no stored results", "saved by Excel, stored results"]
+)
+def test_formula_inputs_read_right_after_every_sync(tmp_path: Path, origin: str) -> None:
+    path = plan_with_spend_formulas(tmp_path / "marketing.xlsx")
+    if origin.startswith("saved by Excel"):
+        as_if_saved_by_excel(path)
+    backend = XlsxBackend(path)
+    assert column(path, "Plan", 7) == EXPECTED_SPEND
+
+    for statuses in [("Done", "At risk", "Done"), ("Done", "Done", "Overdue")]:
+        backend.apply(status_writes(*statuses))
+
+        assert column(path, "Plan", 7) == EXPECTED_SPEND
+        assert column(path, "Plan", 8) == list(statuses)
+        # Stored in the file, so every other reader sees them too.
+        assert [row[6] for row in calamine_values(path, "Plan")[1:]] == EXPECTED_SPEND
+        summary = XlsxBackend(path).read().find_tab("Summary")
+        assert summary is not None and summary.rows == ((statuses.count("Done"),),)
+    formula = openpyxl.load_workbook(path)["Plan"]["G2"].value
+    assert formula == "=SUM(I2:L2)"
+
+
+def test_formula_results_a_sync_changes_are_worked_out_again(tmp_path: Path) -> None:
+    path = as_if_saved_by_excel(plan_with_spend_formulas(tmp_path / "marketing.xlsx"))
+    assert calamine_values(path, "Summary") == [[0.0]]
+
+    XlsxBackend(path).apply(status_writes("Done", "Done", "Overdue"))
+
+    assert calamine_values(path, "Summary") == [[2.0]]
+    with zipfile.ZipFile(path) as archive:
+        assert 'fullCalcOnLoad="1"' not in archive.read("xl/workbook.xml").decode()
+
+
+def test_formula_overwritten_by_a_write_becomes_the_value(tmp_path: Path) -> None:
+    path = plan_with_spend_formulas(tmp_path / "marketing.xlsx")
+    XlsxBackend(path).apply(WritePlan(writes=(CellWrite("Plan", 2, 7, 9),)))
+    assert column(path, "Plan", 7) == [9, *EXPECTED_SPEND[1:]]
+    assert openpyxl.load_workbook(path)["Plan"]["G2"].value == 9
+
+
+def test_xlsxwriter_placeholder_results_are_worked_out(tmp_path: Path) -> None:
+    xlsxwriter = pytest.importorskip("xlsxwriter")
+    path = tmp_path / "exported.xlsx"
+    book = xlsxwriter.Workbook(path)
+    sheet = book.add_worksheet("Plan")
+    dates = book.add_format({"num_format": "yyyy-mm-dd"})
+    sheet.write_row(0, 0, ["Budget", "Spend", "Start", "Due", "Label", "Ratio"])
+    sheet.write_row(1, 0, [100, 40])
+    sheet.write_datetime(1, 2, dt.datetime(2026, 3, 1), dates)
+    sheet.write_formula(1, 3, "=C2+14", dates)
+    sheet.write_formula(1, 4, '=IF(B2>A2,"over","ok")')
+    sheet.write_formula(1, 5, "=B2/(A2-100)")
+    sheet.write_formula(2, 1, "=B2*2")
+    book.close()
+
+    plan = XlsxBackend(path).read().tabs[0]
+
+    assert plan.rows[1] == (
+        100,
+        40,
+        dt.date(2026, 3, 1),
+        dt.date(2026, 3, 15),
+        "ok",
+        CellError("#DIV/0!"),
+    )
+    assert plan.rows[2] == (None, 80)
+
+
+def test_formula_the_library_cannot_work_out_keeps_its_stored_result(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet["A1"] = "=ROW()"
+    sheet["B1"] = '=IMPORTXML("https://example.com","//title")'
+    sheet["C1"] = "=A1+1"
+    sheet["D1"] = "=D1+1"  # circular
+    path = save(book, tmp_path / "marketing.xlsx")
+    patch_member(path, "xl/worksheets/sheet1.xml", [("<f>ROW()</f><v />", "<f>ROW()</f><v>1</v>")])
+
+    assert XlsxBackend(path).read().tabs[0].rows == ((1, None, 2),)
+
+    XlsxBackend(path).apply(WritePlan(writes=(CellWrite("Sheet", 2, 1, "x"),)))
+    assert XlsxBackend(path).read().tabs[0].rows == ((1, None, 2), ("x",))
+    with zipfile.ZipFile(path) as archive:  # Excel is asked to work out what sheetsync could not
+        assert 'fullCalcOnLoad="1"' in archive.read("xl/workbook.xml").decode()
+
+
+def test_shared_and_cross_tab_formulas_are_worked_out(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    plan = book.active
+    plan.title = "Plan"
+    for row in range(1, 5):
+        plan.append([row * 10, None, None])
+    plan["B1"] = "=A1*TaxRate"
+    plan["C1"] = "='My Rates'!$A$1+SUM(A1:A$4)"
+    rates = book.create_sheet("My Rates")
+    rates["A1"] = 0.5
+    book.defined_names["TaxRate"] = DefinedName("TaxRate", attr_text="'My Rates'!$A$1")
+    path = save(book, tmp_path / "marketing.xlsx")
+    # Excel writes a column of copies as one shared formula: the text only in the first cell.
+    patch_member(
+        path,
+        "xl/worksheets/sheet1.xml",
+        [
+            ("<f>A1*TaxRate</f><v />", '<f t="shared" ref="B1:B4" si="0">A1*TaxRate</f>'),
+            (
+                '<c r="A2" t="n"><v>20</v></c>',
+                '<c r="A2" t="n"><v>20</v></c><c r="B2"><f t="shared" si="0"/></c>',
+            ),
+            (
+                '<c r="A4" t="n"><v>40</v></c>',
+                '<c r="A4" t="n"><v>40</v></c><c r="B4"><f t="shared" si="0"/></c>',
+            ),
+        ],
+    )
+
+    rows = XlsxBackend(path).read().tabs[0].rows
+
+    assert [row[1] if len(row) > 1 else None for row in rows] == [5, 10, None, 20]
+    assert rows[0][2] == 100.5
+
+
+def test_formula_reading_a_written_cell_through_another_formula_is_worked_out(
+    tmp_path: Path,
+) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Status", "Done?", "Count"])
+    sheet.append(["At risk", '=IF(A2="Done",1,0)', "=B2+B3"])
+    sheet.append(["Done", '=IF(A3="Done",1,0)'])
+    path = save(book, tmp_path / "marketing.xlsx")
+    assert XlsxBackend(path).read().tabs[0].rows[1] == ("At risk", 0, 1)
+
+    XlsxBackend(path).apply(WritePlan(writes=(CellWrite("Sheet", 2, 1, "Done"),)))
+
+    assert calamine_values(path, "Sheet")[1] == ["Done", 1.0, 2.0]
+
+
+def test_stored_error_results_read_as_errors(tmp_path: Path) -> None:
+    path = plan_with_spend_formulas(tmp_path / "marketing.xlsx")
+    as_if_saved_by_excel(path)
+    patch_member(
+        path,
+        "xl/worksheets/sheet1.xml",
+        [
+            (
+                '<c r="G3"><f>SUM(I3:L3)</f><v>100.5</v></c>',
+                '<c r="G3" t="e"><f>SUM(I3:L3)</f><v>#REF!</v></c>',
+            )
+        ],
+    )
+    assert column(path, "Plan", 7) == [175, CellError("#REF!"), 7]
+    XlsxBackend(path).apply(status_writes("Done"))
+    assert column(path, "Plan", 7) == [175, CellError("#REF!"), 7]
+
+
+def test_a_large_sheet_reads_every_row(tmp_path: Path) -> None:
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet("Plan")
+    sheet.append(PLAN_HEADER)
+    for row in range(2, 3002):
+        sheet.append(
+            [f"T{row}", "G1", "Ad", dt.date(2026, 1, 1), dt.date(2026, 2, 1), row, f"=F{row}*2"]
+        )
+    path = tmp_path / "big.xlsx"
+    book.save(path)
+
+    rows = XlsxBackend(path).read().tabs[0].rows
+
+    assert len(rows) == 3001
+    assert rows[-1][5:7] == (3001, 6002)
+    assert all(re.fullmatch(r"T\d+", row[0]) for row in rows[1:])
