@@ -19,6 +19,7 @@ import ast
 import contextlib
 import copy
 import datetime as dt
+import functools
 import json
 import operator
 import random
@@ -1039,7 +1040,7 @@ class SheetsApi:
     def add_sheet(
         self, book: Spreadsheet, detail: dict[str, Any], label: str, first: bool = False
     ) -> dict[str, Any]:
-        properties = copy.deepcopy(detail.get("properties", {}))
+        properties = proto3(detail.get("properties", {}))
         title = properties.get("title") or f"Sheet{len(book.sheets) + 1}"
         if book.sheet_titled(title):
             raise invalid_argument(
@@ -1069,7 +1070,7 @@ class SheetsApi:
     def update_sheet_properties(
         self, book: Spreadsheet, detail: dict[str, Any], label: str
     ) -> dict[str, Any]:
-        requested = {"sheetId": 0, **detail.get("properties", {})}
+        requested = {"sheetId": 0, **proto3(detail.get("properties", {}))}
         sheet = book.sheet_with_id(requested["sheetId"], label)
         old_index = book.sheets.index(sheet)
         updated = {**copy.deepcopy(sheet.properties), "index": old_index}
@@ -1374,6 +1375,28 @@ class SheetsApi:
         return Reply(200, permission)
 
 
+COLOR_PARTS = frozenset({"red", "green", "blue", "alpha"})
+
+
+def proto3(value: Any) -> Any:
+    """A message as Google keeps it: nulls unset, zero colour parts left out, and a message
+    emptied that way unset too."""
+    if isinstance(value, list):
+        return [proto3(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    kept = {}
+    for key, item in value.items():
+        zero_colour = item == 0 and key in COLOR_PARTS and value.keys() <= COLOR_PARTS
+        if item is None or zero_colour:
+            continue
+        cleaned = proto3(item)
+        if isinstance(item, dict) and item and not cleaned:
+            continue
+        kept[key] = cleaned
+    return kept
+
+
 def prune_defaults(properties: dict[str, Any]) -> None:
     """Google leaves false and zero fields out of SheetProperties."""
     grid = properties.get("gridProperties", {})
@@ -1578,7 +1601,9 @@ class SheetsApiServer:
     def start(self) -> SheetsApiServer:
         self._http = _HttpServer()
         self._http.api_server = self
-        self._thread = threading.Thread(target=self._http.serve_forever, daemon=True)
+        # A short poll keeps stop() quick: shutdown() waits for the loop to look again.
+        serve = functools.partial(self._http.serve_forever, poll_interval=0.02)
+        self._thread = threading.Thread(target=serve, daemon=True)
         self._thread.start()
         return self
 
