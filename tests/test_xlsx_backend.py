@@ -632,6 +632,17 @@ def test_formula_inputs_read_right_after_every_sync(tmp_path: Path, origin: str)
     assert formula == "=SUM(I2:L2)"
 
 
+def test_excel_file_rewritten_by_a_script_reads_its_formulas(tmp_path: Path) -> None:
+    path = as_if_saved_by_excel(plan_with_spend_formulas(tmp_path / "marketing.xlsx"))
+    book = openpyxl.load_workbook(path)  # a user's script: keeps calcPr, drops every result
+    book["Plan"]["C2"] = "Renamed"
+    book.save(path)
+    with zipfile.ZipFile(path) as archive:
+        assert "fullCalcOnLoad" not in archive.read("xl/workbook.xml").decode()
+
+    assert column(path, "Plan", 7) == EXPECTED_SPEND
+
+
 def test_formula_results_a_sync_changes_are_worked_out_again(tmp_path: Path) -> None:
     path = as_if_saved_by_excel(plan_with_spend_formulas(tmp_path / "marketing.xlsx"))
     assert calamine_values(path, "Summary") == [[0.0]]

@@ -118,10 +118,8 @@ def scan_sheet(xml: bytes, all_formulas: bool) -> SheetCells:
     """Error cells, and formula cells when some lack a result or `all_formulas` is asked."""
     prefix, quote = _dialect(xml)
     errors = _error_cells(xml, prefix, quote)
-    formulas: dict[Coordinate, FormulaCell] = {}
-    if _has_formulas(xml, prefix) and (all_formulas or _lacks_results(xml, prefix)):
-        formulas = _formula_cells(xml, prefix)
-    return SheetCells(errors, formulas)
+    wanted = all_formulas or _lacks_results(xml, prefix)
+    return SheetCells(errors, _formula_cells(xml, prefix) if wanted else {})
 
 
 def write_cached_values(xml: bytes, values: dict[Coordinate, CellValue], date1904: bool) -> bytes:
@@ -224,17 +222,19 @@ def _error_cells(xml: bytes, prefix: bytes, quote: bytes) -> dict[Coordinate, st
     return errors
 
 
-def _has_formulas(xml: bytes, prefix: bytes) -> bool:
-    opening = b"<" + prefix + b"f"
-    return opening + b">" in xml or opening + b" " in xml
-
-
 def _lacks_results(xml: bytes, prefix: bytes) -> bool:
-    """Some formula cell has no stored result, as openpyxl and hand-made files write them."""
-    empty = (b"<" + prefix + b"v />", b"<" + prefix + b"v/>", b"<" + prefix + b"v></v>")
-    return any(needle in xml for needle in empty) or (
-        b"</" + prefix + b"f></" + prefix + b"c>" in xml
-    )
+    """Some formula has no stored result, as openpyxl and hand-made files write them."""
+    # One pass over the formulas' closing tags; what follows each is its result, if any.
+    closing = b"</" + prefix + b"f>"
+    value = b"<" + prefix + b"v>"
+    empty_value = value + b"</"
+    position = xml.find(closing)
+    while position != -1:
+        position += len(closing)
+        if not xml.startswith(value, position) or xml.startswith(empty_value, position):
+            return True
+        position = xml.find(closing, position)
+    return False
 
 
 def _formula_cells(xml: bytes, prefix: bytes) -> dict[Coordinate, FormulaCell]:
