@@ -675,6 +675,7 @@ def test_xlsxwriter_placeholder_results_are_worked_out(tmp_path: Path) -> None:
     sheet.write_formula(1, 4, '=IF(B2>A2,"over","ok")')
     sheet.write_formula(1, 5, "=B2/(A2-100)")
     sheet.write_formula(2, 1, "=B2*2")
+    sheet.write_formula(2, 2, '=IF(B3>100,"big","")')
     book.close()
 
     plan = XlsxBackend(path).read().tabs[0]

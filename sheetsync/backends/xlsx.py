@@ -229,13 +229,20 @@ def _cells(row: list[Any]) -> list[CellValue]:
         None if value == "" else value if value.__class__ not in _TEXT_LIKE else str(value)
         for value in row
     ]
+    return _drop_trailing_blanks(cells)
+
+
+def _drop_trailing_blanks(cells: list[CellValue]) -> list[CellValue]:
     while cells and cells[-1] is None:
         cells.pop()
     return cells
 
 
 def _trimmed(rows: list[list[CellValue]]) -> tuple[tuple[CellValue, ...], ...]:
-    """The rows up to the last one holding a value (each row is already trimmed)."""
+    """The rows without trailing blanks, up to the last one holding a value."""
+    for cells in rows:
+        if cells and cells[-1] is None:  # only where a formula's result was blank
+            _drop_trailing_blanks(cells)
     last = len(rows)
     while last and not rows[last - 1]:
         last -= 1

@@ -452,7 +452,7 @@ def _from_library(result: Any) -> CellValue:
         number = float(result)  # as calamine reads stored numbers
         return number if math.isfinite(number) else CellError("#NUM!")
     if isinstance(result, str):
-        return result
+        return result or None  # an empty text result reads as a blank cell, as calamine has it
     raise Unevaluable(f"unexpected result {result!r}")
 
 
