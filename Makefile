@@ -16,11 +16,14 @@ $(STAMP): $(BIN)/python pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	@mkdir -p demo
-	@rm -f $(DEMO)
-	$(BIN)/sheetsync init --path $(DEMO) --example
-	-$(BIN)/sheetsync check --workbook $(DEMO)
-	$(BIN)/sheetsync sync --workbook $(DEMO)
+	@mkdir -p demo && rm -f $(DEMO)
+	@echo '$$ sheetsync init --path $(DEMO) --example'
+	@$(BIN)/sheetsync init --path $(DEMO) --example
+	@echo; echo '$$ sheetsync check --workbook $(DEMO)'
+	@# check exits 1 because the example has a deliberate error; the demo goes on.
+	@$(BIN)/sheetsync check --workbook $(DEMO) || true
+	@echo; echo '$$ sheetsync sync --workbook $(DEMO)'
+	@$(BIN)/sheetsync sync --workbook $(DEMO)
 	@echo
 	@echo "Open $(CURDIR)/$(DEMO) in Excel or LibreOffice to see the Status, ROI and Issues columns and the Checks tab."
 

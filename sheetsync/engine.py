@@ -78,9 +78,7 @@ class Report:
     events: tuple[EventResult, ...]
     findings_by_row: Mapping[tuple[str, int], list[Finding]]  # (tab, row) -> its findings
 
-    @property
-    def title(self) -> str:
-        return self.workbook.title
+    title: str  # [workbook] title, else the file name or spreadsheet title
 
     def count(self, severity: str) -> int:
         return sum(1 for finding in self.findings if finding.severity == severity)
@@ -148,6 +146,7 @@ def evaluate(workbook: Workbook, today: dt.date, settings: Settings, location: s
     broken = {(f.tab.casefold(), f.row) for f in findings if f.severity == "error" and f.row}
     return Report(
         workbook=workbook,
+        title=settings.workbook.title or workbook.title,
         location=location,
         today=today,
         locale=locale,

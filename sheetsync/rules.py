@@ -587,7 +587,7 @@ def unknown_goal_in_calendar(context: CheckContext) -> Iterator[Hit]:
 
 @rule(
     "SS311", "stale-strategy", "warning",
-    message="Goal {row_id} was last reviewed {when} ({days} days ago).",
+    message="Goal {row_id} was last reviewed {when}, more than {limit} days ago.",
     hint="Review the goal with the business (at least once a year) and type today's date in "
     "Reviewed.",
     what="A goal's Reviewed date (or its Start, when never reviewed) is more than a year old.",
@@ -604,5 +604,6 @@ def stale_strategy(context: CheckContext) -> Iterator[Hit]:
             continue
         days = (context.today - when).days
         if days > context.stale_after_days:
-            yield at(strategy, key, goal.row, goal.goal_id, when=when, days=days)
+            yield at(strategy, key, goal.row, goal.goal_id, when=when,
+                     limit=context.stale_after_days)
 
