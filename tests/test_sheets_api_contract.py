@@ -21,11 +21,16 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
+import gspread
 import pytest
 import requests
-from sheets_api_server import SheetsApiServer
+import sheets_api_fixtures
+from sheets_api_fixtures import gspread_client
+from sheets_api_server import Fault, SheetsApiServer
+
+sheets_api = sheets_api_fixtures.sheets_api  # the fixture, also before conftest.py imports it
 
 RECORDINGS = Path(__file__).resolve().parents[1].parent / "shared" / "sheets-api-recordings"
 needs_recordings = pytest.mark.skipif(
@@ -256,7 +261,9 @@ class Replay:
     mismatches: list[str] = field(default_factory=list)
 
 
-def send(server: SheetsApiServer, ids: IdMap, item: Interaction) -> requests.Response:
+def send(
+    session: requests.Session, server: SheetsApiServer, ids: IdMap, item: Interaction
+) -> requests.Response:
     body = item.body
     headers = {}
     if body:
@@ -265,7 +272,7 @@ def send(server: SheetsApiServer, ids: IdMap, item: Interaction) -> requests.Res
             headers["Content-Type"] = "application/json"
         except ValueError:
             pass  # not JSON (a CSV upload): sent as it was
-    return requests.request(
+    return session.request(
         item.method,
         server.endpoint + ids.path(item.path),
         data=body.encode() if body else None,
@@ -278,7 +285,7 @@ def send(server: SheetsApiServer, ids: IdMap, item: Interaction) -> requests.Res
 def replay(recording: Path) -> Replay:
     interactions = load(recording)
     result = Replay()
-    with SheetsApiServer() as server:
+    with SheetsApiServer() as server, requests.Session() as session:
         # Seeded spreadsheets keep Google's keys; pairing ids by list position must not remap them.
         ids = IdMap({key: key for key in seed(server, interactions)})
         diverged: dict[str, str] = {}  # spreadsheet -> the request after which it did
@@ -287,7 +294,7 @@ def replay(recording: Path) -> Replay:
             if item.spreadsheet in diverged:
                 result.skipped.append(f"{label}: after {diverged[item.spreadsheet]}")
                 continue
-            response = send(server, ids, item)
+            response = send(session, server, ids, item)
             if response.status_code == 501:
                 result.skipped.append(f"{label}: outside the subset")
                 if item.method != "GET" and item.spreadsheet is not None:
@@ -344,3 +351,533 @@ def test_most_recorded_traffic_is_replayed() -> None:
         f"{mismatched} mismatched, {skipped} skipped (outside the subset or after it)"
     )
     assert compared >= 0.6 * (compared + skipped + mismatched)
+
+
+# --- the server through the real gspread client -------------------------------------------------
+
+WORKBOOK = {
+    "Strategy": [["Goal ID", "Budget", "Start"], ["G1", 1200, 46082], ["G2", 300.5, 46113]],
+    "Plan": [["Tactic ID", "Goal ID", "Status"], ["T1", "G1", "On track"], ["T2", "G2", ""]],
+}
+
+
+@pytest.fixture
+def book(sheets_api: SheetsApiServer) -> str:
+    return sheets_api.add_spreadsheet("Bean & Crumb", WORKBOOK, locale="en_GB")
+
+
+def test_gspread_opens_a_spreadsheet_by_key(sheets_api: SheetsApiServer, book: str) -> None:
+    spreadsheet = gspread_client(sheets_api).open_by_key(book)
+
+    assert (spreadsheet.title, spreadsheet.locale, spreadsheet.timezone) == (
+        "Bean & Crumb",
+        "en_GB",
+        "Europe/London",
+    )
+    assert [(ws.title, ws.row_count, ws.col_count) for ws in spreadsheet.worksheets()] == [
+        ("Strategy", 1000, 26),
+        ("Plan", 1000, 26),
+    ]
+
+
+def test_gspread_reads_worksheet_values(sheets_api: SheetsApiServer, book: str) -> None:
+    strategy = gspread_client(sheets_api).open_by_key(book).worksheet("Strategy")
+
+    assert strategy.get_all_values() == [
+        ["Goal ID", "Budget", "Start"],
+        ["G1", "1200", "46082"],
+        ["G2", "300.5", "46113"],
+    ]
+    assert strategy.get("B2:C3", value_render_option="UNFORMATTED_VALUE") == [
+        [1200, 46082],
+        [300.5, 46113],
+    ]
+    assert strategy.col_values(1) == ["Goal ID", "G1", "G2"]
+
+
+def test_one_batch_get_reads_every_tab(sheets_api: SheetsApiServer, book: str) -> None:
+    spreadsheet = gspread_client(sheets_api).open_by_key(book)
+    sheets_api.reset_counts()
+
+    answer = spreadsheet.values_batch_get(
+        ["'Strategy'", "Plan", "Plan!A:A", "Plan!1:1"],
+        params={"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER"},
+    )
+
+    assert [(r["range"], r.get("values", [])[:2]) for r in answer["valueRanges"]] == [
+        ("Strategy!A1:Z1000", [["Goal ID", "Budget", "Start"], ["G1", 1200, 46082]]),
+        ("Plan!A1:Z1000", [["Tactic ID", "Goal ID", "Status"], ["T1", "G1", "On track"]]),
+        ("Plan!A1:A1000", [["Tactic ID"], ["T1"]]),
+        ("Plan!A1:Z1", [["Tactic ID", "Goal ID", "Status"]]),
+    ]
+    assert sheets_api.requests == {("GET", "values.batchGet"): 1}
+
+
+def test_gspread_batch_update_writes_raw_text_as_text(
+    sheets_api: SheetsApiServer, book: str
+) -> None:
+    plan = gspread_client(sheets_api).open_by_key(book).worksheet("Plan")
+
+    plan.batch_update(
+        [
+            {"range": "C2:C3", "values": [["=IMPORTXML(A1)"], ["+1 555"]]},
+            {"range": "D1", "values": [["ROI"]]},
+        ],
+        value_input_option="RAW",
+    )
+
+    assert sheets_api.grid(book, "Plan") == [
+        ["Tactic ID", "Goal ID", "Status", "ROI"],
+        ["T1", "G1", "=IMPORTXML(A1)"],
+        ["T2", "G2", "+1 555"],
+    ]
+
+
+def test_user_entered_values_are_parsed_as_a_person_typing(
+    sheets_api: SheetsApiServer, book: str
+) -> None:
+    plan = gspread_client(sheets_api).open_by_key(book).worksheet("Plan")
+
+    plan.update([["1,200", "45%", "=6/4", "2026-03-01", "TRUE", "'007"]], "D2", raw=False)
+
+    assert sheets_api.grid(book, "Plan")[1][3:] == [1200, 0.45, 1.5, 46082, True, "007"]
+    assert plan.get("D2:I2") == [["1,200", "45%", "1.5", "2026-03-01", "TRUE", "007"]]
+
+
+def test_gspread_add_worksheet(sheets_api: SheetsApiServer, book: str) -> None:
+    spreadsheet = gspread_client(sheets_api).open_by_key(book)
+
+    checks = spreadsheet.add_worksheet("Checks", rows=5, cols=8)
+
+    assert (checks.title, checks.row_count, checks.col_count, checks.index) == ("Checks", 5, 8, 2)
+    assert sheets_api.sheet_properties(book, "Checks")["sheetId"] == checks.id
+    with pytest.raises(gspread.exceptions.APIError, match='name "checks" already exists'):
+        spreadsheet.add_worksheet("checks", rows=5, cols=8)
+
+
+def test_spreadsheet_batch_update_changes_the_grid(sheets_api: SheetsApiServer, book: str) -> None:
+    spreadsheet = gspread_client(sheets_api).open_by_key(book)
+    plan_id = sheets_api.sheet_properties(book, "Plan")["sheetId"]
+
+    answer = spreadsheet.batch_update(
+        {
+            "requests": [
+                {
+                    "updateSheetProperties": {
+                        "properties": {"sheetId": plan_id, "gridProperties": {"frozenRowCount": 1}},
+                        "fields": "gridProperties.frozenRowCount",
+                    }
+                },
+                {"appendDimension": {"sheetId": plan_id, "dimension": "COLUMNS", "length": 4}},
+                {
+                    "insertDimension": {
+                        "range": {
+                            "sheetId": plan_id,
+                            "dimension": "ROWS",
+                            "startIndex": 1,
+                            "endIndex": 2,
+                        }
+                    }
+                },
+                {
+                    "repeatCell": {
+                        "range": {"sheetId": plan_id, "startColumnIndex": 2, "endColumnIndex": 3},
+                        "cell": {},
+                        "fields": "userEnteredFormat",
+                    }
+                },
+            ]
+        }
+    )
+
+    assert answer["replies"] == [{}, {}, {}, {}]
+    assert sheets_api.sheet_properties(book, "Plan")["gridProperties"] == {
+        "rowCount": 1001,
+        "columnCount": 30,
+        "frozenRowCount": 1,
+    }
+    assert sheets_api.grid(book, "Plan")[:3] == [
+        ["Tactic ID", "Goal ID", "Status"],
+        [],
+        ["T1", "G1", "On track"],
+    ]
+    assert list(sheets_api.formats(book, "Plan")[0]) == ["repeatCell"]
+
+
+def test_a_failing_request_leaves_the_whole_batch_unapplied(
+    sheets_api: SheetsApiServer, book: str
+) -> None:
+    spreadsheet = gspread_client(sheets_api).open_by_key(book)
+    add_tab = {"addSheet": {"properties": {"title": "History"}}}
+    delete_missing = {"deleteSheet": {"sheetId": 987}}
+
+    with pytest.raises(gspread.exceptions.APIError) as raised:
+        spreadsheet.batch_update({"requests": [add_tab, delete_missing]})
+
+    assert raised.value.error == {
+        "code": 400,
+        "message": "Invalid requests[1].deleteSheet: No grid with id: 987",
+        "status": "INVALID_ARGUMENT",
+    }
+    assert [ws.title for ws in spreadsheet.worksheets()] == ["Strategy", "Plan"]
+
+
+def test_writing_past_the_grid_fails_as_google_does(sheets_api: SheetsApiServer) -> None:
+    key = sheets_api.add_spreadsheet(
+        "Trimmed", {"Plan": [["Tactic ID"], ["T1"]]}, grid={"Plan": (2, 1)}
+    )
+    plan = gspread_client(sheets_api).open_by_key(key).worksheet("Plan")
+
+    with pytest.raises(gspread.exceptions.APIError) as raised:
+        plan.batch_update([{"range": "B1", "values": [["Status"]]}])
+
+    assert raised.value.error == {
+        "code": 400,
+        "message": "Range (Plan!B1) exceeds grid limits. Max rows: 2, max columns: 1",
+        "status": "INVALID_ARGUMENT",
+    }
+    with pytest.raises(gspread.exceptions.APIError, match=r"Range \('Plan'!A3\)|Range \(Plan!A3\)"):
+        plan.update([["T2"]], "A3")
+    assert sheets_api.grid(key, "Plan") == [["Tactic ID"], ["T1"]]
+
+
+def validation(sheet_id: int, condition: dict[str, Any], strict: bool) -> dict[str, Any]:
+    grid_range = {
+        "sheetId": sheet_id,
+        "startRowIndex": 1,
+        "startColumnIndex": 2,
+        "endColumnIndex": 3,
+    }
+    rule = {"condition": condition, "strict": strict, "showCustomUi": True}
+    return {"setDataValidation": {"range": grid_range, "rule": rule}}
+
+
+def test_strict_validation_rejects_what_is_not_in_its_list(
+    sheets_api: SheetsApiServer, book: str
+) -> None:
+    spreadsheet = gspread_client(sheets_api).open_by_key(book)
+    plan = spreadsheet.worksheet("Plan")
+    statuses = {
+        "type": "ONE_OF_LIST",
+        "values": [{"userEnteredValue": "On track"}, {"userEnteredValue": "Done"}],
+    }
+    spreadsheet.batch_update({"requests": [validation(plan.id, statuses, strict=True)]})
+
+    with pytest.raises(gspread.exceptions.APIError) as raised:
+        plan.batch_update([{"range": "C2:C3", "values": [["Done"], ["Overdue"]]}])
+
+    assert raised.value.error["status"] == "INVALID_ARGUMENT"
+    assert "cell C3 violates the data validation rules" in raised.value.error["message"]
+    assert sheets_api.grid(book, "Plan")[1:] == [["T1", "G1", "On track"], ["T2", "G2"]]
+    plan.batch_update([{"range": "C2:C3", "values": [["Done"], [""]]}])
+    assert sheets_api.grid(book, "Plan")[1:] == [["T1", "G1", "Done"], ["T2", "G2"]]
+    assert sheets_api.validations(book, "Plan") == [
+        ("C2:C1000", validation(0, statuses, True)["setDataValidation"]["rule"])
+    ]
+
+
+def test_strict_range_validation_follows_its_source(sheets_api: SheetsApiServer, book: str) -> None:
+    spreadsheet = gspread_client(sheets_api).open_by_key(book)
+    plan = spreadsheet.worksheet("Plan")
+    goals = {"type": "ONE_OF_RANGE", "values": [{"userEnteredValue": "=Strategy!$A$2:$A"}]}
+    spreadsheet.batch_update({"requests": [validation(plan.id, goals, strict=True)]})
+
+    plan.batch_update([{"range": "C2", "values": [["G2"]]}])
+    with pytest.raises(gspread.exceptions.APIError, match="cell C3 violates"):
+        plan.batch_update([{"range": "C3", "values": [["G9"]]}])
+
+
+def test_warning_only_validation_accepts_anything(sheets_api: SheetsApiServer, book: str) -> None:
+    spreadsheet = gspread_client(sheets_api).open_by_key(book)
+    plan = spreadsheet.worksheet("Plan")
+    statuses = {"type": "ONE_OF_LIST", "values": [{"userEnteredValue": "Done"}]}
+    spreadsheet.batch_update({"requests": [validation(plan.id, statuses, strict=False)]})
+
+    plan.batch_update([{"range": "C3", "values": [["Overdue"]]}])
+
+    assert sheets_api.grid(book, "Plan")[2] == ["T2", "G2", "Overdue"]
+
+
+def test_protection_and_conditional_formats_are_kept(
+    sheets_api: SheetsApiServer, book: str
+) -> None:
+    spreadsheet = gspread_client(sheets_api).open_by_key(book)
+    owned = {
+        "sheetId": spreadsheet.worksheet("Plan").id,
+        "startColumnIndex": 2,
+        "endColumnIndex": 3,
+    }
+    colour = {
+        "ranges": [owned],
+        "booleanRule": {
+            "condition": {"type": "TEXT_EQ", "values": [{"userEnteredValue": "Done"}]},
+            "format": {},
+        },
+    }
+
+    answer = spreadsheet.batch_update(
+        {
+            "requests": [
+                {"addProtectedRange": {"protectedRange": {"range": owned, "warningOnly": True}}},
+                {"addConditionalFormatRule": {"rule": colour, "index": 0}},
+            ]
+        }
+    )
+
+    protected = answer["replies"][0]["addProtectedRange"]["protectedRange"]
+    assert protected["warningOnly"] is True
+    assert sheets_api.protected_ranges(book)[0]["protectedRangeId"] == protected["protectedRangeId"]
+    assert sheets_api.conditional_formats(book, "Plan")[0]["booleanRule"] == colour["booleanRule"]
+    sheet = spreadsheet.fetch_sheet_metadata()["sheets"][1]
+    assert sheet["protectedRanges"][0]["range"] == {
+        "sheetId": owned["sheetId"],
+        "startColumnIndex": 2,
+        "endColumnIndex": 3,
+    }
+    assert len(sheet["conditionalFormats"]) == 1
+
+
+def test_gspread_creates_lists_and_shares_through_drive(sheets_api: SheetsApiServer) -> None:
+    client = gspread_client(sheets_api)
+
+    created = client.create("Bean & Crumb marketing")
+    client.insert_permission(created.id, "owner@example.com", perm_type="user", role="writer")
+
+    assert [f["name"] for f in client.list_spreadsheet_files()] == ["Bean & Crumb marketing"]
+    assert [ws.title for ws in created.worksheets()] == ["Sheet1"]
+    assert sheets_api.permissions(created.id)[0]["emailAddress"] == "owner@example.com"
+    assert sheets_api.requests[("POST", "drive.files.create")] == 1
+
+
+def test_sheets_create_makes_the_tabs_asked_for(sheets_api: SheetsApiServer) -> None:
+    body = {
+        "properties": {"title": "New", "locale": "fr_FR", "timeZone": "Europe/Paris"},
+        "sheets": [
+            {"properties": {"title": "Strategy"}},
+            {
+                "properties": {
+                    "title": "Plan",
+                    "gridProperties": {"rowCount": 20, "columnCount": 12},
+                }
+            },
+        ],
+    }
+
+    answer = requests.post(f"{sheets_api.endpoint}/v4/spreadsheets", json=body, timeout=5).json()
+
+    assert answer["properties"]["locale"] == "fr_FR"
+    assert sheets_api.sheet_properties(answer["spreadsheetId"], "Plan")["gridProperties"] == {
+        "rowCount": 20,
+        "columnCount": 12,
+    }
+
+
+# --- errors -------------------------------------------------------------------------------------
+
+
+def test_unknown_and_unshared_spreadsheets(sheets_api: SheetsApiServer, book: str) -> None:
+    client = gspread_client(sheets_api)
+    with pytest.raises(gspread.exceptions.SpreadsheetNotFound):
+        client.open_by_key("1NoSuchSpreadsheet")
+
+    sheets_api.set_shared(book, False)
+
+    with pytest.raises(PermissionError) as raised:
+        client.open_by_key(book)
+    assert raised.value.__cause__.error == {  # type: ignore[union-attr]
+        "code": 403,
+        "message": "The caller does not have permission",
+        "status": "PERMISSION_DENIED",
+    }
+
+
+def test_a_disabled_sheets_api_answers_service_disabled(
+    sheets_api: SheetsApiServer, book: str
+) -> None:
+    sheets_api.set_api_enabled(False)
+
+    answer = requests.get(f"{sheets_api.endpoint}/v4/spreadsheets/{book}", timeout=5)
+
+    error = answer.json()["error"]
+    assert (answer.status_code, error["status"]) == (403, "PERMISSION_DENIED")
+    info = error["details"][0]
+    assert info["reason"] == "SERVICE_DISABLED"
+    assert info["metadata"]["activationUrl"].startswith(
+        "https://console.developers.google.com/apis/api/sheets.googleapis.com/overview?project="
+    )
+
+
+@pytest.mark.parametrize("token", [None, "expired"])
+def test_a_token_is_required_when_the_server_asks(token: str | None) -> None:
+    with SheetsApiServer(require_token="good") as server:
+        key = server.add_spreadsheet("Private", {"Plan": []})
+        with pytest.raises(gspread.exceptions.APIError) as raised:
+            gspread_client(server, token).open_by_key(key)
+        spreadsheet = gspread_client(server, "good").open_by_key(key)
+
+    assert raised.value.error["status"] == "UNAUTHENTICATED"
+    assert raised.value.response.status_code == 401
+    reason = raised.value.error["details"][0]["reason"]
+    assert reason == ("CREDENTIALS_MISSING" if token is None else "ACCESS_TOKEN_EXPIRED")
+    assert spreadsheet.title == "Private"
+
+
+def test_bad_ranges_are_invalid_arguments(sheets_api: SheetsApiServer, book: str) -> None:
+    base = f"{sheets_api.endpoint}/v4/spreadsheets/{book}/values/"
+
+    answers = [
+        requests.get(base + quote(text), timeout=5)
+        for text in ("Nope!A1", "Plan!A0", "Plan!A1:A1001")
+    ]
+
+    assert [a.json()["error"]["message"] for a in answers] == [
+        "Unable to parse range: Nope!A1",
+        "Unable to parse range: Plan!A0",
+        "Range (Plan!A1:A1001) exceeds grid limits. Max rows: 1000, max columns: 26",
+    ]
+    assert {a.status_code for a in answers} == {400}
+
+
+def test_requests_outside_the_subset_answer_501(sheets_api: SheetsApiServer, book: str) -> None:
+    answer = requests.post(
+        f"{sheets_api.endpoint}/v4/spreadsheets/{book}/values/Plan:append", timeout=5
+    )
+
+    assert answer.status_code == 501
+    assert answer.json()["error"]["status"] == "UNIMPLEMENTED"
+
+
+# --- counting -----------------------------------------------------------------------------------
+
+
+def test_requests_are_counted_and_logged(sheets_api: SheetsApiServer, book: str) -> None:
+    plan = gspread_client(sheets_api).open_by_key(book).worksheet("Plan")
+    sheets_api.reset_counts()
+    plan.get_all_values()
+    plan.batch_update([{"range": "C3", "values": [["Done"]]}])
+
+    assert sheets_api.requests == {("GET", "values.get"): 1, ("POST", "values.batchUpdate"): 1}
+    method, path, query, body = sheets_api.request_log[-1]
+    assert (method, path, query) == ("POST", f"/v4/spreadsheets/{book}/values:batchUpdate", {})
+    assert body["data"] == [{"range": "'Plan'!C3", "values": [["Done"]]}]
+
+    sheets_api.reset_counts()
+    assert (sheets_api.requests, sheets_api.request_log) == ({}, [])
+
+
+# --- faults -------------------------------------------------------------------------------------
+
+
+def test_a_429_fault_answers_once_with_retry_after(sheets_api: SheetsApiServer, book: str) -> None:
+    sheets_api.inject(Fault.status(429, retry_after=1))
+    url = f"{sheets_api.endpoint}/v4/spreadsheets/{book}"
+
+    refused, served = requests.get(url, timeout=5), requests.get(url, timeout=5)
+
+    assert (refused.status_code, refused.headers["Retry-After"]) == (429, "1")
+    assert refused.json()["error"]["status"] == "RESOURCE_EXHAUSTED"
+    assert served.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [(500, "INTERNAL"), (502, None), (503, "UNAVAILABLE"), (504, "DEADLINE_EXCEEDED")],
+)
+def test_server_error_faults_answer_as_google(
+    sheets_api: SheetsApiServer, book: str, code: int, status: str | None
+) -> None:
+    sheets_api.inject(Fault.status(code))
+
+    answer = requests.get(f"{sheets_api.endpoint}/v4/spreadsheets/{book}", timeout=5)
+
+    assert answer.status_code == code
+    assert "Retry-After" not in answer.headers
+    if status is None:  # Google's front end sends an HTML page for a 502
+        assert answer.headers["Content-Type"].startswith("text/html")
+    else:
+        assert answer.json()["error"] == {
+            "code": code,
+            "message": answer.json()["error"]["message"],
+            "status": status,
+        }
+
+
+def test_a_fault_waits_for_the_route_it_names(sheets_api: SheetsApiServer, book: str) -> None:
+    plan = gspread_client(sheets_api).open_by_key(book).worksheet("Plan")
+    sheets_api.inject(Fault.status(503, route="values.batchUpdate"))
+
+    assert plan.get_all_values()[1] == ["T1", "G1", "On track"]
+    with pytest.raises(gspread.exceptions.APIError, match="503"):
+        plan.batch_update([{"range": "C3", "values": [["Done"]]}])
+    assert sheets_api.grid(book, "Plan")[2] == ["T2", "G2"]
+    plan.batch_update([{"range": "C3", "values": [["Done"]]}])
+    assert sheets_api.grid(book, "Plan")[2] == ["T2", "G2", "Done"]
+
+
+def test_a_slow_answer_outlasts_the_client_timeout(sheets_api: SheetsApiServer, book: str) -> None:
+    sheets_api.inject(Fault.slow(5, route="spreadsheets.get"))
+    url = f"{sheets_api.endpoint}/v4/spreadsheets/{book}"
+
+    with pytest.raises(requests.exceptions.ReadTimeout):
+        requests.get(url, timeout=0.2)
+    assert requests.get(url, timeout=5).status_code == 200
+
+
+def test_a_dropped_connection_leaves_the_sheet_alone(
+    sheets_api: SheetsApiServer, book: str
+) -> None:
+    plan = gspread_client(sheets_api).open_by_key(book).worksheet("Plan")
+    sheets_api.inject(Fault.drop(route="values.batchUpdate"))
+
+    with pytest.raises(requests.exceptions.ConnectionError):
+        plan.batch_update([{"range": "C3", "values": [["Done"]]}])
+
+    assert sheets_api.grid(book, "Plan")[2] == ["T2", "G2"]
+    assert plan.get_all_values()[2] == ["T2", "G2", ""]  # and the server still answers
+
+
+def test_another_user_edits_between_read_and_write(sheets_api: SheetsApiServer, book: str) -> None:
+    plan = gspread_client(sheets_api).open_by_key(book).worksheet("Plan")
+    read = plan.get_all_values()
+
+    def meanwhile(server: SheetsApiServer) -> None:
+        server.insert_rows(book, "Plan", 2, [["T0", "G1", "Planned"]])
+        server.set_cell(book, "Plan", "C1", "State")
+
+    sheets_api.inject(Fault.edit(meanwhile))
+    plan.batch_update([{"range": "C3", "values": [["Done"]]}])  # meant for T2, row 3 when read
+
+    assert read[2][0] == "T2"
+    assert sheets_api.grid(book, "Plan") == [
+        ["Tactic ID", "Goal ID", "State"],
+        ["T0", "G1", "Planned"],
+        ["T1", "G1", "Done"],  # the stale row number hit T1: what a backend must guard against
+        ["T2", "G2"],
+    ]
+    assert sheets_api.sheet_properties(book, "Plan")["gridProperties"]["rowCount"] == 1001
+
+
+def test_inserted_rows_move_validation_and_protection(
+    sheets_api: SheetsApiServer, book: str
+) -> None:
+    spreadsheet = gspread_client(sheets_api).open_by_key(book)
+    plan_id = spreadsheet.worksheet("Plan").id
+    statuses = {"type": "ONE_OF_LIST", "values": [{"userEnteredValue": "Done"}]}
+    header = {"sheetId": plan_id, "startRowIndex": 0, "endRowIndex": 1}
+    spreadsheet.batch_update(
+        {
+            "requests": [
+                validation(plan_id, statuses, strict=True),
+                {"addProtectedRange": {"protectedRange": {"range": header, "warningOnly": True}}},
+            ]
+        }
+    )
+
+    sheets_api.insert_rows(book, "Plan", 1, [["Notes"]])
+
+    assert [a1 for a1, _ in sheets_api.validations(book, "Plan")] == ["C3:C1001"]
+    assert sheets_api.protected_ranges(book)[0]["range"] == {
+        "sheetId": plan_id,
+        "startRowIndex": 1,
+        "endRowIndex": 2,
+    }
