@@ -2,24 +2,36 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import stat
+from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from google.auth.exceptions import RefreshError
+from sheets_api_fixtures import sheets_api as sheets_api_fixture  # noqa: F401 - a server per test
+from sheets_api_server import Fault, SheetsApiServer
 
-from sheetsync.backends import google_auth
+from sheetsync.backends import WorkbookChanged, WorkbookUnreachable, google_auth
 from sheetsync.backends.google import (
+    HEADER_FORMAT,
     REQUEST_BODY_LIMIT,
+    FailureContext,
+    GoogleBackend,
     RateLimiter,
     guard_text,
+    shared_limiter,
+    unreachable,
     value_update_bodies,
 )
+from sheetsync.backends.google import gspread_client as gspread_client_for
 from sheetsync.backends.google_location import spreadsheet_key
 from sheetsync.config import GoogleSettings
-from sheetsync.workbook import CellError, CellWrite
+from sheetsync.workbook import CellError, CellWrite, Guard, Workbook, WritePlan
 
 KEY = "1ieRgnZ296CcvWYi5GY21vAxIzU93-_9kHAdMdDNzkaQ"
 
@@ -233,3 +245,476 @@ def test_oauth_token_is_saved_0600_loaded_and_forgotten(config_home):
 def test_login_without_an_oauth_client_file_says_where_to_get_one(config_home, tmp_path):
     with pytest.raises(google_auth.LoginFailed, match="Desktop-app OAuth client"):
         google_auth.login(str(tmp_path / "client_secret.json"))
+
+
+# --- through gspread, over HTTP, to the test server -------------------------------------------
+
+STRATEGY = [
+    ["Goal ID", "Business Goal", "Marketing Goal", "Budget"],
+    ["G1", "Grow café sales", "More regulars", 3000],
+    ["G2", "Catering", "Office lunches", 1200.5],
+]
+PLAN = [
+    ["Tactic ID", "Goal ID", "Activity", "Start", "Status", "Notes"],
+    ["T1", "G1", "Newsletter", 46082, "Overdue", "keep"],
+    ["T2", "G1", "Loyalty card", 46090, "", "keep too"],
+    ["T3", "G2", "Office flyers"],
+]
+
+
+def settings_for(server: SheetsApiServer, **changes: Any) -> GoogleSettings:
+    values = {
+        "credentials": "none",
+        "endpoint": server.endpoint,
+        "timeout": 5,
+        "retry_for_seconds": 10,
+        "requests_per_minute": 6000,
+    }
+    return GoogleSettings(**{**values, **changes})
+
+
+def backend_for(server: SheetsApiServer, key: str, **changes: Any) -> GoogleBackend:
+    return GoogleBackend(key, settings_for(server, **changes))
+
+
+def bean_and_crumb(server: SheetsApiServer, **options: Any) -> str:
+    return server.add_spreadsheet("Bean & Crumb", {"Strategy": STRATEGY, "Plan": PLAN}, **options)
+
+
+def as_rows(grid: list[list[Any]]) -> tuple[tuple[Any, ...], ...]:
+    return tuple(tuple(None if cell == "" else cell for cell in row) for row in grid)
+
+
+def status_plan(workbook: Workbook, *writes: CellWrite, **plan: Any) -> WritePlan:
+    """A plan guarded the way the planner guards: the header row and the written rows' IDs."""
+    tab = workbook.find_tab("Plan")
+    guards = [Guard("Plan", 1, column, value) for column, value in enumerate(tab.header, 1)]
+    rows = sorted({write.row for write in writes if write.tab == "Plan" and write.row > 1})
+    guards += [Guard("Plan", row, 1, tab.value(row, 1)) for row in rows]
+    return WritePlan(writes, tuple(guards), **plan)
+
+
+def test_read_returns_every_tab_with_locale_time_zone_serial_dates_and_errors(sheets_api):
+    key = sheets_api.add_spreadsheet(
+        "Bean & Crumb",
+        {"Strategy": STRATEGY, "Plan": PLAN, "Empty": []},
+        locale="en_GB",
+        time_zone="Europe/Paris",
+    )
+    typed = {"values": [["2026-03-01", "=1/0", "45%", "=A1+"]]}  # as a person types them
+    spreadsheet = gspread_client_for(settings_for(sheets_api)).open_by_key(key)
+    spreadsheet.values_update("Plan!D4", params={"valueInputOption": "USER_ENTERED"}, body=typed)
+    workbook = backend_for(sheets_api, f"https://docs.google.com/spreadsheets/d/{key}/edit").read()
+    assert workbook.title == "Bean & Crumb"
+    assert (workbook.locale, workbook.timezone) == ("en_GB", "Europe/Paris")
+    assert workbook.url == f"https://docs.google.com/spreadsheets/d/{key}/edit"
+    assert [tab.name for tab in workbook.tabs] == ["Strategy", "Plan", "Empty"]
+    assert workbook.find_tab("Strategy").rows == as_rows(STRATEGY)
+    plan = workbook.find_tab("Plan")
+    assert plan.rows[:3] == as_rows(PLAN[:3])
+    errors = (CellError("#DIV/0!"), 0.45, CellError("#NAME?"))
+    assert plan.rows[3] == ("T3", "G2", "Office flyers", 46082, *errors)
+    assert workbook.find_tab("Empty").rows == ()
+
+
+@pytest.mark.parametrize("tactics", [10, 10_000])
+def test_a_read_is_one_metadata_and_one_values_request_whatever_the_row_count(sheets_api, tactics):
+    rows = [PLAN[0]] + [[f"T{n}", "G1", f"Activity {n}", 46082 + n] for n in range(tactics)]
+    key = sheets_api.add_spreadsheet("Big", {"Strategy": STRATEGY, "Plan": rows, "Checks": []})
+    workbook = backend_for(sheets_api, key).read()
+    assert len(workbook.find_tab("Plan").rows) == tactics + 1
+    assert sheets_api.requests == {("GET", "spreadsheets.get"): 1, ("GET", "values.batchGet"): 1}
+
+
+def test_apply_writes_only_the_planned_cells_and_raw_text_stays_text(sheets_api):
+    key = bean_and_crumb(sheets_api)
+    backend = backend_for(sheets_api, key)
+    workbook = backend.read()
+    sheets_api.reset_counts()
+    formula_like = '=IMPORTXML("https://example.com", "//h1")'
+    plan = status_plan(
+        workbook,
+        CellWrite("Plan", 2, 5, None, old="Overdue"),
+        CellWrite("Plan", 3, 5, formula_like),
+        CellWrite("Plan", 4, 5, "+1 555 0100"),
+    )
+    backend.apply(plan)
+    assert sheets_api.grid(key, "Plan") == [
+        PLAN[0],
+        ["T1", "G1", "Newsletter", 46082, "", "keep"],
+        ["T2", "G1", "Loyalty card", 46090, formula_like, "keep too"],
+        ["T3", "G2", "Office flyers", "", "+1 555 0100"],
+    ]
+    assert sheets_api.grid(key, "Strategy") == STRATEGY
+    # One guard read and one write; nothing to create, grow or format.
+    assert sheets_api.requests == {("GET", "values.batchGet"): 1, ("POST", "values.batchUpdate"): 1}
+    assert backend_for(sheets_api, key).read().find_tab("Plan").value(3, 5) == formula_like
+
+
+def test_a_plan_with_nothing_to_write_sends_nothing(sheets_api):
+    key = bean_and_crumb(sheets_api)
+    backend = backend_for(sheets_api, key)
+    workbook = backend.read()
+    sheets_api.reset_counts()
+    backend.apply(status_plan(workbook))
+    assert sheets_api.requests == {}
+
+
+def test_apply_grows_a_trimmed_grid_and_formats_the_new_column(sheets_api):
+    checks = [["Severity", "Rule", "Message"]]
+    key = sheets_api.add_spreadsheet(
+        "Trimmed", {"Plan": PLAN, "Checks": checks}, grid={"Plan": (4, 6), "Checks": (1, 3)}
+    )
+    backend = backend_for(sheets_api, key)
+    workbook = backend.read()
+    sheets_api.reset_counts()
+    roi = [CellWrite("Plan", row, 7, 0.25 * row, kind="percent") for row in (2, 3, 4)]
+    finding = ["error", "SS200", "Goal ID is blank", "Plan", "B4"]
+    plan = status_plan(
+        workbook,
+        CellWrite("Plan", 1, 7, "ROI", kind="header"),
+        *roi,
+        *(CellWrite("Checks", 2, column, text) for column, text in enumerate(finding, 1)),
+    )
+    backend.apply(plan)
+    assert [row[6] for row in sheets_api.grid(key, "Plan")] == ["ROI", 0.5, 0.75, 1]
+    assert sheets_api.grid(key, "Checks") == checks + [finding]
+    assert sheets_api.sheet_properties(key, "Plan")["gridProperties"] == {
+        "rowCount": 4,
+        "columnCount": 7,
+    }
+    checks_grid = sheets_api.sheet_properties(key, "Checks")["gridProperties"]
+    assert (checks_grid["rowCount"], checks_grid["columnCount"]) == (2, 5)
+    formats = [request["repeatCell"] for request in sheets_api.formats(key, "Plan")]
+    assert [f["cell"]["userEnteredFormat"] for f in formats] == [
+        HEADER_FORMAT,
+        {"numberFormat": {"type": "PERCENT", "pattern": "0%"}},
+    ]
+    assert sheets_api.requests == {
+        ("GET", "values.batchGet"): 1,
+        ("POST", "spreadsheets.batchUpdate"): 1,
+        ("POST", "values.batchUpdate"): 1,
+    }
+
+
+def test_apply_creates_a_new_tab_with_a_frozen_styled_header(sheets_api):
+    key = bean_and_crumb(sheets_api)
+    backend = backend_for(sheets_api, key)
+    backend.read()
+    sheets_api.reset_counts()
+    rows = [["Severity", "Rule", "Tab"], ["warning", "SS302", "Strategy"]]
+    writes = [
+        CellWrite("Checks", row, column, text, kind="header" if row == 1 else "text")
+        for row, cells in enumerate(rows, 1)
+        for column, text in enumerate(cells, 1)
+    ]
+    backend.apply(WritePlan(tuple(writes), (), ("Checks",), {"Checks": 1}))
+    assert sheets_api.grid(key, "Checks") == rows
+    properties = sheets_api.sheet_properties(key, "Checks")
+    assert properties["index"] == 2
+    assert properties["gridProperties"]["frozenRowCount"] == 1
+    assert len(sheets_api.formats(key, "Checks")) == 3  # one per header cell
+    assert sheets_api.requests == {
+        ("POST", "spreadsheets.batchUpdate"): 1,
+        ("POST", "values.batchUpdate"): 1,
+    }
+
+
+# --- another user edits between read and write -------------------------------------------------
+
+
+def test_rows_inserted_above_between_read_and_write_stop_the_write(sheets_api):
+    key = bean_and_crumb(sheets_api)
+    backend = backend_for(sheets_api, key)
+    plan = status_plan(backend.read(), CellWrite("Plan", 3, 5, "At risk"))
+    popup = ["T9", "G2", "Pop-up stand"]
+    sheets_api.inject(
+        Fault.edit(lambda server: server.insert_rows(key, "Plan", 2, [popup]), "values.batchGet")
+    )
+    with pytest.raises(WorkbookChanged, match="Plan tab changed .*cell A3 was “T2”, now “T1”"):
+        backend.apply(plan)
+    assert sheets_api.grid(key, "Plan") == [
+        PLAN[0],
+        popup,
+        ["T1", "G1", "Newsletter", 46082, "Overdue", "keep"],
+        ["T2", "G1", "Loyalty card", 46090, "", "keep too"],
+        PLAN[3],
+    ]
+    assert sheets_api.requests[("POST", "values.batchUpdate")] == 0
+    assert sheets_api.requests[("POST", "spreadsheets.batchUpdate")] == 0
+
+
+def test_a_header_renamed_between_read_and_write_stops_the_write(sheets_api):
+    key = bean_and_crumb(sheets_api)
+    backend = backend_for(sheets_api, key)
+    plan = status_plan(backend.read(), CellWrite("Plan", 3, 5, "At risk"))
+    sheets_api.inject(
+        Fault.edit(lambda server: server.set_cell(key, "Plan", "E1", "State"), "values.batchGet")
+    )
+    with pytest.raises(WorkbookChanged, match="cell E1 was “Status”, now “State”"):
+        backend.apply(plan)
+    assert sheets_api.grid(key, "Plan")[2] == ["T2", "G1", "Loyalty card", 46090, "", "keep too"]
+    assert sheets_api.requests[("POST", "values.batchUpdate")] == 0
+
+
+def test_a_tab_deleted_between_read_and_write_stops_the_write(sheets_api):
+    key = bean_and_crumb(sheets_api)
+    backend = backend_for(sheets_api, key)
+    plan = status_plan(backend.read(), CellWrite("Plan", 3, 5, "At risk"))
+    plan_id = sheets_api.sheet_properties(key, "Plan")["sheetId"]
+    gspread_client_for(settings_for(sheets_api)).open_by_key(key).batch_update(
+        {"requests": [{"deleteSheet": {"sheetId": plan_id}}]}
+    )
+    with pytest.raises(WorkbookChanged, match=r"A tab sheetsync writes to \(Plan\) was renamed"):
+        backend.apply(plan)
+    assert sheets_api.requests[("POST", "values.batchUpdate")] == 0
+
+
+# --- faults: recover within the bound, or fail cleanly -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [Fault.status(429, retry_after=1), Fault.status(500), Fault.status(502), Fault.status(503)],
+    ids=["429-retry-after", "500", "502", "503"],
+)
+def test_transient_errors_are_retried_until_the_read_succeeds(sheets_api, fault):
+    key = bean_and_crumb(sheets_api)
+    sheets_api.inject(fault)
+    workbook = backend_for(sheets_api, key).read()
+    assert workbook.find_tab("Strategy").rows == as_rows(STRATEGY)
+    assert sheets_api.requests[("GET", "spreadsheets.get")] == 2
+
+
+def test_a_refused_write_is_retried_and_lands_once(sheets_api):
+    key = bean_and_crumb(sheets_api)
+    backend = backend_for(sheets_api, key)
+    plan = status_plan(backend.read(), CellWrite("Plan", 3, 5, "At risk"))
+    sheets_api.inject(Fault.status(503, route="values.batchUpdate"))
+    backend.apply(plan)
+    assert sheets_api.grid(key, "Plan")[2][4] == "At risk"
+    assert sheets_api.requests[("POST", "values.batchUpdate")] == 2
+
+
+def test_quota_still_exhausted_at_the_bound_gives_the_quota_sentence(sheets_api):
+    key = bean_and_crumb(sheets_api)
+    sheets_api.inject(Fault.status(429, retry_after=60))
+    with pytest.raises(WorkbookUnreachable) as failure:
+        backend_for(sheets_api, key, retry_for_seconds=5).read()
+    message = str(failure.value)
+    assert message.startswith("Google's request quota is used up")
+    assert "Quota exceeded for quota metric 'Read requests'" in message
+    assert "lower [google] requests_per_minute" in message
+    assert sheets_api.requests[("GET", "spreadsheets.get")] == 1  # a 60 s wait would overrun 5 s
+
+
+@pytest.mark.parametrize("fault", [Fault.slow(2), Fault.drop()], ids=["slow", "dropped"])
+def test_a_slow_or_dropped_response_is_retried(sheets_api, fault):
+    key = bean_and_crumb(sheets_api)
+    sheets_api.inject(fault)
+    workbook = backend_for(sheets_api, key, timeout=0.5).read()
+    assert workbook.find_tab("Plan").rows[0] == tuple(PLAN[0])
+    assert sheets_api.requests[("GET", "spreadsheets.get")] == 2
+
+
+@pytest.mark.parametrize(
+    ("fault", "sentence"),
+    [
+        (Fault.slow(2), r"did not answer within 0\.5 seconds.*raise \[google\] timeout"),
+        (Fault.drop(), r"The connection to 127\.0\.0\.1:\d+ failed"),
+    ],
+    ids=["slow", "dropped"],
+)
+def test_a_slow_or_dropped_response_with_no_retry_time_left_fails_cleanly(
+    sheets_api, fault, sentence
+):
+    key = bean_and_crumb(sheets_api)
+    backend = backend_for(sheets_api, key, timeout=0.5, retry_for_seconds=0)
+    plan = status_plan(backend.read(), CellWrite("Plan", 3, 5, "At risk"))
+    sheets_api.inject(dataclasses.replace(fault, route="values.batchGet"))
+    with pytest.raises(WorkbookUnreachable, match=sentence):
+        backend.apply(plan)
+    assert sheets_api.grid(key, "Plan")[2][4] == ""
+    assert sheets_api.requests[("POST", "values.batchUpdate")] == 0
+
+
+def test_a_new_tab_whose_slow_creation_is_retried_is_created_once(sheets_api):
+    key = bean_and_crumb(sheets_api)
+    backend = backend_for(sheets_api, key, timeout=0.5)
+    backend.read()
+    writes = (CellWrite("Checks", 1, 1, "Severity", kind="header"), CellWrite("Checks", 2, 1, "ok"))
+    # The first addSheet lands after the client gave up; the retry then finds the tab there.
+    sheets_api.inject(Fault.slow(0.8, route="spreadsheets.batchUpdate"))
+    backend.apply(WritePlan(writes, (), ("Checks",), {"Checks": 1}))
+    titles = [tab.name for tab in backend_for(sheets_api, key).read().tabs]
+    assert titles == ["Strategy", "Plan", "Checks"]
+    assert sheets_api.grid(key, "Checks") == [["Severity"], ["ok"]]
+
+
+# --- failures a user can meet, each one sentence with the fix ----------------------------------
+
+
+def test_not_shared_names_the_account_to_share_with_and_is_not_retried(sheets_api):
+    key = bean_and_crumb(sheets_api)
+    sheets_api.set_shared(key, False)
+    backend = backend_for(sheets_api, key)
+    with pytest.raises(WorkbookUnreachable) as failure:
+        backend.read()
+    message = str(failure.value)
+    assert message.startswith(f"sheetsync may not open the spreadsheet {key}")
+    assert "The caller does not have permission" in message
+    assert message.endswith("click Share and add the Google account sheetsync uses as an Editor.")
+    assert sheets_api.requests == {("GET", "spreadsheets.get"): 1}
+    # With a service account, the sentence names the address to share with.
+    robot = "robot@project.iam.gserviceaccount.com"
+    context = FailureContext(key, "Bean & Crumb", settings_for(sheets_api), account=robot)
+    named = str(unreachable(failure.value.__cause__, context))
+    assert named.startswith("sheetsync may not open the spreadsheet “Bean & Crumb”")
+    assert named.endswith(f"click Share and add {robot} as an Editor.")
+
+
+def test_not_found_names_the_key_and_is_not_retried(sheets_api):
+    missing = "1" + "x" * 43
+    with pytest.raises(WorkbookUnreachable) as failure:
+        backend_for(sheets_api, missing).read()
+    assert str(failure.value) == (
+        f"No Google spreadsheet has the key {missing} ({urlsplit(sheets_api.endpoint).netloc} "
+        "says: “Requested entity was not found.”); check the address given by --workbook or "
+        "[workbook] spreadsheet."
+    )
+    assert sheets_api.requests == {("GET", "spreadsheets.get"): 1}
+
+
+def test_sheets_api_disabled_says_where_to_enable_it(sheets_api):
+    key = bean_and_crumb(sheets_api)
+    sheets_api.set_api_enabled(False)
+    with pytest.raises(WorkbookUnreachable) as failure:
+        backend_for(sheets_api, key).read()
+    message = str(failure.value)
+    assert message.startswith("The Google Sheets API is not enabled in the Google Cloud project")
+    assert message.endswith(
+        "enable it at https://console.developers.google.com/apis/api/sheets.googleapis.com/"
+        "overview?project=1234567890, wait a minute and run again."
+    )
+    assert sheets_api.requests == {("GET", "spreadsheets.get"): 1}
+
+
+def test_a_write_refused_by_data_validation_is_not_retried(sheets_api):
+    key = bean_and_crumb(sheets_api)
+    status_column = {
+        "sheetId": sheets_api.sheet_properties(key, "Plan")["sheetId"],
+        "startRowIndex": 1,
+        "startColumnIndex": 4,
+        "endColumnIndex": 5,
+    }
+    only_done = {
+        "condition": {"type": "ONE_OF_LIST", "values": [{"userEnteredValue": "Done"}]},
+        "strict": True,
+    }
+    gspread_client_for(settings_for(sheets_api)).open_by_key(key).batch_update(
+        {"requests": [{"setDataValidation": {"range": status_column, "rule": only_done}}]}
+    )
+    backend = backend_for(sheets_api, key)
+    plan = status_plan(backend.read(), CellWrite("Plan", 3, 5, "At risk"))
+    with pytest.raises(WorkbookUnreachable) as failure:
+        backend.apply(plan)
+    message = str(failure.value)
+    assert message.startswith("A data-validation rule in the spreadsheet “Bean & Crumb” rejects")
+    assert "cell E3 violates the data validation rules" in message
+    assert message.endswith("set that column's rule to “Show a warning”.")
+    assert sheets_api.requests[("POST", "values.batchUpdate")] == 1
+    assert sheets_api.grid(key, "Plan")[2][4] == ""
+
+
+def test_a_missing_token_gives_the_credentials_sentence():
+    with SheetsApiServer(require_token="fresh") as server:
+        key = bean_and_crumb(server)
+        with pytest.raises(WorkbookUnreachable, match="asks for credentials") as failure:
+            backend_for(server, key).read()
+        assert "Request is missing required authentication credential" in str(failure.value)
+        assert server.requests == {("GET", "spreadsheets.get"): 1}
+
+
+def test_an_expired_or_revoked_sign_in_says_to_log_in_again(config_home):
+    with SheetsApiServer(require_token="fresh") as server:
+        key = bean_and_crumb(server)
+        token = {
+            "token": "stale",  # refused with 401 ...
+            "expiry": "2999-01-01T00:00:00Z",
+            "refresh_token": None,  # ... and google-auth cannot get a new one
+            "client_id": "id.apps.googleusercontent.com",
+            "client_secret": "secret",
+        }
+        google_auth.save_token(json.dumps(token), "ana@example.com")
+        with pytest.raises(WorkbookUnreachable) as failure:
+            backend_for(server, key, credentials="oauth").read()
+        assert server.requests == {("GET", "spreadsheets.get"): 1}
+    message = str(failure.value)
+    assert message.startswith("Your Google sign-in has expired or was revoked")
+    assert message.endswith("run `sheetsync auth login` and try again.")
+
+
+def test_a_refused_token_refresh_says_to_log_in_again():
+    refused = RefreshError(
+        "invalid_grant: Token has been expired or revoked.",
+        {"error": "invalid_grant", "error_description": "Token has been expired or revoked."},
+    )
+    context = FailureContext(KEY, None, GoogleSettings(credentials="oauth"))
+    assert str(unreachable(refused, context)) == (
+        "Your Google sign-in has expired or was revoked (invalid_grant: Token has been expired "
+        "or revoked.); run `sheetsync auth login` and try again."
+    )
+
+
+def test_a_missing_key_file_names_it(tmp_path):
+    settings = GoogleSettings(credentials=str(tmp_path / "key.json"))
+    with pytest.raises(WorkbookUnreachable) as failure:
+        GoogleBackend(KEY, settings).read()
+    assert str(failure.value).startswith(f"The Google key file {tmp_path / 'key.json'} does not")
+
+
+def test_a_malformed_key_file_says_to_download_a_new_key(tmp_path):
+    key_file = tmp_path / "key.json"
+    key_file.write_text("{not json")
+    with pytest.raises(WorkbookUnreachable, match="download a new JSON key"):
+        GoogleBackend(KEY, GoogleSettings(credentials=str(key_file))).read()
+
+
+def test_nothing_listening_gives_the_connection_refused_sentence():
+    server = SheetsApiServer().start()
+    key = bean_and_crumb(server)
+    settings = settings_for(server, retry_for_seconds=0)
+    server.stop()
+    with pytest.raises(WorkbookUnreachable, match="Nothing accepts connections at 127.0.0.1"):
+        GoogleBackend(key, settings).read()
+
+
+def test_an_unknown_host_gives_the_offline_sentence():
+    settings = GoogleSettings(
+        credentials="none", endpoint="http://sheets.invalid", retry_for_seconds=0
+    )
+    with pytest.raises(WorkbookUnreachable, match="cannot look up sheets.invalid"):
+        GoogleBackend(KEY, settings).read()
+
+
+def test_a_location_that_is_not_google_is_refused():
+    with pytest.raises(WorkbookUnreachable, match="is not a Google Sheets address"):
+        GoogleBackend("marketing.xlsx", GoogleSettings())
+
+
+# --- one HTTP layer: endpoint, rate limit ------------------------------------------------------
+
+
+def test_backends_share_the_process_rate_limiter(sheets_api):
+    key = bean_and_crumb(sheets_api)
+    limiter = shared_limiter(5999)
+    before = limiter.granted
+    backend_for(sheets_api, key, requests_per_minute=5999).read()
+    backend_for(sheets_api, key, requests_per_minute=5999).read()
+    assert limiter.granted - before == 4
+
+
+def test_gspread_client_sends_drive_requests_to_the_endpoint_too(sheets_api):
+    created = gspread_client_for(settings_for(sheets_api)).create("New plan")
+    assert created.id in sheets_api.spreadsheet_keys()
+    assert sheets_api.requests[("POST", "drive.files.create")] == 1

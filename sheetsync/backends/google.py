@@ -801,7 +801,7 @@ def unreachable(error: BaseException, context: FailureContext) -> WorkbookUnreac
     if isinstance(error, APIError):
         return WorkbookUnreachable(_api_sentence(error, context))
     if isinstance(error, requests.Timeout):
-        return WorkbookUnreachable(_timeout_sentence(context))
+        return WorkbookUnreachable(_timeout_sentence(error, context))
     return WorkbookUnreachable(_network_sentence(error, context))
 
 
@@ -830,9 +830,8 @@ def _credentials_sentence(error: CredentialsUnavailable) -> str:
     return f"sheetsync could not load Google credentials ({error}); check [google] credentials."
 
 
-def _rejected_sentence(message: str, context: FailureContext) -> str:
+def _rejected_sentence(says: str, context: FailureContext) -> str:
     """401 or a failed token refresh: the fix depends on the kind of credentials."""
-    says = _says(message, context)
     mode = context.settings.credentials
     if mode == "oauth":
         return (
@@ -858,7 +857,7 @@ def _rejected_sentence(message: str, context: FailureContext) -> str:
 def _api_sentence(error: APIError, context: FailureContext) -> str:
     status, says = http_status(error), _says(_google_message(error), context)
     if status == 401:
-        return _rejected_sentence(_google_message(error), context)
+        return _rejected_sentence(says, context)
     if status == 403 and _error_info(error).get("reason") == "SERVICE_DISABLED":
         return _service_disabled_sentence(error, says)
     if status == 403:
@@ -905,28 +904,29 @@ def _service_disabled_sentence(error: APIError, says: str) -> str:
     )
 
 
-def _timeout_sentence(context: FailureContext) -> str:
+def _timeout_sentence(error: BaseException, context: FailureContext) -> str:
+    limits = context.settings
     return (
-        f"{context.host} did not answer within {context.settings.timeout:g} seconds, even after "
-        f"retrying for {context.settings.retry_for_seconds:g} seconds; check the internet "
+        f"{_failed_host(error, context)} did not answer within {limits.timeout:g} seconds, even "
+        f"after retrying for {limits.retry_for_seconds:g} seconds; check the internet "
         "connection and run again later, or raise [google] timeout."
     )
 
 
 def _network_sentence(error: BaseException, context: FailureContext) -> str:
-    causes = list(_causes(error))
+    causes, host = list(_causes(error)), _failed_host(error, context)
     if any(isinstance(cause, NameResolutionError | socket.gaierror) for cause in causes):
         return (
-            f"sheetsync cannot look up {context.host}, so this computer seems to be offline; "
+            f"sheetsync cannot look up {host}, so this computer seems to be offline; "
             "check its internet connection and run again."
         )
     if any(isinstance(cause, ConnectionRefusedError) for cause in causes):
         return (
-            f"Nothing accepts connections at {context.host} (connection refused); check the "
+            f"Nothing accepts connections at {host} (connection refused); check the "
             "internet connection, and [google] endpoint if you set one, then run again."
         )
     return (
-        f"The connection to {context.host} failed and did not recover within "
+        f"The connection to {host} failed and did not recover within "
         f"{context.settings.retry_for_seconds:g} seconds ({_auth_message(error)}); check the "
         "internet connection and run again."
     )
@@ -943,6 +943,15 @@ def _causes(error: BaseException) -> Iterator[BaseException]:
         yield current
         nested = (getattr(current, "reason", None), current.__cause__, current.__context__)
         pending += [n for n in (*nested, *current.args) if isinstance(n, BaseException)]
+
+
+def _failed_host(error: BaseException, context: FailureContext) -> str:
+    """The host a network failure was about: the endpoint, or Google's sign-in server."""
+    for cause in _causes(error):
+        url = getattr(getattr(cause, "request", None), "url", None)
+        if isinstance(url, str):
+            return urlsplit(url).netloc
+    return context.host
 
 
 def _error_info(error: APIError) -> Mapping[str, Any]:
