@@ -99,10 +99,10 @@ class ApiError(Exception):
 
 
 def google_error(
-    code: int, status: str, message: str, details: list[Any] | None = None, **extra: Any
+    code: int, status: str, message: str, details: list[Any] | None = None
 ) -> ApiError:
     """Google's error body, {"error": {"code", "message", "status", "details"?}}."""
-    error: dict[str, Any] = {"code": code, "message": message, **extra, "status": status}
+    error: dict[str, Any] = {"code": code, "message": message, "status": status}
     if details:
         error["details"] = details
     return ApiError(Reply(code, {"error": error}))
@@ -409,7 +409,8 @@ def arithmetic(node: ast.AST) -> float:
 
 
 def evaluate(formula: str) -> Scalar:
-    """A formula's value where it is plain arithmetic (=4/2); Google's error text otherwise."""
+    """A formula's value where it is plain arithmetic (=4/2); this server evaluates no
+    functions or references, so anything else shows Google's #NAME?."""
     try:
         return arithmetic(ast.parse(formula[1:].strip(), mode="eval").body)
     except ZeroDivisionError:
@@ -900,6 +901,7 @@ ROUTES = (
     Route("GET", re.compile(r"/drive/v3/files/([^/]+)"), "drive.files.get"),
     Route("DELETE", re.compile(r"/drive/v3/files/([^/]+)"), "drive.files.delete"),
     Route("POST", re.compile(r"/drive/v3/files/([^/]+)/permissions"), "drive.permissions.create"),
+    Route("GET", re.compile(r"/drive/v3/about"), "drive.about.get"),
 )
 
 
@@ -914,8 +916,12 @@ def only(query: dict[str, list[str]], name: str, default: str = "") -> str:
     return query.get(name, [default])[-1]
 
 
-def is_true(value: Any) -> bool:
-    return value is True or str(value).lower() == "true"
+def is_true(value: str) -> bool:
+    return value.lower() == "true"
+
+
+# One kind of spreadsheets.batchUpdate request: (spreadsheet, request detail, error label) -> reply
+Action = Callable[[Spreadsheet, dict[str, Any], str], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -948,8 +954,8 @@ class SheetsApi:
             "drive.files.get": self.drive_get,
             "drive.files.delete": self.drive_delete,
             "drive.permissions.create": self.drive_share,
+            "drive.about.get": self.drive_about,
         }
-        Action = Callable[[Spreadsheet, dict[str, Any], str], dict[str, Any]]
         self.actions: dict[str, Action] = {
             "addSheet": self.add_sheet,
             "deleteSheet": self.delete_sheet,
@@ -1363,6 +1369,21 @@ class SheetsApi:
         del self.spreadsheets[key]
         return Reply(204, content_type="text/html")
 
+    def drive_about(self, query: dict[str, list[str]], body: Any) -> Reply:
+        """Who the caller is: the account that owns every spreadsheet here."""
+        about = {
+            "kind": "drive#about",
+            "user": {
+                "kind": "drive#user",
+                "displayName": "sheetsync test",
+                "me": True,
+                "permissionId": "00000000000000000001",
+                "emailAddress": OWNER,
+            },
+        }
+        fields = only(query, "fields")
+        return Reply(200, masked(about, parse_field_mask(fields)) if fields else about)
+
     def drive_share(self, key: str, query: dict[str, list[str]], body: Any) -> Reply:
         book = self.drive_book(key)
         permission = {
@@ -1457,7 +1478,12 @@ def check_rule(book: Spreadsheet, rule: dict[str, Any], value: Any, cell: str) -
     allowed = [item.get("userEnteredValue", "") for item in condition.get("values", [])]
     if kind == "ONE_OF_RANGE" and allowed:
         source_sheet, source = book.box(allowed[0].lstrip("=").replace("$", ""))
-        allowed = [formatted(item) for row in source_sheet.block(source) for item in row if item]
+        allowed = [
+            formatted(item)
+            for row in source_sheet.block(source)
+            for item in row
+            if item is not None
+        ]
     elif kind != "ONE_OF_LIST":
         return  # other conditions are not enforced by this server
     if formatted(value) in allowed:

@@ -26,11 +26,8 @@ from urllib.parse import parse_qs, quote, urlsplit
 import gspread
 import pytest
 import requests
-import sheets_api_fixtures
 from sheets_api_fixtures import gspread_client
-from sheets_api_server import Fault, SheetsApiServer
-
-sheets_api = sheets_api_fixtures.sheets_api  # the fixture, also before conftest.py imports it
+from sheets_api_server import OWNER, Fault, SheetsApiServer
 
 RECORDINGS = Path(__file__).resolve().parents[1].parent / "shared" / "sheets-api-recordings"
 needs_recordings = pytest.mark.skipif(
@@ -647,6 +644,37 @@ def test_gspread_creates_lists_and_shares_through_drive(sheets_api: SheetsApiSer
     assert [ws.title for ws in created.worksheets()] == ["Sheet1"]
     assert sheets_api.permissions(created.id)[0]["emailAddress"] == "owner@example.com"
     assert sheets_api.requests[("POST", "drive.files.create")] == 1
+
+
+def test_a_fields_mask_selects_nested_fields(sheets_api: SheetsApiServer, book: str) -> None:
+    fields = "properties(title,locale,timeZone),sheets(properties(sheetId,title,gridProperties))"
+
+    answer = requests.get(
+        f"{sheets_api.endpoint}/v4/spreadsheets/{book}", params={"fields": fields}, timeout=5
+    ).json()
+
+    grid = {"rowCount": 1000, "columnCount": 26}
+    assert answer == {
+        "properties": {"title": "Bean & Crumb", "locale": "en_GB", "timeZone": "Europe/London"},
+        "sheets": [
+            {"properties": {"sheetId": 0, "title": "Strategy", "gridProperties": grid}},
+            {
+                "properties": {
+                    "sheetId": answer["sheets"][1]["properties"]["sheetId"],
+                    "title": "Plan",
+                    "gridProperties": grid,
+                }
+            },
+        ],
+    }
+
+
+def test_drive_about_names_the_caller(sheets_api: SheetsApiServer) -> None:
+    answer = requests.get(
+        f"{sheets_api.endpoint}/drive/v3/about", params={"fields": "user(emailAddress)"}, timeout=5
+    )
+
+    assert answer.json() == {"user": {"emailAddress": OWNER}}
 
 
 def test_sheets_create_makes_the_tabs_asked_for(sheets_api: SheetsApiServer) -> None:
