@@ -31,7 +31,9 @@ class Today(click.ParamType):
         try:
             return dt.date.fromisoformat(value)
         except ValueError:
-            self.fail(f"{value!r} is not a date; write it as YYYY-MM-DD, e.g. 2026-03-01.", param, ctx)
+            self.fail(
+                f"{value!r} is not a date; write it as YYYY-MM-DD, e.g. 2026-03-01.", param, ctx
+            )
 
 
 def _fails(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -57,14 +59,21 @@ def _fail(message: str, code: int) -> None:
 
 
 workbook_option = click.option(
-    "--workbook", "-w", metavar="PATH_OR_URL",
+    "--workbook",
+    "-w",
+    metavar="PATH_OR_URL",
     help="An .xlsx file, or a Google Sheets URL or key (default: [workbook] in the config).",
 )
 today_option = click.option(
-    "--today", type=Today(), help="Check as of this date (default: today in the configured time zone)."
+    "--today",
+    type=Today(),
+    help="Check as of this date (default: today in the configured time zone).",
 )
 config_option = click.option(
-    "--config", "-c", metavar="FILE", envvar="SHEETSYNC_CONFIG",
+    "--config",
+    "-c",
+    metavar="FILE",
+    envvar="SHEETSYNC_CONFIG",
     help="Config file (default: $SHEETSYNC_CONFIG, else ./sheetsync.toml if present).",
 )
 
@@ -83,13 +92,25 @@ def main() -> None:
 @workbook_option
 @today_option
 @config_option
-@click.option("--format", "output", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="text for people, json for scripts.")
-@click.option("--fail-on", type=click.Choice(["error", "warning", "never"]), default="error",
-              show_default=True, help="Exit 1 when a finding of this severity or worse is found.")
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for scripts.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "never"]),
+    default="error",
+    show_default=True,
+    help="Exit 1 when a finding of this severity or worse is found.",
+)
 @_fails
-def check(workbook: str | None, today: dt.date | None, config: str | None, output: str,
-          fail_on: str) -> None:
+def check(
+    workbook: str | None, today: dt.date | None, config: str | None, output: str, fail_on: str
+) -> None:
     """Check the workbook and report what to fix. Read-only."""
     settings = load_settings(config)
     report = api.check(workbook, today=today, settings=settings)
@@ -132,8 +153,9 @@ def sync(workbook: str | None, today: dt.date | None, config: str | None, dry_ru
 
 
 @main.command()
-@click.option("--path", "path", required=True, metavar="FILE.xlsx",
-              help="The new workbook to create.")
+@click.option(
+    "--path", "path", required=True, metavar="FILE.xlsx", help="The new workbook to create."
+)
 @click.option("--example", is_flag=True, help="Fill it with an example business to try things on.")
 @today_option
 @_fails
@@ -144,15 +166,22 @@ def init(path: str, example: bool, today: dt.date | None) -> None:
     except (FileExistsError, ValueError) as error:
         _fail(str(error), EXIT_USAGE)
     except OSError as error:
-        _fail(f"Cannot create {path}: {error.strerror}. Choose a folder you can write to.",
-              EXIT_USAGE)
+        _fail(
+            f"Cannot create {path}: {error.strerror}. Choose a folder you can write to.", EXIT_USAGE
+        )
     click.echo(f"Created {created}.")
     click.echo(f"Next: sheetsync check --workbook {created}")
 
 
 @main.command()
-@click.option("--format", "output", type=click.Choice(["text", "markdown"]), default="text",
-              show_default=True, help="markdown prints the README's rule section.")
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["text", "markdown"]),
+    default="text",
+    show_default=True,
+    help="markdown prints the README's rule section.",
+)
 def rules(output: str) -> None:
     """List every check sheetsync makes, with what, why, an example and the fix."""
     from sheetsync.present import rules_markdown, rules_text

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -36,7 +37,9 @@ class WorkbookSettings(_Section):
     @model_validator(mode="after")
     def _one_location(self) -> WorkbookSettings:
         if self.path and self.spreadsheet:
-            raise ValueError("give either `path` (a local .xlsx) or `spreadsheet` (Google), not both")
+            raise ValueError(
+                "give either `path` (a local .xlsx) or `spreadsheet` (Google), not both"
+            )
         return self
 
     @property
@@ -45,7 +48,9 @@ class WorkbookSettings(_Section):
 
 
 class GoogleSettings(_Section):
-    credentials: str = ""  # key file, "oauth", "adc", "none"; "" = GOOGLE_APPLICATION_CREDENTIALS or adc
+    credentials: str = (
+        ""  # key file, "oauth", "adc", "none"; "" = GOOGLE_APPLICATION_CREDENTIALS or adc
+    )
     endpoint: str = GOOGLE_ENDPOINT
     requests_per_minute: int = Field(default=55, gt=0, le=6000)
     timeout: float = Field(default=30.0, gt=0)
@@ -63,7 +68,7 @@ class GoogleSettings(_Section):
         if self.credentials == "none" and "googleapis.com" in self.endpoint:
             raise ValueError(
                 'credentials = "none" works only with a test or private `endpoint`, '
-                "not Google's own; set credentials to a key file, \"oauth\" or \"adc\""
+                'not Google\'s own; set credentials to a key file, "oauth" or "adc"'
             )
         return self
 
@@ -106,7 +111,9 @@ class RuleSettings(_Section):
             try:
                 Locale.parse(value)
             except (ValueError, UnknownLocaleError):
-                raise ValueError("is not a locale; use a code such as en_US, en_GB or fr_FR") from None
+                raise ValueError(
+                    "is not a locale; use a code such as en_US, en_GB or fr_FR"
+                ) from None
         return value
 
     @field_validator("timezone")
@@ -182,7 +189,7 @@ class Settings(_Section):
             if header.strip().casefold() not in ALL_HEADERS:
                 raise ValueError(
                     f"{header!r} is not a sheetsync column; aliases are keyed by the "
-                    "column names in the README (e.g. \"Due\" = [\"Deadline\"])"
+                    'column names in the README (e.g. "Due" = ["Deadline"])'
                 )
         return aliases
 
@@ -215,10 +222,46 @@ def load_settings(config: str | None = None, overrides: dict[str, Any] | None = 
         data = _read_toml(path)
         _resolve_relative_paths(data, path.parent)
         data["source"] = str(path)
+    from_environment = environment_overrides(os.environ)
+    for dotted, value in from_environment.items():
+        _set_dotted(data, dotted, value)
     for dotted, value in (overrides or {}).items():
         if value is not None:
             _set_dotted(data, dotted, value)
-    return validate_settings(data)
+    try:
+        return validate_settings(data)
+    except ConfigError as error:
+        blamed = next((key for key in from_environment if f"`{key}`" in str(error)), None)
+        if blamed is None or (overrides or {}).get(blamed) is not None:
+            raise
+        variable = "SHEETSYNC_" + blamed.replace(".", "_").upper()
+        raise ConfigError(
+            f"{error} (The value comes from the environment variable {variable}.)"
+        ) from None
+
+
+def environment_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
+    """`SHEETSYNC_RULES_LOCALE=fr_FR` -> {"rules.locale": "fr_FR"}, for every documented key.
+
+    A value is read as TOML where it parses (`["SS311"]`, `20`, `true`), else as text.
+    """
+    found: dict[str, Any] = {}
+    for section, field in Settings.model_fields.items():
+        model = field.annotation
+        if not isinstance(model, type) or not issubclass(model, _Section):
+            continue
+        for key in model.model_fields:
+            raw = environ.get(f"SHEETSYNC_{section}_{key}".upper())
+            if raw is not None:
+                found[f"{section}.{key}"] = _env_value(raw)
+    return found
+
+
+def _env_value(raw: str) -> Any:
+    try:
+        return tomllib.loads(f"value = {raw}")["value"]
+    except tomllib.TOMLDecodeError:
+        return raw
 
 
 def validate_settings(data: dict[str, Any]) -> Settings:

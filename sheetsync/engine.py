@@ -96,13 +96,20 @@ class Report:
             "findings": [finding.as_dict() for finding in self.findings],
             "goals": [_goal_dict(result) for result in self.goals],
             "tactics": [
-                {"id": r.tactic.tactic_id, "row": r.tactic.row, "status": str(r.status),
-                 "roi": _rounded(r.roi)}
+                {
+                    "id": r.tactic.tactic_id,
+                    "row": r.tactic.row,
+                    "status": str(r.status),
+                    "roi": _rounded(r.roi),
+                }
                 for r in self.tactics
             ],
             "events": [
-                {"event": r.event.event, "row": r.event.row,
-                 "status": str(r.status) if r.status else None}
+                {
+                    "event": r.event.event,
+                    "row": r.event.row,
+                    "status": str(r.status) if r.status else None,
+                }
                 for r in self.events
             ],
         }

@@ -12,7 +12,15 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from sheetsync.cells import READERS, CellProblem
-from sheetsync.schema import CALENDAR, PLAN, STRATEGY, Column, TabSchema, header_names, normalize_header
+from sheetsync.schema import (
+    CALENDAR,
+    PLAN,
+    STRATEGY,
+    Column,
+    TabSchema,
+    header_names,
+    normalize_header,
+)
 from sheetsync.workbook import CellValue, Tab, Workbook, a1, is_blank
 
 
@@ -207,11 +215,20 @@ def _read_records(
 ) -> tuple:
     record_type = RECORD_TYPES[schema.role]
     readers = [
-        (column, layout.columns[column.key] - 1, READERS[column.type], _range_for(schema.role, column))
+        (
+            column,
+            layout.columns[column.key] - 1,
+            READERS[column.type],
+            _range_for(schema.role, column),
+        )
         for column in schema.inputs
         if column.key in layout.columns
     ]
-    absent = {c.key: (() if c.type == "list" else None) for c in schema.inputs if c.key not in layout.columns}
+    absent = {
+        c.key: (() if c.type == "list" else None)
+        for c in schema.inputs
+        if c.key not in layout.columns
+    }
     id_index = layout.columns.get(schema.id_key or "", 0) - 1
     records = []
     for row_number, cells in enumerate(tab.rows[1:], 2):
@@ -221,12 +238,25 @@ def _read_records(
             continue
         row_id = _row_id(cells, id_index, locale)
         values = dict(absent)
-        for (column, index, reader, (allowed, message, hint)), value in zip(readers, raw, strict=True):
+        for (column, index, reader, (allowed, message, hint)), value in zip(
+            readers, raw, strict=True
+        ):
             try:
                 parsed = reader(value, locale)
             except CellProblem as problem:
                 kind: CellIssueKind = "date" if column.type == "date" else "number"
-                issues.append(_issue(kind, layout, column, row_number, index, row_id, problem.message, problem.hint))
+                issues.append(
+                    _issue(
+                        kind,
+                        layout,
+                        column,
+                        row_number,
+                        index,
+                        row_id,
+                        problem.message,
+                        problem.hint,
+                    )
+                )
                 parsed = () if column.type == "list" else None
             else:
                 if parsed is None or parsed == ():
@@ -234,7 +264,9 @@ def _read_records(
                         issues.append(_issue("missing", layout, column, row_number, index, row_id))
                 elif allowed is not None and not allowed(parsed):
                     text = message.format(header=column.header)
-                    issues.append(_issue("range", layout, column, row_number, index, row_id, text, hint))
+                    issues.append(
+                        _issue("range", layout, column, row_number, index, row_id, text, hint)
+                    )
                     parsed = None
             values[column.key] = parsed
         records.append(record_type(row=row_number, **values))
@@ -252,8 +284,16 @@ def _issue(
     hint: str = "",
 ) -> CellIssue:
     return CellIssue(
-        kind, layout.name, layout.schema.role, column.key, column.header, row,
-        a1(row, index + 1), row_id, message, hint,
+        kind,
+        layout.name,
+        layout.schema.role,
+        column.key,
+        column.header,
+        row,
+        a1(row, index + 1),
+        row_id,
+        message,
+        hint,
     )
 
 

@@ -13,14 +13,20 @@ from sheetsync.rules import CATALOG, SEVERITY_ORDER, Finding
 
 _COLOURS = {"error": "red", "warning": "yellow"}
 _STATUS_COLOURS = {
-    "Done": "green", "On track": "green", "Prepared": "green",
-    "At risk": "yellow", "Behind": "yellow", "Unprepared": "yellow",
-    "Overdue": "red", "Missed": "red", "Needs fix": "red",
+    "Done": "green",
+    "On track": "green",
+    "Prepared": "green",
+    "At risk": "yellow",
+    "Behind": "yellow",
+    "Unprepared": "yellow",
+    "Overdue": "red",
+    "Missed": "red",
+    "Needs fix": "red",
 }
 
 
 def check_text(report: Report) -> str:
-    """The human-readable report of `sheetsync check` (ANSI colours; click strips them off a TTY)."""
+    """The report of `sheetsync check` for people (click strips the colours off a non-TTY)."""
     lines = [_title(report), ""]
     for tab, findings in _by_tab(report):
         lines.append(click.style(tab, bold=True))
@@ -77,13 +83,17 @@ def _goal_lines(report: Report) -> list[str]:
         status = click.style(f"{result.status!s:<11}", fg=_STATUS_COLOURS.get(str(result.status)))
         figures = ""
         if result.figures and goal.target:
-            figures = f"{_number(result.figures.current)} of {_number(goal.target)} {goal.kpi or ''}"
+            figures = (
+                f"{_number(result.figures.current)} of {_number(goal.target)} {goal.kpi or ''}"
+            )
             figures += f" ({result.progress:.0%})" if result.progress is not None else ""
         roi = f", ROI {result.roi:.0%}" if result.roi is not None else ""
         lines.append(f"  {goal.goal_id or '?':<6} {status}  {figures.strip()}{roi}")
     tactic_counts = Counter(str(result.status) for result in report.tactics)
     if tactic_counts:
-        parts = ", ".join(f"{count} {status.lower()}" for status, count in tactic_counts.most_common())
+        parts = ", ".join(
+            f"{count} {status.lower()}" for status, count in tactic_counts.most_common()
+        )
         lines.append(f"  Tactics: {parts}")
     return lines
 
@@ -93,13 +103,15 @@ def rules_text() -> str:
     blocks = []
     for rule in CATALOG.values():
         blocks.append(
-            "\n".join([
-                click.style(f"{rule.code} {rule.name}", bold=True) + f" ({rule.severity})",
-                f"  What: {rule.what}",
-                f"  Why: {rule.why}",
-                f"  Example: {rule.example}",
-                f"  Fix: {generic_hint(rule.hint)}",
-            ])
+            "\n".join(
+                [
+                    click.style(f"{rule.code} {rule.name}", bold=True) + f" ({rule.severity})",
+                    f"  What: {rule.what}",
+                    f"  Why: {rule.why}",
+                    f"  Example: {rule.example}",
+                    f"  Fix: {generic_hint(rule.hint)}",
+                ]
+            )
         )
     return "\n\n".join(blocks)
 
@@ -109,14 +121,16 @@ def rules_markdown() -> str:
     blocks = []
     for rule in CATALOG.values():
         blocks.append(
-            "\n".join([
-                f"#### {rule.code} {rule.name} ({rule.severity})",
-                "",
-                f"- **What:** {rule.what}",
-                f"- **Why:** {rule.why}",
-                f"- **Example:** {rule.example}",
-                f"- **Fix:** {generic_hint(rule.hint)}",
-            ])
+            "\n".join(
+                [
+                    f"#### {rule.code} {rule.name} ({rule.severity})",
+                    "",
+                    f"- **What:** {rule.what}",
+                    f"- **Why:** {rule.why}",
+                    f"- **Example:** {rule.example}",
+                    f"- **Fix:** {generic_hint(rule.hint)}",
+                ]
+            )
         )
     return "\n\n".join(blocks) + "\n"
 

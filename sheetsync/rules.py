@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from sheetsync.compute import GoalFigures, event_is_prepared, preparation_window
-from sheetsync.model import Goal, Model, Tactic, TabLayout
+from sheetsync.model import Goal, Model, TabLayout, Tactic
 from sheetsync.schema import INPUT_TABS, REQUIRED_TABS
 from sheetsync.workbook import a1
 
@@ -87,7 +87,14 @@ CATALOG: dict[str, Rule] = {}
 
 
 def rule(
-    code: str, name: str, severity: Severity, *, message: str, hint: str, what: str, why: str,
+    code: str,
+    name: str,
+    severity: Severity,
+    *,
+    message: str,
+    hint: str,
+    what: str,
+    why: str,
     example: str,
 ) -> Callable[[Callable[[CheckContext], Iterator[Hit]]], Callable[[CheckContext], Iterator[Hit]]]:
     """Register a rule function in the catalog under its code."""
@@ -121,14 +128,24 @@ def run_checks(
             facts = {key: _shown(value) for key, value in {**where, **hit.facts}.items()}
             findings.append(
                 Finding(
-                    code, entry.name, grade, hit.tab, hit.cell, hit.row, hit.row_id,
-                    _sentence(entry.message.format(**facts)), entry.hint.format(**facts),
+                    code,
+                    entry.name,
+                    grade,
+                    hit.tab,
+                    hit.cell,
+                    hit.row,
+                    hit.row_id,
+                    _sentence(entry.message.format(**facts)),
+                    entry.hint.format(**facts),
                 )
             )
     tab_order = {name.casefold(): index for index, name in enumerate(_tab_names(context.model))}
     findings.sort(
         key=lambda f: (
-            SEVERITY_ORDER[f.severity], tab_order.get(f.tab.casefold(), 9), f.row or 0, f.code
+            SEVERITY_ORDER[f.severity],
+            tab_order.get(f.tab.casefold(), 9),
+            f.row or 0,
+            f.code,
         )
     )
     return findings
@@ -163,7 +180,9 @@ def _ids(goals: Mapping[str, Goal], limit: int = 6) -> str:
 
 
 @rule(
-    "SS100", "missing-tab", "error",
+    "SS100",
+    "missing-tab",
+    "error",
     message="The workbook has no {tab} tab.",
     hint='Add a tab named "{tab}" (or set its name under [tabs] in the config); '
     "`sheetsync init` makes a workbook with every tab.",
@@ -180,7 +199,9 @@ def missing_tab(context: CheckContext) -> Iterator[Hit]:
 
 
 @rule(
-    "SS101", "missing-column", "error",
+    "SS101",
+    "missing-column",
+    "error",
     message='The {tab} tab has no "{column}" column.',
     hint='Type the header "{column}" in row 1 (for example in {cell}); sheetsync finds '
     "columns by their header, in any order.",
@@ -194,12 +215,19 @@ def missing_column(context: CheckContext) -> Iterator[Hit]:
         column_number = layout.first_empty_column
         for offset, column in enumerate(layout.missing):
             cell = a1(1, column_number + offset)
-            yield Hit(layout.name, cell, 1, None, {"tab": layout.name, "column": column.header,
-                                                   "cell": cell})
+            yield Hit(
+                layout.name,
+                cell,
+                1,
+                None,
+                {"tab": layout.name, "column": column.header, "cell": cell},
+            )
 
 
 @rule(
-    "SS102", "duplicate-column", "error",
+    "SS102",
+    "duplicate-column",
+    "error",
     message='The {tab} tab has two "{column}" columns; the second is {cell}.',
     hint="Rename or delete one of them, so each column appears once.",
     what="Two headers in row 1 mean the same column (the same name, or an alias of it).",
@@ -210,8 +238,13 @@ def duplicate_column(context: CheckContext) -> Iterator[Hit]:
     for layout in context.model.layouts.values():
         for column, number in layout.duplicates:
             cell = a1(1, number)
-            yield Hit(layout.name, cell, 1, None, {"tab": layout.name, "column": column.header,
-                                                   "cell": cell})
+            yield Hit(
+                layout.name,
+                cell,
+                1,
+                None,
+                {"tab": layout.name, "column": column.header, "cell": cell},
+            )
 
 
 # ---- SS2xx: the cells ---------------------------------------------------------------
@@ -220,10 +253,18 @@ def duplicate_column(context: CheckContext) -> Iterator[Hit]:
 def _cell_issues(context: CheckContext, kinds: tuple[str, ...]) -> Iterator[Hit]:
     for issue in context.model.cell_issues:
         if issue.kind in kinds:
-            yield Hit(issue.tab, issue.cell, issue.row, issue.row_id, {
-                "column": issue.header, "problem": issue.message, "fix": issue.hint,
-                "what": _row_name(issue.role, issue.row_id),
-            })
+            yield Hit(
+                issue.tab,
+                issue.cell,
+                issue.row,
+                issue.row_id,
+                {
+                    "column": issue.header,
+                    "problem": issue.message,
+                    "fix": issue.hint,
+                    "what": _row_name(issue.role, issue.row_id),
+                },
+            )
 
 
 def _row_name(role: str, row_id: str | None) -> str:
@@ -232,7 +273,9 @@ def _row_name(role: str, row_id: str | None) -> str:
 
 
 @rule(
-    "SS200", "missing-value", "error",
+    "SS200",
+    "missing-value",
+    "error",
     message="{column} is blank for {what}.",
     hint="Fill in {column}; every {column} cell of a used row must have a value.",
     what="A required cell is blank in a row that is in use.",
@@ -252,7 +295,9 @@ def _plan_name(context: CheckContext) -> str:
 
 
 @rule(
-    "SS201", "bad-date", "error",
+    "SS201",
+    "bad-date",
+    "error",
     message="{column} of {what}: {problem}.",
     hint="{fix}",
     what="A date cell holds something that is not a date.",
@@ -264,7 +309,9 @@ def bad_date(context: CheckContext) -> Iterator[Hit]:
 
 
 @rule(
-    "SS202", "bad-number", "error",
+    "SS202",
+    "bad-number",
+    "error",
     message="{column} of {what}: {problem}.",
     hint="{fix}",
     what="A number, money or percent cell is unreadable, or out of its allowed range.",
@@ -276,7 +323,9 @@ def bad_number(context: CheckContext) -> Iterator[Hit]:
 
 
 @rule(
-    "SS203", "duplicate-id", "error",
+    "SS203",
+    "duplicate-id",
+    "error",
     message="{id_name} {row_id} is used again (first in row {first_row}).",
     hint="Give this row its own {id_name}, e.g. {suggestion}.",
     what="A Goal ID or Tactic ID appears in more than one row (the later rows are flagged).",
@@ -301,8 +350,15 @@ def duplicate_id(context: CheckContext) -> Iterator[Hit]:
                 continue
             first = first_rows.setdefault(record_id.casefold(), record.row)
             if first != record.row:
-                yield at(layout, key, record.row, record_id, id_name=id_name, first_row=first,
-                         suggestion=_free_id(record_id, taken))
+                yield at(
+                    layout,
+                    key,
+                    record.row,
+                    record_id,
+                    id_name=id_name,
+                    first_row=first,
+                    suggestion=_free_id(record_id, taken),
+                )
 
 
 def _free_id(taken_id: str, taken: set[str]) -> str:
@@ -314,7 +370,9 @@ def _free_id(taken_id: str, taken: set[str]) -> str:
 
 
 @rule(
-    "SS204", "date-order", "error",
+    "SS204",
+    "date-order",
+    "error",
     message="{what} ends on {end}, before it starts on {start}.",
     hint="Make {column} the same as or later than Start ({start}).",
     what="A goal's End, or a tactic's Due, is before its Start.",
@@ -325,20 +383,37 @@ def date_order(context: CheckContext) -> Iterator[Hit]:
     strategy, plan = context.model.layout("strategy"), context.model.layout("plan")
     for goal in context.model.goals:
         if strategy and goal.start and goal.end and goal.end < goal.start:
-            yield at(strategy, "end", goal.row, goal.goal_id, what=_row_name("strategy", goal.goal_id),
-                     start=goal.start, end=goal.end, column="End")
+            yield at(
+                strategy,
+                "end",
+                goal.row,
+                goal.goal_id,
+                what=_row_name("strategy", goal.goal_id),
+                start=goal.start,
+                end=goal.end,
+                column="End",
+            )
     for tactic in context.model.tactics:
         if plan and tactic.start and tactic.due and tactic.due < tactic.start:
-            yield at(plan, "due", tactic.row, tactic.tactic_id,
-                     what=_row_name("plan", tactic.tactic_id), start=tactic.start, end=tactic.due,
-                     column="Due")
+            yield at(
+                plan,
+                "due",
+                tactic.row,
+                tactic.tactic_id,
+                what=_row_name("plan", tactic.tactic_id),
+                start=tactic.start,
+                end=tactic.due,
+                column="Due",
+            )
 
 
 # ---- SS3xx: alignment of plan and strategy ----------------------------------------------
 
 
 @rule(
-    "SS300", "tactic-without-goal", "error",
+    "SS300",
+    "tactic-without-goal",
+    "error",
     message="{what} serves no goal: its Goal ID is blank.",
     hint="Type the Goal ID this tactic serves ({goals}), or delete the tactic if it serves none.",
     what="A tactic in the Plan tab has a blank Goal ID.",
@@ -353,12 +428,20 @@ def tactic_without_goal(context: CheckContext) -> Iterator[Hit]:
     goals = _ids(context.goals_by_id)
     for tactic in context.model.tactics:
         if not tactic.goal_id:
-            yield at(plan, "goal_id", tactic.row, tactic.tactic_id,
-                     what=_row_name("plan", tactic.tactic_id), goals=goals)
+            yield at(
+                plan,
+                "goal_id",
+                tactic.row,
+                tactic.tactic_id,
+                what=_row_name("plan", tactic.tactic_id),
+                goals=goals,
+            )
 
 
 @rule(
-    "SS301", "unknown-goal", "error",
+    "SS301",
+    "unknown-goal",
+    "error",
     message='{what} serves goal "{goal}", which is not in the Strategy tab.',
     hint="Use a Goal ID from the Strategy tab ({goals}), or add goal {goal} there.",
     what="A tactic's Goal ID names no goal of the Strategy tab.",
@@ -372,13 +455,21 @@ def unknown_goal(context: CheckContext) -> Iterator[Hit]:
     goals = context.goals_by_id
     for tactic in context.model.tactics:
         if tactic.goal_id and tactic.goal_id.casefold() not in goals:
-            yield at(plan, "goal_id", tactic.row, tactic.tactic_id,
-                     what=_row_name("plan", tactic.tactic_id), goal=tactic.goal_id,
-                     goals=_ids(goals))
+            yield at(
+                plan,
+                "goal_id",
+                tactic.row,
+                tactic.tactic_id,
+                what=_row_name("plan", tactic.tactic_id),
+                goal=tactic.goal_id,
+                goals=_ids(goals),
+            )
 
 
 @rule(
-    "SS302", "goal-without-tactics", "warning",
+    "SS302",
+    "goal-without-tactics",
+    "warning",
     message="Goal {row_id} has no tactic in the Plan tab.",
     hint="Add at least one tactic with Goal ID {row_id} to the Plan tab, or drop the goal.",
     what="A goal of the strategy has no tactic in the plan.",
@@ -396,7 +487,9 @@ def goal_without_tactics(context: CheckContext) -> Iterator[Hit]:
 
 
 @rule(
-    "SS303", "tactic-outside-goal-window", "warning",
+    "SS303",
+    "tactic-outside-goal-window",
+    "warning",
     message="{what} {edge} {date}, {relation} goal {goal}'s {goal_edge} ({goal_date}).",
     hint="Move the tactic's {column} inside its goal's period ({goal_start} to {goal_end}), "
     "or widen the goal's dates.",
@@ -413,19 +506,46 @@ def tactic_outside_goal_window(context: CheckContext) -> Iterator[Hit]:
         goal = goals.get((tactic.goal_id or "").casefold())
         if goal is None or goal.start is None or goal.end is None:
             continue
-        window = {"what": _row_name("plan", tactic.tactic_id), "goal": goal.goal_id,
-                  "goal_start": goal.start, "goal_end": goal.end}
+        window = {
+            "what": _row_name("plan", tactic.tactic_id),
+            "goal": goal.goal_id,
+            "goal_start": goal.start,
+            "goal_end": goal.end,
+        }
         if tactic.start and tactic.start < goal.start:
-            yield at(plan, "start", tactic.row, tactic.tactic_id, edge="starts", date=tactic.start,
-                     relation="before", goal_edge="start", goal_date=goal.start, column="Start",
-                     **window)
+            yield at(
+                plan,
+                "start",
+                tactic.row,
+                tactic.tactic_id,
+                edge="starts",
+                date=tactic.start,
+                relation="before",
+                goal_edge="start",
+                goal_date=goal.start,
+                column="Start",
+                **window,
+            )
         if tactic.due and tactic.due > goal.end:
-            yield at(plan, "due", tactic.row, tactic.tactic_id, edge="is due", date=tactic.due,
-                     relation="after", goal_edge="end", goal_date=goal.end, column="Due", **window)
+            yield at(
+                plan,
+                "due",
+                tactic.row,
+                tactic.tactic_id,
+                edge="is due",
+                date=tactic.due,
+                relation="after",
+                goal_edge="end",
+                goal_date=goal.end,
+                column="Due",
+                **window,
+            )
 
 
 @rule(
-    "SS304", "channel-not-in-strategy", "warning",
+    "SS304",
+    "channel-not-in-strategy",
+    "warning",
     message='{what} uses channel "{channel}", which goal {goal} did not choose ({channels}).',
     hint="Add {channel} to goal {goal}'s Channels, or move the tactic to a goal that uses it.",
     what="A tactic uses a channel its goal did not choose.",
@@ -442,13 +562,22 @@ def channel_not_in_strategy(context: CheckContext) -> Iterator[Hit]:
         if goal is None or not goal.channels or not tactic.channel:
             continue
         if tactic.channel.casefold() not in {c.casefold() for c in goal.channels}:
-            yield at(plan, "channel", tactic.row, tactic.tactic_id,
-                     what=_row_name("plan", tactic.tactic_id), channel=tactic.channel,
-                     goal=goal.goal_id, channels=", ".join(goal.channels))
+            yield at(
+                plan,
+                "channel",
+                tactic.row,
+                tactic.tactic_id,
+                what=_row_name("plan", tactic.tactic_id),
+                channel=tactic.channel,
+                goal=goal.goal_id,
+                channels=", ".join(goal.channels),
+            )
 
 
 @rule(
-    "SS305", "plan-over-budget", "warning",
+    "SS305",
+    "plan-over-budget",
+    "warning",
     message="Goal {row_id}'s tactics are budgeted at {planned}, more than its budget of {budget}.",
     hint="Raise goal {row_id}'s Budget, or trim its tactics' budgets by {excess}.",
     what="The tactics of a goal are budgeted at more than the goal's budget.",
@@ -471,12 +600,21 @@ def _over_goal_budget(
             continue
         total = amount(figures)
         if total > goal.budget + 1e-9:
-            yield at(strategy, "budget", goal.row, goal.goal_id, budget=goal.budget,
-                     excess=total - goal.budget, **{name: total})
+            yield at(
+                strategy,
+                "budget",
+                goal.row,
+                goal.goal_id,
+                budget=goal.budget,
+                excess=total - goal.budget,
+                **{name: total},
+            )
 
 
 @rule(
-    "SS306", "overspend", "warning",
+    "SS306",
+    "overspend",
+    "warning",
     message="{what} has spent {spend}, more than its budget of {budget}.",
     hint="Raise the Budget to cover the spend, or check the Spend figure.",
     what="A tactic's Spend is more than its Budget, or a goal's tactics together spent more than "
@@ -489,15 +627,25 @@ def overspend(context: CheckContext) -> Iterator[Hit]:
     if plan is not None:
         for tactic in context.model.tactics:
             if (tactic.spend or 0.0) > (tactic.budget or 0.0) + 1e-9:
-                yield at(plan, "spend", tactic.row, tactic.tactic_id, spend=tactic.spend,
-                         budget=tactic.budget or 0.0, what=_row_name("plan", tactic.tactic_id))
+                yield at(
+                    plan,
+                    "spend",
+                    tactic.row,
+                    tactic.tactic_id,
+                    spend=tactic.spend,
+                    budget=tactic.budget or 0.0,
+                    what=_row_name("plan", tactic.tactic_id),
+                )
     for hit in _over_goal_budget(context, lambda figures: figures.spend, "spend"):
-        yield Hit(hit.tab, hit.cell, hit.row, hit.row_id,
-                  {**hit.facts, "what": f"Goal {hit.row_id}"})
+        yield Hit(
+            hit.tab, hit.cell, hit.row, hit.row_id, {**hit.facts, "what": f"Goal {hit.row_id}"}
+        )
 
 
 @rule(
-    "SS307", "overdue", "warning",
+    "SS307",
+    "overdue",
+    "warning",
     message="{what} was due {due} and is {done} done.",
     hint="Update its Progress (type done when finished), or move Due to the new date.",
     what="A tactic's Due date has passed and its Progress is below 100 %.",
@@ -511,12 +659,21 @@ def overdue(context: CheckContext) -> Iterator[Hit]:
     for tactic in context.model.tactics:
         done = tactic.progress or 0.0
         if tactic.due and context.today > tactic.due and done < 1.0:
-            yield at(plan, "due", tactic.row, tactic.tactic_id, due=tactic.due,
-                     what=_row_name("plan", tactic.tactic_id), done=f"{done:.0%}")
+            yield at(
+                plan,
+                "due",
+                tactic.row,
+                tactic.tactic_id,
+                due=tactic.due,
+                what=_row_name("plan", tactic.tactic_id),
+                done=f"{done:.0%}",
+            )
 
 
 @rule(
-    "SS308", "goal-missed", "warning",
+    "SS308",
+    "goal-missed",
+    "warning",
     message="Goal {row_id} ended {end} at {current} of its {target} {kpi} target.",
     hint="Record the goal's final results, or set a new End date and plan for the rest.",
     what="A goal's End date has passed and its KPI is below its Target.",
@@ -532,12 +689,22 @@ def goal_missed(context: CheckContext) -> Iterator[Hit]:
         if figures is None or goal.end is None or goal.target is None:
             continue
         if context.today > goal.end and figures.current < goal.target:
-            yield at(strategy, "end", goal.row, goal.goal_id, end=goal.end,
-                     current=figures.current, target=goal.target, kpi=goal.kpi or "KPI")
+            yield at(
+                strategy,
+                "end",
+                goal.row,
+                goal.goal_id,
+                end=goal.end,
+                current=figures.current,
+                target=goal.target,
+                kpi=goal.kpi or "KPI",
+            )
 
 
 @rule(
-    "SS309", "event-unprepared", "warning",
+    "SS309",
+    "event-unprepared",
+    "warning",
     message='"{event}" is on {date} and no tactic of {goals} is due in its preparation window '
     "({first} to {date}).",
     hint="Plan a tactic due between {first} and {date} for it, or change Lead Days.",
@@ -555,18 +722,30 @@ def event_unprepared(context: CheckContext) -> Iterator[Hit]:
         window = preparation_window(event, context.lead_days)
         if window is None or not window[0] <= context.today <= window[1]:
             continue
-        if not event_is_prepared(event, context.tactics_by_goal, context.model.tactics, context.lead_days):
+        if not event_is_prepared(
+            event, context.tactics_by_goal, context.model.tactics, context.lead_days
+        ):
             goals = (
                 ("goal " if len(event.goal_ids) == 1 else "goals ") + ", ".join(event.goal_ids)
                 if event.goal_ids
                 else "any goal"
             )
-            yield at(calendar, "date", event.row, event.event, event=event.event,
-                     date=event.date, first=window[0], goals=goals)
+            yield at(
+                calendar,
+                "date",
+                event.row,
+                event.event,
+                event=event.event,
+                date=event.date,
+                first=window[0],
+                goals=goals,
+            )
 
 
 @rule(
-    "SS310", "unknown-goal-in-calendar", "warning",
+    "SS310",
+    "unknown-goal-in-calendar",
+    "warning",
     message='"{event}" names goal "{goal}", which is not in the Strategy tab.',
     hint="Use Goal IDs from the Strategy tab ({goals}), separated by commas.",
     what="A calendar event's Goal IDs names a goal that does not exist.",
@@ -581,12 +760,21 @@ def unknown_goal_in_calendar(context: CheckContext) -> Iterator[Hit]:
     for event in context.model.events:
         for goal_id in event.goal_ids:
             if goal_id.casefold() not in goals:
-                yield at(calendar, "goal_ids", event.row, event.event, event=event.event,
-                         goal=goal_id, goals=_ids(goals))
+                yield at(
+                    calendar,
+                    "goal_ids",
+                    event.row,
+                    event.event,
+                    event=event.event,
+                    goal=goal_id,
+                    goals=_ids(goals),
+                )
 
 
 @rule(
-    "SS311", "stale-strategy", "warning",
+    "SS311",
+    "stale-strategy",
+    "warning",
     message="Goal {row_id} was last reviewed {when}, more than {limit} days ago.",
     hint="Review the goal with the business (at least once a year) and type today's date in "
     "Reviewed.",
@@ -604,6 +792,6 @@ def stale_strategy(context: CheckContext) -> Iterator[Hit]:
             continue
         days = (context.today - when).days
         if days > context.stale_after_days:
-            yield at(strategy, key, goal.row, goal.goal_id, when=when,
-                     limit=context.stale_after_days)
-
+            yield at(
+                strategy, key, goal.row, goal.goal_id, when=when, limit=context.stale_after_days
+            )

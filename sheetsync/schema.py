@@ -118,9 +118,7 @@ def normalize_header(text: object) -> str:
     return " ".join(str(text).split()).casefold() if text is not None else ""
 
 
-def header_names(
-    schema: TabSchema, extra_aliases: Mapping[str, tuple[str, ...]]
-) -> dict[str, str]:
+def header_names(schema: TabSchema, extra_aliases: Mapping[str, tuple[str, ...]]) -> dict[str, str]:
     """Normalized header text -> column key, for every accepted spelling of this tab's columns.
 
     The canonical header wins over an alias: "ID" is an alias of Goal ID in Strategy

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Literal, Union
+from typing import Literal
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +23,7 @@ class CellError:
 
 # What a backend reads from one cell. Google serial-number dates arrive as numbers;
 # the parser knows which columns hold dates and converts them.
-CellValue = Union[str, int, float, bool, dt.date, dt.datetime, CellError, None]
+CellValue = str | int | float | bool | dt.date | dt.datetime | CellError | None
 
 # How a written value should look; each backend maps these to its own formats.
 CellKind = Literal["text", "number", "money", "percent", "date", "header"]

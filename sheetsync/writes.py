@@ -113,8 +113,14 @@ def _tab_writes(
             value = _stored(wanted.get(column.key), column) if wanted else None
             old = tab.value(row, number)
             if not same_value(old, value):
-                yield CellWrite(tab.name, row, number, value, old, column.type if value is not None
-                                and column.type in _DECIMALS else "text")
+                yield CellWrite(
+                    tab.name,
+                    row,
+                    number,
+                    value,
+                    old,
+                    column.type if value is not None and column.type in _DECIMALS else "text",
+                )
 
 
 def _stored(value: Any, column: Column) -> Any:
@@ -140,8 +146,11 @@ def _guards(layout: TabLayout, tab: Tab, writes: list[CellWrite]) -> list[Guard]
     """The header row and the ID cell of every row written must be unchanged at write time."""
     if not writes:
         return []
-    guards = [Guard(tab.name, 1, column, value) for column, value in enumerate(tab.header, 1)
-              if not is_blank(value)]
+    guards = [
+        Guard(tab.name, 1, column, value)
+        for column, value in enumerate(tab.header, 1)
+        if not is_blank(value)
+    ]
     id_column = layout.columns.get(layout.schema.id_key or "")
     if id_column:
         rows = sorted({write.row for write in writes if write.row > 1})
@@ -188,7 +197,15 @@ def _since_by_finding(existing: Tab | None) -> dict[tuple[str, ...], str]:
 def _checks_rows(report: Report, since: Mapping[tuple[str, ...], str]) -> list[list[Any]]:
     today = report.today.isoformat()
     return [
-        [f.severity, f.code, f.tab, f.cell, f.row_id, f.message, f.hint,
-         since.get(_finding_key(f.code, f.tab, f.cell, f.row_id), today)]
+        [
+            f.severity,
+            f.code,
+            f.tab,
+            f.cell,
+            f.row_id,
+            f.message,
+            f.hint,
+            since.get(_finding_key(f.code, f.tab, f.cell, f.row_id), today),
+        ]
         for f in report.findings
     ]

@@ -52,9 +52,23 @@ def test_check_json_for_scripts(demo):
     assert report["today"] == DEMO_TODAY and report["workbook"] == "marketing"
     assert report["counts"] == {"error": 1, "warning": 7}
     first = report["findings"][0]
-    assert set(first) == {"code", "name", "severity", "tab", "cell", "row", "row_id", "message",
-                          "hint"}
-    assert (first["code"], first["cell"], first["row"], first["row_id"]) == ("SS301", "B26", 26, "T25")
+    assert set(first) == {
+        "code",
+        "name",
+        "severity",
+        "tab",
+        "cell",
+        "row",
+        "row_id",
+        "message",
+        "hint",
+    }
+    assert (first["code"], first["cell"], first["row"], first["row_id"]) == (
+        "SS301",
+        "B26",
+        26,
+        "T25",
+    )
     goal = report["goals"][0]
     assert {"id", "status", "current", "progress", "roi", "spend", "revenue"} <= set(goal)
     assert len(report["tactics"]) == 25 and set(report["tactics"][0]) >= {"id", "status", "roi"}
@@ -62,7 +76,10 @@ def test_check_json_for_scripts(demo):
 
 @pytest.mark.parametrize(("fail_on", "code"), [("never", 0), ("error", 1), ("warning", 1)])
 def test_fail_on(demo, fail_on, code):
-    assert run("check", "-w", str(demo), "--today", DEMO_TODAY, "--fail-on", fail_on).returncode == code
+    assert (
+        run("check", "-w", str(demo), "--today", DEMO_TODAY, "--fail-on", fail_on).returncode
+        == code
+    )
 
 
 def test_clean_workbook_exits_zero(clean):

@@ -44,9 +44,10 @@ def test_tactic_status_order(edits, status):
 
 
 def test_tactic_due_today_is_not_overdue():
-    assert tactic_statuses({("Plan", "T2", "Due"): TODAY, ("Plan", "T2", "Progress"): 0.99})[
-        "T2"
-    ] == "On track"
+    assert (
+        tactic_statuses({("Plan", "T2", "Due"): TODAY, ("Plan", "T2", "Progress"): 0.99})["T2"]
+        == "On track"
+    )
 
 
 def test_tactic_roi():
@@ -93,8 +94,10 @@ def test_goal_status_order(edits, today, status):
 
 def test_event_status():
     def status(date, goals="G1"):
-        edits = {("Calendar", "Office expo", "Date"): date,
-                 ("Calendar", "Office expo", "Goal IDs"): goals}
+        edits = {
+            ("Calendar", "Office expo", "Date"): date,
+            ("Calendar", "Office expo", "Goal IDs"): goals,
+        }
         report = sheetsync.check(baseline(edits), today=TODAY)
         return str(report.events[0].status)
 

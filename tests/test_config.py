@@ -21,8 +21,11 @@ def test_example_config_loads():
 
 def test_example_documents_every_key():
     text = EXAMPLE.read_text()
-    sections = {name: field for name, field in Settings.model_fields.items()
-                if name not in ("source", "workbooks", "aliases")}
+    sections = {
+        name: field
+        for name, field in Settings.model_fields.items()
+        if name not in ("source", "workbooks", "aliases")
+    }
     for name, field in sections.items():
         assert f"[{name}]" in text, name
         body = text.split(f"[{name}]", 1)[1].split("\n[", 1)[0]
@@ -43,14 +46,14 @@ def write(tmp_path, text):
     ("text", "expected"),
     [
         ("[rules]\nat_risk_point = 20\n", "`rules.at_risk_point`"),
-        ("[rules]\nlocale = \"klingon\"\n", "is not a locale"),
-        ("[rules]\ntimezone = \"Mars/Olympus\"\n", "is not a time zone"),
-        ("[rules]\nignore = [\"SS999\"]\n", "'SS999' is not a rule code"),
-        ("[rules]\nat_risk_points = \"lots\"\n", "`rules.at_risk_points` = 'lots'"),
-        ("[google]\ncredentials = \"none\"\n", "works only with a test or private `endpoint`"),
-        ("[workbook]\npath = \"a.xlsx\"\nspreadsheet = \"abc\"\n", "not both"),
-        ("[aliases]\n\"Deadline\" = [\"Due by\"]\n", "'Deadline' is not a sheetsync column"),
-        ("[summary]\ntransport = \"pigeon\"\n", "`summary.transport` = 'pigeon'"),
+        ('[rules]\nlocale = "klingon"\n', "is not a locale"),
+        ('[rules]\ntimezone = "Mars/Olympus"\n', "is not a time zone"),
+        ('[rules]\nignore = ["SS999"]\n', "'SS999' is not a rule code"),
+        ('[rules]\nat_risk_points = "lots"\n', "`rules.at_risk_points` = 'lots'"),
+        ('[google]\ncredentials = "none"\n', "works only with a test or private `endpoint`"),
+        ('[workbook]\npath = "a.xlsx"\nspreadsheet = "abc"\n', "not both"),
+        ('[aliases]\n"Deadline" = ["Due by"]\n', "'Deadline' is not a sheetsync column"),
+        ('[summary]\ntransport = "pigeon"\n', "`summary.transport` = 'pigeon'"),
         ("[rules\nignore = []\n", "is not valid TOML"),
     ],
 )
@@ -67,7 +70,9 @@ def test_missing_config_file_says_how_to_make_one(tmp_path):
 
 
 def test_relative_paths_are_relative_to_the_config_file(tmp_path):
-    settings = load_settings(write(tmp_path, "[workbook]\npath = \"m.xlsx\"\n[state]\npath = \"s.db\"\n"))
+    settings = load_settings(
+        write(tmp_path, '[workbook]\npath = "m.xlsx"\n[state]\npath = "s.db"\n')
+    )
     assert settings.workbook.path == str(tmp_path / "m.xlsx")
     assert settings.state.path == str(tmp_path / "s.db")
 
@@ -77,15 +82,33 @@ def test_environment_names_the_config(tmp_path, monkeypatch):
     assert load_settings().rules.lead_days == 10
 
 
+def test_environment_wins_over_the_file_and_flags_over_both(tmp_path, monkeypatch):
+    path = write(tmp_path, '[rules]\nlead_days = 10\nlocale = "en_US"\n')
+    monkeypatch.setenv("SHEETSYNC_RULES_LEAD_DAYS", "20")
+    monkeypatch.setenv("SHEETSYNC_RULES_IGNORE", '["SS311"]')
+    monkeypatch.setenv("SHEETSYNC_RULES_LOCALE", "fr_FR")  # bare text, not TOML
+    settings = load_settings(path)
+    assert (settings.rules.lead_days, settings.rules.ignore) == (20, ("SS311",))
+    assert settings.rules.locale == "fr_FR"
+    assert load_settings(path, {"rules.lead_days": 3}).rules.lead_days == 3
+
+
+def test_bad_environment_value_names_the_key(monkeypatch):
+    monkeypatch.setenv("SHEETSYNC_RULES_AT_RISK_POINTS", "lots")
+    with pytest.raises(ConfigError, match="`rules.at_risk_points` = 'lots'") as error:
+        load_settings(None)
+    assert "environment variable SHEETSYNC_RULES_AT_RISK_POINTS" in str(error.value)
+
+
 def test_flags_win_over_the_file(tmp_path):
     path = write(tmp_path, "[rules]\nlead_days = 10\n")
     assert load_settings(path, {"rules.lead_days": 3}).rules.lead_days == 3
 
 
 def test_aliases_find_renamed_columns():
-    import sheetsync
     from workbooks import TODAY, baseline_grids
 
+    import sheetsync
     from sheetsync.backends.memory import MemoryBackend
 
     grids = baseline_grids()

@@ -9,8 +9,18 @@ import sheetsync
 from sheetsync.backends.memory import MemoryBackend
 from sheetsync.rules import CATALOG
 
-G1_ROW = ["G3", "Win weddings", "Wedding cakes", "Events", "Bookings", 10, 1000,
-          D(2026, 1, 1), D(2026, 12, 31), None]
+G1_ROW = [
+    "G3",
+    "Win weddings",
+    "Wedding cakes",
+    "Events",
+    "Bookings",
+    10,
+    1000,
+    D(2026, 1, 1),
+    D(2026, 12, 31),
+    None,
+]
 
 
 def findings(backend, code=None):
@@ -45,49 +55,187 @@ def plan_with_header(old, new, extra_column=None):
 
 # (code, triggering backend, tab, cell, near-miss backend)
 CASES = [
-    ("SS100", lambda: with_tabs(Plan=None), "Plan", None,
-     lambda: with_tabs(Plan=None, **{" plan ": baseline_grids()["Plan"]})),
-    ("SS101", lambda: plan_with_header("Due", "When it ends"), "Plan", "M1",
-     lambda: plan_with_header("Due", " due DATE ")),
-    ("SS102", lambda: plan_with_header(None, None, "Due date"), "Plan", "M1",
-     lambda: plan_with_header(None, None, "Notes")),
-    ("SS200", lambda: baseline({("Plan", "T2", "Activity"): None}), "Plan", "C3",
-     lambda: baseline({("Plan", "T2", "Owner"): None})),
-    ("SS201", lambda: baseline({("Plan", "T2", "Due"): "next friday"}), "Plan", "G3",
-     lambda: baseline({("Plan", "T2", "Due"): "2026-07-31"})),
-    ("SS202", lambda: baseline({("Plan", "T2", "Spend"): "about 300"}), "Plan", "I3",
-     lambda: baseline({("Plan", "T2", "Spend"): "$1,200.50"})),
-    ("SS203", lambda: baseline({("Plan", "+", ""): ["T1", "G1", "Flyers", "Email", "", D(2026, 6, 1),
-                                                   D(2026, 6, 30), 0, 0, 0, 0, 0.5]}), "Plan", "A5",
-     lambda: baseline({("Plan", "+", ""): ["T4", "G1", "Flyers", "Email", "", D(2026, 6, 1),
-                                           D(2026, 6, 30), 0, 0, 0, 0, 0.5]})),
-    ("SS204", lambda: baseline({("Plan", "T2", "Due"): D(2026, 4, 30)}), "Plan", "G3",
-     lambda: baseline({("Plan", "T2", "Due"): D(2026, 6, 20), ("Plan", "T2", "Start"): D(2026, 6, 20)})),
-    ("SS300", lambda: baseline({("Plan", "T2", "Goal ID"): " "}), "Plan", "B3",
-     lambda: baseline({("Plan", "T2", "Goal ID"): "G1"})),
-    ("SS301", lambda: baseline({("Plan", "T2", "Goal ID"): "G9"}), "Plan", "B3",
-     lambda: baseline({("Plan", "T2", "Goal ID"): "g1"})),
-    ("SS302", lambda: baseline({("Strategy", "+", ""): G1_ROW}), "Strategy", "A4",
-     lambda: baseline({("Strategy", "+", ""): G1_ROW, ("Plan", "T2", "Goal ID"): "G3"})),
-    ("SS303", lambda: baseline({("Plan", "T2", "Due"): D(2027, 1, 15)}), "Plan", "G3",
-     lambda: baseline({("Plan", "T2", "Due"): D(2026, 12, 31)})),
-    ("SS304", lambda: baseline({("Plan", "T2", "Channel"): "TikTok"}), "Plan", "D3",
-     lambda: baseline({("Plan", "T2", "Channel"): " events"})),
-    ("SS305", lambda: baseline({("Plan", "T2", "Budget"): 4500}), "Strategy", "G2",
-     lambda: baseline({("Plan", "T2", "Budget"): 4000})),
-    ("SS306", lambda: baseline({("Plan", "T2", "Spend"): 2100}), "Plan", "I3",
-     lambda: baseline({("Plan", "T2", "Spend"): 2000})),
-    ("SS307", lambda: baseline({("Plan", "T2", "Due"): D(2026, 6, 10)}), "Plan", "G3",
-     lambda: baseline({("Plan", "T2", "Due"): TODAY})),
-    ("SS308", lambda: baseline({("Strategy", "G2", "End"): D(2026, 6, 1)}), "Strategy", "I3",
-     lambda: baseline({("Strategy", "G2", "End"): TODAY})),
-    ("SS309", lambda: baseline({("Calendar", "Office expo", "Goal IDs"): "G2"}), "Calendar", "B2",
-     lambda: baseline({("Calendar", "Office expo", "Goal IDs"): "G2",
-                       ("Calendar", "Office expo", "Date"): D(2026, 8, 1)})),
-    ("SS310", lambda: baseline({("Calendar", "Office expo", "Goal IDs"): "G1, G7"}), "Calendar",
-     "C2", lambda: baseline({("Calendar", "Office expo", "Goal IDs"): "G1; g2"})),
-    ("SS311", lambda: baseline({("Strategy", "G1", "Reviewed"): D(2025, 6, 14)}), "Strategy", "J2",
-     lambda: baseline({("Strategy", "G1", "Reviewed"): D(2025, 6, 15)})),
+    (
+        "SS100",
+        lambda: with_tabs(Plan=None),
+        "Plan",
+        None,
+        lambda: with_tabs(Plan=None, **{" plan ": baseline_grids()["Plan"]}),
+    ),
+    (
+        "SS101",
+        lambda: plan_with_header("Due", "When it ends"),
+        "Plan",
+        "M1",
+        lambda: plan_with_header("Due", " due DATE "),
+    ),
+    (
+        "SS102",
+        lambda: plan_with_header(None, None, "Due date"),
+        "Plan",
+        "M1",
+        lambda: plan_with_header(None, None, "Notes"),
+    ),
+    (
+        "SS200",
+        lambda: baseline({("Plan", "T2", "Activity"): None}),
+        "Plan",
+        "C3",
+        lambda: baseline({("Plan", "T2", "Owner"): None}),
+    ),
+    (
+        "SS201",
+        lambda: baseline({("Plan", "T2", "Due"): "next friday"}),
+        "Plan",
+        "G3",
+        lambda: baseline({("Plan", "T2", "Due"): "2026-07-31"}),
+    ),
+    (
+        "SS202",
+        lambda: baseline({("Plan", "T2", "Spend"): "about 300"}),
+        "Plan",
+        "I3",
+        lambda: baseline({("Plan", "T2", "Spend"): "$1,200.50"}),
+    ),
+    (
+        "SS203",
+        lambda: baseline(
+            {
+                ("Plan", "+", ""): [
+                    "T1",
+                    "G1",
+                    "Flyers",
+                    "Email",
+                    "",
+                    D(2026, 6, 1),
+                    D(2026, 6, 30),
+                    0,
+                    0,
+                    0,
+                    0,
+                    0.5,
+                ]
+            }
+        ),
+        "Plan",
+        "A5",
+        lambda: baseline(
+            {
+                ("Plan", "+", ""): [
+                    "T4",
+                    "G1",
+                    "Flyers",
+                    "Email",
+                    "",
+                    D(2026, 6, 1),
+                    D(2026, 6, 30),
+                    0,
+                    0,
+                    0,
+                    0,
+                    0.5,
+                ]
+            }
+        ),
+    ),
+    (
+        "SS204",
+        lambda: baseline({("Plan", "T2", "Due"): D(2026, 4, 30)}),
+        "Plan",
+        "G3",
+        lambda: baseline(
+            {("Plan", "T2", "Due"): D(2026, 6, 20), ("Plan", "T2", "Start"): D(2026, 6, 20)}
+        ),
+    ),
+    (
+        "SS300",
+        lambda: baseline({("Plan", "T2", "Goal ID"): " "}),
+        "Plan",
+        "B3",
+        lambda: baseline({("Plan", "T2", "Goal ID"): "G1"}),
+    ),
+    (
+        "SS301",
+        lambda: baseline({("Plan", "T2", "Goal ID"): "G9"}),
+        "Plan",
+        "B3",
+        lambda: baseline({("Plan", "T2", "Goal ID"): "g1"}),
+    ),
+    (
+        "SS302",
+        lambda: baseline({("Strategy", "+", ""): G1_ROW}),
+        "Strategy",
+        "A4",
+        lambda: baseline({("Strategy", "+", ""): G1_ROW, ("Plan", "T2", "Goal ID"): "G3"}),
+    ),
+    (
+        "SS303",
+        lambda: baseline({("Plan", "T2", "Due"): D(2027, 1, 15)}),
+        "Plan",
+        "G3",
+        lambda: baseline({("Plan", "T2", "Due"): D(2026, 12, 31)}),
+    ),
+    (
+        "SS304",
+        lambda: baseline({("Plan", "T2", "Channel"): "TikTok"}),
+        "Plan",
+        "D3",
+        lambda: baseline({("Plan", "T2", "Channel"): " events"}),
+    ),
+    (
+        "SS305",
+        lambda: baseline({("Plan", "T2", "Budget"): 4500}),
+        "Strategy",
+        "G2",
+        lambda: baseline({("Plan", "T2", "Budget"): 4000}),
+    ),
+    (
+        "SS306",
+        lambda: baseline({("Plan", "T2", "Spend"): 2100}),
+        "Plan",
+        "I3",
+        lambda: baseline({("Plan", "T2", "Spend"): 2000}),
+    ),
+    (
+        "SS307",
+        lambda: baseline({("Plan", "T2", "Due"): D(2026, 6, 10)}),
+        "Plan",
+        "G3",
+        lambda: baseline({("Plan", "T2", "Due"): TODAY}),
+    ),
+    (
+        "SS308",
+        lambda: baseline({("Strategy", "G2", "End"): D(2026, 6, 1)}),
+        "Strategy",
+        "I3",
+        lambda: baseline({("Strategy", "G2", "End"): TODAY}),
+    ),
+    (
+        "SS309",
+        lambda: baseline({("Calendar", "Office expo", "Goal IDs"): "G2"}),
+        "Calendar",
+        "B2",
+        lambda: baseline(
+            {
+                ("Calendar", "Office expo", "Goal IDs"): "G2",
+                ("Calendar", "Office expo", "Date"): D(2026, 8, 1),
+            }
+        ),
+    ),
+    (
+        "SS310",
+        lambda: baseline({("Calendar", "Office expo", "Goal IDs"): "G1, G7"}),
+        "Calendar",
+        "C2",
+        lambda: baseline({("Calendar", "Office expo", "Goal IDs"): "G1; g2"}),
+    ),
+    (
+        "SS311",
+        lambda: baseline({("Strategy", "G1", "Reviewed"): D(2025, 6, 14)}),
+        "Strategy",
+        "J2",
+        lambda: baseline({("Strategy", "G1", "Reviewed"): D(2025, 6, 15)}),
+    ),
 ]
 
 
@@ -95,8 +243,9 @@ def test_every_rule_has_a_case():
     assert sorted(code for code, *_ in CASES) == sorted(CATALOG)
 
 
-@pytest.mark.parametrize(("code", "trigger", "tab", "cell", "near_miss"), CASES,
-                         ids=[case[0] for case in CASES])
+@pytest.mark.parametrize(
+    ("code", "trigger", "tab", "cell", "near_miss"), CASES, ids=[case[0] for case in CASES]
+)
 def test_rule_triggers_at_its_cell(code, trigger, tab, cell, near_miss):
     hits = findings(trigger(), code)
     assert [(f.tab, f.cell) for f in hits] == [(tab, cell)]
@@ -107,8 +256,9 @@ def test_rule_triggers_at_its_cell(code, trigger, tab, cell, near_miss):
     assert finding.hint and "{" not in finding.hint
 
 
-@pytest.mark.parametrize(("code", "trigger", "tab", "cell", "near_miss"), CASES,
-                         ids=[case[0] for case in CASES])
+@pytest.mark.parametrize(
+    ("code", "trigger", "tab", "cell", "near_miss"), CASES, ids=[case[0] for case in CASES]
+)
 def test_rule_near_miss_is_quiet(code, trigger, tab, cell, near_miss):
     assert findings(near_miss(), code) == []
 
@@ -130,7 +280,10 @@ def test_messages_name_the_row_and_values():
     assert finding.message == (
         'Tactic T2 uses channel "TikTok", which goal G1 did not choose (Email, Events).'
     )
-    assert finding.hint == "Add TikTok to goal G1's Channels, or move the tactic to a goal that uses it."
+    assert (
+        finding.hint
+        == "Add TikTok to goal G1's Channels, or move the tactic to a goal that uses it."
+    )
 
 
 def test_formula_errors_are_findings_not_crashes():
@@ -142,8 +295,9 @@ def test_formula_errors_are_findings_not_crashes():
 
 
 def test_ignored_and_regraded_rules():
-    settings = sheetsync.load_settings(None, {"rules.ignore": ["ss304"],
-                                              "rules.severity": {"SS307": "error"}})
+    settings = sheetsync.load_settings(
+        None, {"rules.ignore": ["ss304"], "rules.severity": {"SS307": "error"}}
+    )
     edits = {("Plan", "T2", "Channel"): "TikTok", ("Plan", "T2", "Due"): D(2026, 6, 10)}
     report = sheetsync.check(baseline(edits), today=TODAY, settings=settings)
     assert [(f.code, f.severity) for f in report.findings] == [("SS307", "error")]

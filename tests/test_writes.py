@@ -21,7 +21,9 @@ def header(backend, tab):
 
 def row_of(backend, tab, row_id):
     found = backend.workbook.find_tab(tab)
-    return dict(zip(found.header, next(r for r in found.rows if r and r[0] == row_id), strict=False))
+    return dict(
+        zip(found.header, next(r for r in found.rows if r and r[0] == row_id), strict=False)
+    )
 
 
 def test_owned_columns_are_created_at_the_right_end_and_filled():
@@ -33,7 +35,12 @@ def test_owned_columns_are_created_at_the_right_end_and_filled():
     t1 = row_of(backend, "Plan", "T1")
     assert (t1["Status"], t1["ROI"], t1.get("Issues")) == ("On track", 2.75, None)
     g1 = row_of(backend, "Strategy", "G1")
-    assert (g1["Planned Budget"], g1["Spend"], g1["Revenue"], g1["Current"]) == (3000, 900, 1500, 50)
+    assert (g1["Planned Budget"], g1["Spend"], g1["Revenue"], g1["Current"]) == (
+        3000,
+        900,
+        1500,
+        50,
+    )
     assert (g1["Progress"], g1["ROI"], g1["Status"]) == (0.5, 0.6667, "On track")
     assert row_of(backend, "Calendar", "Office expo")["Status"] == "Prepared"
 
@@ -114,7 +121,7 @@ def test_dry_run_writes_nothing():
 
 
 def test_text_that_looks_like_a_formula_stays_text():
-    backend = baseline({("Plan", "T2", "Channel"): "=IMPORTXML(\"x\")"})
+    backend = baseline({("Plan", "T2", "Channel"): '=IMPORTXML("x")'})
     sheetsync.sync(backend, today=TODAY)
     issues = row_of(backend, "Plan", "T2")["Issues"]
     assert issues.startswith("SS304") and '"=IMPORTXML("x")"' in issues
@@ -125,9 +132,26 @@ def test_text_that_looks_like_a_formula_stays_text():
 cell_values = st.one_of(
     st.none(),
     st.text(max_size=12),
-    st.sampled_from(["G1", "G2", "done", "45%", "$1,200.50", "1 200,50 €", "1.2k", "03/01/2026",
-                     "2026-03-01", "#REF!", "TRUE", "-5", "150%", " ", "=SUM(A1)"]),
-    st.integers(min_value=-10**6, max_value=10**6),
+    st.sampled_from(
+        [
+            "G1",
+            "G2",
+            "done",
+            "45%",
+            "$1,200.50",
+            "1 200,50 €",
+            "1.2k",
+            "03/01/2026",
+            "2026-03-01",
+            "#REF!",
+            "TRUE",
+            "-5",
+            "150%",
+            " ",
+            "=SUM(A1)",
+        ]
+    ),
+    st.integers(min_value=-(10**6), max_value=10**6),
     st.floats(allow_nan=True, allow_infinity=True),
     st.booleans(),
     st.dates(min_value=D(1900, 1, 1), max_value=D(2200, 1, 1)),

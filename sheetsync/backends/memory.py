@@ -18,8 +18,11 @@ class MemoryBackend:
 
     @classmethod
     def from_grids(
-        cls, tabs: Mapping[str, Sequence[Sequence[CellValue]]], title: str = "Workbook",
-        locale: str | None = None, timezone: str | None = None,
+        cls,
+        tabs: Mapping[str, Sequence[Sequence[CellValue]]],
+        title: str = "Workbook",
+        locale: str | None = None,
+        timezone: str | None = None,
     ) -> MemoryBackend:
         """A backend over plain lists of rows, header first."""
         grids = tuple(Tab(name, tuple(tuple(row) for row in rows)) for name, rows in tabs.items())
