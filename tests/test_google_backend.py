@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import os
 import stat
@@ -15,7 +16,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from google.auth.exceptions import RefreshError
 from sheets_api_fixtures import sheets_api as sheets_api_fixture  # noqa: F401 - a server per test
 from sheets_api_server import Fault, SheetsApiServer
+from workbooks import TODAY, baseline_grids
 
+import sheetsync
 from sheetsync.backends import WorkbookChanged, WorkbookUnreachable, google_auth
 from sheetsync.backends.google import (
     HEADER_FORMAT,
@@ -718,3 +721,42 @@ def test_gspread_client_sends_drive_requests_to_the_endpoint_too(sheets_api):
     created = gspread_client_for(settings_for(sheets_api)).create("New plan")
     assert created.id in sheets_api.spreadsheet_keys()
     assert sheets_api.requests[("POST", "drive.files.create")] == 1
+
+
+# --- a whole sync ------------------------------------------------------------------------------
+
+
+def as_sheets_cells(rows: list[list[Any]]) -> list[list[Any]]:
+    """Dates as Google stores them: serial numbers counted from 1899-12-30."""
+    epoch = dt.date(1899, 12, 30)
+    return [
+        [(cell - epoch).days if isinstance(cell, dt.date) else cell for cell in row] for row in rows
+    ]
+
+
+@pytest.mark.parametrize("copies", [4, 3334], ids=["12-tactics", "10002-tactics"])
+def test_a_sync_makes_the_same_requests_whatever_the_row_count(sheets_api, copies):
+    grids = baseline_grids()
+    header, *tactics = grids["Plan"]
+    grids["Plan"] = [header] + [
+        [f"{row[0]}-{n}", *row[1:]] for n in range(copies) for row in tactics
+    ]
+    key = sheets_api.add_spreadsheet(
+        "Bean & Crumb", {tab: as_sheets_cells(rows) for tab, rows in grids.items()}
+    )
+    backend = backend_for(sheets_api, key)
+    first = sheetsync.sync(backend, today=TODAY)
+    assert first.written
+    assert sheets_api.requests == {
+        ("GET", "spreadsheets.get"): 1,
+        ("GET", "values.batchGet"): 2,  # every tab, then the guarded headers and IDs
+        ("POST", "spreadsheets.batchUpdate"): 1,  # the Checks tab and the new owned columns
+        ("POST", "values.batchUpdate"): 1,
+    }
+    plan = sheets_api.grid(key, "Plan")
+    assert plan[0][len(header) :] == ["Status", "ROI", "Issues"]
+    assert len(plan) == len(tactics) * copies + 1
+    sheets_api.reset_counts()
+    again = sheetsync.sync(backend_for(sheets_api, key), today=TODAY)
+    assert not again.written
+    assert sheets_api.requests == {("GET", "spreadsheets.get"): 1, ("GET", "values.batchGet"): 1}

@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 
 import gspread
 import requests
-from google.auth.exceptions import GoogleAuthError, RefreshError, TransportError
+from google.auth.exceptions import GoogleAuthError, TransportError
 from google.auth.transport.requests import AuthorizedSession
 from gspread.exceptions import APIError
 from gspread.http_client import FileType, HTTPClient, ParamsType
@@ -796,13 +796,14 @@ def unreachable(error: BaseException, context: FailureContext) -> WorkbookUnreac
     """The user's sentence for any Google failure, keeping Google's own words."""
     if isinstance(error, CredentialsUnavailable):
         return WorkbookUnreachable(_credentials_sentence(error))
-    if isinstance(error, RefreshError):
-        return WorkbookUnreachable(_rejected_sentence(_auth_message(error), context))
     if isinstance(error, APIError):
         return WorkbookUnreachable(_api_sentence(error, context))
     if isinstance(error, requests.Timeout):
         return WorkbookUnreachable(_timeout_sentence(error, context))
-    return WorkbookUnreachable(_network_sentence(error, context))
+    if isinstance(error, requests.RequestException | TransportError):
+        return WorkbookUnreachable(_network_sentence(error, context))
+    # A refused token refresh (RefreshError) or other credentials google-auth cannot use.
+    return WorkbookUnreachable(_rejected_sentence(_auth_message(error), context))
 
 
 def _credentials_sentence(error: CredentialsUnavailable) -> str:
