@@ -16,7 +16,16 @@ from typing import Any
 Facts = dict[str, Any]
 Case = Callable[[dict[str, Any]], tuple[float, Facts]]
 
+CASES: dict[str, Case] = {}
 
+
+def case(function: Case) -> Case:
+    """Register a case under its function's name, for `python -m benchmarks.child NAME`."""
+    CASES[function.__name__] = function
+    return function
+
+
+@case
 def engine(args: dict[str, Any]) -> tuple[float, Facts]:
     """Parse + check + status + write plan on a Workbook already in memory; no file I/O."""
     from sheetsync.config import validate_settings
@@ -51,6 +60,7 @@ def _workbook_in_memory(args: dict[str, Any]) -> tuple[Any, str]:
     return XlsxBackend(args["path"]).read(), "xlsx backend"
 
 
+@case
 def calamine_read(args: dict[str, Any]) -> tuple[float, Facts]:
     """The floor of any reader: python-calamine turning every sheet into Python values."""
     from python_calamine import CalamineWorkbook
@@ -63,6 +73,7 @@ def calamine_read(args: dict[str, Any]) -> tuple[float, Facts]:
     return time.perf_counter() - started, {"cells": cells}
 
 
+@case
 def openpyxl_roundtrip(args: dict[str, Any]) -> tuple[float, Facts]:
     """The floor of any writer that keeps the file's formatting: openpyxl load + save."""
     from openpyxl import load_workbook
@@ -75,6 +86,7 @@ def openpyxl_roundtrip(args: dict[str, Any]) -> tuple[float, Facts]:
     return seconds, {}
 
 
+@case
 def check(args: dict[str, Any]) -> tuple[float, Facts]:
     """`sheetsync.check(path, today=...)`: read and check, end to end."""
     import sheetsync
@@ -86,6 +98,7 @@ def check(args: dict[str, Any]) -> tuple[float, Facts]:
     return seconds, {"findings": len(report.findings), "tactics": len(report.tactics)}
 
 
+@case
 def sync(args: dict[str, Any]) -> tuple[float, Facts]:
     """`sheetsync.sync(path, today=...)` on the file as it is: writes whatever has changed."""
     import sheetsync
@@ -105,15 +118,6 @@ def _preload_backends() -> None:
     """Import what the library imports lazily, so imports are not timed as work."""
     import openpyxl  # noqa: F401
     import python_calamine  # noqa: F401
+
     import sheetsync.backends.xlsx  # noqa: F401
-
     import sheetsync.writes  # noqa: F401
-
-
-CASES: dict[str, Case] = {
-    "engine": engine,
-    "calamine_read": calamine_read,
-    "openpyxl_roundtrip": openpyxl_roundtrip,
-    "check": check,
-    "sync": sync,
-}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sys
 
+import benchmarks.google  # noqa: F401  (registers the Google backend's cases)
 from benchmarks.cases import CASES
 
 
