@@ -1236,7 +1236,8 @@ class SheetsApi:
         option = value_input_option(only(query, "valueInputOption"))
         planned = self.plan_write(book, text, body, option, "data")
         self.check_validation(book, [planned])
-        answer = {"spreadsheetId": key, **self.apply_write(book, planned)}
+        answer = {"spreadsheetId": key, **self.apply_write(planned)}
+        book.touch()
         if is_true(only(query, "includeValuesInResponse")):
             answer["updatedData"] = self.value_range(book, answer["updatedRange"], query)
         return Reply(200, answer)
@@ -1251,7 +1252,8 @@ class SheetsApi:
             for n, item in enumerate(data)
         ]
         self.check_validation(book, planned)
-        responses = [{"spreadsheetId": key, **self.apply_write(book, write)} for write in planned]
+        responses = [{"spreadsheetId": key, **self.apply_write(write)} for write in planned]
+        book.touch()
         answer: dict[str, Any] = {"spreadsheetId": key}
         answer.update(nonzero(totals(planned)))
         if responses:
@@ -1300,10 +1302,9 @@ class SheetsApi:
                 if value is not None and rule and rule.get("strict"):
                     check_rule(book, rule, value, f"{column_letters(col)}{row + 1}")
 
-    def apply_write(self, book: Spreadsheet, write: PlannedWrite) -> dict[str, Any]:
+    def apply_write(self, write: PlannedWrite) -> dict[str, Any]:
         for row, col, value in write.cells:
             write.sheet.put(row, col, value)
-        book.touch()
         answer: dict[str, Any] = {
             "updatedRange": f"{quote_title(write.sheet.title)}!{write.box.a1()}"
         }
@@ -1628,6 +1629,7 @@ class SheetsApiServer:
     # - lifecycle -
 
     def start(self) -> SheetsApiServer:
+        self._stopping.clear()
         self._http = _HttpServer()
         self._http.api_server = self
         # A short poll keeps stop() quick: shutdown() waits for the loop to look again.
@@ -1670,6 +1672,8 @@ class SheetsApiServer:
         grid: dict[str, tuple[int, int]] | None = None,
     ) -> str:
         """A spreadsheet holding these tabs, stored as RAW values; returns its key."""
+        if key is not None and key in self._spreadsheets:
+            raise ValueError(f"a spreadsheet with key {key} is already here")
         sizes = grid or {}
         sheets = []
         for tab, rows in tabs.items():
