@@ -511,6 +511,23 @@ def test_quota_still_exhausted_at_the_bound_gives_the_quota_sentence(sheets_api)
     assert sheets_api.requests[("GET", "spreadsheets.get")] == 1  # a 60 s wait would overrun 5 s
 
 
+@pytest.mark.parametrize(
+    ("status", "google_says"),
+    [(502, "“502 Bad Gateway”"), (503, "“The service is currently unavailable.”")],
+)
+def test_a_server_problem_that_outlasts_the_bound_keeps_googles_words(
+    sheets_api, status, google_says
+):
+    key = bean_and_crumb(sheets_api)
+    sheets_api.inject(Fault.status(status))
+    with pytest.raises(WorkbookUnreachable) as failure:
+        backend_for(sheets_api, key, retry_for_seconds=0).read()
+    message = str(failure.value)
+    assert message.startswith(f"Google Sheets had a server problem ({status}, ")
+    assert google_says in message
+    assert message.endswith("did not clear within 0 seconds; run again later.")
+
+
 @pytest.mark.parametrize("fault", [Fault.slow(2), Fault.drop()], ids=["slow", "dropped"])
 def test_a_slow_or_dropped_response_is_retried(sheets_api, fault):
     key = bean_and_crumb(sheets_api)
@@ -564,7 +581,7 @@ def test_not_shared_names_the_account_to_share_with_and_is_not_retried(sheets_ap
     with pytest.raises(WorkbookUnreachable) as failure:
         backend.read()
     message = str(failure.value)
-    assert message.startswith(f"sheetsync may not open the spreadsheet {key}")
+    assert message.startswith(f"sheetsync may not open or change the spreadsheet {key}")
     assert "The caller does not have permission" in message
     assert message.endswith("click Share and add the Google account sheetsync uses as an Editor.")
     assert sheets_api.requests == {("GET", "spreadsheets.get"): 1}
@@ -572,7 +589,7 @@ def test_not_shared_names_the_account_to_share_with_and_is_not_retried(sheets_ap
     robot = "robot@project.iam.gserviceaccount.com"
     context = FailureContext(key, "Bean & Crumb", settings_for(sheets_api), account=robot)
     named = str(unreachable(failure.value.__cause__, context))
-    assert named.startswith("sheetsync may not open the spreadsheet “Bean & Crumb”")
+    assert named.startswith("sheetsync may not open or change the spreadsheet “Bean & Crumb”")
     assert named.endswith(f"click Share and add {robot} as an Editor.")
 
 

@@ -15,6 +15,7 @@ rate limit, the timeout and the retries), and every failure becomes one sentence
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -46,6 +47,7 @@ from urllib3.exceptions import NameResolutionError
 
 from sheetsync.backends import WorkbookChanged, WorkbookUnreachable
 from sheetsync.backends.google_auth import (
+    KEY_FILE_ENV,
     CredentialsUnavailable,
     KeyFileMalformed,
     KeyFileMissing,
@@ -834,6 +836,8 @@ def _credentials_sentence(error: CredentialsUnavailable) -> str:
 def _rejected_sentence(says: str, context: FailureContext) -> str:
     """401 or a failed token refresh: the fix depends on the kind of credentials."""
     mode = context.settings.credentials
+    if mode == "" and not os.environ.get(KEY_FILE_ENV):
+        mode = "adc"  # what load_credentials falls back to
     if mode == "oauth":
         return (
             f"Your Google sign-in has expired or was revoked ({says}); "
@@ -850,8 +854,9 @@ def _rejected_sentence(says: str, context: FailureContext) -> str:
             'service-account key file, "oauth" or "adc".'
         )
     return (
-        f"Google refused the service-account key in [google] credentials ({says}); the key "
-        "may have been deleted or disabled: create a new key in the Google Cloud console."
+        f"Google refused the service-account key file ({says}); the key may have been deleted "
+        "or disabled: create a new key in the Google Cloud console and point [google] "
+        "credentials at it."
     )
 
 
@@ -864,7 +869,8 @@ def _api_sentence(error: APIError, context: FailureContext) -> str:
     if status == 403:
         share_with = context.account or "the Google account sheetsync uses"
         return (
-            f"sheetsync may not open {context.spreadsheet} ({says}); open it in Google Sheets, "
+            f"sheetsync may not open or change {context.spreadsheet} ({says}); open it in "
+            "Google Sheets, "
             f"click Share and add {share_with} as an Editor."
         )
     if status == 404:
@@ -964,6 +970,9 @@ def _error_info(error: APIError) -> Mapping[str, Any]:
 
 
 def _google_message(error: APIError) -> str:
+    """Google's own message; for an HTML error page (Google's 502), the HTTP status line."""
+    if str(error.error.get("status", "")).startswith("invalid JSON"):  # gspread's fallback
+        return f"{error.response.status_code} {error.response.reason}"
     message = error.error.get("message") or error.response.reason or ""
     return " ".join(str(message).split())[:300]
 

@@ -193,6 +193,8 @@ def _default_client_secrets() -> Path:
 
 def _account_email(credentials: Credentials) -> str | None:
     """Ask Drive who signed in; drive.file is enough for about.get. Best effort only."""
+    import requests
+    from google.auth.exceptions import GoogleAuthError
     from google.auth.transport.requests import AuthorizedSession
 
     try:
@@ -200,6 +202,6 @@ def _account_email(credentials: Credentials) -> str | None:
             _ABOUT_URL, params={"fields": "user(emailAddress)"}, timeout=30
         )
         email = response.json()["user"]["emailAddress"]
-    except Exception:  # noqa: BLE001 - the address only decorates the summary
-        return None
+    except (requests.RequestException, GoogleAuthError, ValueError, KeyError, TypeError):
+        return None  # the address only decorates the summary
     return email if isinstance(email, str) else None
