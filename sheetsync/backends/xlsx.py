@@ -72,8 +72,12 @@ class XlsxBackend:
 
     def read(self) -> Workbook:
         """Every tab as typed values. Raises WorkbookUnreachable with the fix."""
-        data, _ = _file_bytes(self.path)
-        return _read(self.path, data, all_formulas=False).workbook
+        data, version = _file_bytes(self.path)
+        snapshot = _read(self.path, data, all_formulas=False)
+        if not _same_version(self.path, version):  # saved meanwhile: read the new one whole
+            data, version = _file_bytes(self.path)
+            snapshot = _read(self.path, data, all_formulas=False)
+        return snapshot.workbook
 
     def apply(self, plan: WritePlan) -> None:
         """Write the plan's tabs and cells, all or nothing; see the Backend protocol."""
@@ -159,11 +163,13 @@ def _not_a_workbook(path: Path) -> WorkbookUnreachable:
 
 
 def _read(path: Path, data: bytes, all_formulas: bool) -> _Snapshot:
+    """Values by calamine from the file, errors and formulas from `data`, its bytes."""
     try:
-        # python-calamine releases the GIL, so the XML scan costs no extra time beside it.
+        # python-calamine parses without the GIL, so the XML scan costs no time beside it.
+        # It reads the file itself: fed from memory it would wait for the GIL on every read.
         with ThreadPoolExecutor(max_workers=1) as pool:
             scanning = pool.submit(_scan_package, data, all_formulas)
-            rows = _calamine_rows(data)
+            rows = _calamine_rows(path)
             package, cells = scanning.result()
     except (python_calamine.CalamineError, zipfile.BadZipFile, ET.ParseError):
         raise _not_a_workbook(path) from None
@@ -205,8 +211,8 @@ def _scan_package(data: bytes, all_formulas: bool) -> tuple[PackageInfo, dict[st
     return package, cells
 
 
-def _calamine_rows(data: bytes) -> dict[str, list[list[CellValue]]]:
-    book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+def _calamine_rows(path: Path) -> dict[str, list[list[CellValue]]]:
+    book = python_calamine.CalamineWorkbook.from_path(path)
     worksheets = [
         sheet.name
         for sheet in book.sheets_metadata
@@ -537,13 +543,18 @@ def _replace(path: Path, target: Path, data: bytes, before: os.stat_result) -> N
     _sync_folder(target.parent)
 
 
+def _same_version(path: Path, version: os.stat_result) -> bool:
+    now = os.stat(path)
+    return (now.st_mtime_ns, now.st_size, now.st_ino) == (
+        version.st_mtime_ns,
+        version.st_size,
+        version.st_ino,
+    )
+
+
 def _refuse_if_changed(path: Path, target: Path, before: os.stat_result) -> None:
-    now = os.stat(target)
-    if (now.st_mtime_ns, now.st_size, now.st_ino) != (
-        before.st_mtime_ns,
-        before.st_size,
-        before.st_ino,
-    ):
+    # The values were read from this version; another one must not be replaced unseen.
+    if not _same_version(target, before):
         raise WorkbookChanged(
             f"{path} was saved by someone else while sheetsync was writing, so nothing was "
             "written; run sync again."
