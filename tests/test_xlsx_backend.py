@@ -174,6 +174,27 @@ def test_times_and_durations_read_as_text(tmp_path: Path) -> None:
     assert row[0].startswith("09:30")
 
 
+def test_file_saved_during_a_read_is_read_again_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "marketing.xlsx"
+    old, new = openpyxl.Workbook(), openpyxl.Workbook()
+    old.active.append(["old", "#REF!"])
+    new.active.append(["new", None, "#N/A"])
+    save(old, path)
+    original_open = python_calamine.CalamineWorkbook.from_path
+    saves = [new]
+
+    def open_after_a_save(file: object) -> object:
+        if saves:  # the user saves in Excel just as sheetsync starts reading
+            save(saves.pop(), path)
+        return original_open(file)
+
+    monkeypatch.setattr(python_calamine.CalamineWorkbook, "from_path", open_after_a_save)
+
+    assert XlsxBackend(path).read().tabs[0].rows == (("new", None, CellError("#N/A")),)
+
+
 # Faults ----------------------------------------------------------------------------------
 
 OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
