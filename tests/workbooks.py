@@ -150,4 +150,8 @@ def write_xlsx(path, grids: Mapping[str, list[list[Any]]]) -> None:
         sheet = book.create_sheet(name)
         for row in rows:
             sheet.append(row)
+        for cells in sheet.iter_rows():
+            for cell in cells:
+                if isinstance(cell.value, str) and cell.value.startswith("=IMPORTXML"):
+                    cell.data_type = "s"  # text a person typed as '=IMPORTXML..., not a formula
     book.save(path)
