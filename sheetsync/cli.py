@@ -187,3 +187,37 @@ def rules(output: str) -> None:
     from sheetsync.present import rules_markdown, rules_text
 
     click.echo(rules_markdown() if output == "markdown" else rules_text())
+
+
+@main.group()
+def auth() -> None:
+    """Sign in to Google for `[google] credentials = "oauth"`."""
+
+
+@auth.command()
+@click.option(
+    "--client-secrets",
+    metavar="FILE",
+    help="The JSON of a Desktop-app OAuth client from the Google Cloud console.",
+)
+def login(client_secrets: str | None) -> None:
+    """Sign in with your browser; the token is kept in your user config folder (mode 0600)."""
+    from sheetsync.backends.google_auth import LoginFailed
+    from sheetsync.backends.google_auth import login as google_login
+
+    try:
+        click.echo(google_login(client_secrets))
+    except LoginFailed as error:
+        _fail(str(error), EXIT_USAGE)
+
+
+@auth.command()
+def logout() -> None:
+    """Forget the saved Google sign-in."""
+    from sheetsync.backends.google_auth import logout as google_logout
+    from sheetsync.backends.google_auth import token_path
+
+    if google_logout():
+        click.echo(f"Signed out: removed {token_path()}.")
+    else:
+        click.echo("You were not signed in; nothing to remove.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -150,3 +151,25 @@ def test_rules_lists_the_catalog():
         assert code in result.stdout
     assert "SS304 channel-not-in-strategy (warning)" in result.stdout
     assert "Fix: Add <channel> to goal <goal>'s Channels" in result.stdout
+
+
+def test_auth_login_without_client_file_says_where_to_get_one(tmp_path):
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path)}
+    result = subprocess.run(
+        [SHEETSYNC, "auth", "login", "--client-secrets", str(tmp_path / "c.json")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "Desktop-app OAuth client" in result.stderr and "c.json" in result.stderr
+
+
+def test_auth_logout_when_signed_out(tmp_path):
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path)}
+    result = subprocess.run(
+        [SHEETSYNC, "auth", "logout"], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert result.returncode == 0
+    assert "not signed in" in result.stdout

@@ -1,0 +1,85 @@
+"""The `sheetsync` command on a Google spreadsheet: a real subprocess, the real gspread client,
+HTTP to the Sheets API test server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from workbooks import TODAY, baseline_grids
+
+SHEETSYNC = str(Path(sys.executable).with_name("sheetsync"))
+SERIAL_EPOCH = dt.date(1899, 12, 30)
+
+
+@pytest.fixture
+def spreadsheet(sheets_api, tmp_path):
+    """A spreadsheet on the test server, its URL, and a config pointing sheetsync at the server."""
+    tabs = {
+        name: [
+            [(v - SERIAL_EPOCH).days if isinstance(v, dt.date) else v for v in row] for row in rows
+        ]
+        for name, rows in baseline_grids({("Plan", "T2", "Channel"): "TikTok"}).items()
+    }
+    key = sheets_api.add_spreadsheet(
+        "Bean & Crumb", tabs, locale="en_GB", time_zone="Europe/London"
+    )
+    config = tmp_path / "sheetsync.toml"
+    config.write_text(
+        f'[google]\nendpoint = "{sheets_api.endpoint}"\ncredentials = "none"\n'
+        "requests_per_minute = 6000\nretry_for_seconds = 1\n"
+    )
+    return key, f"https://docs.google.com/spreadsheets/d/{key}/edit#gid=0", tmp_path
+
+
+def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([SHEETSYNC, *args], capture_output=True, text=True, cwd=cwd, timeout=120)
+
+
+def test_check_and_sync_a_google_spreadsheet(sheets_api, spreadsheet):
+    key, url, folder = spreadsheet
+    check = run(
+        folder, "check", "--workbook", url, "--today", TODAY.isoformat(), "--format", "json"
+    )
+    assert check.returncode == 0, check.stderr  # one warning; fail-on error
+    report = json.loads(check.stdout)
+    assert report["workbook"] == "Bean & Crumb"
+    assert [(f["code"], f["cell"]) for f in report["findings"]] == [("SS304", "D3")]
+    sheets_api.reset_counts()
+    first = run(folder, "sync", "--workbook", url, "--today", TODAY.isoformat())
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith("Wrote ")
+    assert sum(sheets_api.requests.values()) == 5
+    assert sheets_api.grid(key, "Plan")[0][-3:] == ["Status", "ROI", "Issues"]
+    sheets_api.reset_counts()
+    second = run(folder, "sync", "--workbook", key, "--today", TODAY.isoformat())
+    assert second.stdout.startswith("Nothing to change")
+    assert sum(sheets_api.requests.values()) == 2  # one metadata read, one values read
+
+
+def test_unshared_spreadsheet_exits_3_with_the_fix(sheets_api, spreadsheet):
+    key, url, folder = spreadsheet
+    sheets_api.set_shared(key, False)
+    before = sheets_api.grid(key, "Plan")
+    result = run(folder, "sync", "--workbook", url)
+    assert result.returncode == 3
+    assert "share" in result.stderr.lower() and "Editor" in result.stderr
+    assert sheets_api.grid(key, "Plan") == before
+
+
+def test_unknown_spreadsheet_exits_3(spreadsheet):
+    _, _, folder = spreadsheet
+    result = run(folder, "check", "--workbook", "1" + "x" * 43)
+    assert result.returncode == 3
+    assert "1" + "x" * 43 in result.stderr
+
+
+def test_no_credentials_for_google_itself_is_a_config_error(tmp_path):
+    (tmp_path / "sheetsync.toml").write_text('[google]\ncredentials = "none"\n')
+    result = run(tmp_path, "check", "--workbook", "1" + "x" * 43)
+    assert result.returncode == 2
+    assert "`google`" in result.stderr and "endpoint" in result.stderr
