@@ -765,6 +765,16 @@ def test_shared_and_cross_tab_formulas_are_worked_out(tmp_path: Path) -> None:
     assert rows[0][2] == 100.5
 
 
+def test_formulas_are_worked_out_after_the_formulas_they_read(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["=B1+C1", "=2+3", "=B1*2", "=E1", "=D1"])  # D1 and E1 read each other
+    sheet.append(["=A2+1"])  # reads itself
+    path = save(book, tmp_path / "marketing.xlsx")
+
+    assert XlsxBackend(path).read().tabs[0].rows == ((15, 5, 10),)
+
+
 def test_formula_reading_a_written_cell_through_another_formula_is_worked_out(
     tmp_path: Path,
 ) -> None:
@@ -779,6 +789,20 @@ def test_formula_reading_a_written_cell_through_another_formula_is_worked_out(
     XlsxBackend(path).apply(WritePlan(writes=(CellWrite("Sheet", 2, 1, "Done"),)))
 
     assert calamine_values(path, "Sheet")[1] == ["Done", 1.0, 2.0]
+
+
+def test_running_total_down_a_long_column_follows_a_written_cell(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append([1, "=A1"])
+    for row in range(2, 1501):  # deeper than Python's recursion limit
+        sheet.append([1, f"=B{row - 1}+A{row}"])
+    path = save(book, tmp_path / "marketing.xlsx")
+    assert XlsxBackend(path).read().tabs[0].rows[-1] == (1, 1500)
+
+    XlsxBackend(path).apply(WritePlan(writes=(CellWrite("Sheet", 1, 1, 5),)))
+
+    assert calamine_values(path, "Sheet")[-1] == [1.0, 1504.0]
 
 
 def test_stored_error_results_read_as_errors(tmp_path: Path) -> None:

@@ -285,8 +285,10 @@ class Evaluator:
         return {key for key in targets if not self._done[key]}
 
     def _evaluate_with_precedents(self, target: Key) -> None:
-        # An explicit stack: a running total down 10k rows would overflow recursion.
-        stack, on_stack = [target], {target}
+        # Depth first with an explicit stack: a running total down 10k rows would overflow
+        # recursion. `path` holds the cells waiting for their precedents; a precedent on it
+        # closes a circle, and every cell of a circle is left to Excel.
+        stack, path, on_path = [target], list[Key](), dict[Key, int]()
         while stack:
             key = stack[-1]
             if key in self._done:
@@ -294,16 +296,24 @@ class Evaluator:
                 continue
             prepared = self._prepare(key)
             waiting = [] if prepared is None else self._waiting_for(prepared)
-            if prepared is None or any(dependency in on_stack for dependency in waiting):
-                self._done[key] = False  # unsupported, or a circular reference
+            circle = min((on_path[p] for p in waiting if p in on_path), default=None)
+            if prepared is None:
+                self._done[key] = False
+            elif circle is not None:
+                for member in [*path[circle:], key]:
+                    self._done[member] = False
+                    on_path.pop(member, None)
+                del path[circle:]
             elif waiting:
+                on_path[key] = len(path)
+                path.append(key)
                 stack.extend(waiting)
-                on_stack.update(waiting)
                 continue
             else:
                 self._done[key] = self._compute(key, prepared)
+                if on_path.pop(key, None) is not None:
+                    path.pop()
             stack.pop()
-            on_stack.discard(key)
 
     def _waiting_for(self, prepared: _Prepared) -> list[Key]:
         """Formula cells still to evaluate inside the areas this formula reads."""
@@ -492,28 +502,57 @@ def formulas_reading(
     A formula that cannot be parsed is counted in when it sits on a changed tab or names
     one, since its references are unknown.
     """
-    reads = {
-        key: _areas_read(key, text, defined_names, tab_names) for key, text in formulas.items()
-    }
+    readers = _Readers()
     changed_tabs = {tab.upper() for tab, _, _ in changed}
     affected: set[Key] = set()
-    frontier = changed
-    while frontier:
-        index = _cells_by_column(frontier)
-        newly = {
-            key
-            for key, areas in reads.items()
-            if key not in affected
-            and key not in changed
-            and (
-                _mentions_tab(key, formulas[key], changed_tabs)
-                if areas is None
-                else any(_touches(area, index) for area in areas)
-            )
-        }
-        affected |= newly
-        frontier = newly
+    for key, text in formulas.items():
+        areas = _areas_read(key, text, defined_names, tab_names)
+        if areas is None:
+            if _mentions_tab(key, text, changed_tabs):
+                affected.add(key)
+        else:
+            readers.add(key, areas)
+    # Each changed cell once: a running total down 10k rows is one pass, not 10k.
+    queue = [*changed, *affected]
+    while queue:
+        for reader in readers.of(queue.pop()):
+            if reader not in affected and reader not in changed:
+                affected.add(reader)
+                queue.append(reader)
     return affected
+
+
+class _Readers:
+    """Which formulas read a cell: one-row areas cell by cell, taller areas by column."""
+
+    def __init__(self) -> None:
+        self._by_cell: dict[Key, list[Key]] = {}
+        self._by_column: dict[tuple[str, int], list[tuple[int, int, Key]]] = {}
+        self._by_row: list[tuple[Area, Key]] = []  # areas as wide as whole rows
+
+    def add(self, formula: Key, areas: list[Area]) -> None:
+        for area in areas:
+            tab = area.tab or ""
+            if area.right == MAX_COLUMN:
+                self._by_row.append((area, formula))
+            elif area.top == area.bottom:
+                for column in range(area.left, area.right + 1):
+                    self._by_cell.setdefault((tab, area.top, column), []).append(formula)
+            else:
+                for column in range(area.left, area.right + 1):
+                    spans = self._by_column.setdefault((tab, column), [])
+                    spans.append((area.top, area.bottom, formula))
+
+    def of(self, cell: Key) -> list[Key]:
+        tab, row, column = cell
+        found = list(self._by_cell.get(cell, ()))
+        found += [
+            f for top, bottom, f in self._by_column.get((tab, column), ()) if top <= row <= bottom
+        ]
+        found += [
+            f for area, f in self._by_row if area.tab == tab and area.top <= row <= area.bottom
+        ]
+        return found
 
 
 def _areas_read(
@@ -541,24 +580,6 @@ def _areas_read(
         if grid_tab is not None:  # a tab that does not exist holds nothing sheetsync writes
             areas.append(area.on(grid_tab))
     return areas
-
-
-def _cells_by_column(cells: Iterable[Key]) -> dict[tuple[str, int], list[int]]:
-    index: dict[tuple[str, int], list[int]] = {}
-    for tab, row, column in cells:
-        index.setdefault((tab, column), []).append(row)
-    for rows in index.values():
-        rows.sort()
-    return index
-
-
-def _touches(area: Area, index: dict[tuple[str, int], list[int]]) -> bool:
-    for (tab, column), rows in index.items():
-        if tab == area.tab and area.left <= column <= area.right:
-            position = bisect.bisect_left(rows, area.top)
-            if position < len(rows) and rows[position] <= area.bottom:
-                return True
-    return False
 
 
 def _mentions_tab(key: Key, text: str | None, changed_tabs: set[str]) -> bool:
