@@ -110,12 +110,14 @@ def _generated(tactics: int) -> str:
 
 
 def _preamble(options: argparse.Namespace) -> str:
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     return (
         f"sheetsync benchmarks, {dt.date.today():%Y-%m-%d}: Python {platform.python_version()}, "
         f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs. "
         f"Checked as of {TODAY}. Each run in a fresh process; times exclude start-up and imports "
         "except the CLI's; peak RSS is that process's high-water mark; "
-        f"best of {options.repeat or '3 (1 at 100 k)'}."
+        f"best of {options.repeat or '3 (1 at 100 k)'}. Load average at the end: {load}"
+        " (other work on the machine makes times noisy)."
     )
 
 

@@ -89,7 +89,7 @@ def _rate(value: float | None) -> str:
 
 
 def _megabytes(value: int | None) -> str:
-    return "" if value is None else f"{value / 2**20:,.0f} MB"
+    return "" if value is None else f"{value / 2**20:,.0f} MiB"
 
 
 def _targets(targets: tuple[Target, ...]) -> str:

@@ -1,8 +1,12 @@
 """Child processes: run a case or a command, time it, and take its peak memory.
 
-Peak memory is the child's own RSS high-water mark, read from os.wait4's resource usage, so
-no case is charged for another's memory (getrusage(RUSAGE_CHILDREN) would give the maximum
-over every child so far).
+Peak memory is the child's RSS high-water mark from os.wait4, per child, so no case is charged
+for another's (getrusage(RUSAGE_CHILDREN) gives the maximum over every child so far). One
+trap: Linux carries a process's high-water mark across exec, so a child forked from this
+process starts at *our* peak (the Google suite holds a 100 k spreadsheet here). Hence every
+command runs under a tiny launcher started with `python -S`: the measured process is forked
+from the launcher's few MiB, not from us, and the launcher reports its exit code, peak RSS
+and wall time.
 """
 
 from __future__ import annotations
@@ -12,7 +16,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,12 +69,10 @@ def measure_command(
     """Best wall time of a whole command, start-up and imports included."""
     runs = []
     for _ in range(repeat):
-        started = time.perf_counter()
-        code, peak, _, stderr = _spawn(command)
-        seconds = time.perf_counter() - started
-        if code not in ok_codes:
-            raise CaseFailed(f"{' '.join(command)} exited {code}: {stderr.strip()[-2000:]}")
-        runs.append(_Run(seconds, peak, {"exit_code": code}))
+        finished = _spawn(command)
+        if finished.code not in ok_codes:
+            raise CaseFailed(f"{' '.join(command)} exited {finished.code}: {finished.tail}")
+        runs.append(_Run(finished.seconds, finished.peak_rss, {"exit_code": finished.code}))
     return _best(runs)
 
 
@@ -82,25 +83,55 @@ def _best(runs: list[_Run]) -> Measurement:
 
 def _run_case(case: str, args: dict[str, Any]) -> _Run:
     command = [sys.executable, "-m", "benchmarks.child", case, json.dumps(args)]
-    code, peak, stdout, stderr = _spawn(command)
-    if code != 0:
-        raise CaseFailed(f"case {case} exited {code}: {stderr.strip()[-2000:]}")
-    result = json.loads(stdout.strip().splitlines()[-1])
-    return _Run(result["seconds"], peak, result["facts"])
+    finished = _spawn(command)
+    if finished.code != 0:
+        raise CaseFailed(f"case {case} exited {finished.code}: {finished.tail}")
+    result = json.loads(finished.stdout.strip().splitlines()[-1])
+    return _Run(result["seconds"], finished.peak_rss, result["facts"])
 
 
-def _spawn(command: Sequence[str]) -> tuple[int, int, str, str]:
-    """Run a command to its end: exit code, peak RSS in bytes, stdout, stderr."""
+# Runs argv[2:], then writes "exit-code peak-KiB seconds" to the file argv[1]. Standard library
+# only, under `python -S`, so the launcher's own high-water mark stays near 10 MiB.
+_LAUNCHER = """
+import os, subprocess, sys, time
+started = time.perf_counter()
+child = subprocess.Popen(sys.argv[2:])
+_, status, usage = os.wait4(child.pid, 0)
+seconds = time.perf_counter() - started
+with open(sys.argv[1], "w") as report:
+    report.write(f"{os.waitstatus_to_exitcode(status)} {usage.ru_maxrss} {seconds!r}")
+"""
+
+
+@dataclass(frozen=True)
+class _Finished:
+    code: int
+    peak_rss: int  # bytes
+    seconds: float  # wall time, start to exit
+    stdout: str
+    stderr: str
+
+    @property
+    def tail(self) -> str:
+        return self.stderr.strip()[-2000:]
+
+
+def _spawn(command: Sequence[str]) -> _Finished:
+    """Run a command to its end under the launcher."""
     env = {**os.environ, "PYTHONPATH": _python_path()}
-    # Files, not pipes: draining two pipes in turn can deadlock on a chatty child, and
-    # Popen.communicate would reap the child before os.wait4 could read its usage.
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        process = subprocess.Popen(command, stdout=out, stderr=err, cwd=ROOT, env=env)
-        _, status, usage = os.wait4(process.pid, 0)
-        process.returncode = os.waitstatus_to_exitcode(status)  # already reaped above
+    # Files, not pipes: draining two pipes in turn can deadlock on a chatty child.
+    with (
+        tempfile.TemporaryFile("w+") as out,
+        tempfile.TemporaryFile("w+") as err,
+        tempfile.TemporaryDirectory() as scratch,
+    ):
+        report = Path(scratch) / "usage"
+        launcher = [sys.executable, "-S", "-c", _LAUNCHER, str(report), *command]
+        subprocess.run(launcher, stdout=out, stderr=err, cwd=ROOT, env=env, check=True)
+        code, peak_kib, seconds = report.read_text().split()
         out.seek(0)
         err.seek(0)
-        return process.returncode, usage.ru_maxrss * 1024, out.read(), err.read()  # KiB
+        return _Finished(int(code), int(peak_kib) * 1024, float(seconds), out.read(), err.read())
 
 
 def _python_path() -> str:
