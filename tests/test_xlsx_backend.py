@@ -627,6 +627,32 @@ def test_apply_keeps_everything_it_does_not_write(tmp_path: Path) -> None:
     assert old_plan["F2"].value is None and new_plan["F2"].value == "Done"
 
 
+EXCEL_GOAL_DROPDOWN = (  # how Excel stores a list validation whose list is on another tab
+    '<ext uri="{CCE6A557-97BC-4b89-ADB6-D9C93CAAB3DF}" '
+    'xmlns:x14="http://schemas.microsoft.com/office/spreadsheetml/2009/9/main">'
+    '<x14:dataValidations count="1" xmlns:xm="http://schemas.microsoft.com/office/excel/2006/main">'
+    '<x14:dataValidation type="list" allowBlank="1"><x14:formula1><xm:f>Summary!$A$1:$A$9</xm:f>'
+    "</x14:formula1><xm:sqref>B2:B1000</xm:sqref></x14:dataValidation></x14:dataValidations></ext>"
+)
+
+
+def test_dropdown_listing_another_tab_survives_a_sync(tmp_path: Path) -> None:
+    path = plan_with_spend_formulas(tmp_path / "marketing.xlsx")
+    patch_member(
+        path,
+        "xl/worksheets/sheet1.xml",
+        [("</worksheet>", f"<extLst>{EXCEL_GOAL_DROPDOWN}</extLst></worksheet>")],
+    )
+
+    XlsxBackend(path).apply(status_writes("Done"))
+
+    with zipfile.ZipFile(path) as archive:
+        sheet = archive.read("xl/worksheets/sheet1.xml").decode()
+    assert sheet.endswith(f"<extLst>{EXCEL_GOAL_DROPDOWN}</extLst></worksheet>")
+    assert column(path, "Plan", 8) == ["Done", None, None]
+    assert openpyxl.load_workbook(path)["Plan"]["H2"].value == "Done"  # still a valid file
+
+
 # The formula trap ------------------------------------------------------------------------
 
 

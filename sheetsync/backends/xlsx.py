@@ -33,7 +33,9 @@ from sheetsync.backends.xlsx_package import (
     FormulaCell,
     PackageInfo,
     SheetCells,
+    add_extensions,
     date_styles,
+    dropped_extensions,
     read_package_info,
     scan_sheet,
     write_cached_values,
@@ -92,7 +94,7 @@ class XlsxBackend:
         book = _load_for_writing(snapshot.data, target)
         _create_tabs(book, plan)
         _write_cells(self.path, book, plan.writes)
-        output = _save_with_results(book, _formula_results(snapshot, plan))
+        output = _save(book, _formula_results(snapshot, plan), snapshot)
         _replace(self.path, target, output, before)
 
 
@@ -477,8 +479,8 @@ def _grid_tab(grid: Grid, tab: str) -> str | None:
     return tab if tab in grid.tabs else grid.tab_name(tab)
 
 
-def _save_with_results(book: OpenpyxlWorkbook, results: _FormulaResults) -> bytes:
-    """The workbook as .xlsx bytes, with each formula's result stored after it."""
+def _save(book: OpenpyxlWorkbook, results: _FormulaResults, snapshot: _Snapshot) -> bytes:
+    """The workbook as .xlsx bytes, with formula results and dropped validations put back."""
     from openpyxl.workbook.properties import CalcProperties
 
     if results.uncertain:
@@ -489,26 +491,45 @@ def _save_with_results(book: OpenpyxlWorkbook, results: _FormulaResults) -> byte
         book.calculation.fullCalcOnLoad = False  # every stored result is now a real one
     buffer = io.BytesIO()
     book.save(buffer)
-    if not any(value is not None for value in results.values.values()):
-        return buffer.getvalue()
-    return _with_cached_values(buffer.getvalue(), results)
-
-
-def _with_cached_values(saved: bytes, results: _FormulaResults) -> bytes:
-    by_tab: dict[str, dict[tuple[int, int], CellValue]] = {}
+    values: dict[str, dict[tuple[int, int], CellValue]] = {}
     for (tab, row, column), value in results.values.items():
-        by_tab.setdefault(tab, {})[(row, column)] = value
+        if value is not None:
+            values.setdefault(tab, {})[(row, column)] = value
+    extensions = _dropped_extensions(snapshot)
+    if not values and not extensions:
+        return buffer.getvalue()
+    return _patched(buffer.getvalue(), values, extensions, results.date1904)
+
+
+def _dropped_extensions(snapshot: _Snapshot) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(snapshot.data)) as archive:
+        found = {
+            tab: dropped_extensions(archive.read(part))
+            for tab, part in snapshot.package.sheet_parts.items()
+        }
+    return {tab: extensions for tab, extensions in found.items() if extensions}
+
+
+def _patched(
+    saved: bytes,
+    values: dict[str, dict[tuple[int, int], CellValue]],
+    extensions: dict[str, bytes],
+    date1904: bool,
+) -> bytes:
+    """openpyxl's output with each sheet's formula results and extensions written in."""
     output = io.BytesIO()
     with (
         zipfile.ZipFile(io.BytesIO(saved)) as source,
         zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as target,
     ):
-        parts = {part: tab for tab, part in read_package_info(source).sheet_parts.items()}
+        tabs = {part: tab for tab, part in read_package_info(source).sheet_parts.items()}
         for info in source.infolist():
             content = source.read(info)
-            tab = parts.get(info.filename)
-            if tab in by_tab:
-                content = write_cached_values(content, by_tab[tab], results.date1904)
+            tab = tabs.get(info.filename)
+            if tab in values:
+                content = write_cached_values(content, values[tab], date1904)
+            if tab in extensions:
+                content = add_extensions(content, extensions[tab])
             target.writestr(info, content)
     return output.getvalue()
 

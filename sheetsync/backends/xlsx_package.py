@@ -144,6 +144,30 @@ def write_cached_values(xml: bytes, values: dict[Coordinate, CellValue], date190
     return _OPENPYXL_FORMULA_CELL.sub(with_value, xml)
 
 
+def dropped_extensions(xml: bytes) -> bytes:
+    """The sheet's list validations that read other tabs, which openpyxl would drop.
+
+    Excel keeps a dropdown whose list is on another tab (Goal ID from Strategy) in an x14
+    extension, which openpyxl does not read. Only self-contained ones are carried over.
+    """
+    prefix, _ = _dialect(xml)
+    data_end = xml.rfind(b"</" + prefix + b"sheetData>")
+    kept = [
+        match[0]
+        for match in _EXTENSION.finditer(xml, max(data_end, 0))
+        if match[1].upper() == _DATA_VALIDATION_EXTENSION and _self_contained(match[0])
+    ]
+    return b"".join(kept)
+
+
+def add_extensions(xml: bytes, extensions: bytes) -> bytes:
+    """Append extensions to a sheet XML that openpyxl wrote (it writes no extLst there)."""
+    if not extensions or b"<extLst" in xml:
+        return xml
+    closing = xml.rfind(b"</worksheet>")
+    return xml[:closing] + b"<extLst>" + extensions + b"</extLst>" + xml[closing:]
+
+
 def column_index(letters: str) -> int:
     """A -> 1, AA -> 27."""
     index = 0
@@ -156,6 +180,21 @@ def cell_coordinate(reference: str) -> Coordinate | None:
     """ "B7" -> (7, 2); None for anything else."""
     match = _CELL_REFERENCE.fullmatch(reference)
     return (int(match[2]), column_index(match[1])) if match else None
+
+
+_DATA_VALIDATION_EXTENSION = b"{CCE6A557-97BC-4B89-ADB6-D9C93CAAB3DF}"
+_EXTENSION = re.compile(
+    rb"""<(?:[\w.-]+:)?ext\b[^>]*?\buri=["'](\{[^}]*\})["'][^>]*>.*?</(?:[\w.-]+:)?ext>""", re.S
+)
+
+
+def _self_contained(element: bytes) -> bool:
+    """Declares every namespace prefix it uses, so it can move to another document."""
+    try:
+        ET.fromstring(element)
+    except ET.ParseError:
+        return False
+    return True
 
 
 # openpyxl writes a formula cell as <c r="Q2" s="3"><f>SUM(M2:P2)</f><v /></c>: no type,
