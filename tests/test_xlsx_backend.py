@@ -650,7 +650,30 @@ def test_dropdown_listing_another_tab_survives_a_sync(tmp_path: Path) -> None:
         sheet = archive.read("xl/worksheets/sheet1.xml").decode()
     assert sheet.endswith(f"<extLst>{EXCEL_GOAL_DROPDOWN}</extLst></worksheet>")
     assert column(path, "Plan", 8) == ["Done", None, None]
-    assert openpyxl.load_workbook(path)["Plan"]["H2"].value == "Done"  # still a valid file
+    with pytest.warns(UserWarning, match="Data Validation extension"):  # openpyxl sees it
+        assert openpyxl.load_workbook(path)["Plan"]["H2"].value == "Done"
+
+
+def test_chart_and_picture_survive_a_sync(tmp_path: Path) -> None:
+    pil = pytest.importorskip("PIL.Image")  # openpyxl keeps pictures only with Pillow
+    from openpyxl.chart import BarChart, Reference
+    from openpyxl.drawing.image import Image
+
+    path = plan_with_spend_formulas(tmp_path / "marketing.xlsx")
+    book = openpyxl.load_workbook(path)
+    chart = BarChart()
+    chart.add_data(Reference(book["Plan"], min_col=9, min_row=1, max_row=4), titles_from_data=True)
+    book["Summary"].add_chart(chart, "C3")
+    pil.new("RGB", (4, 4), "red").save(tmp_path / "logo.png")
+    book["Summary"].add_image(Image(tmp_path / "logo.png"), "A5")
+    book.save(path)
+
+    XlsxBackend(path).apply(status_writes("Done"))
+
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+    assert any(name.startswith("xl/charts/chart") for name in names)
+    assert any(name.startswith("xl/media/") for name in names)
 
 
 # The formula trap ------------------------------------------------------------------------

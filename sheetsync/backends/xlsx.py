@@ -360,8 +360,8 @@ def _load_for_writing(data: bytes, target: Path) -> OpenpyxlWorkbook:
     import openpyxl
 
     with warnings.catch_warnings():
-        # openpyxl warns about parts it drops (e.g. some extensions); the user cannot act on it.
-        warnings.simplefilter("ignore", UserWarning)
+        # openpyxl warns that it drops these; _save puts them back. Other losses still warn.
+        warnings.filterwarnings("ignore", "Data Validation extension", UserWarning)
         return openpyxl.load_workbook(
             io.BytesIO(data),
             keep_vba=target.suffix.lower() in _MACRO_SUFFIXES,
