@@ -1,0 +1,408 @@
+"""Make a new Google spreadsheet from a WorkbookTemplate (`sheetsync init --google`).
+
+The requests it makes, and no others:
+
+    POST v4/spreadsheets                            every tab, frozen header rows, tab colours
+    POST drive/v3/files/{key}/permissions           one per address shared with, as Editor
+    POST v4/spreadsheets/{key}:batchUpdate          widths, number formats, header looks and
+                                                    notes, validations, status colours,
+                                                    warning-only protections
+    POST v4/spreadsheets/{key}/values:batchUpdate   headers and example rows, RAW
+
+It follows xlsx_create.py's choices, through google.py's HTTP client (endpoint, rate limit,
+retries) and its failure sentences. The create is the one request that is not safe to send
+twice: when its answer is lost, it may have made a spreadsheet all the same.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+import requests
+from google.auth.exceptions import TransportError
+from gspread.exceptions import APIError
+from gspread.urls import SPREADSHEETS_API_V4_BASE_URL
+from tenacity import retry_if_exception
+from urllib3.exceptions import NewConnectionError
+
+from sheetsync.backends import WorkbookUnreachable
+from sheetsync.backends.google import (
+    _FAILURES,
+    NEW_TAB_COLUMNS,
+    NEW_TAB_ROWS,
+    FailureContext,
+    SheetsHttpClient,
+    _error_info,
+    _google_message,
+    _quote_tab,
+    _says,
+    http_status,
+    open_http_client,
+    retrying,
+    shared_limiter,
+    unreachable,
+    value_update_bodies,
+)
+from sheetsync.backends.google_location import edit_url
+from sheetsync.template import ColumnTemplate, TabTemplate, Validation, WorkbookTemplate
+from sheetsync.workbook import CellValue, CellWrite, a1, column_letter
+
+if TYPE_CHECKING:
+    from sheetsync.config import GoogleSettings
+
+SERIAL_EPOCH = dt.date(1899, 12, 30)  # day 0 of Sheets' serial dates
+FIRST_DATA_ROW = 2  # headers are row 1 (SPEC 2)
+# A template width is in characters, as Excel counts them: about 7 pixels each, plus padding.
+PIXELS_PER_CHARACTER = 7
+COLUMN_PADDING_PIXELS = 5
+HEADER_FIELDS = "note,userEnteredFormat(backgroundColor,textFormat(bold,foregroundColor))"
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def create_spreadsheet(
+    template: WorkbookTemplate,
+    settings: GoogleSettings,
+    title: str,
+    share_with: tuple[str, ...] = (),
+) -> str:
+    """Make a formatted spreadsheet from `template`, share it as Editor; return its edit URL.
+
+    Raises ValueError, before any request, for an address that is not an e-mail address, and
+    WorkbookUnreachable for any failure; once the spreadsheet exists, that sentence gives its URL.
+    """
+    for address in share_with:
+        if not _EMAIL.fullmatch(address):
+            raise ValueError(
+                f"“{address}” is not an e-mail address; give --share the address of a Google "
+                "account, e.g. --share me@example.com."
+            )
+    context = FailureContext("", title, settings)
+    try:
+        http = open_http_client(settings)
+        context = replace(context, account=http.account)
+        created = _create(http, settings, _create_body(template, title))
+    except _FAILURES as error:
+        raise _create_failure(error, context) from error
+    context = replace(context, key=created["spreadsheetId"])
+    sheet_ids = {
+        sheet["properties"]["title"]: sheet["properties"].get("sheetId", 0)
+        for sheet in created.get("sheets", [])
+    }
+    step = ""
+    try:
+        for address in share_with:
+            if address.casefold() != (http.account or "").casefold():  # it owns the spreadsheet
+                step = f"share it with {address}"
+                http.insert_permission(context.key, address, "user", "writer", notify=True)
+        step = "format it"
+        http.batch_update(context.key, {"requests": _format_requests(template, sheet_ids)})
+        step = "write its headers"
+        for body in value_update_bodies(_cell_writes(template)):
+            http.values_batch_update(context.key, body)
+    except _FAILURES as error:
+        raise _unfinished(step, unreachable(error, context), context) from error
+    return edit_url(context.key)
+
+
+# --- creating: sent again only when Google surely did not act on it ----------------------------
+
+
+def _create(http: SheetsHttpClient, settings: GoogleSettings, body: dict[str, Any]) -> Any:
+    """spreadsheets.create, retried (within the usual bound) only when surely not acted on."""
+    once = SheetsHttpClient(
+        http.session,
+        settings.model_copy(update={"retry_for_seconds": 0}),
+        shared_limiter(settings.requests_per_minute),
+        http.account,
+    )
+    attempts = retrying(settings.retry_for_seconds).copy(retry=retry_if_exception(_not_acted_on))
+    return attempts(once.request, "post", SPREADSHEETS_API_V4_BASE_URL, json=body).json()
+
+
+def _not_acted_on(error: BaseException) -> bool:
+    """Refused for quota (429), no connection made, or no token got: nothing was created."""
+    if isinstance(error, APIError):
+        return http_status(error) == 429
+    if isinstance(error, requests.ConnectTimeout | TransportError):
+        return True
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    return isinstance(error, requests.ConnectionError) and isinstance(reason, NewConnectionError)
+
+
+def _outcome_unknown(error: BaseException) -> bool:
+    """Sent, but no answer came back (or a server error did): it may have been created."""
+    if isinstance(error, APIError):
+        return http_status(error) >= 500
+    return isinstance(error, requests.RequestException) and not _not_acted_on(error)
+
+
+def _create_failure(error: BaseException, context: FailureContext) -> WorkbookUnreachable:
+    if _outcome_unknown(error):
+        return WorkbookUnreachable(_maybe_made_sentence(error, context))
+    if (
+        isinstance(error, APIError)
+        and http_status(error) == 403
+        and _error_info(error).get("reason") != "SERVICE_DISABLED"
+    ):
+        # Not about sharing (nothing exists yet): a service account without Drive storage,
+        # credentials without the scope, or a Workspace policy.
+        who = context.account or "the Google account sheetsync uses"
+        return WorkbookUnreachable(
+            f"Google would not let {who} make a new spreadsheet "
+            f"({_says(_google_message(error), context)}); make it with your own Google account "
+            'instead: run `sheetsync auth login`, set [google] credentials = "oauth" and run '
+            "`sheetsync init --google` again."
+        )
+    return unreachable(error, context)
+
+
+def _maybe_made_sentence(error: BaseException, context: FailureContext) -> str:
+    if isinstance(error, APIError):
+        what = f"{http_status(error)}, {_says(_google_message(error), context)}"
+    elif isinstance(error, requests.Timeout):
+        what = f"no answer from {context.host} within {context.settings.timeout:g} seconds"
+    else:
+        what = f"the connection to {context.host} broke"
+    return (
+        f"Google did not confirm that it made the spreadsheet “{context.title}” ({what}), and "
+        "sheetsync does not ask twice in case the first request worked; run "
+        "`sheetsync init --google` again, and if Google Drive then shows two spreadsheets "
+        f"called “{context.title}”, delete the empty one."
+    )
+
+
+def _unfinished(
+    step: str, failure: WorkbookUnreachable, context: FailureContext
+) -> WorkbookUnreachable:
+    return WorkbookUnreachable(
+        f"sheetsync made the spreadsheet “{context.title}” ({edit_url(context.key)}) but could "
+        f"not {step}; delete it, then run `sheetsync init --google` again after this: {failure}"
+    )
+
+
+def _create_body(template: WorkbookTemplate, title: str) -> dict[str, Any]:
+    """The spreadsheets.create body: every tab, at least Google's default size, header frozen."""
+    sheets = []
+    for index, tab in enumerate(template.tabs):
+        grid = {
+            "rowCount": max(NEW_TAB_ROWS, len(tab.rows) + 1),
+            "columnCount": max(NEW_TAB_COLUMNS, len(tab.columns)),
+            "frozenRowCount": template.frozen_rows,
+        }
+        properties: dict[str, Any] = {"title": tab.name, "index": index, "gridProperties": grid}
+        if tab.owned:
+            properties["tabColorStyle"] = {"rgbColor": _color(template.header.owned_tab_color)}
+        sheets.append({"properties": properties})
+    return {"properties": {"title": title}, "sheets": sheets}
+
+
+# --- formatting: one spreadsheets:batchUpdate --------------------------------------------------
+
+
+def _format_requests(
+    template: WorkbookTemplate, sheet_ids: Mapping[str, int]
+) -> list[dict[str, Any]]:
+    """Every format, note, validation, colour rule and protection of the template's tabs."""
+    requests_: list[dict[str, Any]] = []
+    for tab in template.tabs:
+        sheet_id = sheet_ids[tab.name]
+        for number, column in enumerate(tab.columns, start=1):
+            requests_ += _column_requests(sheet_id, number, column, template)
+        requests_ += _protections(sheet_id, tab)
+    return requests_
+
+
+def _column_requests(
+    sheet_id: int, number: int, column: ColumnTemplate, template: WorkbookTemplate
+) -> list[dict[str, Any]]:
+    requests_ = [
+        _width(sheet_id, number, column.width),
+        _header(sheet_id, number, column, template),
+    ]
+    if column.number_format:
+        number_format = {"numberFormat": _number_format(column.number_format)}
+        requests_.append(
+            _repeat_cell(
+                _body(sheet_id, number),
+                {"userEnteredFormat": number_format},
+                "userEnteredFormat.numberFormat",
+            )
+        )
+    if column.validation is not None:
+        rule = _validation_rule(number, column.validation, template)
+        requests_.append({"setDataValidation": {"range": _body(sheet_id, number), "rule": rule}})
+    for colors in column.colors:
+        look = {
+            "backgroundColor": _color(colors.fill),
+            "textFormat": {"foregroundColor": _color(colors.font)},
+        }
+        for value in colors.values:
+            condition = {"type": "TEXT_EQ", "values": [{"userEnteredValue": value}]}
+            rule = {
+                "ranges": [_body(sheet_id, number)],
+                "booleanRule": {"condition": condition, "format": look},
+            }
+            requests_.append({"addConditionalFormatRule": {"rule": rule}})
+    return requests_
+
+
+def _width(sheet_id: int, number: int, characters: float) -> dict[str, Any]:
+    columns = {
+        "sheetId": sheet_id,
+        "dimension": "COLUMNS",
+        "startIndex": number - 1,
+        "endIndex": number,
+    }
+    pixels = round(characters * PIXELS_PER_CHARACTER + COLUMN_PADDING_PIXELS)
+    return {
+        "updateDimensionProperties": {
+            "range": columns,
+            "properties": {"pixelSize": pixels},
+            "fields": "pixelSize",
+        }
+    }
+
+
+def _header(
+    sheet_id: int, number: int, column: ColumnTemplate, template: WorkbookTemplate
+) -> dict[str, Any]:
+    """The header cell's colours (grey for owned columns) and its note."""
+    look = template.header
+    fill, font = (look.owned_fill, look.owned_font) if column.owned else (look.fill, look.font)
+    cell = {
+        "note": column.note,
+        "userEnteredFormat": {
+            "backgroundColor": _color(fill),
+            "textFormat": {"bold": True, "foregroundColor": _color(font)},
+        },
+    }
+    header = {**_column_range(sheet_id, number), "startRowIndex": 0, "endRowIndex": 1}
+    return _repeat_cell(header, cell, HEADER_FIELDS)
+
+
+def _repeat_cell(cells: dict[str, Any], cell: dict[str, Any], fields: str) -> dict[str, Any]:
+    return {"repeatCell": {"range": cells, "cell": cell, "fields": fields}}
+
+
+def _column_range(sheet_id: int, number: int) -> dict[str, Any]:
+    return {"sheetId": sheet_id, "startColumnIndex": number - 1, "endColumnIndex": number}
+
+
+def _body(sheet_id: int, number: int) -> dict[str, Any]:
+    """The column below the header, to the end of the grid, so rows added later are covered."""
+    return {**_column_range(sheet_id, number), "startRowIndex": FIRST_DATA_ROW - 1}
+
+
+def _number_format(pattern: str) -> dict[str, str]:
+    """Google wants the kind of a pattern as well; the template only names the pattern."""
+    if "%" in pattern:
+        kind = "PERCENT"
+    elif any(letter in pattern.lower() for letter in "ymd"):
+        kind = "DATE"
+    else:
+        kind = "NUMBER"
+    return {"type": kind, "pattern": pattern}
+
+
+def _validation_rule(number: int, rule: Validation, template: WorkbookTemplate) -> dict[str, Any]:
+    """A warning-only rule: whatever is typed (or written by sheetsync) is kept, and flagged."""
+    if rule.kind == "list":
+        condition = {
+            "type": "ONE_OF_LIST",
+            "values": [{"userEnteredValue": v} for v in rule.values],
+        }
+    elif rule.kind == "column":
+        source = next(tab for tab in template.tabs if tab.name == rule.source_tab)
+        letter = column_letter(source.column_number(rule.source_header))
+        cells = f"${letter}${FIRST_DATA_ROW}:${letter}${FIRST_DATA_ROW + rule.source_rows - 1}"
+        condition = {
+            "type": "ONE_OF_RANGE",
+            "values": [{"userEnteredValue": f"={_quote_tab(source.name)}!{cells}"}],
+        }
+    else:
+        # A number 0-100 (a fraction, or percent points) or one of the words meaning "done";
+        # relative to the range's first cell, as Google applies it to each cell below.
+        cell = a1(FIRST_DATA_ROW, number)
+        words = ",".join(f'LOWER(TRIM({cell}))="{word.lower()}"' for word in rule.values)
+        formula = f"=OR(AND(ISNUMBER({cell}),{cell}>=0,{cell}<=100),{words})"
+        condition = {"type": "CUSTOM_FORMULA", "values": [{"userEnteredValue": formula}]}
+    return {
+        "condition": condition,
+        "inputMessage": rule.message,
+        "strict": False,
+        "showCustomUi": rule.kind != "percent",  # a dropdown for lists
+    }
+
+
+def _protections(sheet_id: int, tab: TabTemplate) -> list[dict[str, Any]]:
+    """Warning-only protection of what sheetsync fills in: the owned tab, or its owned columns.
+
+    Warning-only, because people may still need to (and sheetsync must) write there; it only
+    asks a person to confirm an edit that the next sync would overwrite.
+    """
+    owned = [number for number, column in enumerate(tab.columns, 1) if column.owned]
+    if not owned:
+        return []
+    # The first line of an owned column's note says who fills it in and what happens to edits.
+    description = tab.columns[owned[0] - 1].note.partition("\n")[0]
+    ranges = (
+        [{"sheetId": sheet_id}]
+        if tab.owned
+        else [
+            {"sheetId": sheet_id, "startColumnIndex": first - 1, "endColumnIndex": last}
+            for first, last in _runs(owned)
+        ]
+    )
+    return [
+        {
+            "addProtectedRange": {
+                "protectedRange": {
+                    "range": protected,
+                    "description": description,
+                    "warningOnly": True,
+                }
+            }
+        }
+        for protected in ranges
+    ]
+
+
+def _runs(numbers: list[int]) -> Iterator[tuple[int, int]]:
+    """(first, last) of each run of consecutive numbers, e.g. [2, 3, 5] -> (2, 3), (5, 5)."""
+    first = previous = numbers[0]
+    for number in numbers[1:]:
+        if number != previous + 1:
+            yield first, previous
+            first = number
+        previous = number
+    yield first, previous
+
+
+def _color(rgb: str) -> dict[str, float]:
+    """Google's colour (0-1 per channel) from the template's RGB hex."""
+    red, green, blue = (int(rgb[i : i + 2], 16) / 255 for i in (0, 2, 4))
+    return {"red": red, "green": green, "blue": blue}
+
+
+# --- values: one values:batchUpdate ------------------------------------------------------------
+
+
+def _cell_writes(template: WorkbookTemplate) -> list[CellWrite]:
+    """Each tab's header row and example rows, dates as serial numbers (shown by the format)."""
+    return [
+        CellWrite(tab.name, row_number, column, _serial_or_value(value))
+        for tab in template.tabs
+        for row_number, row in enumerate((tab.headers, *tab.rows), start=1)
+        for column, value in enumerate(row, start=1)
+    ]
+
+
+def _serial_or_value(value: CellValue) -> str | int | float | None:
+    """A date as Sheets' serial number (written RAW, it stays a real date); else the value."""
+    if isinstance(value, dt.date):
+        return (value - SERIAL_EPOCH).days
+    return value  # type: ignore[return-value]  # example data holds no formula errors
