@@ -338,6 +338,7 @@ def _amount_problem(value: CellValue, kind: _Kind, data: _LocaleData) -> CellPro
 # --- dates -----------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=8192)  # columns repeat the same few dates; dateutil costs ~0.1 ms a call
 def _date_from_text(value: str, locale: str) -> dt.date | None:
     text = value.strip()
     if not text:

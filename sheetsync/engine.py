@@ -6,9 +6,11 @@ Pure: no file, network or clock access; "today" is a parameter.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import functools
+import gc
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from sheetsync.compute import (
     EventStatus,
@@ -30,6 +32,29 @@ from sheetsync.rules import CheckContext, Finding, run_checks
 from sheetsync.workbook import Workbook
 
 DEFAULT_LOCALE = "en_US"
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def gc_paused(function: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Run without the cyclic garbage collector.
+
+    The engine builds hundreds of thousands of small acyclic values; at 100k tactics the
+    collector's passes over them cost a third of the run, and free nothing.
+    """
+
+    @functools.wraps(function)
+    def run(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        if not gc.isenabled():
+            return function(*args, **kwargs)
+        gc.disable()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            gc.enable()
+
+    return run
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +169,7 @@ def _rounded(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
 
 
+@gc_paused
 def evaluate(workbook: Workbook, today: dt.date, settings: Settings, location: str = "") -> Report:
     """Check a workbook as of `today` and compute every status."""
     locale = settings.rules.locale or workbook.locale or DEFAULT_LOCALE

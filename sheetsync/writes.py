@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from sheetsync.engine import Report
+from sheetsync.engine import Report, gc_paused
 from sheetsync.model import TabLayout
 from sheetsync.schema import CHECKS_HEADERS, Column, normalize_header
 from sheetsync.workbook import CellValue, CellWrite, Guard, Tab, WritePlan, is_blank
@@ -19,6 +19,7 @@ from sheetsync.workbook import CellValue, CellWrite, Guard, Tab, WritePlan, is_b
 _DECIMALS = {"percent": 4, "money": 2, "number": 4}
 
 
+@gc_paused
 def plan_writes(report: Report, checks_tab: str) -> WritePlan:
     """Every owned cell that must change for the sheet to show this report."""
     writes: list[CellWrite] = []
