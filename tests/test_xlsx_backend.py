@@ -163,6 +163,16 @@ def test_sheet_formatted_to_the_last_row_stops_at_the_last_value(tmp_path: Path)
     assert tab.rows == (("Tactic ID", "Status"), ("T1",))
 
 
+def test_duration_beyond_pythons_reach_does_not_stop_the_read(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    book.active.append(["Goal ID", "Lead time"])
+    book.active.append(["G1", 1e10])
+    book.active["B2"].number_format = "[h]:mm"
+    path = save(book, tmp_path / "marketing.xlsx")
+
+    assert XlsxBackend(path).read().tabs[0].rows == (("Goal ID", "Lead time"), ("G1", 1e10))
+
+
 def test_times_and_durations_read_as_text(tmp_path: Path) -> None:
     book = openpyxl.Workbook()
     book.active.append([dt.time(9, 30), dt.timedelta(hours=30)])
@@ -852,6 +862,46 @@ def test_running_total_down_a_long_column_follows_a_written_cell(tmp_path: Path)
     XlsxBackend(path).apply(WritePlan(writes=(CellWrite("Sheet", 1, 1, 5),)))
 
     assert calamine_values(path, "Sheet")[-1] == [1.0, 1504.0]
+
+
+def test_worked_out_date_results_read_the_same_once_stored(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append([dt.date(2026, 3, 1), "=A1+14", "=A1+0.5", "=0", "=-1", "=A1*1000", "=2.5"])
+    for cell in sheet[1][1:6]:
+        cell.number_format = "yyyy-mm-dd"
+    sheet["G1"].number_format = "[h]:mm:ss"
+    path = save(book, tmp_path / "marketing.xlsx")
+    worked_out = XlsxBackend(path).read().tabs[0].rows
+
+    XlsxBackend(path).apply(WritePlan(writes=(CellWrite("Sheet", 2, 1, "x"),)))
+
+    assert worked_out[0][:3] == (
+        dt.date(2026, 3, 1),
+        dt.date(2026, 3, 15),
+        dt.datetime(2026, 3, 1, 12),
+    )
+    assert XlsxBackend(path).read().tabs[0].rows == (*worked_out, ("x",))
+
+
+def test_numbers_in_date_cells_are_saved_as_stored(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    book.active.append([-5, 0.25, 46082.5, 1e-40])
+    for cell in book.active[1]:
+        cell.number_format = "yyyy-mm-dd"
+    path = save(book, tmp_path / "marketing.xlsx")
+
+    def stored() -> list[str]:
+        with zipfile.ZipFile(path) as archive:
+            sheet = archive.read("xl/worksheets/sheet1.xml").decode()
+        return re.findall(r'<c r="[A-D]1"[^>]*><v>([^<]*)</v>', sheet)
+
+    before = stored()
+    assert before[:3] == ["-5", "0.25", "46082.5"]
+
+    XlsxBackend(path).apply(WritePlan(writes=(CellWrite("Sheet", 2, 1, "x"),)))
+
+    assert stored() == before  # openpyxl alone would write 1e-40 back as 0
 
 
 def test_stored_error_results_read_as_errors(tmp_path: Path) -> None:

@@ -34,10 +34,10 @@ from sheetsync.backends.xlsx_package import (
     PackageInfo,
     SheetCells,
     add_extensions,
-    date_styles,
     dropped_extensions,
     read_package_info,
     scan_sheet,
+    time_styles,
     write_cached_values,
 )
 from sheetsync.workbook import (
@@ -91,7 +91,7 @@ class XlsxBackend:
         data, before = _file_bytes(self.path)
         snapshot = _read(self.path, data, all_formulas=True)
         _check_guards(self.path, plan.guards, snapshot.workbook)
-        book = _load_for_writing(snapshot.data, target)
+        book = _load_for_writing(self.path, snapshot.data, target)
         _create_tabs(book, plan)
         _write_cells(self.path, book, plan.writes)
         output = _save(book, _formula_results(snapshot, plan), snapshot)
@@ -220,10 +220,28 @@ def _calamine_rows(path: Path) -> dict[str, list[list[CellValue]]]:
         for sheet in book.sheets_metadata
         if sheet.typ == python_calamine.SheetTypeEnum.WorkSheet
     ]
-    return {
-        name: [_cells(row) for row in book.get_sheet_by_name(name).to_python(skip_empty_area=False)]
-        for name in worksheets
-    }
+    rows = {}
+    for name in worksheets:
+        try:
+            values = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        except OverflowError:  # a duration of more than a billion days, beyond Python's
+            values = _openpyxl_values(path, name)
+        rows[name] = [_cells(row) for row in values]
+    return rows
+
+
+def _openpyxl_values(path: Path, tab: str) -> list[list[Any]]:
+    """One sheet read by openpyxl, dates and durations as the numbers stored, "" for blanks."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        book._date_formats = book._timedelta_formats = set()  # read as stored, never overflow
+        return [
+            ["" if v is None else v for v in row] for row in book[tab].iter_rows(values_only=True)
+        ]
+    finally:
+        book.close()
 
 
 # No column type above the seam reads a time of day or a duration; they pass as text.
@@ -278,12 +296,12 @@ def _evaluator(
     texts: dict[Key, str | None],
 ) -> Evaluator:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        dates = date_styles(archive, package.styles_part)
+        kinds = time_styles(archive, package.styles_part)
     return Evaluator(
         grid,
         texts,
         package.defined_names,
-        lambda key: formulas[key].style in dates,  # a number there is shown as a date
+        lambda key: kinds.get(formulas[key].style),  # a number there reads as a date
         package.date1904,
     )
 
@@ -356,18 +374,31 @@ def _as_text(value: CellValue) -> str:
     return str(value).strip()
 
 
-def _load_for_writing(data: bytes, target: Path) -> OpenpyxlWorkbook:
-    import openpyxl
+def _load_for_writing(path: Path, data: bytes, target: Path) -> OpenpyxlWorkbook:
+    from openpyxl.reader.excel import ExcelReader
 
+    class NumbersAsStored(ExcelReader):  # type: ignore[misc]
+        def read_worksheets(self) -> None:
+            # openpyxl turns date-formatted numbers into datetimes and back on save, which
+            # changes some (a negative "date" becomes 0); as numbers they stay as they are.
+            self.wb._date_formats = set()
+            self.wb._timedelta_formats = set()
+            super().read_worksheets()
+
+    reader = NumbersAsStored(
+        io.BytesIO(data),
+        keep_vba=target.suffix.lower() in _MACRO_SUFFIXES,
+        keep_links=True,
+        rich_text=True,
+    )
     with warnings.catch_warnings():
         # openpyxl warns that it drops these; _save puts them back. Other losses still warn.
         warnings.filterwarnings("ignore", "Data Validation extension", UserWarning)
-        return openpyxl.load_workbook(
-            io.BytesIO(data),
-            keep_vba=target.suffix.lower() in _MACRO_SUFFIXES,
-            keep_links=True,
-            rich_text=True,
-        )
+        try:
+            reader.read()
+        except (ValueError, KeyError, zipfile.BadZipFile):  # parts calamine did not need
+            raise _not_a_workbook(path) from None
+    return reader.wb
 
 
 def _create_tabs(book: OpenpyxlWorkbook, plan: WritePlan) -> None:

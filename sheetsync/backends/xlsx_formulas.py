@@ -261,13 +261,13 @@ class Evaluator:
         grid: Grid,
         formulas: dict[Key, str | None],
         defined_names: dict[tuple[str, str | None], str],
-        is_date_cell: Callable[[Key], bool],
+        time_kind: Callable[[Key], str | None],
         date1904: bool,
     ) -> None:
         self._grid = grid
         self._formulas = formulas
         self._defined_names = defined_names
-        self._is_date_cell = is_date_cell
+        self._time_kind = time_kind
         self._date1904 = date1904
         self._compiled: dict[tuple[Any, ...], _Compiled | None] = {}
         self._blocks: dict[Area, Any] = {}
@@ -374,8 +374,9 @@ class Evaluator:
             value = _from_library(result)
         except Exception:  # the library raises many kinds for what it cannot do
             return False
-        if isinstance(value, int | float) and self._is_date_cell(key):
-            value = _date_from_serial(value, self._date1904)
+        kind = self._time_kind(key)
+        if kind is not None and isinstance(value, float):
+            value = _as_calamine_reads(value, kind, self._date1904)
         self._grid.set(*key, value)
         return True
 
@@ -472,11 +473,28 @@ def _serial_from_date(value: dt.date, date1904: bool) -> float:
     return to_excel(value, CALENDAR_MAC_1904 if date1904 else CALENDAR_WINDOWS_1900)
 
 
-def _date_from_serial(serial: float, date1904: bool) -> dt.date | dt.datetime:
+_MILLISECONDS_A_DAY = 86_400_000
+
+
+def _as_calamine_reads(serial: float, kind: str, date1904: bool) -> CellValue:
+    """A number in a date or duration cell as calamine reads it once stored.
+
+    The same value must read the same whether it was worked out or stored, or every sync
+    would rewrite what it says about the cell.
+    """
     from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel
 
-    moment = from_excel(serial, CALENDAR_MAC_1904 if date1904 else CALENDAR_WINDOWS_1900)
-    return moment.date() if isinstance(serial, int) or float(serial).is_integer() else moment
+    try:
+        # calamine keeps times to the millisecond, and of a "date" below 1 only the time.
+        if kind == "duration":
+            return str(dt.timedelta(milliseconds=round(serial * _MILLISECONDS_A_DAY)))
+        if serial < 1:
+            since_midnight = dt.timedelta(milliseconds=round(serial % 1 * _MILLISECONDS_A_DAY))
+            return str((dt.datetime.min + since_midnight).time())
+        moment = from_excel(serial, CALENDAR_MAC_1904 if date1904 else CALENDAR_WINDOWS_1900)
+    except (ValueError, OverflowError):  # beyond the calendar: calamine reads a number
+        return serial
+    return moment.date() if serial.is_integer() else moment
 
 
 @contextmanager

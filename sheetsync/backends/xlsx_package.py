@@ -16,6 +16,7 @@ import posixpath
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
+from typing import Literal
 from xml.sax.saxutils import escape
 from zipfile import ZipFile
 
@@ -27,8 +28,11 @@ _OFFICE_DOCUMENT = "/officeDocument"
 _WORKSHEET = "/worksheet"
 _STYLES = "/styles"
 
-# Number format ids Excel reserves for dates and times; custom ids start at 164.
-_BUILTIN_DATE_FORMATS = frozenset({*range(14, 23), *range(27, 37), *range(45, 48), *range(50, 59)})
+# Built-in date formats whose text depends on the locale (East Asian calendars); the file
+# does not spell them out.
+_LOCAL_DATE_FORMATS = frozenset({*range(27, 37), *range(50, 59)})
+
+TimeKind = Literal["date", "duration"]
 
 _ROOT_TAG = re.compile(rb"""<(?:([\w.-]+):)?worksheet\b[^>]*?=\s*(["'])""")
 _ATTRIBUTE = re.compile(rb"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
@@ -92,26 +96,27 @@ def read_package_info(archive: ZipFile) -> PackageInfo:
     )
 
 
-def date_styles(archive: ZipFile, styles_part: str | None) -> frozenset[int]:
-    """Indexes of the cell formats that show numbers as dates."""
+def time_styles(archive: ZipFile, styles_part: str | None) -> dict[int, TimeKind]:
+    """The cell formats that show numbers as dates or times, or as durations ([h]:mm)."""
     if styles_part is None or styles_part not in archive.namelist():
-        return frozenset()
-    from openpyxl.styles.numbers import is_date_format
+        return {}
+    from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format
 
     root = ET.fromstring(archive.read(styles_part))
-    custom = {
-        int(fmt.get("numFmtId", "0")): fmt.get("formatCode", "")
-        for fmt in root.iter()
-        if _local(fmt.tag) == "numFmt"
-    }
-    cell_formats = next((e for e in root if _local(e.tag) == "cellXfs"), None)
-    dates = set()
-    for index, xf in enumerate(cell_formats if cell_formats is not None else ()):
+    codes = dict(BUILTIN_FORMATS)
+    for element in root.iter():
+        if _local(element.tag) == "numFmt":
+            codes[int(element.get("numFmtId", "0"))] = element.get("formatCode", "")
+    cell_formats = next((e for e in root if _local(e.tag) == "cellXfs"), ())
+    kinds: dict[int, TimeKind] = {}
+    for index, xf in enumerate(cell_formats):
         format_id = int(xf.get("numFmtId", "0"))
-        code = custom.get(format_id)
-        if format_id in _BUILTIN_DATE_FORMATS or (code is not None and is_date_format(code)):
-            dates.add(index)
-    return frozenset(dates)
+        code = codes.get(format_id, "")
+        if is_timedelta_format(code):
+            kinds[index] = "duration"
+        elif is_date_format(code) or format_id in _LOCAL_DATE_FORMATS:
+            kinds[index] = "date"
+    return kinds
 
 
 def scan_sheet(xml: bytes, all_formulas: bool) -> SheetCells:
