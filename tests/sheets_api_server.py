@@ -1621,6 +1621,7 @@ class SheetsApiServer:
         self._api = SheetsApi(self._spreadsheets, random.Random(20260401))
         self._faults: list[Fault] = []
         self._api_enabled = True
+        self._may_create = True
         self.requests: Counter[tuple[str, str]] = Counter()
         self.request_log: list[LoggedRequest] = []
         self._http: _HttpServer | None = None
@@ -1747,6 +1748,12 @@ class SheetsApiServer:
         with self._lock:
             self._api_enabled = enabled
 
+    def set_may_create(self, allowed: bool) -> None:
+        """Refuse new spreadsheets with 403 PERMISSION_DENIED, as Google does for an account
+        that may not create files (a service account without Drive storage, a Workspace policy)."""
+        with self._lock:
+            self._may_create = allowed
+
     def insert_rows(self, key: str, tab: str, at_row: int, rows: list[list[Any]]) -> None:
         """Another user inserts rows so that the first becomes sheet row `at_row` (1-based)."""
         with self._lock:
@@ -1840,6 +1847,8 @@ class SheetsApiServer:
                 raise unauthenticated(token_sent=bool(authorization), drive=drive)
             if not self._api_enabled and not drive:
                 raise service_disabled()
+            if not self._may_create and route in ("spreadsheets.create", "drive.files.create"):
+                raise permission_denied()
             body = parsed_body(raw)
             with self._lock:
                 return self._api.handlers[route](*args, query, body)
