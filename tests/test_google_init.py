@@ -17,15 +17,13 @@ from sheetsync.backends.google import GoogleBackend
 from sheetsync.backends.google import gspread_client as gspread_client_for
 from sheetsync.backends.google_create import SERIAL_EPOCH, create_spreadsheet
 from sheetsync.backends.google_location import edit_url
+from sheetsync.compute import EventStatus, GoalStatus, TacticStatus
 from sheetsync.template import WorkbookTemplate, load_template
 
 TODAY = dt.date(2026, 3, 15)
 TITLE = "Bean & Crumb"
 OWNER = "maya@example.com"
-ALL_STATUSES = {
-    "Done", "On track", "At risk", "Overdue", "Not started", "Needs fix",
-    "Behind", "Missed", "No plan", "Prepared", "Unprepared", "Past",
-}  # fmt: skip
+ALL_STATUSES = {str(status) for kind in (TacticStatus, GoalStatus, EventStatus) for status in kind}
 
 
 def make(
@@ -282,15 +280,14 @@ def test_sync_still_writes_when_a_user_makes_every_init_validation_strict(sheets
     """No rule init sets lies on an owned column, so even a strict one could not refuse sync."""
     key, _ = make(sheets_api)
     strict = [
-        {"setDataValidation": {**rule, "rule": {**rule["rule"], "strict": True}}}
-        for rule in format_requests_sent(sheets_api, "setDataValidation")
+        {"setDataValidation": {**request, "rule": {**request["rule"], "strict": True}}}
+        for request in format_requests_sent(sheets_api, "setDataValidation")
     ]
     assert len(strict) == 3
     gspread_client_for(settings_for(sheets_api)).open_by_key(key).batch_update({"requests": strict})
     # Set again on the same ranges: the later, strict rules are the ones in force.
-    assert [rule["strict"] for _, rule in sheets_api.validations(key, "Plan")] == [False] * 3 + [
-        True
-    ] * 3
+    in_force = [rule["strict"] for _, rule in sheets_api.validations(key, "Plan")][3:]
+    assert in_force == [True, True, True]
     assert sheetsync.sync(GoogleBackend(key, settings_for(sheets_api)), today=TODAY).written
     assert "Done" in plan_statuses(sheets_api, key).values()
 

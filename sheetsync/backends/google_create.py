@@ -59,7 +59,15 @@ FIRST_DATA_ROW = 2  # headers are row 1 (SPEC 2)
 # A template width is in characters, as Excel counts them: about 7 pixels each, plus padding.
 PIXELS_PER_CHARACTER = 7
 COLUMN_PADDING_PIXELS = 5
-HEADER_FIELDS = "note,userEnteredFormat(backgroundColor,textFormat(bold,foregroundColor))"
+# Only these fields change; the dotted form is the field mask Google documents for nested fields.
+HEADER_FIELDS = ",".join(
+    (
+        "note",
+        "userEnteredFormat.backgroundColor",
+        "userEnteredFormat.textFormat.bold",
+        "userEnteredFormat.textFormat.foregroundColor",
+    )
+)
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
@@ -92,7 +100,7 @@ def create_spreadsheet(
         sheet["properties"]["title"]: sheet["properties"].get("sheetId", 0)
         for sheet in created.get("sheets", [])
     }
-    step = ""
+    step = ""  # what the failure sentence says could not be done
     try:
         for address in share_with:
             if address.casefold() != (http.account or "").casefold():  # it owns the spreadsheet
