@@ -63,6 +63,22 @@ def init(path: str, *, example: bool = False, today: dt.date | None = None) -> P
     return target
 
 
+def init_google(
+    title: str,
+    *,
+    settings: Settings,
+    share_with: tuple[str, ...] = (),
+    example: bool = False,
+    today: dt.date | None = None,
+) -> str:
+    """Make a new Google spreadsheet from the template; returns its URL."""
+    from sheetsync.backends.google_create import create_spreadsheet
+    from sheetsync.template import load_template
+
+    template = load_template(example=example, today=today or dt.date.today())
+    return create_spreadsheet(template, settings.google, title, share_with)
+
+
 def today_for(workbook: Workbook, settings: Settings) -> dt.date:
     """Today in the configured time zone, else the spreadsheet's, else the machine's."""
     zone = settings.rules.timezone or workbook.timezone

@@ -153,14 +153,56 @@ def sync(workbook: str | None, today: dt.date | None, config: str | None, dry_ru
 
 
 @main.command()
+@click.option("--path", metavar="FILE.xlsx", help="The new local workbook to create.")
 @click.option(
-    "--path", "path", required=True, metavar="FILE.xlsx", help="The new workbook to create."
+    "--google", is_flag=True, help="Create a Google spreadsheet instead ([google] config)."
+)
+@click.option(
+    "--title",
+    default="Marketing strategy and plan",
+    show_default=True,
+    help="The Google spreadsheet's title.",
+)
+@click.option(
+    "--share",
+    multiple=True,
+    metavar="EMAIL",
+    help="Share the Google spreadsheet with this address as Editor (repeatable).",
 )
 @click.option("--example", is_flag=True, help="Fill it with an example business to try things on.")
 @today_option
+@config_option
 @_fails
-def init(path: str, example: bool, today: dt.date | None) -> None:
+def init(
+    path: str | None,
+    google: bool,
+    title: str,
+    share: tuple[str, ...],
+    example: bool,
+    today: dt.date | None,
+    config: str | None,
+) -> None:
     """Make a new workbook with the Strategy, Plan and Calendar tabs ready to fill in."""
+    if google == bool(path):
+        _fail(
+            "Give either --path FILE.xlsx for a local workbook or --google, not both or neither.",
+            EXIT_USAGE,
+        )
+    if google:
+        try:
+            url = api.init_google(
+                title,
+                settings=load_settings(config),
+                share_with=share,
+                example=example,
+                today=today,
+            )
+        except ValueError as error:
+            _fail(str(error), EXIT_USAGE)
+        click.echo(f"Created {url}")
+        click.echo(f"Next: sheetsync check --workbook {url}")
+        return
+    assert path is not None
     try:
         created = api.init(path, example=example, today=today)
     except (FileExistsError, ValueError) as error:

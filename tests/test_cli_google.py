@@ -83,3 +83,33 @@ def test_no_credentials_for_google_itself_is_a_config_error(tmp_path):
     result = run(tmp_path, "check", "--workbook", "1" + "x" * 43)
     assert result.returncode == 2
     assert "`google`" in result.stderr and "endpoint" in result.stderr
+
+
+def test_init_google_then_sync(sheets_api, spreadsheet):
+    _, _, folder = spreadsheet
+    init = run(
+        folder,
+        "init",
+        "--google",
+        "--example",
+        "--title",
+        "Bean & Crumb",
+        "--share",
+        "owner@example.com",
+        "--today",
+        "2026-11-23",
+    )
+    assert init.returncode == 0, init.stderr
+    url = init.stdout.split()[1]
+    assert url.startswith("https://docs.google.com/spreadsheets/d/")
+    key = url.split("/d/")[1].split("/")[0]
+    assert [p["emailAddress"] for p in sheets_api.permissions(key)] == ["owner@example.com"]
+    sync = run(folder, "sync", "--workbook", url, "--today", "2026-11-23")
+    assert sync.returncode == 0, sync.stderr
+    assert "1 error, 7 warnings in 5 goals, 25 tactics and 4 events." in sync.stdout
+
+
+def test_init_needs_a_path_or_google(tmp_path):
+    result = run(tmp_path, "init", "--example")
+    assert result.returncode == 2
+    assert "--path" in result.stderr and "--google" in result.stderr
