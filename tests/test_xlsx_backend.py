@@ -259,6 +259,21 @@ def test_encrypted_workbook_message_says_to_save_a_copy_without_password(tmp_pat
         XlsxBackend(path).read()
 
 
+def test_workbook_encrypted_by_excel_is_password_protected(tmp_path: Path) -> None:
+    ooxml = pytest.importorskip("msoffcrypto.format.ooxml")
+    plain = plan_with_spend_formulas(tmp_path / "plain.xlsx")
+    path = tmp_path / "locked.xlsx"
+    with plain.open("rb") as source, path.open("wb") as target:
+        ooxml.OOXMLFile(source).encrypt("secret", target)
+    before = path.read_bytes()
+
+    with pytest.raises(WorkbookUnreachable, match="locked.xlsx is password-protected"):
+        XlsxBackend(path).read()
+    with pytest.raises(WorkbookUnreachable, match="password-protected"):
+        XlsxBackend(path).apply(status_writes("Done"))
+    assert path.read_bytes() == before
+
+
 def test_missing_file_suggests_init(tmp_path: Path) -> None:
     path = tmp_path / "marketing.xlsx"
     with pytest.raises(WorkbookUnreachable) as error:
