@@ -94,9 +94,8 @@ def goal_figures(goal: Goal, tactics: Iterable[Tactic]) -> GoalFigures:
     return GoalFigures(planned, spend, revenue, current, count)
 
 
-def all_goal_figures(model: Model) -> dict[str, GoalFigures]:
+def all_goal_figures(model: Model, grouped: Mapping[str, list[Tactic]]) -> dict[str, GoalFigures]:
     """Figures per goal ID (case-insensitive key); a repeated ID keeps its first row."""
-    grouped = tactics_by_goal(model.tactics)
     figures: dict[str, GoalFigures] = {}
     for goal in model.goals:
         if goal.goal_id and goal.goal_id.casefold() not in figures:

@@ -202,15 +202,16 @@ def _context(model: Model, today: dt.date, rules: RuleSettings) -> CheckContext:
     for goal in model.goals:
         if goal.goal_id:
             goals.setdefault(goal.goal_id.casefold(), goal)
+    grouped = tactics_by_goal(model.tactics)
     return CheckContext(
         model=model,
         today=today,
         at_risk_points=rules.at_risk_points,
         stale_after_days=rules.stale_after_days,
         lead_days=rules.lead_days,
-        figures=all_goal_figures(model),
+        figures=all_goal_figures(model, grouped),
         goals_by_id=goals,
-        tactics_by_goal=tactics_by_goal(model.tactics),
+        tactics_by_goal=grouped,
     )
 
 

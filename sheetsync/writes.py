@@ -109,10 +109,11 @@ def _tab_writes(
             yield CellWrite(tab.name, 1, number, column.header, None, "header")
     for row in range(2, max(len(tab.rows), max(rows, default=1)) + 1):
         wanted = rows.get(row)
+        cells = tab.rows[row - 1] if row <= len(tab.rows) else ()
         for column, number, _ in columns:
             # Rows that hold no goal/tactic/event keep no stale status of ours.
             value = _stored(wanted.get(column.key), column) if wanted else None
-            old = tab.value(row, number)
+            old = cells[number - 1] if number <= len(cells) else None
             if not same_value(old, value):
                 yield CellWrite(
                     tab.name,
