@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sheetsync.schema import PLAN
+
 GENERATOR_VERSION = 1
 TODAY = dt.date(2026, 6, 15)  # every run checks "as of" this date, so results are repeatable
 TACTICS_PER_GOAL = 20
@@ -44,21 +46,7 @@ STRATEGY_HEADERS = (
     "Reviewed",
 )
 # "Notes" is the user's own column: sync must leave it alone, and it makes the file realistic.
-PLAN_HEADERS = (
-    "Tactic ID",
-    "Goal ID",
-    "Activity",
-    "Channel",
-    "Owner",
-    "Start",
-    "Due",
-    "Budget",
-    "Spend",
-    "Revenue",
-    "Result",
-    "Progress",
-    "Notes",
-)
+PLAN_HEADERS = tuple(column.header for column in PLAN.inputs) + ("Notes",)
 CALENDAR_HEADERS = ("Event", "Date", "Goal IDs", "Lead Days")
 
 CHANNELS = (

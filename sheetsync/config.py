@@ -10,9 +10,17 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 CONFIG_ENV = "SHEETSYNC_CONFIG"
 DEFAULT_CONFIG_NAME = "sheetsync.toml"
@@ -73,34 +81,30 @@ class GoogleSettings(_Section):
         return self
 
 
+def _time_zone_or_blank(value: str) -> str:
+    return check_timezone(value) if value else value
+
+
+def _rule_code(code: str) -> str:
+    from sheetsync.rules import CATALOG
+
+    if code.upper() not in CATALOG:
+        raise ValueError(f"{code!r} is not a rule code; `sheetsync rules` lists them")
+    return code.upper()
+
+
+TimeZoneName = Annotated[str, AfterValidator(_time_zone_or_blank)]
+RuleCode = Annotated[str, AfterValidator(_rule_code)]
+
+
 class RuleSettings(_Section):
-    ignore: tuple[str, ...] = ()
-    severity: dict[str, Literal["error", "warning"]] = {}
+    ignore: tuple[RuleCode, ...] = ()
+    severity: dict[RuleCode, Literal["error", "warning"]] = {}
     at_risk_points: float = Field(default=25, ge=0, le=100)
     stale_after_days: int = Field(default=365, gt=0)
     lead_days: int = Field(default=30, ge=0)
     locale: str = ""
-    timezone: str = ""
-
-    @field_validator("ignore")
-    @classmethod
-    def _known_codes(cls, codes: tuple[str, ...]) -> tuple[str, ...]:
-        from sheetsync.rules import CATALOG
-
-        for code in codes:
-            if code.upper() not in CATALOG:
-                raise ValueError(f"{code!r} is not a rule code; `sheetsync rules` lists them")
-        return tuple(code.upper() for code in codes)
-
-    @field_validator("severity")
-    @classmethod
-    def _known_severity_codes(cls, grades: dict[str, str]) -> dict[str, str]:
-        from sheetsync.rules import CATALOG
-
-        for code in grades:
-            if code.upper() not in CATALOG:
-                raise ValueError(f"{code!r} is not a rule code; `sheetsync rules` lists them")
-        return {code.upper(): grade for code, grade in grades.items()}
+    timezone: TimeZoneName = ""
 
     @field_validator("locale")
     @classmethod
@@ -114,13 +118,6 @@ class RuleSettings(_Section):
                 raise ValueError(
                     "is not a locale; use a code such as en_US, en_GB or fr_FR"
                 ) from None
-        return value
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, value: str) -> str:
-        if value:
-            check_timezone(value)
         return value
 
 
@@ -157,14 +154,7 @@ class StateSettings(_Section):
 class ScheduleSettings(_Section):
     sync: str = "*/30 * * * *"
     summary: str = "0 8 1 * *"
-    timezone: str = ""
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, value: str) -> str:
-        if value:
-            check_timezone(value)
-        return value
+    timezone: TimeZoneName = ""
 
 
 class Settings(_Section):
@@ -325,7 +315,7 @@ def _set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:
 
 def _explain(error: ValidationError, source: str) -> str:
     first = error.errors()[0]
-    location = ".".join(str(part) for part in first["loc"])
+    location = ".".join(str(part) for part in first["loc"] if part != "[key]")
     where = f" in {source}" if source else ""
     message = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
