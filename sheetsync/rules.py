@@ -380,31 +380,28 @@ def _free_id(taken_id: str, taken: set[str]) -> str:
     example="Goal G2 starts 2026-06-01 and ends 2026-03-31.",
 )
 def date_order(context: CheckContext) -> Iterator[Hit]:
-    strategy, plan = context.model.layout("strategy"), context.model.layout("plan")
-    for goal in context.model.goals:
-        if strategy and goal.start and goal.end and goal.end < goal.start:
-            yield at(
-                strategy,
-                "end",
-                goal.row,
-                goal.goal_id,
-                what=_row_name("strategy", goal.goal_id),
-                start=goal.start,
-                end=goal.end,
-                column="End",
-            )
-    for tactic in context.model.tactics:
-        if plan and tactic.start and tactic.due and tactic.due < tactic.start:
-            yield at(
-                plan,
-                "due",
-                tactic.row,
-                tactic.tactic_id,
-                what=_row_name("plan", tactic.tactic_id),
-                start=tactic.start,
-                end=tactic.due,
-                column="Due",
-            )
+    model = context.model
+    for role, records, key, column in (
+        ("strategy", model.goals, "end", "End"),
+        ("plan", model.tactics, "due", "Due"),
+    ):
+        layout = model.layout(role)
+        if layout is None:
+            continue
+        for record in records:
+            start, end = record.start, getattr(record, key)
+            if start and end and end < start:
+                row_id = record.goal_id if role == "strategy" else record.tactic_id
+                yield at(
+                    layout,
+                    key,
+                    record.row,
+                    row_id,
+                    what=_row_name(role, row_id),
+                    start=start,
+                    end=end,
+                    column=column,
+                )
 
 
 # ---- SS3xx: alignment of plan and strategy ----------------------------------------------
