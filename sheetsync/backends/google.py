@@ -312,7 +312,7 @@ class SheetGrid:
     columns: int
 
 
-_FAILURES = (APIError, requests.RequestException, GoogleAuthError, CredentialsUnavailable)
+FAILURES = (APIError, requests.RequestException, GoogleAuthError, CredentialsUnavailable)
 
 
 class GoogleBackend:
@@ -337,7 +337,7 @@ class GoogleBackend:
         with self._explaining_failures():
             metadata = self._fetch_metadata()
             grids = _grids_from(metadata)
-            value_ranges = self._batch_get([_quote_tab(grid.title) for grid in grids])
+            value_ranges = self._batch_get([quote_tab(grid.title) for grid in grids])
         properties = metadata.get("properties", {})
         tabs = tuple(
             Tab(grid.title, _rows_from(value_range))
@@ -405,7 +405,7 @@ class GoogleBackend:
         try:
             self._client().batch_update(self.key, {"requests": list(layout.requests)})
         except APIError as error:
-            if http_status(error) != 400 or "already exists" not in _google_message(error):
+            if http_status(error) != 400 or "already exists" not in google_message(error):
                 raise
             # batchUpdate is atomic but not idempotent: when a retry follows a lost reply, the
             # first attempt's addSheet did land. Re-read, and do only what is still missing.
@@ -418,7 +418,7 @@ class GoogleBackend:
     def _explaining_failures(self) -> Iterator[None]:
         try:
             yield
-        except _FAILURES as error:
+        except FAILURES as error:
             raise unreachable(error, self._failure_context()) from error
 
     def _failure_context(self) -> FailureContext:
@@ -468,7 +468,7 @@ def cell_value(raw: Any) -> CellValue:
     return None if raw is None else str(raw)
 
 
-def _quote_tab(title: str) -> str:
+def quote_tab(title: str) -> str:
     return "'" + title.replace("'", "''") + "'"
 
 
@@ -488,7 +488,7 @@ class Rectangle:
     @property
     def a1(self) -> str:
         first, last = a1(self.first_row, self.first_column), a1(self.last_row, self.last_column)
-        return f"{_quote_tab(self.tab)}!{first}:{last}"
+        return f"{quote_tab(self.tab)}!{first}:{last}"
 
 
 def guard_rectangles(guards: Iterable[Guard]) -> list[Rectangle]:
@@ -544,7 +544,7 @@ def _tab_gone_sentence(guards: Iterable[Guard], error: APIError) -> str:
     tabs = ", ".join(sorted({guard.tab for guard in guards}))
     return (
         f"A tab sheetsync writes to ({tabs}) was renamed or deleted while sheetsync was working "
-        f"(Google says: “{_google_message(error)}”), so nothing was written; "
+        f"(Google says: “{google_message(error)}”), so nothing was written; "
         "the next run will try again."
     )
 
@@ -694,7 +694,7 @@ class _Block:
         last_row = self.first_row + len(self.rows) - 1
         last = a1(last_row, self.first_column + self.width - 1)
         cells = f"{a1(self.first_row, self.first_column)}:{last}"
-        return {"range": f"{_quote_tab(self.tab)}!{cells}", "values": self.rows}
+        return {"range": f"{quote_tab(self.tab)}!{cells}", "values": self.rows}
 
 
 def value_update_bodies(
@@ -733,7 +733,7 @@ def _blocks(writes: Iterable[CellWrite], budget: int) -> Iterator[_Block]:
             continue
         if block is not None:
             yield block
-        range_size = len(dumps({"range": f"{_quote_tab(run.tab)}!A1:A1", "values": []})) + 24
+        range_size = len(dumps({"range": f"{quote_tab(run.tab)}!A1:A1", "values": []})) + 24
         block = _Block(
             run.tab, run.row, run.first_column, run.width, [run.values], range_size + size
         )
@@ -861,10 +861,10 @@ def _rejected_sentence(says: str, context: FailureContext) -> str:
 
 
 def _api_sentence(error: APIError, context: FailureContext) -> str:
-    status, says = http_status(error), _says(_google_message(error), context)
+    status, says = http_status(error), google_says(google_message(error), context)
     if status == 401:
         return _rejected_sentence(says, context)
-    if status == 403 and _error_info(error).get("reason") == "SERVICE_DISABLED":
+    if status == 403 and error_info(error).get("reason") == "SERVICE_DISABLED":
         return _service_disabled_sentence(error, says)
     if status == 403:
         share_with = context.account or "the Google account sheetsync uses"
@@ -889,7 +889,7 @@ def _api_sentence(error: APIError, context: FailureContext) -> str:
             f"Google Sheets had a server problem ({status}, {says}) that did not clear within "
             f"{context.settings.retry_for_seconds:g} seconds; run again later."
         )
-    if status == 400 and "validation" in _google_message(error).lower():
+    if status == 400 and "validation" in google_message(error).lower():
         return (
             f"A data-validation rule in {context.spreadsheet} rejects a value sheetsync writes "
             f"({says}); in Data > Data validation, set that column's rule to “Show a warning”."
@@ -901,7 +901,7 @@ def _api_sentence(error: APIError, context: FailureContext) -> str:
 
 
 def _service_disabled_sentence(error: APIError, says: str) -> str:
-    metadata = _error_info(error).get("metadata", {})
+    metadata = error_info(error).get("metadata", {})
     service = metadata.get("service", "sheets.googleapis.com")
     api = {"sheets.googleapis.com": "Google Sheets API", "drive.googleapis.com": "Google Drive API"}
     where = metadata.get("activationUrl") or "APIs & Services > Library in the Google Cloud console"
@@ -961,7 +961,7 @@ def _failed_host(error: BaseException, context: FailureContext) -> str:
     return context.host
 
 
-def _error_info(error: APIError) -> Mapping[str, Any]:
+def error_info(error: APIError) -> Mapping[str, Any]:
     """Google's google.rpc.ErrorInfo detail (reason, metadata), or an empty mapping."""
     for detail in error.error.get("details", []) or []:
         if isinstance(detail, dict) and str(detail.get("@type", "")).endswith("rpc.ErrorInfo"):
@@ -969,7 +969,7 @@ def _error_info(error: APIError) -> Mapping[str, Any]:
     return {}
 
 
-def _google_message(error: APIError) -> str:
+def google_message(error: APIError) -> str:
     """Google's own message; for an HTML error page (Google's 502), the HTTP status line."""
     if str(error.error.get("status", "")).startswith("invalid JSON"):  # gspread's fallback
         return f"{error.response.status_code} {error.response.reason}"
@@ -982,6 +982,6 @@ def _auth_message(error: BaseException) -> str:
     return " ".join(str(first).split())[:300]
 
 
-def _says(message: str, context: FailureContext) -> str:
+def google_says(message: str, context: FailureContext) -> str:
     speaker = "Google" if context.settings.endpoint == GOOGLE_ENDPOINT else context.host
     return f"{speaker} says: “{message}”"

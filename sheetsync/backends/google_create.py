@@ -31,17 +31,17 @@ from urllib3.exceptions import NewConnectionError
 
 from sheetsync.backends import WorkbookUnreachable
 from sheetsync.backends.google import (
-    _FAILURES,
+    FAILURES,
     NEW_TAB_COLUMNS,
     NEW_TAB_ROWS,
     FailureContext,
     SheetsHttpClient,
-    _error_info,
-    _google_message,
-    _quote_tab,
-    _says,
+    error_info,
+    google_message,
+    google_says,
     http_status,
     open_http_client,
+    quote_tab,
     retrying,
     shared_limiter,
     unreachable,
@@ -93,7 +93,7 @@ def create_spreadsheet(
         http = open_http_client(settings)
         context = replace(context, account=http.account)
         created = _create(http, settings, _create_body(template, title))
-    except _FAILURES as error:
+    except FAILURES as error:
         raise _create_failure(error, context) from error
     context = replace(context, key=created["spreadsheetId"])
     sheet_ids = {
@@ -111,7 +111,7 @@ def create_spreadsheet(
         step = "write its headers"
         for body in value_update_bodies(_cell_writes(template)):
             http.values_batch_update(context.key, body)
-    except _FAILURES as error:
+    except FAILURES as error:
         raise _unfinished(step, unreachable(error, context), context) from error
     return edit_url(context.key)
 
@@ -154,14 +154,15 @@ def _create_failure(error: BaseException, context: FailureContext) -> WorkbookUn
     if (
         isinstance(error, APIError)
         and http_status(error) == 403
-        and _error_info(error).get("reason") != "SERVICE_DISABLED"
+        and error_info(error).get("reason") != "SERVICE_DISABLED"
     ):
         # Not about sharing (nothing exists yet): a service account without Drive storage,
         # credentials without the scope, or a Workspace policy.
         who = context.account or "the Google account sheetsync uses"
         return WorkbookUnreachable(
             f"Google would not let {who} make a new spreadsheet "
-            f"({_says(_google_message(error), context)}); make it with your own Google account "
+            f"({google_says(google_message(error), context)}); make it with your own Google "
+            "account "
             'instead: run `sheetsync auth login`, set [google] credentials = "oauth" and run '
             "`sheetsync init --google` again."
         )
@@ -170,7 +171,7 @@ def _create_failure(error: BaseException, context: FailureContext) -> WorkbookUn
 
 def _maybe_made_sentence(error: BaseException, context: FailureContext) -> str:
     if isinstance(error, APIError):
-        what = f"{http_status(error)}, {_says(_google_message(error), context)}"
+        what = f"{http_status(error)}, {google_says(google_message(error), context)}"
     elif isinstance(error, requests.Timeout):
         what = f"no answer from {context.host} within {context.settings.timeout:g} seconds"
     else:
@@ -329,7 +330,7 @@ def _validation_rule(number: int, rule: Validation, template: WorkbookTemplate) 
         cells = f"${letter}${FIRST_DATA_ROW}:${letter}${FIRST_DATA_ROW + rule.source_rows - 1}"
         condition = {
             "type": "ONE_OF_RANGE",
-            "values": [{"userEnteredValue": f"={_quote_tab(source.name)}!{cells}"}],
+            "values": [{"userEnteredValue": f"={quote_tab(source.name)}!{cells}"}],
         }
     else:
         # A number 0-100 (a fraction, or percent points) or one of the words meaning "done";
