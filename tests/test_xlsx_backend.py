@@ -561,6 +561,35 @@ def test_values_get_the_format_of_their_kind(tmp_path: Path) -> None:
     )
 
 
+def test_a_look_written_into_one_cell_leaves_the_cells_that_shared_it_alone(
+    tmp_path: Path,
+) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Plan"
+    sheet.append(["Tactic ID", "Since", "ROI", "Status"])
+    sheet.append(["T1", "old", "stale", "Idea"])  # every cell in the default look
+    sheet.append(["T2", 5, 0.5, "Idea"])
+    path = save(book, tmp_path / "marketing.xlsx")
+    written = {"B2", "C2", "D1"}
+    writes = (
+        CellWrite("Plan", 2, 2, "2026-03-01", kind="date"),
+        CellWrite("Plan", 2, 3, 0.25, kind="percent"),
+        CellWrite("Plan", 1, 4, "Status", kind="header"),
+    )
+
+    XlsxBackend(path).apply(WritePlan(writes=writes))
+
+    sheet = openpyxl.load_workbook(path)["Plan"]
+    assert [sheet["B2"].number_format, sheet["C2"].number_format] == ["yyyy-mm-dd", "0%"]
+    assert sheet["D1"].font.bold and sheet["D1"].fill.fill_type == "solid"
+    others = [cell for row in sheet.iter_rows() for cell in row if cell.coordinate not in written]
+    assert len(others) == 9
+    for cell in others:
+        assert cell.number_format == "General", cell.coordinate
+        assert not cell.font.bold and cell.fill.fill_type is None, cell.coordinate
+
+
 # Writing: everything else survives -------------------------------------------------------
 
 
