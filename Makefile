@@ -36,6 +36,7 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check sheetsync tests benchmarks
 	$(BIN)/ruff format --check sheetsync tests benchmarks
+	$(BIN)/mypy sheetsync --ignore-missing-imports
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sheetsync.cells import READERS, CellProblem
+from sheetsync.cells import READERS, CellProblem, read_text
 from sheetsync.schema import (
     CALENDAR,
     PLAN,
@@ -216,7 +216,7 @@ def _read_records(
     record_type = RECORD_TYPES[schema.role]
     # Records take their fields in schema order (tests/test_model.py holds them to it), so a
     # row is built positionally: keyword construction was the engine's largest per-row cost.
-    blank_values = [() if c.type == "list" else None for c in schema.inputs]
+    blank_values: list[Any] = [() if c.type == "list" else None for c in schema.inputs]
     readers = [
         (
             position,
@@ -300,7 +300,7 @@ def _row_id(cells: tuple[CellValue, ...], id_index: int, locale: str) -> str | N
     if id_index < 0 or id_index >= len(cells):
         return None
     try:
-        return READERS["text"](cells[id_index], locale)
+        return read_text(cells[id_index], locale)
     except CellProblem:
         return None
 

@@ -381,17 +381,18 @@ def _free_id(taken_id: str, taken: set[str]) -> str:
 )
 def date_order(context: CheckContext) -> Iterator[Hit]:
     model = context.model
-    for role, records, key, column in (
-        ("strategy", model.goals, "end", "End"),
-        ("plan", model.tactics, "due", "Due"),
-    ):
+    checked: tuple[tuple[str, tuple[Goal | Tactic, ...], str, str, str], ...] = (
+        ("strategy", model.goals, "goal_id", "end", "End"),
+        ("plan", model.tactics, "tactic_id", "due", "Due"),
+    )
+    for role, records, id_key, key, column in checked:
         layout = model.layout(role)
         if layout is None:
             continue
         for record in records:
             start, end = record.start, getattr(record, key)
             if start and end and end < start:
-                row_id = record.goal_id if role == "strategy" else record.tactic_id
+                row_id = getattr(record, id_key)
                 yield at(
                     layout,
                     key,

@@ -13,10 +13,11 @@ from typing import Any
 from sheetsync.engine import Report, gc_paused
 from sheetsync.model import TabLayout
 from sheetsync.schema import CHECKS_HEADERS, Column, normalize_header
-from sheetsync.workbook import CellValue, CellWrite, Guard, Tab, WritePlan, is_blank
+from sheetsync.workbook import CellKind, CellValue, CellWrite, Guard, Tab, WritePlan, is_blank
 
 # Stored precision: enough for a percent with two decimals, and cents.
 _DECIMALS = {"percent": 4, "money": 2, "number": 4}
+_KINDS: dict[str, CellKind] = {"percent": "percent", "money": "money", "number": "number"}
 
 
 @gc_paused
@@ -121,7 +122,7 @@ def _tab_writes(
                     number,
                     value,
                     old,
-                    column.type if value is not None and column.type in _DECIMALS else "text",
+                    _KINDS.get(column.type, "text") if value is not None else "text",
                 )
 
 

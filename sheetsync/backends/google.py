@@ -577,11 +577,11 @@ def plan_layout(plan: WritePlan, grids: Mapping[str, SheetGrid]) -> Layout:
             requests.append(_add_sheet(grid, plan.frozen_rows.get(title, 1)))
             after[title], next_id = grid, next_id + 1
     for title, (rows, columns) in extents.items():
-        grid = _find_grid(after, title)
-        if grid is not None:  # else the values write names the missing tab
-            requests += _grow(grid, rows, columns)
-            after[grid.title] = replace(
-                grid, rows=max(rows, grid.rows), columns=max(columns, grid.columns)
+        found = _find_grid(after, title)
+        if found is not None:  # else the values write names the missing tab
+            requests += _grow(found, rows, columns)
+            after[found.title] = replace(
+                found, rows=max(rows, found.rows), columns=max(columns, found.columns)
             )
     requests += _format_requests(plan.writes, after)
     return Layout(tuple(requests), after)

@@ -591,11 +591,11 @@ def _patched(saved: bytes, patches: _Patches) -> bytes:
         tabs = {part: tab for tab, part in read_package_info(source).sheet_parts.items()}
         for info in source.infolist():
             content = source.read(info)
-            tab = tabs.get(info.filename)
-            if tab in values:
-                content = write_cached_values(content, values[tab], patches.results.date1904)
-            if tab in extensions:
-                content = add_extensions(content, extensions[tab])
+            sheet_tab = tabs.get(info.filename)
+            if sheet_tab in values:
+                content = write_cached_values(content, values[sheet_tab], patches.results.date1904)
+            if sheet_tab in extensions:
+                content = add_extensions(content, extensions[sheet_tab])
             target.writestr(info, content)
     return output.getvalue()
 

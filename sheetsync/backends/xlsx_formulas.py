@@ -317,7 +317,7 @@ class Evaluator:
 
     def _waiting_for(self, prepared: _Prepared) -> list[Key]:
         """Formula cells still to evaluate inside the areas this formula reads."""
-        waiting = []
+        waiting: list[Key] = []
         for area in prepared.areas:
             tab = area.tab or ""
             for column, rows in self._pending.get(tab, {}).items():
