@@ -23,6 +23,11 @@ G1_ROW = [
 ]
 
 
+def flyers(tactic_id):
+    """A Plan row for one more tactic, with the given ID."""
+    return [tactic_id, "G1", "Flyers", "Email", "", D(2026, 6, 1), D(2026, 6, 30), 0, 0, 0, 0, 0.5]
+
+
 def findings(backend, code=None):
     report = sheetsync.check(backend, today=TODAY)
     return [f for f in report.findings if code is None or f.code == code]
@@ -99,44 +104,10 @@ CASES = [
     ),
     (
         "SS203",
-        lambda: baseline(
-            {
-                ("Plan", "+", ""): [
-                    "T1",
-                    "G1",
-                    "Flyers",
-                    "Email",
-                    "",
-                    D(2026, 6, 1),
-                    D(2026, 6, 30),
-                    0,
-                    0,
-                    0,
-                    0,
-                    0.5,
-                ]
-            }
-        ),
+        lambda: baseline({("Plan", "+", ""): flyers("T1")}),
         "Plan",
         "A5",
-        lambda: baseline(
-            {
-                ("Plan", "+", ""): [
-                    "T4",
-                    "G1",
-                    "Flyers",
-                    "Email",
-                    "",
-                    D(2026, 6, 1),
-                    D(2026, 6, 30),
-                    0,
-                    0,
-                    0,
-                    0,
-                    0.5,
-                ]
-            }
-        ),
+        lambda: baseline({("Plan", "+", ""): flyers("T4")}),
     ),
     (
         "SS204",
