@@ -260,7 +260,8 @@ def test_encrypted_workbook_message_says_to_save_a_copy_without_password(tmp_pat
 
 
 def test_workbook_encrypted_by_excel_is_password_protected(tmp_path: Path) -> None:
-    ooxml = pytest.importorskip("msoffcrypto.format.ooxml")
+    import msoffcrypto.format.ooxml as ooxml
+
     plain = plan_with_spend_formulas(tmp_path / "plain.xlsx")
     path = tmp_path / "locked.xlsx"
     with plain.open("rb") as source, path.open("wb") as target:
@@ -709,7 +710,7 @@ def test_dropdown_listing_another_tab_survives_a_sync(tmp_path: Path) -> None:
 
 
 def test_chart_and_picture_survive_a_sync(tmp_path: Path) -> None:
-    pil = pytest.importorskip("PIL.Image")  # openpyxl keeps pictures only with Pillow
+    import PIL.Image as pil  # openpyxl keeps pictures only with Pillow, a dependency for that
     from openpyxl.chart import BarChart, Reference
     from openpyxl.drawing.image import Image
 
@@ -787,7 +788,8 @@ def test_formula_overwritten_by_a_write_becomes_the_value(tmp_path: Path) -> Non
 
 
 def test_xlsxwriter_placeholder_results_are_worked_out(tmp_path: Path) -> None:
-    xlsxwriter = pytest.importorskip("xlsxwriter")
+    import xlsxwriter
+
     path = tmp_path / "exported.xlsx"
     book = xlsxwriter.Workbook(path)
     sheet = book.add_worksheet("Plan")
