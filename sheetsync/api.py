@@ -28,10 +28,8 @@ def check(
     settings: Settings | None = None,
 ) -> Report:
     """Read the workbook and check it; writes nothing."""
-    settings = settings or validate_settings({})
-    backend, location = _backend(workbook, settings)
-    data = backend.read()
-    return evaluate(data, today or today_for(data, settings), settings, location)
+    _, report = _read_and_evaluate(workbook, today, settings or validate_settings({}))
+    return report
 
 
 def sync(
@@ -43,9 +41,7 @@ def sync(
 ) -> SyncResult:
     """Check, then write Status, ROI, Issues and the Checks tab back (unless `dry_run`)."""
     settings = settings or validate_settings({})
-    backend, location = _backend(workbook, settings)
-    data = backend.read()
-    report = evaluate(data, today or today_for(data, settings), settings, location)
+    backend, report = _read_and_evaluate(workbook, today, settings)
     plan = plan_writes(report, settings.tabs.checks)
     if dry_run or not plan:
         return SyncResult(report, plan, written=False)
@@ -88,6 +84,14 @@ def today_for(workbook: Workbook, settings: Settings) -> dt.date:
         except (KeyError, ValueError):
             pass  # a spreadsheet's odd zone name is not worth failing a run over
     return dt.date.today()
+
+
+def _read_and_evaluate(
+    workbook: str | Backend | None, today: dt.date | None, settings: Settings
+) -> tuple[Backend, Report]:
+    backend, location = _backend(workbook, settings)
+    data = backend.read()
+    return backend, evaluate(data, today or today_for(data, settings), settings, location)
 
 
 def _backend(workbook: str | Backend | None, settings: Settings) -> tuple[Backend, str]:
