@@ -205,11 +205,16 @@ def init(
     assert path is not None
     try:
         created = api.init(path, example=example, today=today)
-    except (FileExistsError, ValueError) as error:
+    except ValueError as error:
         _fail(str(error), EXIT_USAGE)
     except OSError as error:
+        # sheetsync's own "already exists" sentence has no errno; the system's errors do.
+        if error.errno is None:
+            _fail(str(error), EXIT_USAGE)
+        where = f": {error.filename}" if error.filename else ""
         _fail(
-            f"Cannot create {path}: {error.strerror}. Choose a folder you can write to.", EXIT_USAGE
+            f"Cannot create {path} ({error.strerror}{where}). Choose a folder you can write to.",
+            EXIT_USAGE,
         )
     click.echo(f"Created {created}.")
     click.echo(f"Next: sheetsync check --workbook {created}")

@@ -173,3 +173,29 @@ def test_auth_logout_when_signed_out(tmp_path):
     )
     assert result.returncode == 0
     assert "not signed in" in result.stdout
+
+
+def test_init_where_a_file_stands_for_the_folder(tmp_path):
+    (tmp_path / "notes.txt").write_text("")
+    result = run("init", "--path", str(tmp_path / "notes.txt" / "marketing.xlsx"))
+    assert result.returncode == 2
+    assert "Cannot create" in result.stderr and "Choose a folder you can write to." in result.stderr
+    assert "Errno" not in result.stderr
+
+
+def test_sheet_changed_during_sync_exits_3_and_says_to_retry(monkeypatch):
+    # A subprocess cannot be paused between read and write, so this runs the CLI in-process.
+    from click.testing import CliRunner
+    from test_backends import EditedBetweenReadAndWrite, memory_handle
+
+    from sheetsync import api
+    from sheetsync.cli import main
+
+    handle = memory_handle(baseline_grids(), None)
+    edited = EditedBetweenReadAndWrite(
+        handle.open(), lambda: handle.rename_header("Plan", 3, "What we do")
+    )
+    monkeypatch.setattr(api, "open_backend", lambda location, settings: edited)
+    result = CliRunner().invoke(main, ["sync", "--workbook", "x.xlsx", "--today", "2026-06-15"])
+    assert result.exit_code == 3
+    assert "Plan!C1" in result.output and "Nothing was written; run sync again" in result.output

@@ -113,3 +113,12 @@ def test_init_needs_a_path_or_google(tmp_path):
     result = run(tmp_path, "init", "--example")
     assert result.returncode == 2
     assert "--path" in result.stderr and "--google" in result.stderr
+
+
+def test_init_google_with_a_bad_address_sends_nothing(sheets_api, spreadsheet):
+    _, _, folder = spreadsheet
+    before = sheets_api.spreadsheet_keys()
+    result = run(folder, "init", "--google", "--share", "not-an-address")
+    assert result.returncode == 2
+    assert "not-an-address" in result.stderr
+    assert sheets_api.spreadsheet_keys() == before
