@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from openpyxl import load_workbook
-from workbooks import TODAY, baseline_grids, write_xlsx
+from workbooks import TODAY, TypedText, baseline_grids, write_xlsx
 
 import sheetsync
 from sheetsync.backends import Backend, WorkbookChanged
@@ -174,7 +174,7 @@ def test_second_sync_writes_nothing(make):
 
 
 def test_user_cells_are_untouched(make):
-    handle = make({("Plan", "T2", "Channel"): '=IMPORTXML("http://x", "//a")'})
+    handle = make({("Plan", "T2", "Channel"): TypedText('=IMPORTXML("http://x", "//a")')})
     before = user_cells(handle.open().read())
     sheetsync.sync(handle.open(), today=TODAY)
     assert user_cells(handle.open().read()) == before

@@ -140,6 +140,11 @@ def baseline(edits: Edits | None = None, **grids_kw: Any) -> MemoryBackend:
     return MemoryBackend.from_grids(baseline_grids(edits), title="Bean & Crumb", **grids_kw)
 
 
+class TypedText(str):
+    """Text a person typed with a leading apostrophe ('=IMPORTXML...): a text cell, even where
+    it starts with "=". Plain strings starting with "=" are written as formulas."""
+
+
 def write_xlsx(path, grids: Mapping[str, list[list[Any]]]) -> None:
     """Save grids as a real .xlsx file, dates as date cells."""
     from openpyxl import Workbook
@@ -150,8 +155,8 @@ def write_xlsx(path, grids: Mapping[str, list[list[Any]]]) -> None:
         sheet = book.create_sheet(name)
         for row in rows:
             sheet.append(row)
-        for cells in sheet.iter_rows():
-            for cell in cells:
-                if isinstance(cell.value, str) and cell.value.startswith("=IMPORTXML"):
-                    cell.data_type = "s"  # text a person typed as '=IMPORTXML..., not a formula
+        for row_number, row in enumerate(rows, 1):
+            for column, value in enumerate(row, 1):
+                if isinstance(value, TypedText):
+                    sheet.cell(row_number, column).data_type = "s"
     book.save(path)
