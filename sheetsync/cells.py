@@ -316,7 +316,7 @@ def _plain_digits(digits: str, data: _LocaleData) -> str | None:
         grouped = data.grouped.fullmatch(whole)
         if grouped is None:
             return None
-        whole = whole.replace(grouped[1], "")
+        whole = whole.replace(grouped[1] or grouped[2], "")
     if not (whole or fraction):
         return None
     return f"{whole or '0'}.{fraction or '0'}"
@@ -498,9 +498,16 @@ def _locale_data(locale: str) -> _LocaleData:
 
 
 def _grouped_pattern(group: str) -> re.Pattern[str]:
-    """Digits split into thousands by one kind of separator: the locale's, a space or '."""
+    """Digits split into thousands by one kind of separator: the locale's, a space or '.
+
+    Group 1 or 2 is the separator. After an apostrophe the leading group may be long:
+    babel (2.19, de_CH) writes 10^9 as 1000000'000, and an apostrophe is never a decimal
+    mark, so such text can only mean one number.
+    """
     separators = re.escape("".join(sorted({group, " ", "'"})))
-    return re.compile(rf"\d{{1,3}}([{separators}])(?:\d{{2,3}}\1)*\d{{3}}")
+    return re.compile(
+        rf"(?:\d{{1,3}}([{separators}])(?:\d{{2,3}}\1)*|\d+(')(?:\d{{3}}\2)*)\d{{3}}"
+    )
 
 
 def _babel_locale(locale: str) -> Locale:
