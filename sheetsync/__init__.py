@@ -6,14 +6,25 @@
 """
 
 from sheetsync.api import SyncResult, check, init, sync
-from sheetsync.config import ConfigError, Settings, load_settings
+from sheetsync.config import Settings, load_settings
 from sheetsync.engine import Report
+from sheetsync.errors import (
+    ConfigError,
+    SheetsyncError,
+    UsageError,
+    WorkbookChanged,
+    WorkbookUnreachable,
+)
 
 __all__ = [
     "ConfigError",
     "Report",
     "Settings",
+    "SheetsyncError",
     "SyncResult",
+    "UsageError",
+    "WorkbookChanged",
+    "WorkbookUnreachable",
     "check",
     "init",
     "load_settings",

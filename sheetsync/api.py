@@ -8,8 +8,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sheetsync.backends import Backend, open_backend
-from sheetsync.config import ConfigError, Settings, validate_settings
+from sheetsync.config import Settings, validate_settings
 from sheetsync.engine import Report, evaluate
+from sheetsync.errors import ConfigError, UsageError
 from sheetsync.workbook import Workbook, WritePlan
 from sheetsync.writes import plan_writes
 
@@ -50,12 +51,18 @@ def sync(
 
 
 def init(path: str, *, example: bool = False, today: dt.date | None = None) -> Path:
-    """Make a new local workbook from the template; returns its path."""
+    """Make a new local workbook from the template; returns its path. Raises UsageError."""
     from sheetsync.backends.xlsx_create import create_workbook
     from sheetsync.template import load_template
 
     target = Path(path)
-    create_workbook(target, load_template(example=example, today=today or dt.date.today()))
+    try:
+        create_workbook(target, load_template(example=example, today=today or dt.date.today()))
+    except OSError as error:
+        where = f": {error.filename}" if error.filename else ""
+        raise UsageError(
+            f"Cannot create {path} ({error.strerror}{where}). Choose a folder you can write to."
+        ) from error
     return target
 
 

@@ -16,8 +16,8 @@ from typing import Any
 import click
 
 from sheetsync import api
-from sheetsync.backends import WorkbookChanged, WorkbookUnreachable
-from sheetsync.config import ConfigError, load_settings
+from sheetsync.config import load_settings
+from sheetsync.errors import SheetsyncError, WorkbookChanged, WorkbookUnreachable
 
 EXIT_FINDINGS, EXIT_USAGE, EXIT_UNREACHABLE = 1, 2, 3
 
@@ -37,18 +37,16 @@ class Today(click.ParamType):
 
 
 def _fails(function: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn the library's user-facing errors into one message and the right exit code."""
+    """Print sheetsync's own errors as the sentence they are, with their kind's exit code."""
 
     @wraps(function)
     def run(*args: Any, **kwargs: Any) -> Any:
         try:
             return function(*args, **kwargs)
-        except ConfigError as error:
-            _fail(str(error), EXIT_USAGE)
-        except WorkbookUnreachable as error:
+        except (WorkbookUnreachable, WorkbookChanged) as error:
             _fail(str(error), EXIT_UNREACHABLE)
-        except WorkbookChanged as error:
-            _fail(f"{error} Nothing was written; run sync again to retry.", EXIT_UNREACHABLE)
+        except SheetsyncError as error:
+            _fail(str(error), EXIT_USAGE)
 
     return run
 
@@ -189,33 +187,14 @@ def init(
             EXIT_USAGE,
         )
     if google:
-        try:
-            url = api.init_google(
-                title,
-                settings=load_settings(config),
-                share_with=share,
-                example=example,
-                today=today,
-            )
-        except ValueError as error:
-            _fail(str(error), EXIT_USAGE)
+        url = api.init_google(
+            title, settings=load_settings(config), share_with=share, example=example, today=today
+        )
         click.echo(f"Created {url}")
         click.echo(f"Next: sheetsync check --workbook {url}")
         return
     assert path is not None
-    try:
-        created = api.init(path, example=example, today=today)
-    except ValueError as error:
-        _fail(str(error), EXIT_USAGE)
-    except OSError as error:
-        # sheetsync's own "already exists" sentence has no errno; the system's errors do.
-        if error.errno is None:
-            _fail(str(error), EXIT_USAGE)
-        where = f": {error.filename}" if error.filename else ""
-        _fail(
-            f"Cannot create {path} ({error.strerror}{where}). Choose a folder you can write to.",
-            EXIT_USAGE,
-        )
+    created = api.init(path, example=example, today=today)
     click.echo(f"Created {created}.")
     click.echo(f"Next: sheetsync check --workbook {created}")
 
@@ -247,15 +226,12 @@ def auth() -> None:
     metavar="FILE",
     help="The JSON of a Desktop-app OAuth client from the Google Cloud console.",
 )
+@_fails
 def login(client_secrets: str | None) -> None:
     """Sign in with your browser; the token is kept in your user config folder (mode 0600)."""
-    from sheetsync.backends.google_auth import LoginFailed
     from sheetsync.backends.google_auth import login as google_login
 
-    try:
-        click.echo(google_login(client_secrets))
-    except LoginFailed as error:
-        _fail(str(error), EXIT_USAGE)
+    click.echo(google_login(client_secrets))
 
 
 @auth.command()

@@ -22,14 +22,12 @@ from pydantic import (
     model_validator,
 )
 
+from sheetsync.errors import ConfigError
+
 CONFIG_ENV = "SHEETSYNC_CONFIG"
 DEFAULT_CONFIG_NAME = "sheetsync.toml"
 GOOGLE_ENDPOINT = "https://sheets.googleapis.com"
 RULE_CODES_PATTERN = r"^SS\d{3}$"
-
-
-class ConfigError(Exception):
-    """Bad configuration; the message names the key and the fix."""
 
 
 class _Section(BaseModel):

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from sheetsync.errors import TemplateError
 from sheetsync.schema import (
     CALENDAR,
     CHECKS_HEADERS,
@@ -32,10 +33,6 @@ INPUT_SCHEMAS = {schema.role: schema for schema in (STRATEGY, PLAN, CALENDAR)}
 OWNED_TAB_HEADERS = {"checks": CHECKS_HEADERS, "history": HISTORY_HEADERS}
 
 ValidationKind = Literal["list", "column", "percent"]
-
-
-class TemplateError(Exception):
-    """A template file is missing, malformed, or disagrees with schema.py."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -198,4 +198,5 @@ def test_sheet_changed_during_sync_exits_3_and_says_to_retry(monkeypatch):
     monkeypatch.setattr(api, "open_backend", lambda location, settings: edited)
     result = CliRunner().invoke(main, ["sync", "--workbook", "x.xlsx", "--today", "2026-06-15"])
     assert result.exit_code == 3
-    assert "Plan!C1" in result.output and "Nothing was written; run sync again" in result.output
+    assert "Plan!C1" in result.output and "nothing was written; run sync again." in result.output
+    assert result.output.lower().count("run sync again") == 1

@@ -307,7 +307,7 @@ def format_requests_sent(server: SheetsApiServer, kind: str) -> list[dict[str, A
 
 
 def test_an_address_that_is_not_an_email_is_refused_before_any_request(sheets_api):
-    with pytest.raises(ValueError, match="“maya.example.com” is not an e-mail address"):
+    with pytest.raises(sheetsync.UsageError, match="“maya.example.com” is not an e-mail address"):
         make(sheets_api, share_with=("maya.example.com",))
     assert sheets_api.requests == {}
 

@@ -15,6 +15,7 @@ from sheetsync import api
 from sheetsync import template as template_module
 from sheetsync.backends.memory import MemoryBackend
 from sheetsync.backends.xlsx_create import create_workbook
+from sheetsync.errors import UsageError
 from sheetsync.schema import CALENDAR, CHECKS_HEADERS, HISTORY_HEADERS, PLAN, STRATEGY
 from sheetsync.template import TemplateError, load_template, templates_dir
 
@@ -293,7 +294,7 @@ def test_refuses_to_overwrite_an_existing_file(tmp_path: Path) -> None:
     path = tmp_path / "marketing.xlsx"
     path.write_bytes(b"the user's own workbook")
 
-    with pytest.raises(FileExistsError, match="already exists; choose another name or delete it"):
+    with pytest.raises(UsageError, match="already exists; choose another name or delete it"):
         create_workbook(path, load_template(example=True, today=TODAY))
 
     assert path.read_bytes() == b"the user's own workbook"
@@ -310,6 +311,6 @@ def test_creates_missing_folders_and_leaves_no_temporary_file(tmp_path: Path) ->
 
 
 def test_refuses_a_name_that_is_not_xlsx(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match=r"must end in \.xlsx"):
+    with pytest.raises(UsageError, match=r"must end in \.xlsx"):
         create_workbook(tmp_path / "marketing.csv", load_template(example=False, today=TODAY))
     assert list(tmp_path.iterdir()) == []

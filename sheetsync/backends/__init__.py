@@ -7,10 +7,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
+from sheetsync.errors import WorkbookChanged, WorkbookUnreachable
 from sheetsync.workbook import Workbook, WritePlan
 
 if TYPE_CHECKING:
     from sheetsync.config import Settings
+
+__all__ = [
+    "Backend",
+    "WorkbookChanged",
+    "WorkbookUnreachable",
+    "is_google_location",
+    "open_backend",
+]
 
 
 class Backend(Protocol):
@@ -27,14 +36,6 @@ class Backend(Protocol):
         holds what was read, and WorkbookUnreachable when the write fails.
         """
         ...
-
-
-class WorkbookUnreachable(Exception):
-    """The workbook cannot be opened, read or written; the message says why and what to do."""
-
-
-class WorkbookChanged(Exception):
-    """Someone changed the header row or row IDs between read and write; nothing was written."""
 
 
 def is_google_location(location: str) -> bool:

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 import platformdirs
 
+from sheetsync.errors import LoginFailed
+
 if TYPE_CHECKING:
     from google.auth.credentials import Credentials
 
@@ -55,10 +57,6 @@ class NotSignedIn(CredentialsUnavailable):
 
 class NoDefaultCredentials(CredentialsUnavailable):
     """Application Default Credentials are not set up on this machine."""
-
-
-class LoginFailed(Exception):
-    """`login` could not finish; the message is the user's sentence."""
 
 
 def token_path() -> Path:

@@ -48,6 +48,7 @@ from sheetsync.backends.google import (
     value_update_bodies,
 )
 from sheetsync.backends.google_location import edit_url
+from sheetsync.errors import UsageError
 from sheetsync.template import ColumnTemplate, TabTemplate, Validation, WorkbookTemplate
 from sheetsync.workbook import CellValue, CellWrite, a1, column_letter
 
@@ -79,12 +80,12 @@ def create_spreadsheet(
 ) -> str:
     """Make a formatted spreadsheet from `template`, share it as Editor; return its edit URL.
 
-    Raises ValueError, before any request, for an address that is not an e-mail address, and
+    Raises UsageError, before any request, for an address that is not an e-mail address, and
     WorkbookUnreachable for any failure; once the spreadsheet exists, that sentence gives its URL.
     """
     for address in share_with:
         if not _EMAIL.fullmatch(address):
-            raise ValueError(
+            raise UsageError(
                 f"“{address}” is not an e-mail address; give --share the address of a Google "
                 "account, e.g. --share me@example.com."
             )

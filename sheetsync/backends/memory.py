@@ -36,7 +36,10 @@ class MemoryBackend:
             tab = self.workbook.find_tab(guard.tab)
             now = tab.value(guard.row, guard.column) if tab else None
             if _text(now) != _text(guard.expected):
-                raise WorkbookChanged(f"{guard.tab}!{guard.cell} changed while sheetsync ran.")
+                raise WorkbookChanged(
+                    f"{guard.tab}!{guard.cell} changed while sheetsync was working, so nothing "
+                    "was written; run sync again."
+                )
         grids = {tab.name: [list(row) for row in tab.rows] for tab in self.workbook.tabs}
         for name in plan.new_tabs:
             grids.setdefault(name, [])

@@ -14,6 +14,7 @@ from openpyxl.utils import quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from sheetsync.errors import UsageError
 from sheetsync.template import ColumnTemplate, TabTemplate, Validation, WorkbookTemplate
 from sheetsync.workbook import a1, column_letter
 
@@ -28,10 +29,10 @@ NOTE_CHARS_PER_LINE = 42
 
 
 def create_workbook(path: Path | str, template: WorkbookTemplate) -> None:
-    """Write a new workbook at `path`; raises FileExistsError rather than replace a file."""
+    """Write a new workbook at `path`; raises UsageError rather than replace a file."""
     target = Path(path)
     if target.suffix.lower() != ".xlsx":
-        raise ValueError(f"{target} must end in .xlsx, e.g. marketing.xlsx")
+        raise UsageError(f"{target} must end in .xlsx, e.g. marketing.xlsx")
     _refuse_existing(target)
     book = Workbook()
     book.remove(book.active)
@@ -44,7 +45,7 @@ def create_workbook(path: Path | str, template: WorkbookTemplate) -> None:
 
 def _refuse_existing(target: Path) -> None:
     if target.exists():
-        raise FileExistsError(f"{target} already exists; choose another name or delete it first")
+        raise UsageError(f"{target} already exists; choose another name or delete it first")
 
 
 def _save_atomically(book: Workbook, target: Path) -> None:
