@@ -103,6 +103,29 @@ class Guard:
     def cell(self) -> str:
         return a1(self.row, self.column)
 
+    def holds(self, value: CellValue) -> bool:
+        """Whether a cell read now still shows what this guard expects."""
+        return guard_text(value) == guard_text(self.expected)
+
+
+def guard_text(value: CellValue) -> str:
+    """A cell as a person sees it, the one way every backend compares a guard.
+
+    Blank for None or spaces, TRUE/FALSE, 7 for 7.0 (Google returns whole numbers as
+    either), a date as 2026-03-01 (a datetime at midnight too: xlsx stores dates so).
+    """
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value).strip()
+
 
 @dataclass(frozen=True, slots=True)
 class WritePlan:

@@ -17,7 +17,7 @@ import sheetsync
 from sheetsync.backends import Backend, WorkbookChanged
 from sheetsync.backends.memory import MemoryBackend
 from sheetsync.config import GoogleSettings
-from sheetsync.workbook import Tab, Workbook
+from sheetsync.workbook import CellError, Guard, Tab, Workbook, WritePlan, guard_text
 
 SERIAL_EPOCH = dt.date(1899, 12, 30)
 
@@ -232,3 +232,36 @@ def test_structural_error_stops_that_tab_only(make):
     assert "Status" not in cells(handle.open(), "Plan")[0]
     assert cells(handle.open(), "Strategy")[0]["Status"] == "On track"  # Strategy still written
     assert cells(handle.open(), "Checks")[0]["Rule"] == "SS101"
+
+
+# --- guards: one way to compare, on every backend -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("read", "text"),
+    [
+        (None, ""),
+        ("  G1 ", "G1"),
+        (7.0, "7"),
+        (7, "7"),
+        (True, "TRUE"),
+        (CellError("#REF!"), "#REF!"),
+        (dt.date(2026, 3, 1), "2026-03-01"),
+        (dt.datetime(2026, 3, 1), "2026-03-01"),
+        (dt.datetime(2026, 3, 1, 9, 30), "2026-03-01T09:30:00"),
+    ],
+)
+def test_guards_compare_the_text_a_person_sees(read, text):
+    assert guard_text(read) == text
+
+
+@pytest.mark.parametrize(
+    ("expected", "now"),
+    [(7, 7.0), (dt.date(2026, 3, 1), dt.datetime(2026, 3, 1)), ("T1", " T1 ")],
+)
+def test_memory_guard_holds_for_the_same_cell_read_another_way(expected, now):
+    """A whole number read as 7.0, a date read as midnight: the cell did not change."""
+    backend = MemoryBackend.from_grids({"Plan": [["Tactic ID", "Status"], [now, ""]]})
+    guard = Guard("Plan", 2, 1, expected)
+    backend.apply(WritePlan(writes=(), guards=(guard,), new_tabs=("Checks",)))
+    assert backend.read().find_tab("Checks") is not None

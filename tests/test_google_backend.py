@@ -26,7 +26,6 @@ from sheetsync.backends.google import (
     FailureContext,
     GoogleBackend,
     RateLimiter,
-    guard_text,
     shared_limiter,
     unreachable,
     value_update_bodies,
@@ -153,21 +152,6 @@ def test_value_ranges_are_rectangles_of_adjacent_cells_and_none_clears():
         "'Plan'!K2:L3": [["Done", 0.5], ["Overdue", ""]],
         "'Plan'!K7:K7": [[""]],
     }
-
-
-@pytest.mark.parametrize(
-    ("read", "text"),
-    [
-        (None, ""),
-        ("  G1 ", "G1"),
-        (7.0, "7"),
-        (7, "7"),
-        (True, "TRUE"),
-        (CellError("#REF!"), "#REF!"),
-    ],
-)
-def test_guards_compare_stripped_text(read, text):
-    assert guard_text(read) == text
 
 
 # --- credentials -------------------------------------------------------------------------------

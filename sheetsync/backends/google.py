@@ -67,6 +67,7 @@ from sheetsync.workbook import (
     Workbook,
     WritePlan,
     a1,
+    guard_text,
 )
 
 if TYPE_CHECKING:
@@ -394,7 +395,7 @@ class GoogleBackend:
         found = _cells_found(rectangles, value_ranges)
         for guard in guards:
             actual = found.get((guard.tab, guard.row, guard.column))
-            if guard_text(actual) != guard_text(guard.expected):
+            if not guard.holds(actual):
                 raise WorkbookChanged(_changed_sentence(guard, actual))
 
     def _lay_out(self, plan: WritePlan, grids: dict[str, SheetGrid]) -> dict[str, SheetGrid]:
@@ -518,17 +519,6 @@ def _cells_found(
                 cell = (rectangle.first_row + row_offset, rectangle.first_column + column_offset)
                 found[(rectangle.tab, *cell)] = value
     return found
-
-
-def guard_text(value: Any) -> str:
-    """A cell as compared by a guard: stripped text, blank for None, 7 for 7.0."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
 
 
 def _changed_sentence(guard: Guard, actual: Any) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from sheetsync.backends import WorkbookChanged
-from sheetsync.workbook import CellValue, Tab, Workbook, WritePlan, is_blank
+from sheetsync.workbook import CellValue, Tab, Workbook, WritePlan
 
 
 class MemoryBackend:
@@ -35,7 +35,7 @@ class MemoryBackend:
         for guard in plan.guards:
             tab = self.workbook.find_tab(guard.tab)
             now = tab.value(guard.row, guard.column) if tab else None
-            if _text(now) != _text(guard.expected):
+            if not guard.holds(now):
                 raise WorkbookChanged(
                     f"{guard.tab}!{guard.cell} changed while sheetsync was working, so nothing "
                     "was written; run sync again."
@@ -56,7 +56,3 @@ class MemoryBackend:
             self.workbook.title, tabs, self.workbook.locale, self.workbook.timezone
         )
         self.applied.append(plan)
-
-
-def _text(value: CellValue) -> str:
-    return "" if is_blank(value) else str(value).strip()

@@ -49,6 +49,7 @@ from sheetsync.workbook import (
     Workbook,
     WritePlan,
     a1,
+    guard_text,
 )
 
 if TYPE_CHECKING:
@@ -344,8 +345,8 @@ def _check_guards(path: Path, guards: tuple[Guard, ...], workbook: Workbook) -> 
                 f"The {guard.tab} tab is no longer in {path}, so nothing was written; "
                 "run sync again."
             )
-        now = _as_text(tab.value(guard.row, guard.column))
-        expected = _as_text(guard.expected)
+        now = guard_text(tab.value(guard.row, guard.column))
+        expected = guard_text(guard.expected)
         if now != expected:
             raise WorkbookChanged(
                 f"Cell {a1(guard.row, guard.column)} on the {tab.name} tab of {path} changed "
@@ -357,19 +358,6 @@ def _check_guards(path: Path, guards: tuple[Guard, ...], workbook: Workbook) -> 
 def _find_tab(workbook: Workbook, name: str) -> Tab | None:
     exact = [tab for tab in workbook.tabs if tab.name == name]
     return exact[0] if exact else workbook.find_tab(name)
-
-
-def _as_text(value: CellValue) -> str:
-    """A cell as the text a person sees, for comparing what was read with what is there."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value).strip()
 
 
 @dataclass(frozen=True, slots=True)
