@@ -57,11 +57,45 @@ def gc_paused(function: Callable[_P, _R]) -> Callable[_P, _R]:
     return run
 
 
+class _RowResult:
+    """What every row's result offers the owned columns besides its figures."""
+
+    __slots__ = ()
+    findings: tuple[Finding, ...]  # the findings on this row, for its Issues cell
+
+    @property
+    def issues(self) -> str:
+        return "; ".join(f"{finding.code} {finding.message}" for finding in self.findings)
+
+
 @dataclass(frozen=True, slots=True)
-class GoalResult:
+class GoalResult(_RowResult):
+    """A goal and what sheetsync computed for it; its attributes fill Strategy's owned columns."""
+
     goal: Goal
     figures: GoalFigures | None
     status: GoalStatus
+    findings: tuple[Finding, ...] = ()
+
+    @property
+    def row(self) -> int:
+        return self.goal.row
+
+    @property
+    def planned_budget(self) -> float | None:
+        return self.figures.planned_budget if self.figures else None
+
+    @property
+    def spend(self) -> float | None:
+        return self.figures.spend if self.figures else None
+
+    @property
+    def revenue(self) -> float | None:
+        return self.figures.revenue if self.figures else None
+
+    @property
+    def current(self) -> float | None:
+        return self.figures.current if self.figures else None
 
     @property
     def progress(self) -> float | None:
@@ -73,9 +107,16 @@ class GoalResult:
 
 
 @dataclass(frozen=True, slots=True)
-class TacticResult:
+class TacticResult(_RowResult):
+    """A tactic and its status; its attributes fill Plan's owned columns."""
+
     tactic: Tactic
     status: TacticStatus
+    findings: tuple[Finding, ...] = ()
+
+    @property
+    def row(self) -> int:
+        return self.tactic.row
 
     @property
     def roi(self) -> float | None:
@@ -84,8 +125,18 @@ class TacticResult:
 
 @dataclass(frozen=True, slots=True)
 class EventResult:
+    """An event and its status; its attributes fill Calendar's owned columns."""
+
     event: Event
     status: EventStatus | None
+
+    @property
+    def row(self) -> int:
+        return self.event.row
+
+
+RowResult = GoalResult | TacticResult | EventResult
+FindingsByRow = Mapping[tuple[str, int], list[Finding]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +152,7 @@ class Report:
     goals: tuple[GoalResult, ...]
     tactics: tuple[TacticResult, ...]
     events: tuple[EventResult, ...]
-    findings_by_row: Mapping[tuple[str, int], list[Finding]]  # (tab, row) -> its findings
+    findings_by_row: FindingsByRow  # (tab, row) -> its findings
 
     title: str  # [workbook] title, else the file name or spreadsheet title
 
@@ -110,6 +161,15 @@ class Report:
 
     def findings_for_row(self, tab: str, row: int) -> list[Finding]:
         return self.findings_by_row.get((tab.casefold(), row), [])
+
+    def results(self, role: str) -> tuple[RowResult, ...]:
+        """The results whose attributes fill the owned columns of the tab of this role."""
+        by_role: dict[str, tuple[RowResult, ...]] = {
+            "strategy": self.goals,
+            "plan": self.tactics,
+            "calendar": self.events,
+        }
+        return by_role[role]
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON document of `sheetsync check --format json` (SPEC 7)."""
@@ -149,19 +209,18 @@ def _index_findings(findings: tuple[Finding, ...]) -> dict[tuple[str, int], list
 
 
 def _goal_dict(result: GoalResult) -> dict[str, Any]:
-    figures = result.figures
     return {
         "id": result.goal.goal_id,
         "row": result.goal.row,
         "status": str(result.status),
-        "current": figures.current if figures else None,
+        "current": result.current,
         "target": result.goal.target,
         "progress": _rounded(result.progress),
         "roi": _rounded(result.roi),
         "budget": result.goal.budget,
-        "planned_budget": figures.planned_budget if figures else None,
-        "spend": figures.spend if figures else None,
-        "revenue": figures.revenue if figures else None,
+        "planned_budget": result.planned_budget,
+        "spend": result.spend,
+        "revenue": result.revenue,
     }
 
 
@@ -176,7 +235,7 @@ def evaluate(workbook: Workbook, today: dt.date, settings: Settings, location: s
     model = build_model(workbook, _tab_names(settings), settings.aliases, locale)
     context = _context(model, today, settings.rules)
     findings = tuple(run_checks(context, settings.rules.ignore, settings.rules.severity))
-    broken = {(f.tab.casefold(), f.row) for f in findings if f.severity == "error" and f.row}
+    by_row = _index_findings(findings)
     return Report(
         workbook=workbook,
         title=settings.workbook.title or workbook.title,
@@ -185,10 +244,10 @@ def evaluate(workbook: Workbook, today: dt.date, settings: Settings, location: s
         locale=locale,
         model=model,
         findings=findings,
-        goals=_goal_results(context, broken, settings.rules),
-        tactics=_tactic_results(model, today, broken, settings.rules),
+        goals=_goal_results(context, by_row, settings.rules),
+        tactics=_tactic_results(model, today, by_row, settings.rules),
         events=_event_results(context, today, settings.rules),
-        findings_by_row=_index_findings(findings),
+        findings_by_row=by_row,
     )
 
 
@@ -209,50 +268,54 @@ def _context(model: Model, today: dt.date, rules: RuleSettings) -> CheckContext:
         at_risk_points=rules.at_risk_points,
         stale_after_days=rules.stale_after_days,
         lead_days=rules.lead_days,
-        figures=all_goal_figures(model, grouped),
+        # No figures from a Plan that did not read: its sums would be zeros, not facts.
+        figures=all_goal_figures(model, grouped) if model.readable("plan") else {},
         goals_by_id=goals,
         tactics_by_goal=grouped,
     )
 
 
-def _tab_key(model: Model, role: str) -> str:
+def _row_findings(model: Model, role: str, row: int, by_row: FindingsByRow) -> tuple[Finding, ...]:
     layout = model.layout(role)
-    return layout.name.casefold() if layout else ""
+    return tuple(by_row.get((layout.name.casefold(), row), ())) if layout else ()
+
+
+def _has_error(findings: tuple[Finding, ...]) -> bool:
+    return any(finding.severity == "error" for finding in findings)
 
 
 def _goal_results(
-    context: CheckContext, broken: set[tuple[str, int]], rules: RuleSettings
+    context: CheckContext, by_row: FindingsByRow, rules: RuleSettings
 ) -> tuple[GoalResult, ...]:
-    tab = _tab_key(context.model, "strategy")
     results = []
     for goal in context.model.goals:
         key = (goal.goal_id or "").casefold()
         # A repeated ID's later rows are errors (SS203); only the first row owns the figures.
         first = context.goals_by_id.get(key) is goal
         figures = context.figures.get(key) if first else None
+        findings = _row_findings(context.model, "strategy", goal.row, by_row)
         status = goal_status(
-            goal, figures, context.today, (tab, goal.row) in broken, rules.at_risk_points
+            goal, figures, context.today, _has_error(findings), rules.at_risk_points
         )
-        results.append(GoalResult(goal, figures, status))
+        results.append(GoalResult(goal, figures, status, findings))
     return tuple(results)
 
 
 def _tactic_results(
-    model: Model, today: dt.date, broken: set[tuple[str, int]], rules: RuleSettings
+    model: Model, today: dt.date, by_row: FindingsByRow, rules: RuleSettings
 ) -> tuple[TacticResult, ...]:
-    tab = _tab_key(model, "plan")
-    return tuple(
-        TacticResult(
-            tactic,
-            tactic_status(tactic, today, (tab, tactic.row) in broken, rules.at_risk_points),
-        )
-        for tactic in model.tactics
-    )
+    results = []
+    for tactic in model.tactics:
+        findings = _row_findings(model, "plan", tactic.row, by_row)
+        status = tactic_status(tactic, today, _has_error(findings), rules.at_risk_points)
+        results.append(TacticResult(tactic, status, findings))
+    return tuple(results)
 
 
 def _event_results(
     context: CheckContext, today: dt.date, rules: RuleSettings
 ) -> tuple[EventResult, ...]:
+    plan_read = context.model.readable("plan") is not None
     return tuple(
         EventResult(
             event,
@@ -262,7 +325,10 @@ def _event_results(
                 event_is_prepared(
                     event, context.tactics_by_goal, context.model.tactics, rules.lead_days
                 ),
-            ),
+            )
+            # Whether an event is prepared is a question for the Plan.
+            if plan_read
+            else None,
         )
         for event in context.model.events
     )

@@ -134,6 +134,14 @@ class Model:
     def layout(self, role: str) -> TabLayout | None:
         return self.layouts.get(role)
 
+    def readable(self, role: str) -> TabLayout | None:
+        """The layout of a tab that was found and whose columns all read (no SS1xx), else None.
+
+        Nothing is derived from a tab that did not read: not a figure, a status or a finding.
+        """
+        layout = self.layouts.get(role)
+        return layout if layout is not None and not layout.is_broken else None
+
 
 # Values a person may type that the spec forbids; each a (check, message, hint) per column key.
 _RANGES: dict[tuple[str, str], tuple[Any, str, str]] = {

@@ -69,6 +69,11 @@ class CheckContext:
     goals_by_id: Mapping[str, Goal]  # case-folded ID -> its first row
     tactics_by_goal: Mapping[str, list[Tactic]]  # case-folded goal ID -> its tactics
 
+    def layout(self, role: str) -> TabLayout | None:
+        """The tab a rule may look at: none when it did not read, so no rule fires on guesses
+        (a Plan that did not read is not "goal without tactics")."""
+        return self.model.readable(role)
+
 
 @dataclass(frozen=True, slots=True)
 class Rule:
@@ -290,7 +295,7 @@ def missing_value(context: CheckContext) -> Iterator[Hit]:
 
 
 def _plan_name(context: CheckContext) -> str:
-    layout = context.model.layout("plan")
+    layout = context.layout("plan")
     return layout.name.casefold() if layout else ""
 
 
@@ -339,7 +344,7 @@ def duplicate_id(context: CheckContext) -> Iterator[Hit]:
         ("strategy", model.goals, "goal_id", "Goal ID"),
         ("plan", model.tactics, "tactic_id", "Tactic ID"),
     ):
-        layout = model.layout(role)
+        layout = context.layout(role)
         if layout is None:
             continue
         first_rows: dict[str, int] = {}
@@ -386,7 +391,7 @@ def date_order(context: CheckContext) -> Iterator[Hit]:
         ("plan", model.tactics, "tactic_id", "due", "Due"),
     )
     for role, records, id_key, key, column in checked:
-        layout = model.layout(role)
+        layout = context.layout(role)
         if layout is None:
             continue
         for record in records:
@@ -420,7 +425,7 @@ def date_order(context: CheckContext) -> Iterator[Hit]:
     example='Tactic T12 "Instagram giveaway" has no Goal ID.',
 )
 def tactic_without_goal(context: CheckContext) -> Iterator[Hit]:
-    plan = context.model.layout("plan")
+    plan = context.layout("plan")
     if plan is None or "goal_id" not in plan.columns:
         return
     goals = _ids(context.goals_by_id)
@@ -447,8 +452,8 @@ def tactic_without_goal(context: CheckContext) -> Iterator[Hit]:
     example='Tactic T9 serves "G9" but Strategy has only G1 to G5.',
 )
 def unknown_goal(context: CheckContext) -> Iterator[Hit]:
-    plan = context.model.layout("plan")
-    if plan is None or context.model.layout("strategy") is None:
+    plan = context.layout("plan")
+    if plan is None or context.layout("strategy") is None:
         return
     goals = context.goals_by_id
     for tactic in context.model.tactics:
@@ -475,8 +480,8 @@ def unknown_goal(context: CheckContext) -> Iterator[Hit]:
     example="Goal G4 (grow catering orders) has no Plan rows.",
 )
 def goal_without_tactics(context: CheckContext) -> Iterator[Hit]:
-    strategy = context.model.layout("strategy")
-    if strategy is None or context.model.layout("plan") is None:
+    strategy = context.layout("strategy")
+    if strategy is None or context.layout("plan") is None:
         return
     for goal in context.model.goals:
         figures = context.figures.get((goal.goal_id or "").casefold())
@@ -496,8 +501,8 @@ def goal_without_tactics(context: CheckContext) -> Iterator[Hit]:
     example="Goal G1 runs 2026-01-01 to 2026-06-30; tactic T3 is due 2026-07-15.",
 )
 def tactic_outside_goal_window(context: CheckContext) -> Iterator[Hit]:
-    plan = context.model.layout("plan")
-    if plan is None:
+    plan = context.layout("plan")
+    if plan is None or context.layout("strategy") is None:
         return
     goals = context.goals_by_id
     for tactic in context.model.tactics:
@@ -551,8 +556,8 @@ def tactic_outside_goal_window(context: CheckContext) -> Iterator[Hit]:
     example='Goal G1 lists "Email, Trade show"; tactic T3 is on "TikTok".',
 )
 def channel_not_in_strategy(context: CheckContext) -> Iterator[Hit]:
-    plan = context.model.layout("plan")
-    if plan is None:
+    plan = context.layout("plan")
+    if plan is None or context.layout("strategy") is None:
         return
     goals = context.goals_by_id
     for tactic in context.model.tactics:
@@ -589,8 +594,8 @@ def plan_over_budget(context: CheckContext) -> Iterator[Hit]:
 def _over_goal_budget(
     context: CheckContext, amount: Callable[[GoalFigures], float], name: str
 ) -> Iterator[Hit]:
-    strategy = context.model.layout("strategy")
-    if strategy is None:
+    strategy = context.layout("strategy")
+    if strategy is None or context.layout("plan") is None:
         return
     for goal in context.model.goals:
         figures = context.figures.get((goal.goal_id or "").casefold())
@@ -621,7 +626,7 @@ def _over_goal_budget(
     example="Tactic T6 has a budget of 400 and a spend of 520.",
 )
 def overspend(context: CheckContext) -> Iterator[Hit]:
-    plan = context.model.layout("plan")
+    plan = context.layout("plan")
     if plan is not None:
         for tactic in context.model.tactics:
             if (tactic.spend or 0.0) > (tactic.budget or 0.0) + 1e-9:
@@ -651,7 +656,7 @@ def overspend(context: CheckContext) -> Iterator[Hit]:
     example="Tactic T8 was due 2026-10-31 and is 40 % done.",
 )
 def overdue(context: CheckContext) -> Iterator[Hit]:
-    plan = context.model.layout("plan")
+    plan = context.layout("plan")
     if plan is None:
         return
     for tactic in context.model.tactics:
@@ -679,8 +684,8 @@ def overdue(context: CheckContext) -> Iterator[Hit]:
     example="Goal G3 ended 2026-09-30 with 80 of 120 qualified leads.",
 )
 def goal_missed(context: CheckContext) -> Iterator[Hit]:
-    strategy = context.model.layout("strategy")
-    if strategy is None:
+    strategy = context.layout("strategy")
+    if strategy is None or context.layout("plan") is None:
         return
     for goal in context.model.goals:
         figures = context.figures.get((goal.goal_id or "").casefold())
@@ -713,8 +718,8 @@ def goal_missed(context: CheckContext) -> Iterator[Hit]:
     "2026-11-05.",
 )
 def event_unprepared(context: CheckContext) -> Iterator[Hit]:
-    calendar = context.model.layout("calendar")
-    if calendar is None:
+    calendar = context.layout("calendar")
+    if calendar is None or context.layout("plan") is None:
         return
     for event in context.model.events:
         window = preparation_window(event, context.lead_days)
@@ -751,8 +756,8 @@ def event_unprepared(context: CheckContext) -> Iterator[Hit]:
     example='"Wedding fair" names goals "G2, G7"; there is no G7.',
 )
 def unknown_goal_in_calendar(context: CheckContext) -> Iterator[Hit]:
-    calendar = context.model.layout("calendar")
-    if calendar is None or context.model.layout("strategy") is None:
+    calendar = context.layout("calendar")
+    if calendar is None or context.layout("strategy") is None:
         return
     goals = context.goals_by_id
     for event in context.model.events:
@@ -781,7 +786,7 @@ def unknown_goal_in_calendar(context: CheckContext) -> Iterator[Hit]:
     example="Goal G1 was last reviewed 2025-06-01.",
 )
 def stale_strategy(context: CheckContext) -> Iterator[Hit]:
-    strategy = context.model.layout("strategy")
+    strategy = context.layout("strategy")
     if strategy is None:
         return
     for goal in context.model.goals:

@@ -11,11 +11,23 @@ FieldType = Literal["text", "list", "number", "money", "percent", "date"]
 
 @dataclass(frozen=True, slots=True)
 class Column:
+    """One column of a tab, input or owned.
+
+    An owned column is declared once, here, with what fills it: `key` names the attribute
+    of the row's result (engine.GoalResult, TacticResult or EventResult) that holds the
+    value to write, and `derived_from` names the other tabs (by role) that value is
+    computed from. The write planner has no list of its own: adding an owned column is
+    one line here (and the result's attribute, if it is new).
+    """
+
     header: str  # the canonical header text, as `init` writes it
-    key: str  # attribute name in the model
+    key: str  # attribute name in the model (input) or in the row's result (owned)
     type: FieldType = "text"
     required: bool = False
     aliases: tuple[str, ...] = ()  # built-in other names; config adds more
+    # Owned only: when one of these tabs cannot be read, the cell is left as it is rather
+    # than filled from nothing (a Plan that did not read is not "no tactics").
+    derived_from: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,14 +65,15 @@ STRATEGY = TabSchema(
         Column("Reviewed", "reviewed", "date", aliases=("Last Reviewed",)),
     ),
     owned=(
-        Column("Planned Budget", "planned_budget", "money"),
-        Column("Spend", "spend", "money"),
-        Column("Revenue", "revenue", "money"),
-        Column("Current", "current", "number"),
-        Column("Progress", "progress", "percent"),
-        Column("ROI", "roi", "percent"),
-        Column("Status", "status"),
-        Column("Issues", "issues"),
+        Column("Planned Budget", "planned_budget", "money", derived_from=("plan",)),
+        Column("Spend", "spend", "money", derived_from=("plan",)),
+        Column("Revenue", "revenue", "money", derived_from=("plan",)),
+        Column("Current", "current", "number", derived_from=("plan",)),
+        Column("Progress", "progress", "percent", derived_from=("plan",)),
+        Column("ROI", "roi", "percent", derived_from=("plan",)),
+        Column("Status", "status", derived_from=("plan",)),
+        # Goal findings such as SS302 and SS305 come from the Plan too.
+        Column("Issues", "issues", derived_from=("plan",)),
     ),
 )
 
@@ -83,9 +96,10 @@ PLAN = TabSchema(
         Column("Progress", "progress", "percent", aliases=("% Done", "Done")),
     ),
     owned=(
-        Column("Status", "status"),
+        # A tactic whose goal is unknown (SS301) is "Needs fix": the Strategy decides that.
+        Column("Status", "status", derived_from=("strategy",)),
         Column("ROI", "roi", "percent"),
-        Column("Issues", "issues"),
+        Column("Issues", "issues", derived_from=("strategy",)),
     ),
 )
 
@@ -99,7 +113,7 @@ CALENDAR = TabSchema(
         Column("Goal IDs", "goal_ids", "list", aliases=("Goals", "Goal ID")),
         Column("Lead Days", "lead_days", "number", aliases=("Lead Time",)),
     ),
-    owned=(Column("Status", "status"),),
+    owned=(Column("Status", "status", derived_from=("plan",)),),
 )
 
 INPUT_TABS = (STRATEGY, PLAN, CALENDAR)

@@ -10,9 +10,9 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from sheetsync.engine import Report, gc_paused
+from sheetsync.engine import Report, RowResult, gc_paused
 from sheetsync.model import TabLayout
-from sheetsync.schema import CHECKS_HEADERS, Column, normalize_header
+from sheetsync.schema import CHECKS_HEADERS, INPUT_TABS, Column, normalize_header
 from sheetsync.workbook import CellKind, CellValue, CellWrite, Guard, Tab, WritePlan, is_blank
 
 # Stored precision: enough for a percent with two decimals, and cents.
@@ -25,13 +25,18 @@ def plan_writes(report: Report, checks_tab: str) -> WritePlan:
     """Every owned cell that must change for the sheet to show this report."""
     writes: list[CellWrite] = []
     guards: list[Guard] = []
-    for role, rows in _owned_values(report).items():
-        layout = report.model.layout(role)
-        if layout is None or layout.is_broken:
+    unreadable = {schema.role for schema in INPUT_TABS if not report.model.readable(schema.role)}
+    for schema in INPUT_TABS:
+        layout = report.model.layout(schema.role)
+        if layout is None or schema.role in unreadable:
             continue  # SS1xx stops the write-back of that tab (SPEC 3)
         tab = report.workbook.find_tab(layout.name)
         assert tab is not None
-        tab_writes = list(_tab_writes(layout, tab, rows))
+        # A figure computed from a tab that did not read is left as it is, not zeroed.
+        owned = [c for c in schema.owned if not unreadable.intersection(c.derived_from)]
+        columns = _placed(layout, owned)
+        rows = {result.row: result for result in report.results(schema.role)}
+        tab_writes = list(_tab_writes(tab, columns, rows))
         writes += tab_writes
         guards += _guards(layout, tab, tab_writes)
     checks = report.workbook.find_tab(checks_tab)
@@ -55,43 +60,11 @@ def _shown(value: CellValue) -> str:
     return json.dumps(str(value), ensure_ascii=False)
 
 
-def _owned_values(report: Report) -> dict[str, dict[int, dict[str, Any]]]:
-    """Role -> sheet row -> owned column key -> the value it should hold."""
-
-    def issues(tab: str, row: int) -> str:
-        return "; ".join(f"{f.code} {f.message}" for f in report.findings_for_row(tab, row))
-
-    strategy = report.model.layout("strategy")
-    plan = report.model.layout("plan")
-    values: dict[str, dict[int, dict[str, Any]]] = {"strategy": {}, "plan": {}, "calendar": {}}
-    for goal in report.goals:
-        figures = goal.figures
-        values["strategy"][goal.goal.row] = {
-            "planned_budget": figures.planned_budget if figures else None,
-            "spend": figures.spend if figures else None,
-            "revenue": figures.revenue if figures else None,
-            "current": figures.current if figures else None,
-            "progress": goal.progress,
-            "roi": goal.roi,
-            "status": str(goal.status),
-            "issues": issues(strategy.name, goal.goal.row) if strategy else "",
-        }
-    for tactic in report.tactics:
-        values["plan"][tactic.tactic.row] = {
-            "status": str(tactic.status),
-            "roi": tactic.roi,
-            "issues": issues(plan.name, tactic.tactic.row) if plan else "",
-        }
-    for event in report.events:
-        values["calendar"][event.event.row] = {"status": str(event.status or "")}
-    return values
-
-
-def _owned_columns(layout: TabLayout) -> list[tuple[Column, int, bool]]:
+def _placed(layout: TabLayout, owned: list[Column]) -> list[tuple[Column, int, bool]]:
     """Each owned column, its 1-based position, and whether it must be created."""
     placed = []
     next_free = layout.first_empty_column
-    for column in layout.schema.owned:
+    for column in owned:
         number = layout.columns.get(column.key)
         if number is None:
             placed.append((column, next_free, True))
@@ -102,18 +75,17 @@ def _owned_columns(layout: TabLayout) -> list[tuple[Column, int, bool]]:
 
 
 def _tab_writes(
-    layout: TabLayout, tab: Tab, rows: Mapping[int, Mapping[str, Any]]
+    tab: Tab, columns: list[tuple[Column, int, bool]], results: Mapping[int, RowResult]
 ) -> Iterator[CellWrite]:
-    columns = _owned_columns(layout)
     for column, number, create in columns:
         if create:
             yield CellWrite(tab.name, 1, number, column.header, None, "header")
-    for row in range(2, max(len(tab.rows), max(rows, default=1)) + 1):
-        wanted = rows.get(row)
+    for row in range(2, max(len(tab.rows), max(results, default=1)) + 1):
+        result = results.get(row)
         cells = tab.rows[row - 1] if row <= len(tab.rows) else ()
         for column, number, _ in columns:
             # Rows that hold no goal/tactic/event keep no stale status of ours.
-            value = _stored(wanted.get(column.key), column) if wanted else None
+            value = _stored(getattr(result, column.key), column) if result else None
             old = cells[number - 1] if number <= len(cells) else None
             if not same_value(old, value):
                 yield CellWrite(
@@ -126,11 +98,13 @@ def _tab_writes(
                 )
 
 
-def _stored(value: Any, column: Column) -> Any:
+def _stored(value: Any, column: Column) -> str | int | float | None:
     if isinstance(value, float) and column.type in _DECIMALS:
         return round(value, _DECIMALS[column.type])
-    if value == "":
+    if value is None or value == "":
         return None
+    if isinstance(value, str):
+        return str(value)  # a status enum is written as its plain text
     return value
 
 

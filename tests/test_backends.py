@@ -227,11 +227,22 @@ def test_edit_between_read_and_write_writes_nothing(make, edit):
 
 def test_structural_error_stops_that_tab_only(make):
     handle = make()
-    handle.rename_header("Plan", 7, "When")  # Due is gone: SS101
+    handle.rename_header("Calendar", 2, "When")  # Date is gone: SS101
     sheetsync.sync(handle.open(), today=TODAY)
-    assert "Status" not in cells(handle.open(), "Plan")[0]
+    assert "Status" not in cells(handle.open(), "Calendar")[0]
     assert cells(handle.open(), "Strategy")[0]["Status"] == "On track"  # Strategy still written
     assert cells(handle.open(), "Checks")[0]["Rule"] == "SS101"
+
+
+def test_figures_from_a_plan_that_cannot_be_read_are_left_as_they_are(make):
+    handle = make()
+    sheetsync.sync(handle.open(), today=TODAY)
+    strategy = cells(handle.open(), "Strategy")
+    handle.insert_row("Plan", 1, ["Marketing plan 2026"])  # a title row above the headers
+    result = sheetsync.sync(handle.open(), today=TODAY)
+    assert cells(handle.open(), "Strategy") == strategy  # not 0 and "No plan"
+    assert {w.tab for w in result.plan.writes} == {"Checks"}
+    assert {row["Rule"] for row in cells(handle.open(), "Checks")} == {"SS101"}
 
 
 # --- guards: one way to compare, on every backend -------------------------------------------

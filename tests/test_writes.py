@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from workbooks import TODAY, D, baseline, baseline_grids
 
 import sheetsync
 from sheetsync.backends.memory import MemoryBackend
-from sheetsync.schema import CHECKS_HEADERS, PLAN, STRATEGY
+from sheetsync.engine import EventResult, GoalResult, TacticResult
+from sheetsync.schema import CHECKS_HEADERS, INPUT_TABS, PLAN, STRATEGY
 from sheetsync.workbook import CellError
 from sheetsync.writes import describe
 
@@ -94,14 +96,59 @@ def test_fixed_findings_leave_the_checks_tab_and_issues_cells():
     assert row_of(backend, "Plan", "T2").get("Issues") is None
 
 
-def test_structural_error_stops_write_back_of_that_tab_only():
+@pytest.mark.parametrize(
+    ("tab", "column", "written"),
+    [
+        # Strategy's figures, statuses and Issues and the Calendar's statuses come from the Plan.
+        ("Plan", 6, {"Checks"}),
+        # A tactic's Status and Issues depend on its goal (SS301); its ROI does not.
+        ("Strategy", 0, {"Plan ROI", "Calendar Status", "Checks"}),
+        (
+            "Calendar",
+            1,
+            {f"Strategy {c.header}" for c in STRATEGY.owned}
+            | {f"Plan {c.header}" for c in PLAN.owned}
+            | {"Checks"},
+        ),
+    ],
+)
+def test_structural_error_stops_write_back_of_that_tab_and_what_is_derived_from_it(
+    tab, column, written
+):
     grids = baseline_grids()
-    grids["Plan"][0][6] = "When"  # Due header gone: SS101
+    grids[tab][0][column] = "When"  # a required header gone: SS101
     backend = MemoryBackend.from_grids(grids)
     result = sheetsync.sync(backend, today=TODAY)
-    assert {w.tab for w in result.plan.writes} == {"Strategy", "Calendar", "Checks"}
-    assert "Status" not in header(backend, "Plan")
+    columns = {
+        "Checks" if w.tab == "Checks" else f"{w.tab} {header(backend, w.tab)[w.column - 1]}"
+        for w in result.plan.writes
+    }
+    assert columns == written
     assert backend.workbook.find_tab("Checks").rows[1][1] == "SS101"
+
+
+def test_figures_are_left_as_they_are_when_the_plan_cannot_be_read():
+    backend = baseline()
+    sheetsync.sync(backend, today=TODAY)
+    before = {t.name: t.rows for t in backend.workbook.tabs if t.name != "Checks"}
+    grids = {t.name: [list(r) for r in t.rows] for t in backend.workbook.tabs}
+    grids["Plan"].insert(0, ["Marketing plan 2026"])  # a title row above the headers
+    grids["Plan"][3][8] = 5000  # T2's spend: would change G1's Spend, were Plan read
+    backend = MemoryBackend.from_grids(grids)
+    result = sheetsync.sync(backend, today=TODAY)
+    assert {w.tab for w in result.plan.writes} == {"Checks"}
+    after = {t.name: t.rows for t in backend.workbook.tabs if t.name not in ("Checks", "Plan")}
+    assert after == {name: rows for name, rows in before.items() if name != "Plan"}
+    assert {f.code for f in result.report.findings if f.severity == "error"} == {"SS101"}
+
+
+@pytest.mark.parametrize("schema", INPUT_TABS, ids=lambda s: s.role)
+def test_every_owned_column_is_filled_by_its_rows_result(schema):
+    # The planner reads each owned column's value from the result attribute named by its key;
+    # a column without one would fail here rather than be written blank.
+    result_type = {"strategy": GoalResult, "plan": TacticResult, "calendar": EventResult}
+    for column in schema.owned:
+        assert hasattr(result_type[schema.role], column.key), column.header
 
 
 def test_guards_cover_header_and_ids_of_written_rows():
