@@ -110,5 +110,10 @@ def _backend(workbook: str | Backend | None, settings: Settings) -> tuple[Backen
                 "or set [workbook] path in sheetsync.toml."
             )
     if isinstance(workbook, str):
+        if not workbook.strip():  # e.g. --workbook "$WORKBOOK" with the variable unset
+            raise UsageError(
+                "The workbook given is empty. Pass --workbook marketing.xlsx (or a Google "
+                "Sheets URL), or leave it out to use [workbook] path in sheetsync.toml."
+            )
         return open_backend(workbook, settings), workbook
     return workbook, getattr(workbook, "location", "")

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from sheetsync import api
 from sheetsync.config import load_settings
@@ -78,12 +80,15 @@ config_option = click.option(
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="sheetsync")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """Keep a marketing strategy and its plan honest.
 
     Reads the Strategy and Plan tabs of a workbook, checks that every tactic serves a goal
     and every goal has a plan, and fills in Status, ROI and Issues.
     """
+    if os.environ.get("NO_COLOR"):  # https://no-color.org: set and not empty means no colour
+        ctx.color = False
 
 
 @main.command()
@@ -170,8 +175,10 @@ def sync(workbook: str | None, today: dt.date | None, config: str | None, dry_ru
 @click.option("--example", is_flag=True, help="Fill it with an example business to try things on.")
 @today_option
 @config_option
+@click.pass_context
 @_fails
 def init(
+    ctx: click.Context,
     path: str | None,
     google: bool,
     title: str,
@@ -184,6 +191,18 @@ def init(
     if google == bool(path):
         _fail(
             "Give either --path FILE.xlsx for a local workbook or --google, not both or neither.",
+            EXIT_USAGE,
+        )
+    google_only = [
+        f"--{name}"
+        for name in ("title", "share")
+        if ctx.get_parameter_source(name) is not ParameterSource.DEFAULT
+    ]
+    if path and google_only:
+        _fail(
+            f"{' and '.join(google_only)} {'are' if len(google_only) > 1 else 'is'} for a "
+            "Google spreadsheet (--google); a local workbook is named by its file, so leave "
+            f"{'them' if len(google_only) > 1 else 'it'} out or use --google instead of --path.",
             EXIT_USAGE,
         )
     if google:

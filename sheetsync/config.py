@@ -6,11 +6,13 @@ ConfigError sentence naming the key, the bad value and the fix (exit 2).
 
 from __future__ import annotations
 
+import difflib
+import json
 import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_origin
 
 from pydantic import (
     AfterValidator,
@@ -213,50 +215,132 @@ def load_settings(config: str | None = None, overrides: dict[str, Any] | None = 
     from_environment = environment_overrides(os.environ)
     for dotted, value in from_environment.items():
         _set_dotted(data, dotted, value)
-    for dotted, value in (overrides or {}).items():
-        if value is not None:
-            _set_dotted(data, dotted, value)
-    try:
-        return validate_settings(data)
-    except ConfigError as error:
-        blamed = next((key for key in from_environment if f"`{key}`" in str(error)), None)
-        if blamed is None or (overrides or {}).get(blamed) is not None:
-            raise
-        variable = "SHEETSYNC_" + blamed.replace(".", "_").upper()
-        raise ConfigError(
-            f"{error} (The value comes from the environment variable {variable}.)"
-        ) from None
+    flags = {dotted: value for dotted, value in (overrides or {}).items() if value is not None}
+    for dotted, value in flags.items():
+        _set_dotted(data, dotted, value)
+    # A mistake in a value a flag replaced is not the environment's to explain.
+    blamed = {
+        dotted: (_variable(dotted), os.environ[_variable(dotted)])
+        for dotted in from_environment
+        if dotted not in flags
+    }
+    settings = validate_settings(data, blamed)
+    _refuse_unknown_variables(os.environ, settings)
+    return settings
 
 
 def environment_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
     """`SHEETSYNC_RULES_LOCALE=fr_FR` -> {"rules.locale": "fr_FR"}, for every documented key.
 
-    A value is read as TOML where it parses (`["SS311"]`, `20`, `true`), else as text.
+    Values stay text (pydantic reads numbers and true/false from text) except lists,
+    written `SS311,SS304` or as a JSON list, and tables, written `SS311=error,SS304=warning`
+    or as a JSON object.
     """
     found: dict[str, Any] = {}
-    for section, field in Settings.model_fields.items():
-        model = field.annotation
-        if not isinstance(model, type) or not issubclass(model, _Section):
+    for dotted, annotation in _environment_keys().items():
+        variable = _variable(dotted)
+        raw = environ.get(variable)
+        if raw is None:
             continue
-        for key in model.model_fields:
-            raw = environ.get(f"SHEETSYNC_{section}_{key}".upper())
-            if raw is not None:
-                found[f"{section}.{key}"] = _env_value(raw)
+        kind = get_origin(annotation)
+        if kind is tuple:
+            found[dotted] = _env_list(variable, raw)
+        elif kind is dict:
+            found[dotted] = _env_table(variable, raw)
+        else:
+            found[dotted] = raw
     return found
 
 
-def _env_value(raw: str) -> Any:
+def _environment_keys() -> dict[str, Any]:
+    """Every `section.key` an environment variable can set, with its type."""
+    return {
+        f"{section}.{key}": setting.annotation
+        for section, field in Settings.model_fields.items()
+        if isinstance(field.annotation, type) and issubclass(field.annotation, _Section)
+        for key, setting in field.annotation.model_fields.items()
+    }
+
+
+def _variable(dotted: str) -> str:
+    return "SHEETSYNC_" + dotted.replace(".", "_").upper()
+
+
+def _env_list(variable: str, raw: str) -> list[Any]:
+    text = raw.strip()
+    if not text.startswith("["):
+        return [item.strip() for item in text.split(",") if item.strip()]
+    value = _json_or_toml(text)
+    if not isinstance(value, list):
+        raise ConfigError(
+            f"Environment variable {variable} = {raw!r} is not a list; separate the items "
+            f'with commas, e.g. {variable}=SS311,SS304, or write a JSON list, e.g. ["SS311"].'
+        )
+    return value
+
+
+def _env_table(variable: str, raw: str) -> dict[str, Any]:
+    text = raw.strip()
+    if text.startswith("{"):
+        value = _json_or_toml(text)
+        if isinstance(value, dict):
+            return value
+    else:
+        pairs = [item.partition("=") for item in text.split(",") if item.strip()]
+        if all(key.strip() and equals and value.strip() for key, equals, value in pairs):
+            return {key.strip(): value.strip() for key, _, value in pairs}
+    raise ConfigError(
+        f"Environment variable {variable} = {raw!r} is not a table; write pairs separated by "
+        f"commas, e.g. {variable}=SS311=error,SS304=warning, or a JSON object, e.g. "
+        '{"SS311": "error"}.'
+    )
+
+
+def _json_or_toml(text: str) -> Any:
+    """A list or table written as JSON, or as TOML (which also takes `{SS311 = "error"}`)."""
     try:
-        return tomllib.loads(f"value = {raw}")["value"]
+        return json.loads(text)
+    except ValueError:
+        pass
+    try:
+        return tomllib.loads(f"value = {text}")["value"]
     except tomllib.TOMLDecodeError:
-        return raw
+        return None
 
 
-def validate_settings(data: dict[str, Any]) -> Settings:
+def _refuse_unknown_variables(environ: Mapping[str, str], settings: Settings) -> None:
+    """A misspelled SHEETSYNC_ variable would otherwise change nothing, silently."""
+    known = {_variable(dotted) for dotted in _environment_keys()}
+    known |= {CONFIG_ENV, settings.smtp.password_env}
+    prefix = "SHEETSYNC_"
+    for name in sorted(environ):
+        if name.upper().startswith(prefix) and name not in known:
+            # Compared without the prefix, which every name shares.
+            suffixes = [variable.removeprefix(prefix) for variable in known]
+            close = difflib.get_close_matches(name.upper().removeprefix(prefix), suffixes)
+            advice = (
+                f"did you mean {prefix}{close[0]}?"
+                if close
+                else f"the names are {prefix}<SECTION>_<KEY> for the keys in config.example.toml."
+            )
+            raise ConfigError(
+                f"Environment variable {name} is not a sheetsync setting; {advice} "
+                "Rename or unset it."
+            )
+
+
+def validate_settings(
+    data: dict[str, Any], environment: Mapping[str, tuple[str, str]] | None = None
+) -> Settings:
+    """Typed settings, or a ConfigError naming the key that is wrong.
+
+    `environment` maps each `section.key` whose value came from the environment to its
+    variable and text, so the sentence names the variable rather than the key.
+    """
     try:
         return Settings.model_validate(data)
     except ValidationError as error:
-        raise ConfigError(_explain(error, data.get("source", ""))) from None
+        raise ConfigError(_explain(error, data.get("source", ""), environment or {})) from None
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -311,16 +395,50 @@ def _set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:
     table[key] = value
 
 
-def _explain(error: ValidationError, source: str) -> str:
+# Pydantic's words for the mistakes a config can make, said for a marketer.
+_PLAIN_WORDS = {
+    "int_parsing": "must be a whole number, e.g. 30",
+    "int_from_float": "must be a whole number, e.g. 30",
+    "int_type": "must be a whole number, e.g. 30",
+    "float_parsing": "must be a number, e.g. 25",
+    "float_type": "must be a number, e.g. 25",
+    "bool_parsing": "must be true or false",
+    "bool_type": "must be true or false",
+    "string_type": 'must be text in quotes, e.g. "Plan"',
+    "tuple_type": 'must be a list, e.g. ["SS311"]',
+    "list_type": 'must be a list, e.g. ["SS311"]',
+    "dict_type": 'must be a table, e.g. {SS311 = "error"}',
+    "greater_than": "must be more than {gt}",
+    "greater_than_equal": "must be {ge} or more",
+    "less_than": "must be less than {lt}",
+    "less_than_equal": "must be {le} or less",
+    "literal_error": "must be one of {expected}",
+}
+
+
+def _explain(
+    error: ValidationError, source: str, environment: Mapping[str, tuple[str, str]]
+) -> str:
     first = error.errors()[0]
     location = ".".join(str(part) for part in first["loc"] if part != "[key]")
     where = f" in {source}" if source else ""
-    message = first["msg"].removeprefix("Value error, ")
+    words = _PLAIN_WORDS.get(first["type"])
+    message = (
+        words.format(**first.get("ctx", {}))
+        if words
+        else first["msg"].removeprefix("Value error, ")
+    )
     if first["type"] == "extra_forbidden":
         return (
             f"Config key `{location}`{where} is not a sheetsync setting. Check its spelling "
             "against config.example.toml, or remove it."
         )
+    for dotted, (variable, raw) in environment.items():
+        if location == dotted or location.startswith(f"{dotted}."):
+            return (
+                f"Environment variable {variable} = {raw!r}: {message}. "
+                f"See `{dotted}` in config.example.toml."
+            )
     value = first.get("input")
     shown = "" if isinstance(value, dict) else f" = {value!r}"
     return f"Config key `{location}`{shown}{where}: {message}. See config.example.toml."

@@ -15,8 +15,13 @@ SHEETSYNC = str(Path(sys.executable).with_name("sheetsync"))
 DEMO_TODAY = "2026-11-23"
 
 
-def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([SHEETSYNC, *args], capture_output=True, text=True, cwd=cwd, timeout=120)
+def run(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, **(env or {})}
+    return subprocess.run(
+        [SHEETSYNC, *args], capture_output=True, text=True, cwd=cwd, env=environment, timeout=120
+    )
 
 
 @pytest.fixture(scope="module")
@@ -200,3 +205,103 @@ def test_sheet_changed_during_sync_exits_3_and_says_to_retry(monkeypatch):
     assert result.exit_code == 3
     assert "Plan!C1" in result.output and "nothing was written; run sync again." in result.output
     assert result.output.lower().count("run sync again") == 1
+
+
+def finding_codes(result: subprocess.CompletedProcess[str]) -> dict[str, str]:
+    return {
+        finding["code"]: finding["severity"] for finding in json.loads(result.stdout)["findings"]
+    }
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "codes"),
+    [
+        ("SHEETSYNC_RULES_IGNORE", "SS311", {"SS311": None, "SS304": "warning"}),
+        ("SHEETSYNC_RULES_IGNORE", "SS311, SS304", {"SS311": None, "SS304": None}),
+        ("SHEETSYNC_RULES_IGNORE", '["SS304"]', {"SS311": "warning", "SS304": None}),
+        ("SHEETSYNC_RULES_SEVERITY", '{"SS304": "error"}', {"SS304": "error"}),
+        ("SHEETSYNC_RULES_SEVERITY", "SS304=error,SS311=error", {"SS311": "error"}),
+    ],
+)
+def test_rule_settings_in_the_environment_as_people_write_them(demo, variable, value, codes):
+    result = run(
+        "check", "-w", str(demo), "--today", DEMO_TODAY, "--format", "json", env={variable: value}
+    )
+    assert result.returncode == 1, result.stderr
+    found = finding_codes(result)
+    for code, severity in codes.items():
+        assert found.get(code) == severity, code
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("SHEETSYNC_RULES_IGNORE", "SS311,SS999", "'SS999' is not a rule code"),
+        ("SHEETSYNC_RULES_IGNORE", "[SS311", "is not a list; separate the items with commas"),
+        ("SHEETSYNC_RULES_SEVERITY", "SS311:error", "is not a table; write pairs"),
+        ("SHEETSYNC_RULES_SEVERITY", "SS311=fatal", "must be one of 'error' or 'warning'"),
+        ("SHEETSYNC_RULES_LEAD_DAYS", "a month", "must be a whole number"),
+    ],
+)
+def test_a_bad_environment_value_is_one_sentence_naming_the_variable(
+    demo, variable, value, expected
+):
+    result = run("check", "-w", str(demo), env={variable: value})
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"Error: Environment variable {variable} = {value!r}")
+    assert expected in result.stderr
+    assert "Input should" not in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_a_misspelled_variable_is_refused_with_the_likely_name(demo):
+    result = run("check", "-w", str(demo), env={"SHEETSYNC_RULES_IGNOR": "SS311"})
+    assert result.returncode == 2
+    assert "SHEETSYNC_RULES_IGNOR is not a sheetsync setting" in result.stderr
+    assert "did you mean SHEETSYNC_RULES_IGNORE?" in result.stderr
+
+
+def test_no_color_is_honoured_on_a_terminal(demo):
+    import pty
+
+    def on_a_terminal(env: dict[str, str]) -> bytes:
+        controller, terminal = pty.openpty()
+        with subprocess.Popen(
+            [SHEETSYNC, "check", "-w", str(demo), "--today", DEMO_TODAY],
+            stdout=terminal,
+            stderr=terminal,
+            env={**os.environ, **env},
+        ) as process:
+            os.close(terminal)
+            output = b""
+            while chunk := _read_or_end(controller):
+                output += chunk
+            process.wait(timeout=120)
+        os.close(controller)
+        return output
+
+    assert b"\x1b[" in on_a_terminal({})  # the same command does colour a terminal
+    plain = on_a_terminal({"NO_COLOR": "1"})
+    assert b"\x1b[" not in plain and b"SS301" in plain
+
+
+def _read_or_end(descriptor: int) -> bytes:
+    try:
+        return os.read(descriptor, 65536)
+    except OSError:  # the terminal is closed once the command has exited
+        return b""
+
+
+@pytest.mark.parametrize("extra", [["--title", "Q3 plan"], ["--share", "maya@example.com"]])
+def test_init_refuses_google_options_with_a_path(tmp_path, extra):
+    path = tmp_path / "marketing.xlsx"
+    result = run("init", "--path", str(path), *extra)
+    assert result.returncode == 2
+    assert f"{extra[0]} is for a Google spreadsheet (--google)" in result.stderr
+    assert not path.exists()
+
+
+def test_an_empty_workbook_option_says_it_is_empty(tmp_path):
+    result = run("check", "--workbook", "", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "The workbook given is empty" in result.stderr
+    assert "folder" not in result.stderr

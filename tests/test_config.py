@@ -93,11 +93,27 @@ def test_environment_wins_over_the_file_and_flags_over_both(tmp_path, monkeypatc
     assert load_settings(path, {"rules.lead_days": 3}).rules.lead_days == 3
 
 
-def test_bad_environment_value_names_the_key(monkeypatch):
+def test_bad_environment_value_names_the_variable(monkeypatch):
     monkeypatch.setenv("SHEETSYNC_RULES_AT_RISK_POINTS", "lots")
-    with pytest.raises(ConfigError, match="`rules.at_risk_points` = 'lots'") as error:
+    with pytest.raises(ConfigError) as error:
         load_settings(None)
-    assert "environment variable SHEETSYNC_RULES_AT_RISK_POINTS" in str(error.value)
+    assert str(error.value) == (
+        "Environment variable SHEETSYNC_RULES_AT_RISK_POINTS = 'lots': must be a number, "
+        "e.g. 25. See `rules.at_risk_points` in config.example.toml."
+    )
+
+
+def test_a_flag_replacing_a_bad_environment_value_wins(monkeypatch):
+    monkeypatch.setenv("SHEETSYNC_RULES_LEAD_DAYS", "a month")
+    assert load_settings(None, {"rules.lead_days": 3}).rules.lead_days == 3
+
+
+def test_text_settings_from_the_environment_stay_text(monkeypatch):
+    monkeypatch.setenv("SHEETSYNC_WORKBOOK_TITLE", "2026")  # TOML would read a number
+    monkeypatch.setenv("SHEETSYNC_SUMMARY_TO", "maya@example.com, sam@example.com")
+    settings = load_settings(None)
+    assert settings.workbook.title == "2026"
+    assert settings.summary.to == ("maya@example.com", "sam@example.com")
 
 
 def test_flags_win_over_the_file(tmp_path):
