@@ -3,6 +3,8 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 DEMO := demo/marketing.xlsx
+# The demo keeps its state store (runs, snapshots, summaries sent) beside its workbook.
+DEMO_ENV := SHEETSYNC_STATE_PATH=demo/state.db
 STAMP := $(VENV)/.installed
 
 .PHONY: demo test bench lint clean
@@ -16,14 +18,14 @@ $(STAMP): $(BIN)/python pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	@mkdir -p demo && rm -f $(DEMO)
+	@mkdir -p demo && rm -f $(DEMO) demo/state.db*
 	@echo '$$ sheetsync init --path $(DEMO) --example'
 	@$(BIN)/sheetsync init --path $(DEMO) --example
 	@echo; echo '$$ sheetsync check --workbook $(DEMO)'
 	@# check exits 1 because the example has a deliberate error; the demo goes on.
 	@$(BIN)/sheetsync check --workbook $(DEMO) || true
 	@echo; echo '$$ sheetsync sync --workbook $(DEMO)'
-	@$(BIN)/sheetsync sync --workbook $(DEMO)
+	@$(DEMO_ENV) $(BIN)/sheetsync sync --workbook $(DEMO)
 	@echo
 	@echo "Open $(CURDIR)/$(DEMO) in Excel or LibreOffice to see the Status, ROI and Issues columns and the Checks tab."
 

@@ -1,8 +1,10 @@
-"""The library API the CLI is a thin coat over: check, sync, init."""
+"""The library API the CLI is a thin coat over: check, sync, summary, init."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -10,7 +12,11 @@ from zoneinfo import ZoneInfo
 from sheetsync.backends import Backend, open_backend
 from sheetsync.config import Settings, validate_settings
 from sheetsync.engine import Report, evaluate
-from sheetsync.errors import ConfigError, UsageError
+from sheetsync.errors import ConfigError, UsageError, WorkbookChanged, WorkbookUnreachable
+from sheetsync.months import Month
+from sheetsync.runs import record_failure, record_sync, workbook_key
+from sheetsync.state import StateStore, now_utc, state_path
+from sheetsync.summary import Summary, build_summary, recipient_key
 from sheetsync.workbook import Workbook, WritePlan
 from sheetsync.writes import plan_writes
 
@@ -40,14 +46,46 @@ def sync(
     settings: Settings | None = None,
     dry_run: bool = False,
 ) -> SyncResult:
-    """Check, then write Status, ROI, Issues and the Checks tab back (unless `dry_run`)."""
+    """Check, then write Status, ROI, Issues and the Checks tab back (unless `dry_run`).
+
+    A real sync records its run and the day's snapshot of every figure in the state store
+    (a dry run writes nothing anywhere).
+    """
     settings = settings or validate_settings({})
-    backend, report = _read_and_evaluate(workbook, today, settings)
-    plan = plan_writes(report, settings.tabs.checks)
-    if dry_run or not plan:
-        return SyncResult(report, plan, written=False)
-    backend.apply(plan)
-    return SyncResult(report, plan, written=True)
+    if dry_run:
+        _, report = _read_and_evaluate(workbook, today, settings)
+        return SyncResult(report, plan_writes(report, settings.tabs.checks), written=False)
+    with (
+        StateStore(state_path(settings)) as store,
+        _failures_recorded(store, "sync", workbook, today, settings) as started,
+    ):
+        backend, report = _read_and_evaluate(workbook, today, settings)
+        plan = plan_writes(report, settings.tabs.checks)
+        if plan:
+            backend.apply(plan)
+        record_sync(store, report, backend, len(plan.writes), started)
+    return SyncResult(report, plan, written=bool(plan))
+
+
+def summary(
+    workbook: str | Backend | None = None,
+    *,
+    month: Month | None = None,
+    today: dt.date | None = None,
+    settings: Settings | None = None,
+) -> Summary:
+    """What `month`'s summary says (default: the month before today); sends nothing."""
+    settings = settings or validate_settings({})
+    with StateStore(state_path(settings)) as store:
+        _, report = _read_and_evaluate(workbook, today, settings)
+        recipients = recipient_key(settings.summary.to, settings.summary.cc)
+        return build_summary(
+            report,
+            month or Month.before(report.today),
+            store,
+            workbook_key(report.location),
+            recipients,
+        )
 
 
 def init(path: str, *, example: bool = False, today: dt.date | None = None) -> Path:
@@ -93,12 +131,38 @@ def today_for(workbook: Workbook, settings: Settings) -> dt.date:
     return dt.date.today()
 
 
+@contextmanager
+def _failures_recorded(
+    store: StateStore,
+    command: str,
+    workbook: str | Backend | None,
+    today: dt.date | None,
+    settings: Settings,
+) -> Iterator[dt.datetime]:
+    """A run that could not read or write its workbook is recorded as failed, with why."""
+    started = now_utc()
+    try:
+        yield started
+    except (WorkbookUnreachable, WorkbookChanged) as error:
+        location = _location(workbook, settings)
+        record_failure(store, location, command, today or dt.date.today(), started, error)
+        raise
+
+
 def _read_and_evaluate(
     workbook: str | Backend | None, today: dt.date | None, settings: Settings
 ) -> tuple[Backend, Report]:
     backend, location = _backend(workbook, settings)
     data = backend.read()
     return backend, evaluate(data, today or today_for(data, settings), settings, location)
+
+
+def _location(workbook: str | Backend | None, settings: Settings) -> str:
+    if isinstance(workbook, str):
+        return workbook
+    if workbook is None:
+        return settings.workbook.location
+    return str(getattr(workbook, "location", ""))
 
 
 def _backend(workbook: str | Backend | None, settings: Settings) -> tuple[Backend, str]:

@@ -505,9 +505,7 @@ def _grouped_pattern(group: str) -> re.Pattern[str]:
     mark, so such text can only mean one number.
     """
     separators = re.escape("".join(sorted({group, " ", "'"})))
-    return re.compile(
-        rf"(?:\d{{1,3}}([{separators}])(?:\d{{2,3}}\1)*|\d+(')(?:\d{{3}}\2)*)\d{{3}}"
-    )
+    return re.compile(rf"(?:\d{{1,3}}([{separators}])(?:\d{{2,3}}\1)*|\d+(')(?:\d{{3}}\2)*)\d{{3}}")
 
 
 def _babel_locale(locale: str) -> Locale:

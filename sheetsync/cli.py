@@ -19,7 +19,7 @@ from click.core import ParameterSource
 
 from sheetsync import api
 from sheetsync.config import load_settings
-from sheetsync.errors import SheetsyncError, WorkbookChanged, WorkbookUnreachable
+from sheetsync.errors import SheetsyncError, StateError, WorkbookChanged, WorkbookUnreachable
 
 EXIT_FINDINGS, EXIT_USAGE, EXIT_UNREACHABLE = 1, 2, 3
 
@@ -45,7 +45,7 @@ def _fails(function: Callable[..., Any]) -> Callable[..., Any]:
     def run(*args: Any, **kwargs: Any) -> Any:
         try:
             return function(*args, **kwargs)
-        except (WorkbookUnreachable, WorkbookChanged) as error:
+        except (WorkbookUnreachable, WorkbookChanged, StateError) as error:
             _fail(str(error), EXIT_UNREACHABLE)
         except SheetsyncError as error:
             _fail(str(error), EXIT_USAGE)
@@ -153,6 +153,48 @@ def sync(workbook: str | None, today: dt.date | None, config: str | None, dry_ru
     else:
         click.echo(f"Nothing to change in {report.location or report.title}; it is up to date.")
     click.echo(summary_line(report))
+
+
+class MonthParam(click.ParamType):
+    name = "YYYY-MM"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        from sheetsync.months import Month
+
+        if isinstance(value, Month):
+            return value
+        try:
+            return Month.parse(value)
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
+
+
+@main.command()
+@workbook_option
+@today_option
+@config_option
+@click.option("--month", type=MonthParam(), help="The month to sum up (default: the last one).")
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text: what the e-mail says; json: the month's figures for scripts.",
+)
+@_fails
+def summary(
+    workbook: str | None, today: dt.date | None, config: str | None, month: Any, output: str
+) -> None:
+    """Sum up a month: what the monthly e-mail says, or its figures as JSON."""
+    from sheetsync.render import render_text
+
+    settings = load_settings(config)
+    result = api.summary(workbook, month=month, today=today, settings=settings)
+    if output == "json":
+        click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
+        return
+    click.echo(render_text(result, settings.summary.templates), nl=False)
 
 
 @main.command()

@@ -148,7 +148,7 @@ class SmtpSettings(_Section):
 
 
 class StateSettings(_Section):
-    path: str = ".sheetsync/state.db"
+    path: str = ""  # "" = state.db in the user data folder (platformdirs)
 
 
 class ScheduleSettings(_Section):

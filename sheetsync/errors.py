@@ -31,6 +31,10 @@ class WorkbookChanged(SheetsyncError):
     """
 
 
+class StateError(SheetsyncError):
+    """sheetsync's state store cannot be opened or used; the message names the file and the fix."""
+
+
 class LoginFailed(SheetsyncError):
     """`sheetsync auth login` could not finish."""
 

@@ -2,8 +2,8 @@
 
 import os
 
+import pytest
 from hypothesis import settings
-
 from sheets_api_fixtures import *  # noqa: F403
 
 # A red run must be about the code, not the seed: the suite (and CI) draws the same examples
@@ -12,3 +12,11 @@ from sheets_api_fixtures import *  # noqa: F403
 settings.register_profile("fixed", derandomize=True, database=None, print_blob=True)
 settings.register_profile("explore", max_examples=1000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fixed"))
+
+
+@pytest.fixture(autouse=True)
+def _own_state_store(tmp_path, monkeypatch):
+    """Every test, and the sheetsync subprocesses it starts, keeps its state store in its own
+    temporary folder: the default store lives in the user data folder, found via XDG_DATA_HOME."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "user-data"))
+    monkeypatch.delenv("SHEETSYNC_STATE_PATH", raising=False)

@@ -1,0 +1,131 @@
+"""A Summary as the e-mail's text and HTML, from the Jinja2 templates in templates/.
+
+Autoescaped: a cell's text is never markup in the HTML part. `[summary] templates` names a
+folder whose templates replace the built-in ones of the same name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import jinja2
+from babel.dates import format_date
+from babel.numbers import format_decimal, format_percent
+
+from sheetsync.errors import TemplateError
+from sheetsync.summary import Summary
+from sheetsync.template import templates_dir
+
+TEXT_TEMPLATE = "summary.txt"
+HTML_TEMPLATE = "summary.html"
+LONGEST_NAME = 120  # characters of a cell's text shown before "…"
+
+
+def render_text(summary: Summary, own_templates: str = "") -> str:
+    """The plain-text part, also what `sheetsync summary` prints."""
+    environment = _environment(own_templates, summary.locale)
+    return _render(environment, TEXT_TEMPLATE, {"s": summary})
+
+
+def render_html(summary: Summary, own_templates: str = "", chart_src: str = "") -> str:
+    """The HTML part before CSS inlining; `chart_src` is a cid: or data: URI, "" for none."""
+    environment = _environment(own_templates, summary.locale)
+    return _render(environment, HTML_TEMPLATE, {"s": summary, "chart_src": chart_src})
+
+
+def _environment(own_templates: str, locale: str) -> jinja2.Environment:
+    folders = [str(templates_dir())]
+    if own_templates:
+        folders.insert(0, own_templates)
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(folders),
+        autoescape=jinja2.select_autoescape(["html"], default_for_string=False),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    environment.filters.update(
+        number=lambda value: _number(value, locale),
+        signed=lambda value: _signed(value, locale),
+        percent=lambda value: _percent(value, locale),
+        day=lambda value: _day(value, locale),
+        oneline=oneline,
+        bar=text_bar,
+    )
+    return environment
+
+
+def _render(environment: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
+    try:
+        return environment.get_template(name).render(context)
+    except jinja2.TemplateSyntaxError as error:
+        raise TemplateError(
+            _sentence(error.filename or name, error.lineno, error.message)
+        ) from None
+    except jinja2.TemplateNotFound:
+        raise TemplateError(
+            f"The summary template {name} is missing from {environment.loader.searchpath}; "  # type: ignore[union-attr]
+            "add it, or clear [summary] templates to use the built-in ones."
+        ) from None
+    except Exception as error:  # a template's own mistake, e.g. an undefined name
+        filename, line = _template_frame(error, name)
+        raise TemplateError(_sentence(filename, line, str(error))) from None
+
+
+def _template_frame(error: BaseException, name: str) -> tuple[str, int | None]:
+    """The template file and line where rendering failed, from the traceback."""
+    found: tuple[str, int | None] = (name, None)
+    traceback = error.__traceback__
+    while traceback is not None:
+        filename = traceback.tb_frame.f_code.co_filename
+        if filename.endswith((".html", ".txt")):
+            found = (filename, traceback.tb_lineno)
+        traceback = traceback.tb_next
+    return found
+
+
+def _sentence(filename: str, line: int | None, message: str | None) -> str:
+    where = f"{filename}, line {line}" if line else filename
+    return (
+        f"The summary template {where} cannot be used: {message}. Fix the template, or clear "
+        "[summary] templates to use the built-in ones."
+    )
+
+
+def oneline(value: Any, limit: int = LONGEST_NAME) -> str:
+    """A cell's text on one line, no longer than `limit`: newlines and tabs become spaces."""
+    text = " ".join(str(value or "").split())
+    text = re.sub(r"[\x00-\x1f\x7f]", "", text)
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def text_bar(progress: float | None, width: int = 20) -> str:
+    """[#########-----------] for a progress fraction; full when past 100 %."""
+    if progress is None:
+        return ""
+    filled = round(max(0.0, min(progress, 1.0)) * width)
+    return "[" + "#" * filled + "-" * (width - filled) + "]"
+
+
+def _number(value: float | None, locale: str) -> str:
+    if value is None:
+        return "–"
+    return format_decimal(round(value, 0 if abs(value) >= 100 else 2), locale=locale)
+
+
+def _signed(value: float | None, locale: str) -> str:
+    if value is None:
+        return "–"
+    shown = _number(value, locale)
+    return f"+{shown}" if value > 0 else shown
+
+
+def _percent(value: float | None, locale: str) -> str:
+    return "–" if value is None else format_percent(value, locale=locale)
+
+
+def _day(value: dt.date | None, locale: str) -> str:
+    return "–" if value is None else format_date(value, format="long", locale=locale)

@@ -1,0 +1,94 @@
+"""What a run leaves in the state store: the run itself and, for a sync, the day's snapshot."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from sheetsync.backends import Backend, is_google_location
+from sheetsync.engine import Report
+from sheetsync.state import GoalSnapshot, RunCounts, StateStore, TacticSnapshot
+
+
+def workbook_key(location: str) -> str:
+    """How the state store names a workbook: the spreadsheet key, or the file's full path.
+
+    The same file reached through another working folder or a symlink is the same workbook.
+    """
+    if is_google_location(location):
+        from sheetsync.backends.google_location import spreadsheet_key
+
+        return f"google:{spreadsheet_key(location)}"
+    return str(Path(location).expanduser().resolve())
+
+
+def goal_snapshots(report: Report) -> list[GoalSnapshot]:
+    return [
+        GoalSnapshot(
+            goal_id=result.goal.goal_id,
+            name=result.goal.marketing_goal or result.goal.business_goal,
+            kpi=result.goal.kpi,
+            status=str(result.status),
+            spend=result.figures.spend if result.figures else None,
+            revenue=result.figures.revenue if result.figures else None,
+            current=result.figures.current if result.figures else None,
+            target=result.goal.target,
+            progress=result.progress,
+            roi=result.roi,
+            budget=result.goal.budget,
+        )
+        for result in report.goals
+        if result.goal.goal_id
+    ]
+
+
+def tactic_snapshots(report: Report) -> list[TacticSnapshot]:
+    return [
+        TacticSnapshot(
+            tactic_id=result.tactic.tactic_id,
+            goal_id=result.tactic.goal_id,
+            status=str(result.status),
+            spend=result.tactic.spend,
+            revenue=result.tactic.revenue,
+            result=result.tactic.result,
+            progress=result.tactic.progress,
+            roi=result.roi,
+        )
+        for result in report.tactics
+        if result.tactic.tactic_id
+    ]
+
+
+def counts_of(report: Report, cells_written: int | None, backend: Backend) -> RunCounts:
+    return RunCounts(
+        errors=report.count("error"),
+        warnings=report.count("warning"),
+        goals=len(report.goals),
+        tactics=len(report.tactics),
+        cells_written=cells_written,
+        requests=getattr(backend, "requests_sent", None),
+    )
+
+
+def record_sync(
+    store: StateStore, report: Report, backend: Backend, cells_written: int, started: dt.datetime
+) -> None:
+    """The run, and the snapshot of every goal's and tactic's figures dated by its as-of day."""
+    workbook = workbook_key(report.location)
+    run_id = store.start_run(workbook, "sync", report.today, started)
+    store.record_snapshot(
+        workbook, run_id, report.today, goal_snapshots(report), tactic_snapshots(report)
+    )
+    store.finish_run(run_id, "ok", counts_of(report, cells_written, backend))
+
+
+def record_failure(
+    store: StateStore,
+    location: str,
+    command: str,
+    as_of: dt.date,
+    started: dt.datetime,
+    error: BaseException,
+) -> None:
+    run_id = store.start_run(workbook_key(location), command, as_of, started)
+    store.finish_run(run_id, "failed", detail=str(error))

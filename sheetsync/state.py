@@ -1,0 +1,461 @@
+"""sheetsync's own memory: runs, the figures of every sync (snapshots), and the summaries sent.
+
+One SQLite file (the standard library's sqlite3), in WAL mode so a `summary` can read while a
+`sync` writes. The schema is versioned with `PRAGMA user_version` and moved forward by the
+MIGRATIONS below, one step per version; a file written by a newer sheetsync is refused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sheetsync.config import Settings
+from sheetsync.errors import StateError
+
+# Each entry moves the schema from version i to i + 1. Never edit a shipped step: add one.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        workbook TEXT NOT NULL,
+        command TEXT NOT NULL,
+        as_of TEXT NOT NULL,
+        started TEXT NOT NULL,
+        ended TEXT,
+        outcome TEXT NOT NULL DEFAULT 'running',
+        errors INTEGER,
+        warnings INTEGER,
+        goals INTEGER,
+        tactics INTEGER,
+        requests INTEGER,
+        cells_written INTEGER,
+        detail TEXT
+    );
+    CREATE INDEX runs_by_workbook ON runs (workbook, started);
+    CREATE TABLE snapshots (
+        id INTEGER PRIMARY KEY,
+        workbook TEXT NOT NULL,
+        as_of TEXT NOT NULL,
+        run_id INTEGER NOT NULL REFERENCES runs (id),
+        UNIQUE (workbook, as_of)
+    );
+    CREATE TABLE goal_snapshots (
+        snapshot_id INTEGER NOT NULL REFERENCES snapshots (id) ON DELETE CASCADE,
+        goal_key TEXT NOT NULL,
+        goal_id TEXT NOT NULL,
+        name TEXT,
+        kpi TEXT,
+        status TEXT,
+        spend REAL,
+        revenue REAL,
+        current REAL,
+        target REAL,
+        progress REAL,
+        roi REAL,
+        budget REAL,
+        PRIMARY KEY (snapshot_id, goal_key)
+    );
+    CREATE TABLE tactic_snapshots (
+        snapshot_id INTEGER NOT NULL REFERENCES snapshots (id) ON DELETE CASCADE,
+        tactic_key TEXT NOT NULL,
+        tactic_id TEXT NOT NULL,
+        goal_id TEXT,
+        status TEXT,
+        spend REAL,
+        revenue REAL,
+        result REAL,
+        progress REAL,
+        roi REAL,
+        PRIMARY KEY (snapshot_id, tactic_key)
+    );
+    CREATE TABLE summaries (
+        id INTEGER PRIMARY KEY,
+        workbook TEXT NOT NULL,
+        month TEXT NOT NULL,
+        recipients TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        transport TEXT NOT NULL,
+        started TEXT NOT NULL,
+        finished TEXT,
+        outcome TEXT NOT NULL,
+        detail TEXT,
+        digest TEXT
+    );
+    CREATE INDEX summaries_by_month ON summaries (workbook, month, recipients);
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+BUSY_TIMEOUT_SECONDS = 60
+
+
+@dataclass(frozen=True, slots=True)
+class GoalSnapshot:
+    goal_id: str
+    name: str | None
+    kpi: str | None
+    status: str | None
+    spend: float | None
+    revenue: float | None
+    current: float | None
+    target: float | None
+    progress: float | None
+    roi: float | None
+    budget: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class TacticSnapshot:
+    tactic_id: str
+    goal_id: str | None
+    status: str | None
+    spend: float | None
+    revenue: float | None
+    result: float | None
+    progress: float | None
+    roi: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Every goal's and tactic's figures as one day's last sync computed them."""
+
+    as_of: dt.date
+    goals: dict[str, GoalSnapshot]  # casefolded Goal ID -> figures
+    tactics: dict[str, TacticSnapshot]  # casefolded Tactic ID -> figures
+
+
+@dataclass(frozen=True, slots=True)
+class RunCounts:
+    errors: int
+    warnings: int
+    goals: int
+    tactics: int
+    cells_written: int | None = None
+    requests: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SendRecord:
+    """One attempt to deliver a month's summary to one recipient list."""
+
+    id: int
+    month: str
+    recipients: str
+    message_id: str
+    transport: str
+    started: dt.datetime
+    finished: dt.datetime | None
+    outcome: str  # "sending" (intent recorded, outcome not yet), "sent" or "failed"
+    detail: str | None
+    digest: dict[str, Any] | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "at": (self.finished or self.started).isoformat(timespec="seconds"),
+            "to": self.recipients,
+            "message_id": self.message_id,
+            "transport": self.transport,
+            "outcome": self.outcome,
+        }
+
+
+def default_state_path() -> Path:
+    """The user data folder (platformdirs), used when `[state] path` is not set."""
+    from platformdirs import user_data_path
+
+    return user_data_path("sheetsync", appauthor=False) / "state.db"
+
+
+def state_path(settings: Settings) -> Path:
+    return Path(settings.state.path) if settings.state.path else default_state_path()
+
+
+def now_utc() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+class StateStore:
+    """The state store file, opened and migrated; one connection, used from one thread."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(
+                path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False
+            )
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA foreign_keys = ON")
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._migrate()
+        except sqlite3.DatabaseError as error:
+            raise StateError(
+                f"The state store {path} cannot be used ({error}). Point [state] path at "
+                "another file, or move this one away to start afresh."
+            ) from None
+        except OSError as error:
+            raise StateError(
+                f"The state store {path} cannot be created ({error.strerror}). Set [state] path "
+                "to a file in a folder you can write to."
+            ) from None
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> StateStore:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE: the write lock is taken at once, so two processes never interleave."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        with self.transaction() as db:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise StateError(
+                    f"The state store {self.path} was written by a newer sheetsync (schema "
+                    f"version {version}; this one knows up to {SCHEMA_VERSION}). Upgrade "
+                    "sheetsync, or point [state] path at another file."
+                )
+            for step in range(version, SCHEMA_VERSION):
+                for statement in MIGRATIONS[step].split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+            if version != SCHEMA_VERSION:
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    # --- runs -----------------------------------------------------------------------------
+
+    def start_run(
+        self, workbook: str, command: str, as_of: dt.date, started: dt.datetime | None = None
+    ) -> int:
+        with self.transaction() as db:
+            cursor = db.execute(
+                "INSERT INTO runs (workbook, command, as_of, started) VALUES (?, ?, ?, ?)",
+                (workbook, command, as_of.isoformat(), (started or now_utc()).isoformat()),
+            )
+        return int(cursor.lastrowid or 0)
+
+    def finish_run(
+        self, run_id: int, outcome: str, counts: RunCounts | None = None, detail: str = ""
+    ) -> None:
+        counts = counts or RunCounts(0, 0, 0, 0)
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE runs SET ended = ?, outcome = ?, errors = ?, warnings = ?, goals = ?, "
+                "tactics = ?, cells_written = ?, requests = ?, detail = ? WHERE id = ?",
+                (
+                    now_utc().isoformat(),
+                    outcome,
+                    counts.errors,
+                    counts.warnings,
+                    counts.goals,
+                    counts.tactics,
+                    counts.cells_written,
+                    counts.requests,
+                    detail or None,
+                    run_id,
+                ),
+            )
+
+    def runs(self, workbook: str, limit: int = 20) -> list[dict[str, Any]]:
+        rows = self._db.execute(
+            "SELECT * FROM runs WHERE workbook = ? ORDER BY id DESC LIMIT ?", (workbook, limit)
+        )
+        return [dict(row) for row in rows]
+
+    # --- snapshots ------------------------------------------------------------------------
+
+    def record_snapshot(
+        self,
+        workbook: str,
+        run_id: int,
+        as_of: dt.date,
+        goals: Sequence[GoalSnapshot],
+        tactics: Sequence[TacticSnapshot],
+    ) -> None:
+        """Keep the day's figures; a later sync of the same day replaces them.
+
+        One snapshot a day, not one a sync: cron every 30 minutes over 10,000 tactics would
+        otherwise add half a million rows a day, and month figures only need days.
+        """
+        with self.transaction() as db:
+            db.execute(
+                "DELETE FROM snapshots WHERE workbook = ? AND as_of = ?",
+                (workbook, as_of.isoformat()),
+            )
+            cursor = db.execute(
+                "INSERT INTO snapshots (workbook, as_of, run_id) VALUES (?, ?, ?)",
+                (workbook, as_of.isoformat(), run_id),
+            )
+            snapshot_id = cursor.lastrowid
+            # A repeated ID keeps its first row, as the engine does (SS203 flags the rest).
+            db.executemany(
+                f"INSERT OR IGNORE INTO goal_snapshots VALUES ({', '.join('?' * 13)})",
+                [
+                    (snapshot_id, goal.goal_id.casefold(), goal.goal_id, goal.name, goal.kpi)
+                    + (goal.status, goal.spend, goal.revenue, goal.current, goal.target)
+                    + (goal.progress, goal.roi, goal.budget)
+                    for goal in goals
+                ],
+            )
+            db.executemany(
+                f"INSERT OR IGNORE INTO tactic_snapshots VALUES ({', '.join('?' * 10)})",
+                [
+                    (snapshot_id, t.tactic_id.casefold(), t.tactic_id, t.goal_id, t.status)
+                    + (t.spend, t.revenue, t.result, t.progress, t.roi)
+                    for t in tactics
+                ],
+            )
+
+    def snapshot_days(self, workbook: str) -> list[dt.date]:
+        """The days with a snapshot, oldest first."""
+        rows = self._db.execute(
+            "SELECT as_of FROM snapshots WHERE workbook = ? ORDER BY as_of", (workbook,)
+        )
+        return [dt.date.fromisoformat(row[0]) for row in rows]
+
+    def snapshot(self, workbook: str, as_of: dt.date, with_tactics: bool = True) -> Snapshot:
+        """The snapshot of one day (one of `snapshot_days`)."""
+        found = self._db.execute(
+            "SELECT id FROM snapshots WHERE workbook = ? AND as_of = ?",
+            (workbook, as_of.isoformat()),
+        ).fetchone()
+        if found is None:
+            return Snapshot(as_of, {}, {})
+        goals = {
+            row["goal_key"]: GoalSnapshot(*(row[name] for name in _GOAL_COLUMNS))
+            for row in self._db.execute(
+                "SELECT * FROM goal_snapshots WHERE snapshot_id = ?", (found[0],)
+            )
+        }
+        tactics = {}
+        if with_tactics:
+            tactics = {
+                row["tactic_key"]: TacticSnapshot(*(row[name] for name in _TACTIC_COLUMNS))
+                for row in self._db.execute(
+                    "SELECT * FROM tactic_snapshots WHERE snapshot_id = ?", (found[0],)
+                )
+            }
+        return Snapshot(as_of, goals, tactics)
+
+    def goal_history(self, workbook: str, until: dt.date) -> list[tuple[dt.date, str, float]]:
+        """(day, casefolded Goal ID, Current) of every snapshot up to `until`, oldest first."""
+        rows = self._db.execute(
+            "SELECT s.as_of, g.goal_key, g.current FROM snapshots s "
+            "JOIN goal_snapshots g ON g.snapshot_id = s.id "
+            "WHERE s.workbook = ? AND s.as_of <= ? AND g.current IS NOT NULL ORDER BY s.as_of",
+            (workbook, until.isoformat()),
+        )
+        return [(dt.date.fromisoformat(row[0]), row[1], float(row[2])) for row in rows]
+
+    # --- summaries sent -------------------------------------------------------------------
+
+    def sends(self, workbook: str, month: str, recipients: str) -> list[SendRecord]:
+        """Every attempt for this month and recipient list, oldest first."""
+        rows = self._db.execute(
+            "SELECT * FROM summaries WHERE workbook = ? AND month = ? AND recipients = ? "
+            "ORDER BY id",
+            (workbook, month, recipients),
+        )
+        return [_send_record(row) for row in rows]
+
+    def last_sent(self, workbook: str, before_month: str) -> SendRecord | None:
+        """The latest summary delivered for an earlier month (any recipients)."""
+        row = self._db.execute(
+            "SELECT * FROM summaries WHERE workbook = ? AND month < ? AND outcome = 'sent' "
+            "ORDER BY month DESC, id DESC LIMIT 1",
+            (workbook, before_month),
+        ).fetchone()
+        return _send_record(row) if row else None
+
+    def record_intent(
+        self,
+        db: sqlite3.Connection,
+        workbook: str,
+        month: str,
+        recipients: str,
+        message_id: str,
+        transport: str,
+        digest: dict[str, Any],
+    ) -> int:
+        """Write down that a send is about to start (inside the caller's transaction)."""
+        cursor = db.execute(
+            "INSERT INTO summaries (workbook, month, recipients, message_id, transport, started, "
+            "outcome, digest) VALUES (?, ?, ?, ?, ?, ?, 'sending', ?)",
+            (
+                workbook,
+                month,
+                recipients,
+                message_id,
+                transport,
+                now_utc().isoformat(),
+                json.dumps(digest, ensure_ascii=False),
+            ),
+        )
+        return int(cursor.lastrowid or 0)
+
+    def record_outcome(self, send_id: int, outcome: str, detail: str = "") -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE summaries SET outcome = ?, finished = ?, detail = ? WHERE id = ?",
+                (outcome, now_utc().isoformat(), detail or None, send_id),
+            )
+
+
+_GOAL_COLUMNS = (
+    "goal_id",
+    "name",
+    "kpi",
+    "status",
+    "spend",
+    "revenue",
+    "current",
+    "target",
+    "progress",
+    "roi",
+    "budget",
+)
+_TACTIC_COLUMNS = (
+    "tactic_id",
+    "goal_id",
+    "status",
+    "spend",
+    "revenue",
+    "result",
+    "progress",
+    "roi",
+)
+
+
+def _send_record(row: sqlite3.Row) -> SendRecord:
+    return SendRecord(
+        id=row["id"],
+        month=row["month"],
+        recipients=row["recipients"],
+        message_id=row["message_id"],
+        transport=row["transport"],
+        started=dt.datetime.fromisoformat(row["started"]),
+        finished=dt.datetime.fromisoformat(row["finished"]) if row["finished"] else None,
+        outcome=row["outcome"],
+        detail=row["detail"],
+        digest=json.loads(row["digest"]) if row["digest"] else None,
+    )
