@@ -14,6 +14,7 @@ import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import lru_cache
 from math import isfinite
 
@@ -248,8 +249,14 @@ def _int_as_float(value: int, kind: _Kind, locale: str) -> float:
 
 
 def _as_fraction(number: float) -> float:
-    """A number typed into a percent column: up to 1 it is a fraction, above it percent points."""
-    return number if -1.0 <= number <= 1.0 else number / 100
+    """A number typed into a percent column: up to 1 it is a fraction, above it percent points.
+
+    Points move two decimal places as text does: 10.1 is 0.101, where 10.1 / 100 in floats
+    is 0.10099999999999999.
+    """
+    if -1.0 <= number <= 1.0:
+        return number
+    return float(Decimal(repr(number)).scaleb(-2))
 
 
 def _amount_from_text(text: str, value: str, data: _LocaleData, kind: _Kind) -> float:

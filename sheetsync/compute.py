@@ -1,11 +1,19 @@
-"""Status, ROI and goal figures (SPEC 4): pure functions of the model and "today"."""
+"""Status, ROI and goal figures (SPEC 4): pure functions of the model and "today".
+
+Every threshold a status turns on is compared in exact decimal arithmetic: 11 of 20 days gone
+and 30 % done is 25 points behind, not the 25.000000000000004 that floats make of it, and
+1,000.10 + 2,000.20 reaches a target of 3,000.30.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from decimal import MAX_PREC, Context, Decimal
 from enum import StrEnum
+from fractions import Fraction
+from functools import lru_cache
 
 from sheetsync.model import Event, Goal, Model, Tactic
 
@@ -61,13 +69,59 @@ def progress(current: float, target: float | None) -> float | None:
     return current / target if target else None
 
 
-def elapsed_share(start: dt.date, end: dt.date, today: dt.date) -> float:
-    """How much of start..end has passed, 0 to 1."""
+# Decimal addition in this context never rounds: the coefficient grows as the sum needs.
+_EXACT = Context(prec=MAX_PREC)
+# Sums of whole cents stay exact in floats while below 2**53 cents.
+_EXACT_CENTS_BELOW = 2**53
+
+
+@lru_cache(maxsize=4096)  # progress and points values repeat: 0.5, done, 25
+def typed(value: float) -> Fraction:
+    """The decimal a number was typed as, exactly.
+
+    A cell's number reaches us as the float nearest to what was typed; repr() gives the
+    shortest decimal that reads back as that float, which for the up to 15 significant digits
+    a spreadsheet keeps is the typed decimal itself (0.3, not 0.299999999999999988898).
+    """
+    return Fraction(repr(float(value)))
+
+
+def exact_sum(values: Iterable[float]) -> float:
+    """The sum of typed decimals, computed exactly and rounded once to the nearest float."""
+    numbers = list(values)
+    # Fast and exact for the usual amounts and counts: each is a whole number of cents, whose
+    # integer sum is exact and whose one division by 100 is correctly rounded.
+    cents = [round(number * 100) for number in numbers]
+    if sum(map(abs, cents)) < _EXACT_CENTS_BELOW and all(
+        whole / 100 == number for whole, number in zip(cents, numbers, strict=True)
+    ):
+        return sum(cents) / 100
+    total = Decimal(0)
+    for number in numbers:
+        total = _EXACT.add(total, Decimal(repr(float(number))))
+    return float(total)
+
+
+def more_than_points_behind(
+    start: dt.date, end: dt.date, today: dt.date, done: Fraction, points: float
+) -> bool:
+    """Whether `done` trails the share of start..end gone by more than `points`, exactly.
+
+    The share gone is whole days: gone / length, 0 before start and 1 from end on.
+    """
     if today <= start:
-        return 0.0
-    if today >= end:
-        return 1.0
-    return (today - start).days / (end - start).days
+        gone, length = 0, 1
+    elif today >= end:
+        gone, length = 1, 1
+    else:
+        gone, length = (today - start).days, (end - start).days
+    limit = typed(points)
+    # (gone / length - done) * 100 > limit, multiplied out into integers: this runs for every
+    # tactic under way, and integer arithmetic is several times quicker than Fraction's.
+    return (
+        100 * (gone * done.denominator - done.numerator * length) * limit.denominator
+        > limit.numerator * length * done.denominator
+    )
 
 
 def tactics_by_goal(tactics: Iterable[Tactic]) -> dict[str, list[Tactic]]:
@@ -80,18 +134,21 @@ def tactics_by_goal(tactics: Iterable[Tactic]) -> dict[str, list[Tactic]]:
 
 def goal_figures(goal: Goal, tactics: Iterable[Tactic]) -> GoalFigures:
     counts_revenue = (goal.kpi or "").strip().casefold() == "revenue"
-    planned = spend = revenue = current = 0.0
-    count = 0
+    planned: list[float] = []
+    spend: list[float] = []
+    revenue: list[float] = []
+    current: list[float] = []
     for tactic in tactics:
-        count += 1
-        planned += tactic.budget or 0.0
-        spend += tactic.spend or 0.0
-        revenue += tactic.revenue or 0.0
+        planned.append(tactic.budget or 0.0)
+        spend.append(tactic.spend or 0.0)
+        revenue.append(tactic.revenue or 0.0)
         if tactic.result is not None:
-            current += tactic.result
+            current.append(tactic.result)
         elif counts_revenue:
-            current += tactic.revenue or 0.0
-    return GoalFigures(planned, spend, revenue, current, count)
+            current.append(tactic.revenue or 0.0)
+    return GoalFigures(
+        exact_sum(planned), exact_sum(spend), exact_sum(revenue), exact_sum(current), len(planned)
+    )
 
 
 def all_goal_figures(model: Model, grouped: Mapping[str, list[Tactic]]) -> dict[str, GoalFigures]:
@@ -117,11 +174,16 @@ def tactic_status(
         return TacticStatus.OVERDUE
     if today < tactic.start:
         return TacticStatus.NOT_STARTED
-    behind = elapsed_share(tactic.start, tactic.due, today) - done
-    overspent = (tactic.spend or 0.0) > (tactic.budget or 0.0)
-    if behind * 100 > at_risk_points or overspent:
+    if is_overspent(tactic) or more_than_points_behind(
+        tactic.start, tactic.due, today, typed(done), at_risk_points
+    ):
         return TacticStatus.AT_RISK
     return TacticStatus.ON_TRACK
+
+
+def is_overspent(tactic: Tactic) -> bool:
+    """Spend above Budget; equal is fine (SPEC 3), and a blank Budget is 0."""
+    return (tactic.spend or 0.0) > (tactic.budget or 0.0)
 
 
 def goal_status(
@@ -142,8 +204,8 @@ def goal_status(
         return GoalStatus.MISSED
     if today < goal.start:
         return GoalStatus.NOT_STARTED
-    behind = elapsed_share(goal.start, goal.end, today) - figures.current / goal.target
-    if behind * 100 > at_risk_points:
+    reached = typed(figures.current) / typed(goal.target)
+    if more_than_points_behind(goal.start, goal.end, today, reached, at_risk_points):
         return GoalStatus.BEHIND
     return GoalStatus.ON_TRACK
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sheetsync.compute import GoalFigures, event_is_prepared, preparation_window
+from sheetsync.compute import GoalFigures, event_is_prepared, is_overspent, preparation_window
 from sheetsync.model import Goal, Model, TabLayout, Tactic
 from sheetsync.schema import INPUT_TABS, REQUIRED_TABS
 from sheetsync.workbook import a1
@@ -602,7 +602,7 @@ def _over_goal_budget(
         if figures is None or goal.budget is None:
             continue
         total = amount(figures)
-        if total > goal.budget + 1e-9:
+        if total > goal.budget:  # an exact sum (compute.exact_sum): equal is not over
             yield at(
                 strategy,
                 "budget",
@@ -629,7 +629,7 @@ def overspend(context: CheckContext) -> Iterator[Hit]:
     plan = context.layout("plan")
     if plan is not None:
         for tactic in context.model.tactics:
-            if (tactic.spend or 0.0) > (tactic.budget or 0.0) + 1e-9:
+            if is_overspent(tactic):
                 yield at(
                     plan,
                     "spend",
