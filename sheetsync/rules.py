@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from sheetsync.compute import GoalFigures, event_is_prepared, is_overspent, preparation_window
+from sheetsync.lookalikes import lookalikes
 from sheetsync.model import Goal, Model, TabLayout, Tactic
 from sheetsync.schema import INPUT_TABS, REQUIRED_TABS
 from sheetsync.workbook import a1
@@ -249,6 +250,37 @@ def duplicate_column(context: CheckContext) -> Iterator[Hit]:
                 1,
                 None,
                 {"tab": layout.name, "column": column.header, "cell": cell},
+            )
+
+
+@rule(
+    "SS103",
+    "unrecognised-column",
+    "warning",
+    message='The {tab} tab has no "{column}" column; is "{header}" ({cell}) it?',
+    hint='Rename "{header}" to "{column}", or add it under [aliases] in sheetsync.toml: '
+    '"{column}" = ["{header}"].',
+    what="A header in row 1 is not one sheetsync knows, and it looks like a column sheetsync "
+    "reads but did not find.",
+    why="sheetsync reads only the columns it recognises; under another name the values are "
+    "ignored (no Spend means no ROI, no Progress makes finished tactics overdue).",
+    example='The Plan tab has "Costs" where sheetsync looks for "Spend".',
+)
+def unrecognised_column(context: CheckContext) -> Iterator[Hit]:
+    for layout in context.model.layouts.values():
+        for lookalike in lookalikes(layout):
+            cell = a1(1, lookalike.column_number)
+            yield Hit(
+                layout.name,
+                cell,
+                1,
+                None,
+                {
+                    "tab": layout.name,
+                    "column": lookalike.column.header,
+                    "header": lookalike.header,
+                    "cell": cell,
+                },
             )
 
 

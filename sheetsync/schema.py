@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
+
+from babel.numbers import list_currencies
 
 FieldType = Literal["text", "list", "number", "money", "percent", "date"]
 
@@ -49,20 +52,34 @@ STRATEGY = TabSchema(
     id_key="goal_id",
     inputs=(
         Column("Goal ID", "goal_id", required=True, aliases=("Goal", "ID")),
-        Column("Business Goal", "business_goal", required=True),
-        Column("Marketing Goal", "marketing_goal", required=True, aliases=("Objective",)),
-        Column("Offering", "offering", aliases=("Product", "Service")),
-        Column("Audience", "audience", aliases=("Target Audience",)),
-        Column("Channels", "channels", "list", aliases=("Vehicles",)),
-        Column("Competitors", "competitors"),
-        Column("Differentiator", "differentiator"),
+        Column("Business Goal", "business_goal", required=True, aliases=("Business Objective",)),
+        Column(
+            "Marketing Goal",
+            "marketing_goal",
+            required=True,
+            aliases=("Objective", "Marketing Objective"),
+        ),
+        Column("Offering", "offering", aliases=("Product", "Service", "Products", "Offer")),
+        Column("Audience", "audience", aliases=("Target Audience", "Target Market")),
+        Column("Channels", "channels", "list", aliases=("Vehicles", "Channel")),
+        Column("Competitors", "competitors", aliases=("Competition",)),
+        Column("Differentiator", "differentiator", aliases=("Differentiators", "USP")),
         Column("KPI", "kpi", required=True, aliases=("Measure", "Metric")),
         Column("Target", "target", "number", required=True, aliases=("KPI Target",)),
-        Column("Budget", "budget", "money", required=True),
+        # Not "Planned Budget": that is sheetsync's own column on this tab.
+        Column("Budget", "budget", "money", required=True, aliases=("Total Budget",)),
         Column("Start", "start", "date", required=True, aliases=("Start Date",)),
-        Column("End", "end", "date", required=True, aliases=("End Date", "Deadline")),
-        Column("Owner", "owner"),
-        Column("Reviewed", "reviewed", "date", aliases=("Last Reviewed",)),
+        Column(
+            "End",
+            "end",
+            "date",
+            required=True,
+            aliases=("End Date", "Deadline", "Due", "Due Date"),
+        ),
+        Column("Owner", "owner", aliases=("Responsible", "Who")),
+        Column(
+            "Reviewed", "reviewed", "date", aliases=("Last Reviewed", "Review Date", "Last Review")
+        ),
     ),
     owned=(
         Column("Planned Budget", "planned_budget", "money", derived_from=("plan",)),
@@ -84,16 +101,61 @@ PLAN = TabSchema(
     inputs=(
         Column("Tactic ID", "tactic_id", required=True, aliases=("Tactic", "ID")),
         Column("Goal ID", "goal_id", required=True, aliases=("Goal",)),
-        Column("Activity", "activity", required=True, aliases=("Tactic Name", "What")),
-        Column("Channel", "channel", aliases=("Vehicle", "Where")),
-        Column("Owner", "owner", aliases=("Who",)),
+        Column(
+            "Activity",
+            "activity",
+            required=True,
+            aliases=("Tactic Name", "What", "Description", "Task", "Action"),
+        ),
+        Column("Channel", "channel", aliases=("Vehicle", "Where", "Channels", "Medium")),
+        Column("Owner", "owner", aliases=("Who", "Responsible", "Assigned To", "Assignee")),
         Column("Start", "start", "date", required=True, aliases=("Start Date",)),
-        Column("Due", "due", "date", required=True, aliases=("Due Date", "Deadline")),
-        Column("Budget", "budget", "money"),
-        Column("Spend", "spend", "money", aliases=("Spent", "Actual Spend")),
-        Column("Revenue", "revenue", "money", aliases=("Sales", "Sales Revenue")),
-        Column("Result", "result", "number", aliases=("Results", "Leads")),
-        Column("Progress", "progress", "percent", aliases=("% Done", "Done")),
+        Column(
+            "Due",
+            "due",
+            "date",
+            required=True,
+            aliases=("Due Date", "Deadline", "Due By", "End", "End Date"),
+        ),
+        Column("Budget", "budget", "money", aliases=("Planned", "Planned Budget", "Budgeted")),
+        Column(
+            "Spend",
+            "spend",
+            "money",
+            aliases=(
+                "Spent",
+                "Actual Spend",
+                "Cost",
+                "Costs",
+                "Actual",
+                "Actual Cost",
+                "Amount Spent",
+                "Spend to Date",
+                "Spent to Date",
+            ),
+        ),
+        Column(
+            "Revenue",
+            "revenue",
+            "money",
+            aliases=("Sales", "Sales Revenue", "Income", "Revenue Generated"),
+        ),
+        Column("Result", "result", "number", aliases=("Results", "Leads", "Conversions")),
+        Column(
+            "Progress",
+            "progress",
+            "percent",
+            aliases=(
+                "% Done",
+                "Done",
+                "Done %",
+                "% Complete",
+                "Percent Complete",
+                "Complete",
+                "Completion",
+                "% Completed",
+            ),
+        ),
     ),
     owned=(
         # A tactic whose goal is unknown (SS301) is "Needs fix": the Strategy decides that.
@@ -109,9 +171,14 @@ CALENDAR = TabSchema(
     id_key="event",
     inputs=(
         Column("Event", "event", required=True, aliases=("Event Name",)),
-        Column("Date", "date", "date", required=True, aliases=("Event Date",)),
+        Column("Date", "date", "date", required=True, aliases=("Event Date", "When")),
         Column("Goal IDs", "goal_ids", "list", aliases=("Goals", "Goal ID")),
-        Column("Lead Days", "lead_days", "number", aliases=("Lead Time",)),
+        Column(
+            "Lead Days",
+            "lead_days",
+            "number",
+            aliases=("Lead Time", "Preparation Days", "Prep Days"),
+        ),
     ),
     owned=(Column("Status", "status", derived_from=("plan",)),),
 )
@@ -128,8 +195,20 @@ ALL_HEADERS = frozenset(
 
 
 def normalize_header(text: object) -> str:
-    """How headers compare: case-insensitive, surrounding and repeated spaces ignored."""
-    return " ".join(str(text).split()).casefold() if text is not None else ""
+    """How headers compare: case-insensitive, surrounding and repeated spaces ignored, and a
+    unit in brackets at the end left out: `Spend ($)`, `Budget (EUR)`, `Progress (%)`."""
+    if text is None:
+        return ""
+    words = " ".join(str(text).split()).casefold()
+    unit = _UNIT.search(words)
+    if unit and (unit[1] in _CURRENCY_CODES or not unit[1].isalpha()):
+        return words[: unit.start()]
+    return words
+
+
+# A unit people put after a header: a currency sign, %, or an ISO currency code.
+_UNIT = re.compile(r"\s*\(\s*([^\w\s]{1,3}|[a-z]{3})\s*\)$")
+_CURRENCY_CODES = frozenset(code.casefold() for code in list_currencies())
 
 
 def header_names(schema: TabSchema, extra_aliases: Mapping[str, tuple[str, ...]]) -> dict[str, str]:

@@ -8,6 +8,7 @@ from workbooks import TODAY, D, baseline, baseline_grids
 import sheetsync
 from sheetsync.backends.memory import MemoryBackend
 from sheetsync.rules import CATALOG
+from sheetsync.schema import INPUT_TABS, normalize_header
 
 G1_ROW = [
     "G3",
@@ -80,6 +81,13 @@ CASES = [
         "Plan",
         "M1",
         lambda: plan_with_header(None, None, "Notes"),
+    ),
+    (
+        "SS103",
+        lambda: plan_with_header("Spend", "Spnd"),
+        "Plan",
+        "I1",
+        lambda: plan_with_header("Spend", "Cost"),
     ),
     (
         "SS200",
@@ -282,3 +290,80 @@ def test_rows_with_only_a_user_note_are_not_tactics():
     report = sheetsync.check(MemoryBackend.from_grids(grids), today=TODAY)
     assert report.findings == ()
     assert [t.tactic.tactic_id for t in report.tactics] == ["T1", "T2", "T3"]
+
+
+# ---- columns under the names people give them ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("tab", "column", "header"),
+    [
+        ("Plan", "Spend", "Cost"),
+        ("Plan", "Spend", "Actual"),
+        ("Plan", "Spend", "Amount spent"),
+        ("Plan", "Spend", "Spend ($)"),
+        ("Plan", "Progress", "% complete"),
+        ("Plan", "Progress", "Completion"),
+        ("Plan", "Progress", "Done %"),
+        ("Plan", "Progress", "Progress (%)"),
+        ("Plan", "Revenue", "Sales"),
+        ("Plan", "Revenue", "Income"),
+        ("Plan", "Due", "Due date"),
+        ("Plan", "Due", "Deadline"),
+        ("Plan", "Budget", "Budget (EUR)"),
+        ("Plan", "Owner", "Assigned to"),
+        ("Strategy", "End", "Deadline"),
+        ("Strategy", "Budget", "Total budget"),
+        ("Calendar", "Lead Days", "Prep days"),
+    ],
+)
+def test_common_header_names_read_like_sheetsyncs_own(tab, column, header):
+    grids = baseline_grids()
+    grids[tab][0][grids[tab][0].index(column)] = header
+    renamed = sheetsync.check(MemoryBackend.from_grids(grids), today=TODAY)
+    plain = sheetsync.check(baseline(), today=TODAY)
+    assert renamed.findings == ()
+    assert [(str(t.status), t.roi) for t in renamed.tactics] == [
+        (str(t.status), t.roi) for t in plain.tactics
+    ]
+    assert [g.figures for g in renamed.goals] == [g.figures for g in plain.goals]
+
+
+def test_a_misspelt_column_is_pointed_at_with_the_fix():
+    [finding] = findings(plan_with_header("Revenue", "Reveune"), "SS103")
+    assert finding.severity == "warning"
+    assert finding.message == 'The Plan tab has no "Revenue" column; is "Reveune" (J1) it?'
+    assert finding.hint == (
+        'Rename "Reveune" to "Revenue", or add it under [aliases] in sheetsync.toml: '
+        '"Revenue" = ["Reveune"].'
+    )
+
+
+def test_the_suggested_alias_is_accepted_by_the_config():
+    settings = sheetsync.load_settings(None, {"aliases": {"Revenue": ["Reveune"]}})
+    report = sheetsync.check(plan_with_header("Revenue", "Reveune"), today=TODAY, settings=settings)
+    assert report.findings == ()
+
+
+@pytest.mark.parametrize("header", ["Total costs", "Spend to date (final)", "Spnd"])
+def test_headers_that_look_like_a_missing_column_are_suggested(header):
+    [finding] = findings(plan_with_header("Spend", header), "SS103")
+    assert finding.message == f'The Plan tab has no "Spend" column; is "{header}" (I1) it?'
+
+
+@pytest.mark.parametrize("header", ["Notes", "Region", "Budget (old)", "Cost centre", "Done by"])
+def test_a_users_own_columns_are_not_taken_for_missing_ones(header):
+    # Next to a complete Plan nothing is missing; and with Result missing, these are not it.
+    assert findings(plan_with_header(None, None, header), "SS103") == []
+    assert findings(plan_with_header("Result", header), "SS103") == []
+
+
+@pytest.mark.parametrize("schema", INPUT_TABS, ids=lambda schema: schema.role)
+def test_no_built_in_name_means_two_columns_on_one_tab(schema):
+    # An alias must not take a header that is another column's on the same tab (Strategy's
+    # "Planned Budget" is sheetsync's sum, not the goal's Budget).
+    owners: dict[str, str] = {}
+    for column in schema.columns:
+        for name in (column.header, *column.aliases):
+            key = normalize_header(name)
+            assert owners.setdefault(key, column.key) == column.key, (name, owners[key])
