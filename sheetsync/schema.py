@@ -171,7 +171,7 @@ CALENDAR = TabSchema(
     id_key="event",
     inputs=(
         Column("Event", "event", required=True, aliases=("Event Name",)),
-        Column("Date", "date", "date", required=True, aliases=("Event Date", "When")),
+        Column("Date", "date", "date", required=True, aliases=("Event Date",)),
         Column("Goal IDs", "goal_ids", "list", aliases=("Goals", "Goal ID")),
         Column(
             "Lead Days",
