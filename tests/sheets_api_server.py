@@ -841,7 +841,7 @@ class Spreadsheet:
 class Fault:
     """A one-shot misbehaviour, applied to the next request whose route matches."""
 
-    kind: str  # "status", "slow", "drop" or "edit"
+    kind: str  # "status", "slow", "drop", "lost" or "edit"
     route: str | None = None  # e.g. "values.batchUpdate"; None matches any request
     code: int = 0
     retry_after: float | None = None
@@ -849,11 +849,19 @@ class Fault:
     callback: Callable[[SheetsApiServer], None] | None = None
 
     @classmethod
-    def status(cls, code: int, retry_after: float | None = None, route: str | None = None) -> Fault:
-        """Answer with Google's error for 429, 500, 502, 503 or 504 (Retry-After if given)."""
+    def status(
+        cls,
+        code: int,
+        retry_after: float | None = None,
+        route: str | None = None,
+        then: Callable[[SheetsApiServer], None] | None = None,
+    ) -> Fault:
+        """Answer with Google's error for 429, 500, 502, 503 or 504 (Retry-After if given),
+        without handling the request; then run then(server): another user's edit before the
+        client tries again."""
         if code not in (429, 500, 502, 503, 504):
             raise ValueError(f"no transient Google error with status {code}")
-        return cls("status", route, code=code, retry_after=retry_after)
+        return cls("status", route, code=code, retry_after=retry_after, callback=then)
 
     @classmethod
     def slow(cls, seconds: float, route: str | None = None) -> Fault:
@@ -864,6 +872,12 @@ class Fault:
     def drop(cls, route: str | None = None) -> Fault:
         """Close the connection without handling the request or answering."""
         return cls("drop", route)
+
+    @classmethod
+    def lost(cls, route: str | None = None) -> Fault:
+        """Handle the request, then close the connection unanswered: a done write whose
+        answer never reached the client."""
+        return cls("lost", route)
 
     @classmethod
     def edit(
@@ -1814,7 +1828,14 @@ class SheetsApiServer:
             handler.close_connection = True
             handler.connection.shutdown(socket.SHUT_RDWR)
             return
+        if fault is not None and fault.kind == "lost":
+            self._answer(route, args, query, raw, handler.headers.get("Authorization"))
+            handler.close_connection = True
+            handler.connection.shutdown(socket.SHUT_RDWR)
+            return
         if fault is not None and fault.kind == "status":
+            if fault.callback is not None:
+                fault.callback(self)
             reply = server_error(fault.code, read=method == "GET")
             if fault.retry_after is not None:
                 reply = Reply(

@@ -53,7 +53,8 @@ def test_check_and_sync_a_google_spreadsheet(sheets_api, spreadsheet):
     first = run(folder, "sync", "--workbook", url, "--today", TODAY.isoformat())
     assert first.returncode == 0, first.stderr
     assert first.stdout.startswith("Wrote ")
-    assert sum(sheets_api.requests.values()) == 5
+    # read (2), guards, layout, guards again, values
+    assert sum(sheets_api.requests.values()) == 6
     assert sheets_api.grid(key, "Plan")[0][-3:] == ["Status", "ROI", "Issues"]
     sheets_api.reset_counts()
     second = run(folder, "sync", "--workbook", key, "--today", TODAY.isoformat())

@@ -23,14 +23,12 @@ from sheetsync.backends import WorkbookChanged, WorkbookUnreachable, google_auth
 from sheetsync.backends.google import (
     HEADER_FORMAT,
     REQUEST_BODY_LIMIT,
-    FailureContext,
     GoogleBackend,
-    RateLimiter,
-    shared_limiter,
-    unreachable,
     value_update_bodies,
 )
-from sheetsync.backends.google import gspread_client as gspread_client_for
+from sheetsync.backends.google_errors import FailureContext, unreachable
+from sheetsync.backends.google_http import WRITE_TIMEOUT_SECONDS, RateLimiter, shared_limiter
+from sheetsync.backends.google_http import gspread_client as gspread_client_for
 from sheetsync.backends.google_location import spreadsheet_key
 from sheetsync.config import GoogleSettings
 from sheetsync.workbook import CellError, CellWrite, Guard, Workbook, WritePlan
@@ -128,11 +126,12 @@ def test_one_values_request_carries_every_cell_up_to_googles_payload_limit():
     assert bodies[0]["data"] == [{"range": "'Plan'!K2:K100001", "values": [["On track"]] * 100_000}]
 
 
-def test_a_values_write_is_split_only_past_the_payload_limit():
+def test_a_values_write_is_split_into_parts_of_about_2_mb_as_google_recommends():
     text = "x" * 1000
     bodies = value_update_bodies(status_writes(12_000, text))  # about 12 MB of cell text
-    assert len(bodies) == 2
-    assert all(len(json.dumps(body)) <= REQUEST_BODY_LIMIT for body in bodies)
+    assert REQUEST_BODY_LIMIT == 2_000_000
+    assert len(bodies) == 7
+    assert all(len(json.dumps(body).encode()) <= REQUEST_BODY_LIMIT for body in bodies)
     written = [row for body in bodies for part in body["data"] for row in part["values"]]
     assert written == [[text]] * 12_000
 
@@ -377,8 +376,9 @@ def test_apply_grows_a_trimmed_grid_and_formats_the_new_column(sheets_api):
         HEADER_FORMAT,
         {"numberFormat": {"type": "PERCENT", "pattern": "0%"}},
     ]
+    # The guards are read before the layout and again right before the values write.
     assert sheets_api.requests == {
-        ("GET", "values.batchGet"): 1,
+        ("GET", "values.batchGet"): 2,
         ("POST", "spreadsheets.batchUpdate"): 1,
         ("POST", "values.batchUpdate"): 1,
     }
@@ -542,17 +542,79 @@ def test_a_slow_or_dropped_response_with_no_retry_time_left_fails_cleanly(
     assert sheets_api.requests[("POST", "values.batchUpdate")] == 0
 
 
-def test_a_new_tab_whose_slow_creation_is_retried_is_created_once(sheets_api):
+def test_a_new_tab_whose_answer_was_lost_is_created_once(sheets_api):
     key = bean_and_crumb(sheets_api)
-    backend = backend_for(sheets_api, key, timeout=0.5)
+    backend = backend_for(sheets_api, key)
     backend.read()
     writes = (CellWrite("Checks", 1, 1, "Severity", kind="header"), CellWrite("Checks", 2, 1, "ok"))
-    # The first addSheet lands after the client gave up; the retry then finds the tab there.
-    sheets_api.inject(Fault.slow(0.8, route="spreadsheets.batchUpdate"))
+    # The addSheet lands but its answer is lost; the retry looks first and finds the tab there.
+    sheets_api.inject(Fault.lost(route="spreadsheets.batchUpdate"))
     backend.apply(WritePlan(writes, (), ("Checks",), {"Checks": 1}))
     titles = [tab.name for tab in backend_for(sheets_api, key).read().tabs]
     assert titles == ["Strategy", "Plan", "Checks"]
     assert sheets_api.grid(key, "Checks") == [["Severity"], ["ok"]]
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault.lost(route="spreadsheets.batchUpdate"),
+        Fault.status(500, route="spreadsheets.batchUpdate"),
+    ],
+    ids=["answer-lost", "500"],
+)
+def test_a_grid_grown_by_a_batch_update_that_failed_unseen_grows_once(sheets_api, fault):
+    key = sheets_api.add_spreadsheet("Trimmed", {"Plan": PLAN}, grid={"Plan": (4, 6)})
+    backend = backend_for(sheets_api, key)
+    workbook = backend.read()
+    roi = [CellWrite("Plan", row, 7, 0.25 * row, kind="percent") for row in (2, 3, 4)]
+    plan = status_plan(workbook, CellWrite("Plan", 1, 7, "ROI", kind="header"), *roi)
+    # Lost: the appendDimension landed unanswered. 500: it did not. Either way, look again.
+    sheets_api.inject(fault)
+    backend.apply(plan)
+    assert sheets_api.sheet_properties(key, "Plan")["gridProperties"] == {
+        "rowCount": 4,
+        "columnCount": 7,
+    }
+    assert [row[6] for row in sheets_api.grid(key, "Plan")] == ["ROI", 0.5, 0.75, 1]
+
+
+def test_a_write_waits_past_googles_180_seconds_instead_of_sending_it_again(sheets_api):
+    """A client that gives up before Google does would race its own first write."""
+    key = bean_and_crumb(sheets_api)
+    backend = backend_for(sheets_api, key, timeout=0.3)
+    plan = status_plan(backend.read(), CellWrite("Plan", 3, 5, "At risk"))
+    sheets_api.inject(Fault.slow(0.8, route="values.batchUpdate"))
+    backend.apply(plan)
+    assert sheets_api.grid(key, "Plan")[2][4] == "At risk"
+    assert sheets_api.requests[("POST", "values.batchUpdate")] == 1
+    assert WRITE_TIMEOUT_SECONDS > 180
+
+
+def test_a_refused_write_is_not_retried_onto_rows_a_colleague_moved(sheets_api):
+    """429 on the write; before the retry, a colleague inserts a tactic above T2."""
+    key = bean_and_crumb(sheets_api)
+    backend = backend_for(sheets_api, key)
+    plan = status_plan(backend.read(), CellWrite("Plan", 3, 5, "At risk"))
+    popup = ["T9", "G2", "Pop-up stand"]
+    sheets_api.inject(
+        Fault.status(
+            429,
+            retry_after=0,
+            route="values.batchUpdate",
+            then=lambda server: server.insert_rows(key, "Plan", 2, [popup]),
+        )
+    )
+    with pytest.raises(WorkbookChanged, match="cell A3 was “T2”, now “T1”"):
+        backend.apply(plan)
+    assert [row[4] if len(row) > 4 else "" for row in sheets_api.grid(key, "Plan")] == [
+        "Status",
+        "",
+        "Overdue",
+        "",
+        "",
+    ]
+    assert sheets_api.requests[("POST", "values.batchUpdate")] == 1
 
 
 # --- failures a user can meet, each one sentence with the fix ----------------------------------
@@ -750,7 +812,8 @@ def test_a_sync_makes_the_same_requests_whatever_the_row_count(sheets_api, copie
     assert first.written
     assert sheets_api.requests == {
         ("GET", "spreadsheets.get"): 1,
-        ("GET", "values.batchGet"): 2,  # every tab, then the guarded headers and IDs
+        # every tab; the guarded headers and IDs before the layout, and again before the values
+        ("GET", "values.batchGet"): 3,
         ("POST", "spreadsheets.batchUpdate"): 1,  # the Checks tab and the new owned columns
         ("POST", "values.batchUpdate"): 1,
     }

@@ -14,7 +14,7 @@ from test_google_backend import settings_for
 import sheetsync
 from sheetsync.backends import WorkbookUnreachable, google_create
 from sheetsync.backends.google import GoogleBackend
-from sheetsync.backends.google import gspread_client as gspread_client_for
+from sheetsync.backends.google_http import gspread_client as gspread_client_for
 from sheetsync.backends.google_create import SERIAL_EPOCH, create_spreadsheet
 from sheetsync.backends.google_location import edit_url
 from sheetsync.compute import EventStatus, GoalStatus, TacticStatus
@@ -325,14 +325,14 @@ def test_a_create_refused_for_quota_is_sent_again_and_makes_one_spreadsheet(shee
 
 
 def test_a_create_that_is_never_answered_is_not_sent_again(sheets_api):
-    # The create lands after the client gave up: asking again would make a second spreadsheet.
-    sheets_api.inject(Fault.slow(0.6, route="spreadsheets.create"))
+    # The create lands but its answer is lost: asking again would make a second spreadsheet.
+    sheets_api.inject(Fault.lost(route="spreadsheets.create"))
     with pytest.raises(WorkbookUnreachable) as failure:
         make(sheets_api, timeout=0.3)
     host = sheets_api.endpoint.removeprefix("http://")
     assert str(failure.value) == (
-        f"Google did not confirm that it made the spreadsheet “{TITLE}” (no answer from {host} "
-        "within 0.3 seconds), and sheetsync does not ask twice in case the first request "
+        f"Google did not confirm that it made the spreadsheet “{TITLE}” (the connection to "
+        f"{host} broke), and sheetsync does not ask twice in case the first request "
         "worked; run `sheetsync init --google` again, and if Google Drive then shows two "
         f"spreadsheets called “{TITLE}”, delete the empty one."
     )

@@ -1,63 +1,46 @@
-"""Google Sheets backend: a whole workbook read in two API calls and written in one or two.
+"""Google Sheets backend: a workbook read in two API calls and written in one to three.
 
 The requests it makes, and no others:
 
     read()   GET  spreadsheets/{key}?fields=...           titles, sheet ids, grid sizes, locale
-             GET  spreadsheets/{key}/values:batchGet      every tab at once
+             GET  spreadsheets/{key}/values:batchGet      sheetsync's tabs in full, and the first
+                                                          rows of the others, at once
     apply()  GET  spreadsheets/{key}/values:batchGet      only the guarded header and ID cells
              POST spreadsheets/{key}:batchUpdate          only to add tabs, grow grids, format
-             POST spreadsheets/{key}/values:batchUpdate   every cell, RAW
+             GET  spreadsheets/{key}/values:batchGet      the guards again, after that batchUpdate
+             POST spreadsheets/{key}/values:batchUpdate   every cell, RAW; one per ~2 MB part
 
-Every request passes through SheetsHttpClient (gspread's HTTP client plus the endpoint, the
-rate limit, the timeout and the retries), and every failure becomes one sentence in
-`unreachable`, the only place that knows what each Google answer means to a user.
+A write is never sent twice blindly: before each values write (a retry included) the guards
+are read again, and after a failed spreadsheets:batchUpdate the metadata is read again and the
+layout re-planned, so a retry neither lands on moved rows nor adds columns twice. The HTTP
+layer (rate limit, timeouts, retries of reads) is google_http.py; every failure's sentence is
+google_errors.py.
 """
 
 from __future__ import annotations
 
-import os
-import socket
-import threading
-import time
-from collections import defaultdict, deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from email.utils import parsedate_to_datetime
-from functools import cache
 from json import dumps
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
-import gspread
-import requests
-from google.auth.exceptions import GoogleAuthError, TransportError
-from google.auth.transport.requests import AuthorizedSession
 from gspread.exceptions import APIError
-from gspread.http_client import FileType, HTTPClient, ParamsType
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception,
-    stop_before_delay,
-    wait_exponential,
-    wait_random,
-)
-from urllib3.exceptions import NameResolutionError
+from gspread.http_client import ParamsType
 
-from sheetsync.backends import WorkbookChanged, WorkbookUnreachable
-from sheetsync.backends.google_auth import (
-    KEY_FILE_ENV,
-    CredentialsUnavailable,
-    KeyFileMalformed,
-    KeyFileMissing,
-    NoDefaultCredentials,
-    NotSignedIn,
-    load_credentials,
-    signed_in_account,
+from sheetsync.backends.google_errors import (
+    FAILURES,
+    FailureContext,
+    google_message,
+    too_many_cells,
+    too_much_text,
+    unfinished_write,
+    unreachable,
 )
+from sheetsync.backends.google_http import SheetsHttpClient, http_status, open_http_client
 from sheetsync.backends.google_location import edit_url, spreadsheet_key
-from sheetsync.config import GOOGLE_ENDPOINT
+from sheetsync.errors import WorkbookChanged, WorkbookUnreachable
 from sheetsync.workbook import (
     CellError,
     CellValue,
@@ -71,8 +54,6 @@ from sheetsync.workbook import (
 )
 
 if TYPE_CHECKING:
-    from google.auth.credentials import Credentials
-
     from sheetsync.config import GoogleSettings
 
 METADATA_FIELDS = (
@@ -84,19 +65,23 @@ READ_PARAMS: ParamsType = {
     "valueRenderOption": "UNFORMATTED_VALUE",
     "dateTimeRenderOption": "SERIAL_NUMBER",
 }
+# Tabs that are not sheetsync's are read only this far: enough to recognise one by its headers
+# (a renamed Plan, headers moved down by a title row), never a user's large data tab in full.
+OTHER_TAB_ROWS = 5
 # What Google shows in a cell whose formula fails; UNFORMATTED_VALUE returns it as plain text.
 FORMULA_ERRORS = frozenset(
     {"#REF!", "#N/A", "#DIV/0!", "#VALUE!", "#NAME?", "#NUM!", "#NULL!", "#ERROR!"}
 )
-RETRIED_STATUSES = frozenset({429, 500, 502, 503, 504})
-# Google's front end refuses request bodies over 10 MiB (400 "Request payload size exceeds the
-# limit: 10485760 bytes"); the Sheets API itself sets no smaller hard limit (it only recommends
-# 2 MB for speed), so that is the one limit that splits a values write.
-REQUEST_BODY_LIMIT = 10 * 1024 * 1024
+# Google recommends request bodies of at most 2 MB ("Usage limits" in the Sheets API guide)
+# and refuses those over 10 MiB; a values write is split into parts of about 2 MB.
+REQUEST_BODY_LIMIT = 2_000_000
 _ENVELOPE_BYTES = 1024  # {"valueInputOption": "RAW", "data": [...]} around the value ranges
-# A new tab gets Google's own default size, or more when the first write needs it.
+# Google's hard limits: text in one cell, and cells in a whole spreadsheet (every tab's grid).
+CELL_CHARACTERS_LIMIT = 50_000
+SPREADSHEET_CELLS_LIMIT = 10_000_000
+# A new tab is Google's default 1000 rows deep, or deeper when the first write needs it, and
+# exactly as wide as what is written to it (a Checks tab of 8 headers is 8 columns wide).
 NEW_TAB_ROWS = 1000
-NEW_TAB_COLUMNS = 26
 HEADER_FORMAT = {
     "textFormat": {"bold": True},
     "backgroundColor": {"red": 0.9, "green": 0.9, "blue": 0.9},
@@ -109,195 +94,6 @@ NUMBER_FORMATS: dict[str, dict[str, str]] = {
     "money": {"type": "CURRENCY"},
     "date": {"type": "DATE"},
 }
-_DRIVE_BASE = "https://www.googleapis.com"
-_WINDOW_SECONDS = 60.0
-
-
-# --- rate limit --------------------------------------------------------------------------------
-
-
-class RateLimiter:
-    """At most `per_minute` requests start in any 60-second window; callers wait their turn."""
-
-    def __init__(
-        self,
-        per_minute: int,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.per_minute = per_minute
-        self.granted = 0  # requests let through so far
-        self.waits: list[float] = []  # every wait imposed, in seconds, in order
-        self._starts: deque[float] = deque()  # start times within the last window
-        self._clock = clock
-        self._sleep = sleep
-        self._lock = threading.Lock()
-
-    def acquire(self) -> float:
-        """Wait until one more request may start; return the seconds waited."""
-        with self._lock:
-            wait = self._wait_needed(self._clock())
-            if wait > 0:
-                self._sleep(wait)
-                self.waits.append(wait)
-            self._starts.append(self._clock())
-            self.granted += 1
-            return wait
-
-    def _wait_needed(self, now: float) -> float:
-        while self._starts and self._starts[0] <= now - _WINDOW_SECONDS:
-            self._starts.popleft()
-        if len(self._starts) < self.per_minute:
-            return 0.0
-        return self._starts[0] + _WINDOW_SECONDS - now
-
-
-@cache
-def shared_limiter(per_minute: int) -> RateLimiter:
-    """The process-wide limiter: every backend in the process draws on one Google quota."""
-    return RateLimiter(per_minute)
-
-
-# --- retries -----------------------------------------------------------------------------------
-
-
-def http_status(error: APIError) -> int:
-    """The HTTP status of a refused request (gspread's `code` is -1 when the body is not JSON)."""
-    return error.response.status_code
-
-
-def is_transient(error: BaseException) -> bool:
-    """Worth another try: quota, Google's server errors, and network failures."""
-    if isinstance(error, APIError):
-        return http_status(error) in RETRIED_STATUSES
-    return isinstance(
-        error,
-        requests.ConnectionError
-        | requests.Timeout
-        | requests.exceptions.ChunkedEncodingError
-        | TransportError,
-    )
-
-
-def retry_after_seconds(error: BaseException | None) -> float:
-    """The wait Google asks for in Retry-After (seconds or an HTTP date); 0 when it does not."""
-    if not isinstance(error, APIError):
-        return 0.0
-    value = error.response.headers.get("Retry-After", "").strip()
-    if not value:
-        return 0.0
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError):
-        return 0.0
-
-
-# 0.5 s, 1 s, 2 s ... up to 30 s, plus up to 0.5 s of jitter so parallel runs spread out.
-_backoff = wait_exponential(multiplier=0.5, max=30) + wait_random(0, 0.5)
-
-
-def _wait_before_retry(state: RetryCallState) -> float:
-    error = state.outcome.exception() if state.outcome else None
-    return max(_backoff(state), retry_after_seconds(error))
-
-
-def retrying(retry_for_seconds: float) -> Retrying:
-    """Exponential backoff with jitter, honouring Retry-After, never past the total bound."""
-    return Retrying(
-        retry=retry_if_exception(is_transient),
-        wait=_wait_before_retry,
-        # Gives up before a sleep that would end past the bound, not after it.
-        stop=stop_before_delay(retry_for_seconds),
-        reraise=True,
-    )
-
-
-# --- the HTTP layer ----------------------------------------------------------------------------
-
-
-class SheetsHttpClient(HTTPClient):
-    """gspread's HTTP client, sent to the configured endpoint, under the rate limit, retried."""
-
-    def __init__(
-        self,
-        session: requests.Session,
-        settings: GoogleSettings,
-        limiter: RateLimiter,
-        account: str | None = None,
-    ) -> None:
-        # gspread ignores `auth` when it is handed a session: the session carries the token.
-        super().__init__(auth=None, session=session)  # type: ignore[arg-type]
-        self.set_timeout(settings.timeout)
-        self.account = account  # whom to share a spreadsheet with, when known
-        self._endpoint = settings.endpoint
-        self._retry_for_seconds = settings.retry_for_seconds
-        self._limiter = limiter
-
-    def request(
-        self,
-        method: str,
-        endpoint: str,
-        params: ParamsType | None = None,
-        data: bytes | None = None,
-        json: Mapping[str, Any] | None = None,
-        files: FileType = None,
-        headers: Any = None,
-    ) -> requests.Response:
-        """Send one API request; transient failures are retried within the configured bound."""
-        return retrying(self._retry_for_seconds)(
-            self._send_once,
-            method,
-            self.rebase(endpoint),
-            params=params,
-            data=data,
-            json=json,
-            files=files,
-            headers=headers,
-        )
-
-    def _send_once(self, method: str, url: str, **options: Any) -> requests.Response:
-        self._limiter.acquire()
-        return super().request(method, url, **options)
-
-    def rebase(self, url: str) -> str:
-        """A Google URL moved onto the configured endpoint (Sheets, and off Google, Drive too)."""
-        if self._endpoint == GOOGLE_ENDPOINT:
-            return url
-        for google_base in (GOOGLE_ENDPOINT, _DRIVE_BASE):
-            if url.startswith(google_base + "/"):
-                return self._endpoint + url.removeprefix(google_base)
-        return url
-
-
-def open_http_client(settings: GoogleSettings) -> SheetsHttpClient:
-    """The HTTP layer for `settings`. Raises CredentialsUnavailable."""
-    credentials = load_credentials(settings)
-    session = (
-        requests.Session()  # credentials = "none": no token at all
-        if credentials is None
-        else AuthorizedSession(credentials, refresh_timeout=settings.timeout)
-    )
-    limiter = shared_limiter(settings.requests_per_minute)
-    return SheetsHttpClient(session, settings, limiter, _account(credentials, settings))
-
-
-def gspread_client(settings: GoogleSettings) -> gspread.Client:
-    """A gspread Client whose every request goes through `open_http_client(settings)`."""
-    http = open_http_client(settings)
-    client = gspread.Client(auth=None, session=http.session)  # type: ignore[arg-type]
-    client.http_client = http
-    return client
-
-
-def _account(credentials: Credentials | None, settings: GoogleSettings) -> str | None:
-    email = getattr(credentials, "service_account_email", None)
-    if isinstance(email, str) and "@" in email:
-        return email
-    return signed_in_account() if settings.credentials == "oauth" else None
 
 
 # --- the backend -------------------------------------------------------------------------------
@@ -313,13 +109,20 @@ class SheetGrid:
     columns: int
 
 
-FAILURES = (APIError, requests.RequestException, GoogleAuthError, CredentialsUnavailable)
-
-
 class GoogleBackend:
-    """A Google spreadsheet as a workbook: read in two requests, written in one or two."""
+    """A Google spreadsheet as a workbook: read in two requests, written in one to three.
 
-    def __init__(self, location: str, settings: GoogleSettings) -> None:
+    `tabs` names the tabs sheetsync uses (any case): they are read in full, every other tab
+    only its first OTHER_TAB_ROWS rows. None reads every tab in full.
+    """
+
+    def __init__(
+        self,
+        location: str,
+        settings: GoogleSettings,
+        tabs: Iterable[str] | None = None,
+        body_limit: int = REQUEST_BODY_LIMIT,
+    ) -> None:
         key = spreadsheet_key(location)
         if key is None:
             raise WorkbookUnreachable(
@@ -329,16 +132,19 @@ class GoogleBackend:
         self.key = key
         self.url = edit_url(key)
         self._settings = settings
+        self._wanted = None if tabs is None else {name.strip().casefold() for name in tabs}
+        self._body_limit = body_limit
         self._http: SheetsHttpClient | None = None
         self._title: str | None = None
         self._grids: dict[str, SheetGrid] | None = None
 
     def read(self) -> Workbook:
-        """Every tab, in one spreadsheets.get and one values:batchGet."""
+        """sheetsync's tabs (and the top of the others), in one spreadsheets.get and one
+        values:batchGet."""
         with self._explaining_failures():
             metadata = self._fetch_metadata()
             grids = _grids_from(metadata)
-            value_ranges = self._batch_get([quote_tab(grid.title) for grid in grids])
+            value_ranges = self._batch_get([self._read_range(grid.title) for grid in grids])
         properties = metadata.get("properties", {})
         tabs = tuple(
             Tab(grid.title, _rows_from(value_range))
@@ -353,15 +159,24 @@ class GoogleBackend:
         )
 
     def apply(self, plan: WritePlan) -> None:
-        """Re-check the guards, then create/grow/format only if needed, then write every cell."""
+        """Check the guards, create/grow/format only if needed, then write every cell.
+
+        Refuses (WorkbookUnreachable, nothing written) a plan past Google's limits.
+        """
         if not plan:
             return
+        refuse_past_limits(plan.writes)
         with self._explaining_failures():
             grids = self._grids if self._grids is not None else _grid_map(self._fetch_metadata())
+            refuse_past_cell_limit(plan_layout(plan, grids).grids, self._failure_context())
             self._check_guards(plan.guards)
-            self._grids = self._lay_out(plan, grids)
-            for body in value_update_bodies(plan.writes):
-                self._client().values_batch_update(self.key, body)
+            self._grids, laid_out = self._lay_out(plan, grids)
+            self._write_values(plan, guards_checked=not laid_out)
+
+    def _read_range(self, title: str) -> str:
+        if self._wanted is None or title.strip().casefold() in self._wanted:
+            return quote_tab(title)
+        return f"{quote_tab(title)}!1:{OTHER_TAB_ROWS}"
 
     def _client(self) -> SheetsHttpClient:
         if self._http is None:
@@ -398,22 +213,57 @@ class GoogleBackend:
             if not guard.holds(actual):
                 raise WorkbookChanged(_changed_sentence(guard, actual))
 
-    def _lay_out(self, plan: WritePlan, grids: dict[str, SheetGrid]) -> dict[str, SheetGrid]:
-        """Send the plan's spreadsheets:batchUpdate, if any; return the grids after it."""
+    def _lay_out(
+        self, plan: WritePlan, grids: dict[str, SheetGrid]
+    ) -> tuple[dict[str, SheetGrid], bool]:
+        """Send the plan's spreadsheets:batchUpdate, if any; the grids after it, and whether
+        anything was sent.
+
+        batchUpdate is atomic but not idempotent: a retry after a lost answer would add the
+        columns again. So every attempt after the first reads the grids again and sends only
+        what is still missing.
+        """
         layout = plan_layout(plan, grids)
         if not layout.requests:
-            return layout.grids
+            return layout.grids, False
+        for attempt in self._client().write_attempts():
+            with attempt:
+                if attempt.retry_state.attempt_number > 1:
+                    layout = plan_layout(plan, _grid_map(self._fetch_metadata()))
+                if layout.requests:
+                    layout = self._send_layout(plan, layout)
+        return layout.grids, True
+
+    def _send_layout(self, plan: WritePlan, layout: Layout) -> Layout:
         try:
             self._client().batch_update(self.key, {"requests": list(layout.requests)})
         except APIError as error:
             if http_status(error) != 400 or "already exists" not in google_message(error):
                 raise
-            # batchUpdate is atomic but not idempotent: when a retry follows a lost reply, the
-            # first attempt's addSheet did land. Re-read, and do only what is still missing.
+            # Someone (or an earlier attempt whose answer was lost) added that tab meanwhile.
             layout = plan_layout(plan, _grid_map(self._fetch_metadata()))
             if layout.requests:
                 self._client().batch_update(self.key, {"requests": list(layout.requests)})
-        return layout.grids
+        return layout
+
+    def _write_values(self, plan: WritePlan, guards_checked: bool) -> None:
+        """Each part of the values write, each attempt preceded by a fresh look at the guards
+        (skipped only when they were just read and nothing was sent since)."""
+        bodies = value_update_bodies(plan.writes, self._body_limit)
+        for number, body in enumerate(bodies):
+            try:
+                for attempt in self._client().write_attempts():
+                    with attempt:
+                        if not guards_checked:
+                            self._check_guards(plan.guards)
+                        guards_checked = False
+                        self._client().values_batch_update(self.key, body)
+            except (WorkbookChanged, *FAILURES) as error:
+                if number == 0:
+                    raise
+                raise unfinished_write(
+                    error, number, len(bodies), self._failure_context()
+                ) from error
 
     @contextmanager
     def _explaining_failures(self) -> Iterator[None]:
@@ -425,6 +275,23 @@ class GoogleBackend:
     def _failure_context(self) -> FailureContext:
         account = self._http.account if self._http else None
         return FailureContext(self.key, self._title, self._settings, account)
+
+
+# --- Google's limits, checked before anything is sent --------------------------------------------
+
+
+def refuse_past_limits(writes: Iterable[CellWrite]) -> None:
+    """WorkbookUnreachable when a written text is longer than a Google cell holds."""
+    for write in writes:
+        if isinstance(write.value, str) and len(write.value) > CELL_CHARACTERS_LIMIT:
+            raise too_much_text(write, CELL_CHARACTERS_LIMIT)
+
+
+def refuse_past_cell_limit(grids: Mapping[str, SheetGrid], context: FailureContext) -> None:
+    """WorkbookUnreachable when the grids, grown for this write, pass Google's cell limit."""
+    cells = sum(grid.rows * grid.columns for grid in grids.values())
+    if cells > SPREADSHEET_CELLS_LIMIT:
+        raise too_many_cells(cells, SPREADSHEET_CELLS_LIMIT, context)
 
 
 # --- reading -----------------------------------------------------------------------------------
@@ -563,7 +430,7 @@ def plan_layout(plan: WritePlan, grids: Mapping[str, SheetGrid]) -> Layout:
     for title in plan.new_tabs:
         if _find_grid(after, title) is None:
             rows, columns = extents.get(title, (0, 0))
-            grid = SheetGrid(next_id, title, max(rows, NEW_TAB_ROWS), max(columns, NEW_TAB_COLUMNS))
+            grid = SheetGrid(next_id, title, max(rows, NEW_TAB_ROWS), max(columns, 1))
             requests.append(_add_sheet(grid, plan.frozen_rows.get(title, 1)))
             after[title], next_id = grid, next_id + 1
     for title, (rows, columns) in extents.items():
@@ -761,217 +628,3 @@ def _row_runs(writes: Iterable[CellWrite]) -> Iterator[_Run]:
         run = _Run(write.tab, write.row, write.column, [value])
     if run is not None:
         yield run
-
-
-# --- failures: the one place they become sentences ---------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class FailureContext:
-    """What a failure sentence names: the spreadsheet, the account, the limits that applied."""
-
-    key: str
-    title: str | None
-    settings: GoogleSettings
-    account: str | None = None
-
-    @property
-    def spreadsheet(self) -> str:
-        return f"the spreadsheet “{self.title}”" if self.title else f"the spreadsheet {self.key}"
-
-    @property
-    def host(self) -> str:
-        return urlsplit(self.settings.endpoint).netloc
-
-
-def unreachable(error: BaseException, context: FailureContext) -> WorkbookUnreachable:
-    """The user's sentence for any Google failure, keeping Google's own words."""
-    if isinstance(error, CredentialsUnavailable):
-        return WorkbookUnreachable(_credentials_sentence(error))
-    if isinstance(error, APIError):
-        return WorkbookUnreachable(_api_sentence(error, context))
-    if isinstance(error, requests.Timeout):
-        return WorkbookUnreachable(_timeout_sentence(error, context))
-    if isinstance(error, requests.RequestException | TransportError):
-        return WorkbookUnreachable(_network_sentence(error, context))
-    # A refused token refresh (RefreshError) or other credentials google-auth cannot use.
-    return WorkbookUnreachable(_rejected_sentence(_auth_message(error), context))
-
-
-def _credentials_sentence(error: CredentialsUnavailable) -> str:
-    if isinstance(error, KeyFileMissing):
-        return (
-            f"The Google key file {error.source} does not exist; set [google] credentials "
-            "(or GOOGLE_APPLICATION_CREDENTIALS) to the JSON key you downloaded for the "
-            "service account."
-        )
-    if isinstance(error, KeyFileMalformed):
-        return (
-            f"The Google key file {error.source} is not a valid key ({error.detail}); download a "
-            "new JSON key for the service account in the Google Cloud console and point "
-            "[google] credentials at it."
-        )
-    if isinstance(error, NotSignedIn):
-        why = error.detail or f"no token is saved in {error.source}"
-        return f"sheetsync is not signed in to Google ({why}); run `sheetsync auth login`."
-    if isinstance(error, NoDefaultCredentials):
-        return (
-            f"This computer has no Google Application Default Credentials ({error.detail}); run "
-            "`gcloud auth application-default login`, or set [google] credentials to a "
-            "service-account key file."
-        )
-    return f"sheetsync could not load Google credentials ({error}); check [google] credentials."
-
-
-def _rejected_sentence(says: str, context: FailureContext) -> str:
-    """401 or a failed token refresh: the fix depends on the kind of credentials."""
-    mode = context.settings.credentials
-    if mode == "" and not os.environ.get(KEY_FILE_ENV):
-        mode = "adc"  # what load_credentials falls back to
-    if mode == "oauth":
-        return (
-            f"Your Google sign-in has expired or was revoked ({says}); "
-            "run `sheetsync auth login` and try again."
-        )
-    if mode == "adc":
-        return (
-            f"Google refused this computer's Application Default Credentials ({says}); run "
-            "`gcloud auth application-default login` and try again."
-        )
-    if mode == "none":
-        return (
-            f"{context.host} asks for credentials ({says}); set [google] credentials to a "
-            'service-account key file, "oauth" or "adc".'
-        )
-    return (
-        f"Google refused the service-account key file ({says}); the key may have been deleted "
-        "or disabled: create a new key in the Google Cloud console and point [google] "
-        "credentials at it."
-    )
-
-
-def _api_sentence(error: APIError, context: FailureContext) -> str:
-    status, says = http_status(error), google_says(google_message(error), context)
-    if status == 401:
-        return _rejected_sentence(says, context)
-    if status == 403 and error_info(error).get("reason") == "SERVICE_DISABLED":
-        return _service_disabled_sentence(error, says)
-    if status == 403:
-        share_with = context.account or "the Google account sheetsync uses"
-        return (
-            f"sheetsync may not open or change {context.spreadsheet} ({says}); open it in "
-            "Google Sheets, "
-            f"click Share and add {share_with} as an Editor."
-        )
-    if status == 404:
-        return (
-            f"No Google spreadsheet has the key {context.key} ({says}); check the address "
-            "given by --workbook or [workbook] spreadsheet."
-        )
-    if status == 429:
-        return (
-            f"Google's request quota is used up ({says}) and did not recover within "
-            f"{context.settings.retry_for_seconds:g} seconds; run again in a few minutes, or "
-            "lower [google] requests_per_minute."
-        )
-    if status >= 500:
-        return (
-            f"Google Sheets had a server problem ({status}, {says}) that did not clear within "
-            f"{context.settings.retry_for_seconds:g} seconds; run again later."
-        )
-    if status == 400 and "validation" in google_message(error).lower():
-        return (
-            f"A data-validation rule in {context.spreadsheet} rejects a value sheetsync writes "
-            f"({says}); in Data > Data validation, set that column's rule to “Show a warning”."
-        )
-    return (
-        f"Google refused sheetsync's request to {context.spreadsheet} ({status}, {says}); "
-        "please report this to sheetsync's maintainers with this message."
-    )
-
-
-def _service_disabled_sentence(error: APIError, says: str) -> str:
-    metadata = error_info(error).get("metadata", {})
-    service = metadata.get("service", "sheets.googleapis.com")
-    api = {"sheets.googleapis.com": "Google Sheets API", "drive.googleapis.com": "Google Drive API"}
-    where = metadata.get("activationUrl") or "APIs & Services > Library in the Google Cloud console"
-    return (
-        f"The {api.get(service, service)} is not enabled in the Google Cloud project of these "
-        f"credentials ({says}); enable it at {where}, wait a minute and run again."
-    )
-
-
-def _timeout_sentence(error: BaseException, context: FailureContext) -> str:
-    limits = context.settings
-    return (
-        f"{_failed_host(error, context)} did not answer within {limits.timeout:g} seconds, even "
-        f"after retrying for {limits.retry_for_seconds:g} seconds; check the internet "
-        "connection and run again later, or raise [google] timeout."
-    )
-
-
-def _network_sentence(error: BaseException, context: FailureContext) -> str:
-    causes, host = list(_causes(error)), _failed_host(error, context)
-    if any(isinstance(cause, NameResolutionError | socket.gaierror) for cause in causes):
-        return (
-            f"sheetsync cannot look up {host}, so this computer seems to be offline; "
-            "check its internet connection and run again."
-        )
-    if any(isinstance(cause, ConnectionRefusedError) for cause in causes):
-        return (
-            f"Nothing accepts connections at {host} (connection refused); check the "
-            "internet connection, and [google] endpoint if you set one, then run again."
-        )
-    return (
-        f"The connection to {host} failed and did not recover within "
-        f"{context.settings.retry_for_seconds:g} seconds ({_auth_message(error)}); check the "
-        "internet connection and run again."
-    )
-
-
-def _causes(error: BaseException) -> Iterator[BaseException]:
-    """The error and what lies under it: requests wraps urllib3, which wraps the socket error."""
-    pending, seen = [error], set()
-    while pending:
-        current = pending.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        yield current
-        nested = (getattr(current, "reason", None), current.__cause__, current.__context__)
-        pending += [n for n in (*nested, *current.args) if isinstance(n, BaseException)]
-
-
-def _failed_host(error: BaseException, context: FailureContext) -> str:
-    """The host a network failure was about: the endpoint, or Google's sign-in server."""
-    for cause in _causes(error):
-        url = getattr(getattr(cause, "request", None), "url", None)
-        if isinstance(url, str):
-            return urlsplit(url).netloc
-    return context.host
-
-
-def error_info(error: APIError) -> Mapping[str, Any]:
-    """Google's google.rpc.ErrorInfo detail (reason, metadata), or an empty mapping."""
-    for detail in error.error.get("details", []) or []:
-        if isinstance(detail, dict) and str(detail.get("@type", "")).endswith("rpc.ErrorInfo"):
-            return detail
-    return {}
-
-
-def google_message(error: APIError) -> str:
-    """Google's own message; for an HTML error page (Google's 502), the HTTP status line."""
-    if str(error.error.get("status", "")).startswith("invalid JSON"):  # gspread's fallback
-        return f"{error.response.status_code} {error.response.reason}"
-    message = error.error.get("message") or error.response.reason or ""
-    return " ".join(str(message).split())[:300]
-
-
-def _auth_message(error: BaseException) -> str:
-    first = error.args[0] if error.args else error
-    return " ".join(str(first).split())[:300]
-
-
-def google_says(message: str, context: FailureContext) -> str:
-    speaker = "Google" if context.settings.endpoint == GOOGLE_ENDPOINT else context.host
-    return f"{speaker} says: “{message}”"

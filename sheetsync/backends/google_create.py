@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+import babel
 import requests
+import tzlocal
 from google.auth.exceptions import TransportError
 from gspread.exceptions import APIError
 from gspread.urls import SPREADSHEETS_API_V4_BASE_URL
@@ -30,23 +32,16 @@ from tenacity import retry_if_exception
 from urllib3.exceptions import NewConnectionError
 
 from sheetsync.backends import WorkbookUnreachable
-from sheetsync.backends.google import (
+from sheetsync.backends.google import NEW_TAB_ROWS, quote_tab, value_update_bodies
+from sheetsync.backends.google_errors import (
     FAILURES,
-    NEW_TAB_COLUMNS,
-    NEW_TAB_ROWS,
     FailureContext,
-    SheetsHttpClient,
     error_info,
     google_message,
     google_says,
-    http_status,
-    open_http_client,
-    quote_tab,
-    retrying,
-    shared_limiter,
     unreachable,
-    value_update_bodies,
 )
+from sheetsync.backends.google_http import SheetsHttpClient, http_status, open_http_client
 from sheetsync.backends.google_location import edit_url
 from sheetsync.errors import UsageError
 from sheetsync.template import ColumnTemplate, TabTemplate, Validation, WorkbookTemplate
@@ -69,6 +64,7 @@ HEADER_FIELDS = ",".join(
         "userEnteredFormat.textFormat.foregroundColor",
     )
 )
+USER_TAB_COLUMNS = 26  # Google's default width: room for the columns people add
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
@@ -77,8 +73,13 @@ def create_spreadsheet(
     settings: GoogleSettings,
     title: str,
     share_with: tuple[str, ...] = (),
+    locale: str = "",
+    time_zone: str = "",
 ) -> str:
     """Make a formatted spreadsheet from `template`, share it as Editor; return its edit URL.
+
+    The spreadsheet gets `locale` and `time_zone` (each "" = this computer's), so that dates,
+    amounts and "today" read there as they do here.
 
     Raises UsageError, before any request, for an address that is not an e-mail address, and
     WorkbookUnreachable for any failure; once the spreadsheet exists, that sentence gives its URL.
@@ -93,7 +94,7 @@ def create_spreadsheet(
     try:
         http = open_http_client(settings)
         context = replace(context, account=http.account)
-        created = _create(http, settings, _create_body(template, title))
+        created = _create(http, _create_body(template, title, locale, time_zone))
     except FAILURES as error:
         raise _create_failure(error, context) from error
     context = replace(context, key=created["spreadsheetId"])
@@ -106,12 +107,12 @@ def create_spreadsheet(
         for address in share_with:
             if address.casefold() != (http.account or "").casefold():  # it owns the spreadsheet
                 step = f"share it with {address}"
-                http.insert_permission(context.key, address, "user", "writer", notify=True)
+                _retried(http, http.insert_permission, context.key, address, "user", "writer")
         step = "format it"
-        http.batch_update(context.key, {"requests": _format_requests(template, sheet_ids)})
+        _format(http, context.key, _format_requests(template, sheet_ids))
         step = "write its headers"
         for body in value_update_bodies(_cell_writes(template)):
-            http.values_batch_update(context.key, body)
+            _retried(http, http.values_batch_update, context.key, body)
     except FAILURES as error:
         raise _unfinished(step, unreachable(error, context), context) from error
     return edit_url(context.key)
@@ -120,16 +121,37 @@ def create_spreadsheet(
 # --- creating: sent again only when Google surely did not act on it ----------------------------
 
 
-def _create(http: SheetsHttpClient, settings: GoogleSettings, body: dict[str, Any]) -> Any:
-    """spreadsheets.create, retried (within the usual bound) only when surely not acted on."""
-    once = SheetsHttpClient(
-        http.session,
-        settings.model_copy(update={"retry_for_seconds": 0}),
-        shared_limiter(settings.requests_per_minute),
-        http.account,
+def _create(http: SheetsHttpClient, body: dict[str, Any]) -> Any:
+    """spreadsheets.create, sent again (within the usual bound) only when surely not acted on."""
+    attempts = http.write_attempts().copy(retry=retry_if_exception(_not_acted_on))
+    return attempts(http.request, "post", SPREADSHEETS_API_V4_BASE_URL, json=body).json()
+
+
+def _retried(http: SheetsHttpClient, send: Callable[..., Any], *args: Any) -> None:
+    """A request that does the same when sent twice (a permission, RAW values), retried."""
+    for attempt in http.write_attempts():
+        with attempt:
+            send(*args)
+
+
+def _format(http: SheetsHttpClient, key: str, requests_: list[dict[str, Any]]) -> None:
+    """The one formatting batchUpdate. Sending it twice would double every protection and
+    colour rule, so after a failed attempt, look first: they are there when it landed (the
+    batch is all or nothing). A template with neither is safe to send again as it is."""
+    for attempt in http.write_attempts():
+        with attempt:
+            if attempt.retry_state.attempt_number > 1 and _formatted(http, key):
+                return
+            http.batch_update(key, {"requests": requests_})
+
+
+def _formatted(http: SheetsHttpClient, key: str) -> bool:
+    fields = "sheets(protectedRanges(protectedRangeId),conditionalFormats(ranges(sheetId)))"
+    found = http.spreadsheets_get(key, params={"fields": fields})
+    return any(
+        sheet.get("protectedRanges") or sheet.get("conditionalFormats")
+        for sheet in found.get("sheets", [])
     )
-    attempts = retrying(settings.retry_for_seconds).copy(retry=retry_if_exception(_not_acted_on))
-    return attempts(once.request, "post", SPREADSHEETS_API_V4_BASE_URL, json=body).json()
 
 
 def _not_acted_on(error: BaseException) -> bool:
@@ -194,20 +216,36 @@ def _unfinished(
     )
 
 
-def _create_body(template: WorkbookTemplate, title: str) -> dict[str, Any]:
-    """The spreadsheets.create body: every tab, at least Google's default size, header frozen."""
+def _create_body(
+    template: WorkbookTemplate, title: str, locale: str, time_zone: str
+) -> dict[str, Any]:
+    """The spreadsheets.create body: locale, time zone, and every tab with its header frozen,
+    Google's default size for a person's tab, exactly its columns for one of sheetsync's."""
     sheets = []
     for index, tab in enumerate(template.tabs):
         grid = {
             "rowCount": max(NEW_TAB_ROWS, len(tab.rows) + 1),
-            "columnCount": max(NEW_TAB_COLUMNS, len(tab.columns)),
+            "columnCount": len(tab.columns)
+            if tab.owned
+            else max(USER_TAB_COLUMNS, len(tab.columns)),
             "frozenRowCount": template.frozen_rows,
         }
         properties: dict[str, Any] = {"title": tab.name, "index": index, "gridProperties": grid}
         if tab.owned:
             properties["tabColorStyle"] = {"rgbColor": _color(template.header.owned_tab_color)}
         sheets.append({"properties": properties})
-    return {"properties": {"title": title}, "sheets": sheets}
+    properties = {
+        "title": title,
+        "locale": locale or machine_locale(),
+        "timeZone": time_zone or tzlocal.get_localzone_name(),
+    }
+    return {"properties": properties, "sheets": sheets}
+
+
+def machine_locale() -> str:
+    """This computer's locale as Google names it (en_GB), en_US when it has none (C, POSIX)."""
+    found = babel.default_locale("LC_NUMERIC")
+    return found if found and "POSIX" not in found else "en_US"
 
 
 # --- formatting: one spreadsheets:batchUpdate --------------------------------------------------
