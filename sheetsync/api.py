@@ -117,7 +117,10 @@ def init_google(
     from sheetsync.template import load_template
 
     template = load_template(example=example, today=today or dt.date.today())
-    return create_spreadsheet(template, settings.google, title, share_with)
+    rules = settings.rules
+    return create_spreadsheet(
+        template, settings.google, title, share_with, rules.locale, rules.timezone
+    )
 
 
 def today_for(workbook: Workbook, settings: Settings) -> dt.date:

@@ -123,3 +123,27 @@ def test_init_google_with_a_bad_address_sends_nothing(sheets_api, spreadsheet):
     assert result.returncode == 2
     assert "not-an-address" in result.stderr
     assert sheets_api.spreadsheet_keys() == before
+
+
+@pytest.mark.parametrize(
+    ("address", "sentence"),
+    [
+        (
+            "https://docs.google.com/spreadsheets/d/1ieRgnZ296Cc/edit#gid=0",
+            "is a Google Sheets address, but its key “1ieRgnZ296Cc” is incomplete or mistyped",
+        ),
+        (
+            "https://docs.google.com/spreadsheets/d/e/2PACX-1vQ/pubhtml",
+            "is a published (read-only) copy of a spreadsheet",
+        ),
+        ("https://example.com/marketing.xlsx", "is a web address, but sheetsync opens only"),
+    ],
+    ids=["short-key", "published", "other-site"],
+)
+def test_a_web_address_sheetsync_cannot_open_is_told_as_an_address(tmp_path, address, sentence):
+    """Not taken for a file path ("https:/docs.google.com/... does not exist")."""
+    result = run(tmp_path, "check", "--workbook", address)
+    assert result.returncode == 3
+    assert f"“{address}” {sentence}" in result.stderr
+    assert "https:/d" not in result.stderr and "https:/e" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

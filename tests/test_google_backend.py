@@ -30,7 +30,7 @@ from sheetsync.backends.google_errors import FailureContext, unreachable
 from sheetsync.backends.google_http import WRITE_TIMEOUT_SECONDS, RateLimiter, shared_limiter
 from sheetsync.backends.google_http import gspread_client as gspread_client_for
 from sheetsync.backends.google_location import spreadsheet_key
-from sheetsync.config import GoogleSettings
+from sheetsync.config import GoogleSettings, Settings
 from sheetsync.workbook import CellError, CellWrite, Guard, Workbook, WritePlan
 
 KEY = "1ieRgnZ296CcvWYi5GY21vAxIzU93-_9kHAdMdDNzkaQ"
@@ -310,6 +310,18 @@ def test_a_read_is_one_metadata_and_one_values_request_whatever_the_row_count(sh
     workbook = backend_for(sheets_api, key).read()
     assert len(workbook.find_tab("Plan").rows) == tactics + 1
     assert sheets_api.requests == {("GET", "spreadsheets.get"): 1, ("GET", "values.batchGet"): 1}
+
+
+def test_a_read_takes_only_the_top_of_tabs_sheetsync_does_not_use(sheets_api):
+    leads = [["Name", "E-mail"]] + [[f"Lead {n}", f"lead{n}@example.com"] for n in range(3000)]
+    key = sheets_api.add_spreadsheet("Big", {"Strategy": STRATEGY, "Plan": PLAN, "Leads": leads})
+    url = f"https://docs.google.com/spreadsheets/d/{key}/edit"
+    report = sheetsync.check(url, today=TODAY, settings=Settings(google=settings_for(sheets_api)))
+    workbook = report.workbook
+    assert workbook.find_tab("Plan").rows[:3] == as_rows(PLAN[:3])
+    assert workbook.find_tab("Leads").rows == as_rows(leads[:5])
+    (read,) = [r for r in sheets_api.request_log if r.path.endswith("values:batchGet")]
+    assert read.query["ranges"] == ["'Strategy'", "'Plan'", "'Leads'!1:5"]
 
 
 def test_apply_writes_only_the_planned_cells_and_raw_text_stays_text(sheets_api):

@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 import pytest
+import tzlocal
 from sheets_api_fixtures import sheets_api as sheets_api_fixture  # noqa: F401 - a server per test
 from sheets_api_server import Fault, SheetsApiServer, parse_cells
 from test_google_backend import settings_for
@@ -14,8 +15,8 @@ from test_google_backend import settings_for
 import sheetsync
 from sheetsync.backends import WorkbookUnreachable, google_create
 from sheetsync.backends.google import GoogleBackend
-from sheetsync.backends.google_http import gspread_client as gspread_client_for
 from sheetsync.backends.google_create import SERIAL_EPOCH, create_spreadsheet
+from sheetsync.backends.google_http import gspread_client as gspread_client_for
 from sheetsync.backends.google_location import edit_url
 from sheetsync.compute import EventStatus, GoalStatus, TacticStatus
 from sheetsync.template import WorkbookTemplate, load_template
@@ -57,6 +58,53 @@ def test_every_tab_has_the_template_headers_a_frozen_header_row_and_owned_tabs_a
     titles = [tab.name for tab in template.tabs]
     assert titles == ["Strategy", "Plan", "Calendar", "Checks", "History"]
     assert [sheets_api.sheet_properties(key, t)["index"] for t in titles] == [0, 1, 2, 3, 4]
+
+
+def test_a_new_spreadsheet_gets_the_configured_locale_and_time_zone(sheets_api):
+    template = load_template(example=False, today=TODAY)
+    settings = settings_for(sheets_api)
+    create_spreadsheet(template, settings, TITLE, (), "de_DE", "Europe/Berlin")
+    (key,) = sheets_api.spreadsheet_keys()
+    workbook = GoogleBackend(key, settings).read()
+    assert (workbook.locale, workbook.timezone) == ("de_DE", "Europe/Berlin")
+
+
+def test_a_new_spreadsheet_gets_this_computers_locale_and_time_zone(sheets_api, monkeypatch):
+    """Else Google makes it en_US on GMT, and "today" there is not today here."""
+    monkeypatch.setenv("LC_ALL", "fr_FR.UTF-8")
+    monkeypatch.setenv("TZ", "America/Chicago")
+    tzlocal.reload_localzone()  # tzlocal reads the zone once per process; this test moves it
+    try:
+        key, _ = make(sheets_api, example=False)
+    finally:
+        monkeypatch.undo()
+        tzlocal.reload_localzone()
+    workbook = GoogleBackend(key, settings_for(sheets_api)).read()
+    assert (workbook.locale, workbook.timezone) == ("fr_FR", "America/Chicago")
+
+
+def test_sheetsyncs_own_tabs_are_as_wide_as_their_headers_a_persons_tabs_have_room(sheets_api):
+    key, template = make(sheets_api, example=False)
+    for tab in template.tabs:
+        columns = sheets_api.sheet_properties(key, tab.name)["gridProperties"]["columnCount"]
+        assert columns == (len(tab.columns) if tab.owned else max(26, len(tab.columns)))
+    assert sheets_api.sheet_properties(key, "Checks")["gridProperties"]["columnCount"] == len(
+        template.tabs[3].columns
+    )
+
+
+def test_a_format_request_whose_answer_was_lost_is_not_sent_twice(sheets_api):
+    """Sent again, it would double every protection and colour rule."""
+    key, _ = make(sheets_api, example=False)
+    protections = len(sheets_api.protected_ranges(key))
+    colour_rules = len(sheets_api.conditional_formats(key, "Plan"))
+    assert protections and colour_rules
+    with SheetsApiServer() as other:
+        other.inject(Fault.lost(route="spreadsheets.batchUpdate"))
+        again, _ = make(other, example=False)
+        assert len(other.protected_ranges(again)) == protections
+        assert len(other.conditional_formats(again, "Plan")) == colour_rules
+        assert other.requests[("POST", "spreadsheets.batchUpdate")] == 1
 
 
 def test_example_rows_are_written_with_dates_as_serial_numbers_in_date_formatted_columns(
@@ -132,9 +180,10 @@ def test_plan_has_a_goal_id_dropdown_from_strategy_and_channel_and_progress_rule
     assert {"Email", "LinkedIn", "Trade show"} <= set(channels)
     progress = rules["L2:L1000"]["condition"]
     assert progress["type"] == "CUSTOM_FORMULA"
-    assert progress["values"][0]["userEnteredValue"].startswith(
-        '=OR(AND(ISNUMBER(L2),L2>=0,L2<=100),LOWER(TRIM(L2))="done"'
-    )
+    formula = progress["values"][0]["userEnteredValue"]
+    assert formula.startswith('=ISNUMBER(L2)*(L2>=0)*(L2<=100)+(LOWER(TRIM(L2))="done")')
+    assert formula.endswith(">0")
+    assert "," not in formula and ";" not in formula  # read alike in "1,5" and "1.5" locales
     assert all(rule["inputMessage"] for rule in rules.values())
 
 

@@ -46,11 +46,20 @@ def is_google_location(location: str) -> bool:
 
 
 def open_backend(location: str, settings: Settings) -> Backend:
-    """The backend for an .xlsx path or a Google Sheets URL/key."""
+    """The backend for an .xlsx path or a Google Sheets URL/key.
+
+    Raises WorkbookUnreachable for a web address that is not a spreadsheet sheetsync can open.
+    """
+    from sheetsync.backends.google_location import web_address_problem
+
     if is_google_location(location):
         from sheetsync.backends.google import GoogleBackend
 
-        return GoogleBackend(location, settings.google)
+        tabs = settings.tabs
+        used = (tabs.strategy, tabs.plan, tabs.calendar, tabs.checks, tabs.history)
+        return GoogleBackend(location, settings.google, tabs=used)
+    if problem := web_address_problem(location):
+        raise WorkbookUnreachable(problem)
     from sheetsync.backends.xlsx import XlsxBackend
 
     return XlsxBackend(location)

@@ -373,10 +373,13 @@ def _validation_rule(number: int, rule: Validation, template: WorkbookTemplate) 
         }
     else:
         # A number 0-100 (a fraction, or percent points) or one of the words meaning "done";
-        # relative to the range's first cell, as Google applies it to each cell below.
+        # relative to the range's first cell, as Google applies it to each cell below. No
+        # commas: Google reads a formula in the spreadsheet's locale, and where that separates
+        # arguments with ";" (de_DE, fr_FR, ...) a comma breaks it. Products and sums of
+        # comparisons need no separator at all.
         cell = a1(FIRST_DATA_ROW, number)
-        words = ",".join(f'LOWER(TRIM({cell}))="{word.lower()}"' for word in rule.values)
-        formula = f"=OR(AND(ISNUMBER({cell}),{cell}>=0,{cell}<=100),{words})"
+        words = "".join(f'+(LOWER(TRIM({cell}))="{word.lower()}")' for word in rule.values)
+        formula = f"=ISNUMBER({cell})*({cell}>=0)*({cell}<=100){words}>0"
         condition = {"type": "CUSTOM_FORMULA", "values": [{"userEnteredValue": formula}]}
     return {
         "condition": condition,
