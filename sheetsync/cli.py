@@ -136,7 +136,7 @@ def check(
 @_fails
 def sync(workbook: str | None, today: dt.date | None, config: str | None, dry_run: bool) -> None:
     """Check the workbook, then write Status, ROI, Issues and the Checks tab."""
-    from sheetsync.present import summary_line
+    from sheetsync.present import layout_lines, summary_line
     from sheetsync.writes import describe
 
     settings = load_settings(config)
@@ -152,7 +152,11 @@ def sync(workbook: str | None, today: dt.date | None, config: str | None, dry_ru
         click.echo(f"Wrote {len(plan.writes)} cells to {report.location or report.title}.")
     else:
         click.echo(f"Nothing to change in {report.location or report.title}; it is up to date.")
+    for line in layout_lines(report):
+        click.echo(line)
     click.echo(summary_line(report))
+    if report.layout_errors:
+        sys.exit(EXIT_FINDINGS)  # part of the sheet could not be brought up to date
 
 
 class MonthParam(click.ParamType):

@@ -159,6 +159,12 @@ class Report:
     def count(self, severity: str) -> int:
         return sum(1 for finding in self.findings if finding.severity == severity)
 
+    @property
+    def layout_errors(self) -> tuple[Finding, ...]:
+        """The SS1xx errors: a tab not found, not readable, or not sheetsync's to write. Sync
+        leaves what depends on such a tab as it is, so it did not do all of its job."""
+        return tuple(f for f in self.findings if f.code.startswith("SS1") and f.severity == "error")
+
     def findings_for_row(self, tab: str, row: int) -> list[Finding]:
         return self.findings_by_row.get((tab.casefold(), row), [])
 
@@ -253,7 +259,13 @@ def evaluate(workbook: Workbook, today: dt.date, settings: Settings, location: s
 
 def _tab_names(settings: Settings) -> dict[str, str]:
     tabs = settings.tabs
-    return {"strategy": tabs.strategy, "plan": tabs.plan, "calendar": tabs.calendar}
+    return {
+        "strategy": tabs.strategy,
+        "plan": tabs.plan,
+        "calendar": tabs.calendar,
+        "checks": tabs.checks,
+        "history": tabs.history,
+    }
 
 
 def _context(model: Model, today: dt.date, rules: RuleSettings) -> CheckContext:

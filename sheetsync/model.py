@@ -14,9 +14,11 @@ from typing import Any, Literal
 from sheetsync.cells import READERS, CellProblem, read_text
 from sheetsync.schema import (
     CALENDAR,
+    OWNED_TABS,
     PLAN,
     STRATEGY,
     Column,
+    OwnedTab,
     TabSchema,
     header_names,
     normalize_header,
@@ -83,6 +85,8 @@ class TabLayout:
     header: tuple[CellValue, ...]
     missing: tuple[Column, ...]  # required input columns with no header
     duplicates: tuple[tuple[Column, int], ...]  # a second header for a column, and where
+    # When row 1 lacks columns: a lower row that holds the headers (a title row inserted above).
+    headers_in_row: int | None = None
 
     def cell(self, key: str, row: int) -> str | None:
         column = self.columns.get(key)
@@ -130,6 +134,10 @@ class Model:
     cell_issues: tuple[CellIssue, ...]
     tab_names: Mapping[str, str] = field(default_factory=dict)  # role -> configured tab name
     record_rows: Mapping[str, frozenset[int]] = field(default_factory=dict)  # role -> used rows
+    # Owned tabs (by role) whose name a tab of the user's already has: sheetsync leaves them be.
+    taken_tabs: Mapping[str, str] = field(default_factory=dict)  # role -> the tab's name
+    # For a missing tab: another tab that has its headers, so is likely it under a new name.
+    look_alikes: Mapping[str, str] = field(default_factory=dict)  # role -> that tab's name
 
     def layout(self, role: str) -> TabLayout | None:
         return self.layouts.get(role)
@@ -179,10 +187,15 @@ def build_model(
     records: dict[str, tuple] = {}
     issues: list[CellIssue] = []
     used_rows: dict[str, frozenset[int]] = {}
+    known = {name.strip().casefold() for name in tab_names.values()}
+    look_alikes: dict[str, str] = {}
     for schema in (STRATEGY, PLAN, CALENDAR):
         tab = workbook.find_tab(tab_names[schema.role])
         if tab is None:
             records[schema.role] = ()
+            alike = _look_alike(schema, workbook, header_names(schema, aliases), known)
+            if alike is not None:
+                look_alikes[schema.role] = alike
             continue
         layout = find_layout(schema, tab, aliases)
         layouts[schema.role] = layout
@@ -197,7 +210,31 @@ def build_model(
         cell_issues=tuple(issues),
         tab_names=dict(tab_names),
         record_rows=used_rows,
+        taken_tabs=_taken_tabs(workbook, tab_names),
+        look_alikes=look_alikes,
     )
+
+
+def _taken_tabs(workbook: Workbook, tab_names: Mapping[str, str]) -> dict[str, str]:
+    taken = {}
+    for owned in OWNED_TABS:
+        tab = workbook.find_tab(tab_names.get(owned.role, owned.default_name))
+        if tab is not None and not is_sheetsyncs(tab, owned):
+            taken[owned.role] = tab.name
+    return taken
+
+
+def is_sheetsyncs(tab: Tab, owned: OwnedTab) -> bool:
+    """Whether a tab named like an owned tab is sheetsync's to write: empty, or its row 1 starts
+    with sheetsync's headers (an older, shorter set of them, or with a user's columns after)."""
+    header = [normalize_header(value) for value in tab.header]
+    while header and not header[-1]:
+        header.pop()
+    ours = [normalize_header(name) for name in owned.headers]
+    shared = min(len(header), len(ours))
+    if shared and header[:shared] == ours[:shared]:
+        return True
+    return all(is_blank(value) for row in tab.rows for value in row)
 
 
 def find_layout(schema: TabSchema, tab: Tab, aliases: Mapping[str, tuple[str, ...]]) -> TabLayout:
@@ -215,7 +252,46 @@ def find_layout(schema: TabSchema, tab: Tab, aliases: Mapping[str, tuple[str, ..
         else:
             columns[key] = index
     missing = tuple(c for c in schema.inputs if c.required and c.key not in columns)
-    return TabLayout(schema, tab.name, columns, tab.header, missing, tuple(duplicates))
+    headers_in_row = _lower_header_row(schema, tab, names, len(columns)) if missing else None
+    return TabLayout(
+        schema, tab.name, columns, tab.header, missing, tuple(duplicates), headers_in_row
+    )
+
+
+# How far down to look for headers pushed out of row 1: a title and a blank line or two.
+_HEADER_SEARCH_ROWS = 10
+
+
+def _lower_header_row(
+    schema: TabSchema, tab: Tab, names: Mapping[str, str], found_in_row_1: int
+) -> int | None:
+    """The first row below row 1 that holds more of the tab's headers than row 1 does and
+    looks like its header row, else None."""
+    for number, cells in enumerate(tab.rows[1:_HEADER_SEARCH_ROWS], 2):
+        if _looks_like_header(schema, names, cells, more_than=found_in_row_1):
+            return number
+    return None
+
+
+def _looks_like_header(
+    schema: TabSchema, names: Mapping[str, str], cells: tuple[CellValue, ...], more_than: int = 0
+) -> bool:
+    """At least half the schema's required headers, and more than `more_than` of its headers."""
+    keys = {names.get(normalize_header(text)) for text in cells if isinstance(text, str)}
+    required = {column.key for column in schema.inputs if column.required}
+    return len(keys - {None}) > more_than and len(keys & required) * 2 >= len(required)
+
+
+def _look_alike(
+    schema: TabSchema, workbook: Workbook, names: Mapping[str, str], known: set[str]
+) -> str | None:
+    """Another tab whose header row is this missing tab's (Plan renamed "Marketing Plan")."""
+    for tab in workbook.tabs:
+        if tab.name.strip().casefold() not in known and _looks_like_header(
+            schema, names, tab.header
+        ):
+            return tab.name
+    return None
 
 
 def _read_records(

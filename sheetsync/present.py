@@ -39,6 +39,16 @@ def check_text(report: Report) -> str:
     return "\n".join(lines)
 
 
+def layout_lines(report: Report) -> list[str]:
+    """What sync left unwritten because of the workbook's layout (SS1xx), and the fix."""
+    if not report.layout_errors:
+        return []
+    lines = [click.style("Not written until the layout is fixed:", bold=True)]
+    for finding in report.layout_errors:
+        lines += _finding_lines(finding)
+    return lines
+
+
 def summary_line(report: Report) -> str:
     errors, warnings = report.count("error"), report.count("warning")
     scope = (

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from sheetsync.compute import GoalFigures, event_is_prepared, is_overspent, preparation_window
 from sheetsync.lookalikes import lookalikes
 from sheetsync.model import Goal, Model, TabLayout, Tactic
-from sheetsync.schema import INPUT_TABS, REQUIRED_TABS
+from sheetsync.schema import INPUT_TABS, OWNED_TABS, REQUIRED_TABS
 from sheetsync.workbook import a1
 
 Severity = Literal["error", "warning"]
@@ -189,19 +189,27 @@ def _ids(goals: Mapping[str, Goal], limit: int = 6) -> str:
     "SS100",
     "missing-tab",
     "error",
-    message="The workbook has no {tab} tab.",
-    hint='Add a tab named "{tab}" (or set its name under [tabs] in the config); '
-    "`sheetsync init` makes a workbook with every tab.",
+    message="The workbook has no {tab} tab{seen}.",
+    hint='Rename the tab that holds it{alike} to "{tab}", or set its name in the config: [tabs] '
+    '{key} = "{name}". `sheetsync init` makes a workbook with every tab.',
     what="A required tab (Strategy or Plan) is absent.",
     why="Without the strategy there is nothing to align the plan with, and without the plan "
-    "nothing carries the strategy out.",
-    example='The workbook has tabs "Goals" and "Plan" but no "Strategy".',
+    "nothing carries the strategy out. Nothing that depends on the missing tab is written.",
+    example='The workbook has tabs "Strategy" and "Marketing Plan" but no "Plan".',
 )
 def missing_tab(context: CheckContext) -> Iterator[Hit]:
     for schema in REQUIRED_TABS:
         if context.model.layout(schema.role) is None:
             name = context.model.tab_names.get(schema.role, schema.default_name)
-            yield Hit(name, None, None, None, {"tab": name})
+            alike = context.model.look_alikes.get(schema.role)
+            facts = {
+                "tab": name,
+                "key": schema.role,
+                "seen": f' ("{alike}" looks like it)' if alike else "",
+                "alike": f' ("{alike}")' if alike else "",
+                "name": alike or "the tab's name",
+            }
+            yield Hit(name, None, None, None, facts)
 
 
 @rule(
@@ -213,11 +221,13 @@ def missing_tab(context: CheckContext) -> Iterator[Hit]:
     "columns by their header, in any order.",
     what="A required column header is not in row 1 of its tab.",
     why="sheetsync finds every column by its header text; without it the values cannot be read, "
-    "so nothing is written to this tab.",
+    "so nothing is written to this tab, or derived from it.",
     example='The Plan tab has "Tactic", "Goal ID", "What" ... but no "Due".',
 )
 def missing_column(context: CheckContext) -> Iterator[Hit]:
     for layout in context.model.layouts.values():
+        if layout.headers_in_row:
+            continue  # SS104 says where the headers went
         column_number = layout.first_empty_column
         for offset, column in enumerate(layout.missing):
             cell = a1(1, column_number + offset)
@@ -282,6 +292,53 @@ def unrecognised_column(context: CheckContext) -> Iterator[Hit]:
                     "cell": cell,
                 },
             )
+
+
+@rule(
+    "SS104",
+    "headers-not-in-row-1",
+    "error",
+    message="The {tab} tab's headers seem to be in row {row}; sheetsync reads them from row 1.",
+    hint="Delete the {rows} above the headers (a title can go in a cell to their right), so the "
+    "headers are in row 1.",
+    what="Row 1 of a tab lacks its required headers, and a row below holds them.",
+    why="sheetsync finds columns by the header text in row 1 only; with a title row inserted "
+    "above, no column is found, so nothing is written to this tab, or derived from it.",
+    example='"Marketing plan 2026" typed in row 1 of Plan, pushing the headers to row 2.',
+)
+def headers_not_in_row_1(context: CheckContext) -> Iterator[Hit]:
+    for layout in context.model.layouts.values():
+        row = layout.headers_in_row
+        if row:
+            rows = "row" if row == 2 else f"{row - 1} rows"
+            yield Hit(layout.name, "A1", 1, None, {"tab": layout.name, "row": row, "rows": rows})
+
+
+@rule(
+    "SS105",
+    "tab-name-taken",
+    "error",
+    message='The "{tab}" tab is not one sheetsync made, so sheetsync leaves it alone and does not '
+    "write {holds} there.",
+    hint='Rename your "{tab}" tab, or give sheetsync\'s tab another name in the config: [tabs] '
+    '{key} = "{suggestion}".',
+    what="A tab of yours has the name of a tab sheetsync keeps (Checks or History), and its row 1 "
+    "is not sheetsync's.",
+    why="sheetsync rewrites its own tabs; it never writes over a tab of yours, so its own is not "
+    "kept until one of the two is renamed.",
+    example='A cheque register called "checks" with Date, Payee and Amount in row 1.',
+)
+def tab_name_taken(context: CheckContext) -> Iterator[Hit]:
+    for owned in OWNED_TABS:
+        name = context.model.taken_tabs.get(owned.role)
+        if name is not None:
+            facts = {
+                "tab": name,
+                "holds": owned.holds,
+                "key": owned.role,
+                "suggestion": f"sheetsync {owned.default_name}",
+            }
+            yield Hit(name, None, None, None, facts)
 
 
 # ---- SS2xx: the cells ---------------------------------------------------------------

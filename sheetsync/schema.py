@@ -189,6 +189,21 @@ REQUIRED_TABS = (STRATEGY, PLAN)
 CHECKS_HEADERS = ("Severity", "Rule", "Tab", "Cell", "Row ID", "Message", "Hint", "Since")
 HISTORY_HEADERS = ("Month", "Goal ID", "Spend", "Revenue", "Current", "Progress", "ROI", "Status")
 
+
+@dataclass(frozen=True, slots=True)
+class OwnedTab:
+    """A tab sheetsync writes whole, found by name like the others (SPEC 2.4)."""
+
+    role: str  # the key in [tabs] config
+    default_name: str
+    headers: tuple[str, ...]
+    holds: str  # what sheetsync keeps there, for messages
+
+
+CHECKS = OwnedTab("checks", "Checks", CHECKS_HEADERS, "the findings of each sync")
+HISTORY = OwnedTab("history", "History", HISTORY_HEADERS, "the monthly figures of each goal")
+OWNED_TABS = (CHECKS, HISTORY)
+
 ALL_HEADERS = frozenset(
     column.header.casefold() for schema in INPUT_TABS for column in schema.columns
 )

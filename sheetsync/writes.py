@@ -39,6 +39,9 @@ def plan_writes(report: Report, checks_tab: str) -> WritePlan:
         tab_writes = list(_tab_writes(tab, columns, rows))
         writes += tab_writes
         guards += _guards(layout, tab, tab_writes)
+    if "checks" in report.model.taken_tabs:
+        # A tab of the user's is named like ours: never written (SS105 says so).
+        return WritePlan(tuple(writes), tuple(guards))
     checks = report.workbook.find_tab(checks_tab)
     writes += _checks_writes(report, checks_tab, checks)
     new_tabs = () if checks else (checks_tab,)

@@ -106,8 +106,8 @@ def google_handle(grids: dict[str, list[list[Any]]], server: Any) -> Handle:
 
 @pytest.fixture(params=["memory", "xlsx", "google"])
 def make(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[..., Handle]:
-    def build(edits: dict | None = None) -> Handle:
-        grids = baseline_grids(edits)
+    def build(edits: dict | None = None, tabs: dict | None = None) -> Handle:
+        grids = {**baseline_grids(edits), **(tabs or {})}
         if request.param == "memory":
             return memory_handle(grids, None)
         if request.param == "xlsx":
@@ -234,6 +234,15 @@ def test_structural_error_stops_that_tab_only(make):
     assert cells(handle.open(), "Checks")[0]["Rule"] == "SS101"
 
 
+def test_a_users_own_tab_named_checks_is_left_alone(make):
+    register = [["Date", "Payee", "Amount"], ["2026-06-01", "Rent", 900]]
+    handle = make({("Plan", "T2", "Channel"): "TikTok"}, tabs={"checks": register})
+    result = sheetsync.sync(handle.open(), today=TODAY)
+    assert [list(row) for row in handle.open().read().find_tab("checks").rows] == register
+    assert cells(handle.open(), "Plan")[1]["Issues"].startswith("SS304")  # the rest is written
+    assert [f.code for f in result.report.findings if f.severity == "error"] == ["SS105"]
+
+
 def test_figures_from_a_plan_that_cannot_be_read_are_left_as_they_are(make):
     handle = make()
     sheetsync.sync(handle.open(), today=TODAY)
@@ -242,7 +251,7 @@ def test_figures_from_a_plan_that_cannot_be_read_are_left_as_they_are(make):
     result = sheetsync.sync(handle.open(), today=TODAY)
     assert cells(handle.open(), "Strategy") == strategy  # not 0 and "No plan"
     assert {w.tab for w in result.plan.writes} == {"Checks"}
-    assert {row["Rule"] for row in cells(handle.open(), "Checks")} == {"SS101"}
+    assert {row["Rule"] for row in cells(handle.open(), "Checks")} == {"SS104"}
 
 
 # --- guards: one way to compare, on every backend -------------------------------------------

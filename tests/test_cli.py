@@ -111,6 +111,26 @@ def test_sync_dry_run_then_sync_then_nothing(clean):
     assert json.loads(check.stdout)["counts"] == {"error": 0, "warning": 0}
 
 
+def test_sync_with_a_title_row_above_the_plan_headers_leaves_the_figures_and_exits_1(clean):
+    from openpyxl import load_workbook
+
+    assert run("sync", "--workbook", str(clean), "--today", TODAY.isoformat()).returncode == 0
+    book = load_workbook(clean)
+    book["Plan"].insert_rows(1)
+    book["Plan"]["A1"] = "Marketing plan 2026"
+    book.save(clean)
+    strategy = [[c.value for c in row] for row in load_workbook(clean)["Strategy"].iter_rows()]
+    result = run("sync", "--workbook", str(clean), "--today", TODAY.isoformat())
+    assert result.returncode == 1, result.stderr
+    assert "Not written until the layout is fixed:" in result.stdout
+    assert "The Plan tab's headers seem to be in row 2; sheetsync reads them from row 1." in (
+        result.stdout
+    )
+    assert "Fix: Delete the row above the headers" in result.stdout
+    after = [[c.value for c in row] for row in load_workbook(clean)["Strategy"].iter_rows()]
+    assert after == strategy  # no "No plan", no zeros
+
+
 def test_missing_workbook_exits_3(tmp_path):
     result = run("check", "--workbook", str(tmp_path / "nope.xlsx"))
     assert result.returncode == 3

@@ -8,7 +8,7 @@ from workbooks import TODAY, D, baseline, baseline_grids
 import sheetsync
 from sheetsync.backends.memory import MemoryBackend
 from sheetsync.rules import CATALOG
-from sheetsync.schema import INPUT_TABS, normalize_header
+from sheetsync.schema import CHECKS_HEADERS, INPUT_TABS, normalize_header
 
 G1_ROW = [
     "G3",
@@ -88,6 +88,22 @@ CASES = [
         "Plan",
         "I1",
         lambda: plan_with_header("Spend", "Cost"),
+    ),
+    (
+        "SS104",
+        lambda: with_tabs(Plan=[["Marketing plan 2026"], *baseline_grids()["Plan"]]),
+        "Plan",
+        "A1",
+        # A row of the user's own headers in row 2 is not the tab's header row moved down.
+        lambda: with_tabs(Plan=[*baseline_grids()["Plan"][:1], ["Notes", "Links"]]),
+    ),
+    (
+        "SS105",
+        lambda: with_tabs(checks=[["Date", "Payee", "Amount"], [D(2026, 6, 1), "Rent", 900]]),
+        "checks",
+        None,
+        # An older Checks tab of sheetsync's own, before Since was added, is still sheetsync's.
+        lambda: with_tabs(Checks=[list(CHECKS_HEADERS[:-1]), ["warning", "SS304"]]),
     ),
     (
         "SS200",
@@ -240,6 +256,27 @@ def test_rule_triggers_at_its_cell(code, trigger, tab, cell, near_miss):
 )
 def test_rule_near_miss_is_quiet(code, trigger, tab, cell, near_miss):
     assert findings(near_miss(), code) == []
+
+
+def test_headers_pushed_down_are_reported_once_with_where_they_are():
+    grids = baseline_grids()
+    grids["Plan"][:0] = [["Marketing plan 2026"], []]
+    (finding,) = findings(MemoryBackend.from_grids(grids))
+    assert finding.message == (
+        "The Plan tab's headers seem to be in row 3; sheetsync reads them from row 1."
+    )
+    assert finding.hint.startswith("Delete the 2 rows above the headers")
+
+
+def test_a_renamed_tab_is_named_in_the_missing_tab_finding():
+    grids = baseline_grids()
+    grids["Marketing Plan"] = grids.pop("Plan")
+    (finding,) = findings(MemoryBackend.from_grids(grids))
+    assert finding.message == 'The workbook has no Plan tab ("Marketing Plan" looks like it).'
+    assert finding.hint.startswith(
+        'Rename the tab that holds it ("Marketing Plan") to "Plan", or set its name in the '
+        'config: [tabs] plan = "Marketing Plan".'
+    )
 
 
 def test_blank_goal_id_is_reported_once_as_tactic_without_goal():

@@ -11,9 +11,11 @@ from workbooks import TODAY, D, baseline, baseline_grids
 
 import sheetsync
 from sheetsync.backends.memory import MemoryBackend
+from sheetsync.config import validate_settings
 from sheetsync.engine import EventResult, GoalResult, TacticResult
-from sheetsync.schema import CHECKS_HEADERS, INPUT_TABS, PLAN, STRATEGY
-from sheetsync.workbook import CellError
+from sheetsync.model import is_sheetsyncs
+from sheetsync.schema import CHECKS, CHECKS_HEADERS, INPUT_TABS, PLAN, STRATEGY
+from sheetsync.workbook import CellError, Tab
 from sheetsync.writes import describe
 
 
@@ -139,7 +141,44 @@ def test_figures_are_left_as_they_are_when_the_plan_cannot_be_read():
     assert {w.tab for w in result.plan.writes} == {"Checks"}
     after = {t.name: t.rows for t in backend.workbook.tabs if t.name not in ("Checks", "Plan")}
     assert after == {name: rows for name, rows in before.items() if name != "Plan"}
-    assert {f.code for f in result.report.findings if f.severity == "error"} == {"SS101"}
+    assert {f.code for f in result.report.findings if f.severity == "error"} == {"SS104"}
+
+
+@pytest.mark.parametrize(
+    ("rows", "ours"),
+    [
+        ([], True),
+        ([[None, " "]], True),
+        ([list(CHECKS_HEADERS)], True),
+        ([[h.upper() for h in CHECKS_HEADERS] + ["My notes"], ["error", "SS101"]], True),
+        ([list(CHECKS_HEADERS[:3])], True),  # an older, shorter header row of sheetsync's
+        ([["Date", "Payee", "Amount"], [D(2026, 6, 1), "Rent", 900]], False),
+        ([[None], ["a note of mine"]], False),
+        ([["Rule", "Severity"]], False),
+    ],
+)
+def test_a_tab_named_like_checks_is_sheetsyncs_only_when_empty_or_headed_by_it(rows, ours):
+    tab = Tab("Checks", tuple(tuple(row) for row in rows))
+    assert is_sheetsyncs(tab, CHECKS) is ours
+
+
+def test_a_users_own_checks_tab_is_never_written_and_the_rest_is():
+    register = [["Date", "Payee", "Amount"], [D(2026, 6, 1), "Rent", 900]]
+    grids = baseline_grids({("Plan", "T2", "Channel"): "TikTok"})
+    backend = MemoryBackend.from_grids({**grids, "checks": register})
+    result = sheetsync.sync(backend, today=TODAY)
+    assert backend.workbook.find_tab("checks").rows == tuple(tuple(row) for row in register)
+    assert not result.plan.new_tabs
+    assert {w.tab for w in result.plan.writes} == {"Strategy", "Plan", "Calendar"}
+    (taken,) = [f for f in result.report.findings if f.code == "SS105"]
+    assert (taken.tab, taken.severity) == ("checks", "error")
+    assert 'Rename your "checks" tab' in taken.hint
+    assert '[tabs] checks = "sheetsync Checks"' in taken.hint
+    # Renamed in the config, sheetsync's own Checks tab is made beside the register.
+    renamed = validate_settings({"tabs": {"checks": "sheetsync Checks"}})
+    again = sheetsync.sync(backend, today=TODAY, settings=renamed)
+    assert again.plan.new_tabs == ("sheetsync Checks",)
+    assert backend.workbook.find_tab("sheetsync Checks").rows[1][1] == "SS304"
 
 
 @pytest.mark.parametrize("schema", INPUT_TABS, ids=lambda s: s.role)
