@@ -149,7 +149,7 @@ def run(*args):
     [
         (lambda p: p.write_text("Goal ID,Business Goal\nG1,Grow\n"), "not an Excel workbook"),
         (lambda p: encrypted_copy(p), "password-protected"),
-        (lambda p: p.write_bytes(b"PK\x03\x04 broken"), "not an Excel workbook"),
+        (lambda p: p.write_bytes(b"PK\x03\x04 broken"), "is damaged"),
     ],
     ids=["csv-renamed", "encrypted", "corrupt-zip"],
 )

@@ -229,7 +229,7 @@ def unreachable_files(tmp_path: Path) -> dict[str, tuple[Path, str]]:
         "csv": (csv, "not an Excel workbook"),
         "xls": (xls, "Excel 97-2003"),
         "encrypted": (encrypted, "password-protected"),
-        "corrupt": (corrupt, "not an Excel workbook"),
+        "corrupt": (corrupt, "is damaged"),
         "other zip": (other_zip, "not an Excel workbook"),
         "empty": (empty, "not an Excel workbook"),
     }

@@ -18,7 +18,6 @@ import os
 import stat
 import tempfile
 import warnings
-import xml.etree.ElementTree as ET
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ import python_calamine
 
 from sheetsync.backends import WorkbookChanged, WorkbookUnreachable
 from sheetsync.backends.xlsx_formulas import Evaluator, Grid, Key, formulas_reading
+from sheetsync.backends.xlsx_integrity import check_parts, damaged, opened_archive
 from sheetsync.backends.xlsx_package import (
     FormulaCell,
     PackageInfo,
@@ -141,6 +141,7 @@ def _file_bytes(path: Path) -> tuple[bytes, os.stat_result]:
         raise WorkbookUnreachable(_ole2_problem(path, data))
     if not data.startswith(_ZIP_SIGNATURE):
         raise _not_a_workbook(path)
+    opened_archive(path, data).close()  # before anything unpacks it: a bomb stops here
     return data, version
 
 
@@ -158,22 +159,24 @@ def _ole2_problem(path: Path, data: bytes) -> str:
 
 def _not_a_workbook(path: Path) -> WorkbookUnreachable:
     return WorkbookUnreachable(
-        f"{path} is not an Excel workbook (it may be a CSV or another file renamed .xlsx, "
-        "or damaged); open it in Excel or LibreOffice and save it as an Excel Workbook (.xlsx)."
+        f"{path} is not an Excel workbook (it may be a CSV or another file renamed "
+        f"{path.suffix or '.xlsx'}); open it in Excel or LibreOffice and save it as an Excel "
+        "Workbook (.xlsx)."
     )
 
 
 def _read(path: Path, data: bytes, all_formulas: bool) -> _Snapshot:
     """Values by calamine from the file, errors and formulas from `data`, its bytes."""
-    try:
-        # python-calamine parses without the GIL, so the XML scan costs no time beside it.
-        # It reads the file itself: fed from memory it would wait for the GIL on every read.
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            scanning = pool.submit(_scan_package, data, all_formulas)
+    # python-calamine parses without the GIL, so the XML scan costs no time beside it.
+    # It reads the file itself: fed from memory it would wait for the GIL on every read.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        scanning = pool.submit(_scan_package, path, data, all_formulas)
+        try:
             rows = _calamine_rows(path)
-            package, cells = scanning.result()
-    except (python_calamine.CalamineError, zipfile.BadZipFile, ET.ParseError):
-        raise _not_a_workbook(path) from None
+        except python_calamine.CalamineError as error:
+            scanning.result()  # a damaged part is named there; else calamine's own reason
+            raise _unreadable(path, str(error)) from None
+        package, cells = scanning.result()
     grid = Grid(rows)
     for tab, sheet in cells.items():
         if tab in rows:
@@ -195,12 +198,24 @@ def _read(path: Path, data: bytes, all_formulas: bool) -> _Snapshot:
     return _Snapshot(data, workbook, grid, package, formulas, uncertain)
 
 
-def _scan_package(data: bytes, all_formulas: bool) -> tuple[PackageInfo, dict[str, SheetCells]]:
+def _unreadable(path: Path, reason: str) -> WorkbookUnreachable:
+    if "macrosheets" in reason:
+        return WorkbookUnreachable(
+            f"{path} holds an Excel 4.0 macro sheet, which sheetsync cannot read; keep the "
+            "Strategy and Plan tabs in a workbook without it."
+        )
+    return damaged(path, f"a part of it cannot be read ({reason})")
+
+
+def _scan_package(
+    path: Path, data: bytes, all_formulas: bool
+) -> tuple[PackageInfo, dict[str, SheetCells]]:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        check_parts(path, archive)
         try:
             package = read_package_info(archive)
-        except KeyError:  # no workbook part: an OpenDocument or other zip file
-            raise zipfile.BadZipFile("no workbook part") from None
+        except KeyError:  # a zip file, but no workbook inside
+            raise _not_a_workbook(path) from None
         members = set(archive.namelist())
         # Results stored by a writer that asks for recalculation are placeholders: read all.
         all_formulas = all_formulas or package.full_calc_on_load
@@ -408,8 +423,13 @@ def _load_for_writing(path: Path, data: bytes, target: Path) -> OpenpyxlWorkbook
         warnings.filterwarnings("ignore", "Data Validation extension", UserWarning)
         try:
             reader.read()
-        except (ValueError, KeyError, zipfile.BadZipFile):  # parts calamine did not need
-            raise _not_a_workbook(path) from None
+        except (ValueError, KeyError, TypeError, IndexError, OSError):
+            # Parts calamine did not need, in a shape openpyxl's object model rejects.
+            raise WorkbookUnreachable(
+                f"sheetsync cannot rewrite {path}: a part of it is not as Excel writes it; "
+                "open it in Excel or LibreOffice, save it again, and run sync again; "
+                "nothing was written."
+            ) from None
     return reader.wb
 
 

@@ -1,0 +1,127 @@
+"""Is this package a whole, honest workbook? One sentence naming the part when it is not.
+
+A file can fail in many places: a damaged zip, a part whose compressed bytes are
+overwritten, XML cut short, a "zip bomb" that unpacks to gigabytes, an "XML bomb" whose
+entities expand to gigabytes, or another kind of document altogether. Each library that
+reads the file (zipfile, zlib, expat, calamine, openpyxl) raises its own error from deep
+inside; these checks run first, so the user reads what is wrong and what to do instead of a
+traceback, and `check`, `sync --dry-run` and `sync` all agree on the same file.
+"""
+
+from __future__ import annotations
+
+import xml.parsers.expat
+import zipfile
+import zlib
+from pathlib import Path
+
+from sheetsync.backends import WorkbookUnreachable
+
+# The largest real workbooks sheetsync serves unpack to a few hundred MB (100k tactics are
+# 62 MB of XML); a package declaring more is a zip bomb, or nothing sheetsync could hold.
+MAX_UNPACKED_BYTES = 2 << 30
+# Parts up to this size are parsed once to prove they are whole XML; the sheets and shared
+# strings above it are parsed in full by calamine anyway, which says when they are not.
+_PARSED_PART_BYTES = 4 << 20
+_CHUNK = 1 << 20
+_PROLOG_BYTES = 1 << 16  # a document type declaration comes before the first element
+_XML_SUFFIXES = (".xml", ".rels")
+# Everything zipfile and zlib raise on a damaged archive (a flipped byte in a header can
+# claim a newer zip version, an unknown compression or encryption, or an impossible offset).
+_ZIP_FAILURES = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    zlib.error,
+    EOFError,
+    NotImplementedError,
+    RuntimeError,
+    ValueError,
+    OSError,
+)
+_OPEN_DOCUMENT = b"application/vnd.oasis.opendocument"
+
+
+def opened_archive(path: Path, data: bytes) -> zipfile.ZipFile:
+    """The file's zip archive, known to be a workbook of a size sheetsync can unpack."""
+    import io
+
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except _ZIP_FAILURES:
+        raise damaged(path, "its zip structure cannot be read") from None
+    if archive.namelist()[:1] == ["mimetype"] and archive.read("mimetype").startswith(
+        _OPEN_DOCUMENT
+    ):
+        raise WorkbookUnreachable(
+            f"{path} is an OpenDocument spreadsheet (.ods, as LibreOffice saves by default), "
+            "not an Excel workbook; open it in LibreOffice, choose File > Save As, pick "
+            '"Excel 2007-365 (.xlsx)", and point sheetsync at the new file.'
+        )
+    unpacked = sum(info.file_size for info in archive.infolist())
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise WorkbookUnreachable(
+            f"{path} says it unpacks to {unpacked / 2**30:,.0f} GB, far more than any "
+            "workbook (a file built to exhaust memory, or badly damaged), so sheetsync does "
+            f"not open it; if you trust it, {_repair(path)}."
+        )
+    return archive
+
+
+def check_parts(path: Path, archive: zipfile.ZipFile) -> None:
+    """Every part unpacks to the bytes its checksum promises, and small XML parts parse."""
+    for info in archive.infolist():
+        if info.is_dir():
+            continue
+        try:
+            _check_part(path, archive, info)
+        except (*_ZIP_FAILURES, xml.parsers.expat.ExpatError):
+            raise damaged(path, f"its part {info.filename} cannot be read") from None
+
+
+def damaged(path: Path, what: str) -> WorkbookUnreachable:
+    """The sentence for a package sheetsync cannot read: what is wrong, and how to repair it."""
+    return WorkbookUnreachable(f"{path} is damaged: {what}; {_repair(path)}.")
+
+
+def _repair(path: Path) -> str:
+    kind = (
+        "Excel Macro-Enabled Workbook (.xlsm)"
+        if path.suffix.lower() == ".xlsm"
+        else "Excel Workbook (.xlsx)"
+    )
+    return (
+        f"open it in Excel or LibreOffice, which can often repair it, save it as an {kind}, "
+        "and run sheetsync again"
+    )
+
+
+def _check_part(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    is_xml = info.filename.lower().endswith(_XML_SUFFIXES)
+    parser = _strict_parser() if is_xml and info.file_size <= _PARSED_PART_BYTES else None
+    prolog = b""
+    # Read in chunks: zipfile checks the part's checksum at its end, in bounded memory.
+    with archive.open(info) as part:
+        while chunk := part.read(_CHUNK):
+            if len(prolog) < _PROLOG_BYTES:
+                prolog += chunk[:_PROLOG_BYTES]
+                if is_xml and b"<!DOCTYPE" in prolog:
+                    raise _xml_bomb(path, info.filename)
+            if parser is not None:
+                parser.Parse(chunk, False)
+    if parser is not None:
+        parser.Parse(b"", True)
+
+
+def _strict_parser() -> xml.parsers.expat.XMLParserType:
+    parser = xml.parsers.expat.ParserCreate()
+    # External entities are never fetched: a part must not reach outside the file.
+    parser.SetParamEntityParsing(xml.parsers.expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    return parser
+
+
+def _xml_bomb(path: Path, part: str) -> WorkbookUnreachable:
+    return WorkbookUnreachable(
+        f"{path} declares its own XML entities in {part}, which Excel never writes and which "
+        'can make a program run out of memory (an "XML bomb"), so sheetsync does not open '
+        f"it; if you trust the file, {_repair(path)}."
+    )
