@@ -230,7 +230,7 @@ def unreachable_files(tmp_path: Path) -> dict[str, tuple[Path, str]]:
         "xls": (xls, "Excel 97-2003"),
         "encrypted": (encrypted, "password-protected"),
         "corrupt": (corrupt, "is damaged"),
-        "other zip": (other_zip, "not an Excel workbook"),
+        "other zip": (other_zip, "without the parts of an Excel workbook"),
         "empty": (empty, "not an Excel workbook"),
     }
 

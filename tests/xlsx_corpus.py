@@ -20,7 +20,6 @@ REFUSED = {
     **{
         name: "is damaged"
         for name in [
-            "49609.xlsx",  # part names with backslashes
             "60825.xlsx",  # a relationship to a part that is not there
             "sample-beta.xlsx",  # Excel 2007 beta's format
             "xlsx-corrupted.xlsx",
@@ -47,6 +46,7 @@ REFUSED = {
             "crash-9bf3cd4bd6f50a8a9339d363c2c7af14b536865c.xlsx",
         ]
     },
+    "49609.xlsx": "without the parts of an Excel workbook",  # part names with backslashes
     **{name: "Excel 4.0 macro sheet" for name in ["64420.xlsm", "xlmmacro.xlsm"]},
 }
 

@@ -215,7 +215,11 @@ def _scan_package(
         try:
             package = read_package_info(archive)
         except KeyError:  # a zip file, but no workbook inside
-            raise _not_a_workbook(path) from None
+            raise WorkbookUnreachable(
+                f"{path} is a zip archive without the parts of an Excel workbook; if Excel or "
+                "LibreOffice opens it, save it from there as an Excel Workbook (.xlsx) and run "
+                "sheetsync again."
+            ) from None
         members = set(archive.namelist())
         # Results stored by a writer that asks for recalculation are placeholders: read all.
         all_formulas = all_formulas or package.full_calc_on_load
