@@ -246,6 +246,44 @@ def quota_exceeded(read: bool) -> ApiError:
     return google_error(429, "RESOURCE_EXHAUSTED", message, details)
 
 
+# Google's hard limits, enforced as Google does (messages as Google words them).
+BODY_LIMIT = 10 * 1024 * 1024  # request bodies, bytes
+CELL_CHARACTERS = 50_000  # text in one cell
+SPREADSHEET_CELLS = 10_000_000  # cells in every grid of a spreadsheet together
+OTHER_EDITOR = "someone-else@example.com"
+
+
+def payload_too_large() -> ApiError:
+    return invalid_argument(f"Request payload size exceeds the limit: {BODY_LIMIT} bytes.")
+
+
+def scope_insufficient(drive: bool) -> ApiError:
+    """403 for a token whose scopes do not include this API (ACCESS_TOKEN_SCOPE_INSUFFICIENT)."""
+    info = {
+        "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+        "reason": "ACCESS_TOKEN_SCOPE_INSUFFICIENT",
+        "domain": "googleapis.com",
+        "metadata": {"service": "drive.googleapis.com" if drive else "sheets.googleapis.com"},
+    }
+    message = "Request had insufficient authentication scopes."
+    return google_error(403, "PERMISSION_DENIED", message, [info])
+
+
+def protected_cell() -> ApiError:
+    return invalid_argument(
+        "You are trying to edit a protected cell or object. Please contact the spreadsheet "
+        "owner to remove protection if you need to edit."
+    )
+
+
+def too_many_cells(label: str) -> ApiError:
+    prefix = f"{label}: " if label else ""
+    return invalid_argument(
+        f"{prefix}This action would increase the number of cells in the workbook above the "
+        f"limit of {SPREADSHEET_CELLS} cells."
+    )
+
+
 # Google's front end answers a 502 with an HTML page, not JSON.
 BAD_GATEWAY_PAGE = (
     "<!DOCTYPE html>\n<html lang=en>\n  <meta charset=utf-8>\n"
@@ -728,16 +766,27 @@ class Sheet:
         for cells in self.rows:
             del cells[self.column_count :]
 
+    def locked(self, row: int, col: int) -> bool:
+        """Whether a protected range that is not warning-only keeps the caller out of a cell."""
+        return any(
+            not protected.get("warningOnly") and not protected.get("requestingUserCanEdit")
+            for protected in self.protected_ranges
+            if self.grid_box(protected["range"]).contains(row, col)
+        )
+
+    def grid_box(self, grid_range: dict[str, Any]) -> Box:
+        return Box(
+            grid_range.get("startRowIndex", 0),
+            grid_range.get("endRowIndex", self.row_count),
+            grid_range.get("startColumnIndex", 0),
+            grid_range.get("endColumnIndex", self.column_count),
+        )
+
     def rule_at(self, row: int, col: int) -> dict[str, Any] | None:
         """The data validation rule of one cell: the last one set on it wins."""
         rule = None
         for grid_range, candidate in self.validations:
-            if Box(
-                grid_range.get("startRowIndex", 0),
-                grid_range.get("endRowIndex", self.row_count),
-                grid_range.get("startColumnIndex", 0),
-                grid_range.get("endColumnIndex", self.column_count),
-            ).contains(row, col):
+            if self.grid_box(grid_range).contains(row, col):
                 rule = candidate
         return rule
 
@@ -832,6 +881,13 @@ class Spreadsheet:
 
     def touch(self) -> None:
         self.modified_time = now()
+
+    def cells(self) -> int:
+        return sum(sheet.row_count * sheet.column_count for sheet in self.sheets)
+
+    def check_cell_limit(self, label: str) -> None:
+        if self.cells() > SPREADSHEET_CELLS:
+            raise too_many_cells(label)
 
 
 # --- faults -------------------------------------------------------------------------------------
@@ -1035,6 +1091,11 @@ class SheetsApi:
         properties = dict(body.get("properties", {}))
         title = properties.pop("title", "Untitled spreadsheet")
         book = self.create(title, body.get("sheets", []), **properties)
+        try:
+            book.check_cell_limit("")
+        except ApiError:
+            del self.spreadsheets[book.key]
+            raise
         return Reply(200, book.resource())
 
     def spreadsheets_batch_update(self, key: str, query: dict[str, list[str]], body: Any) -> Reply:
@@ -1055,7 +1116,10 @@ class SheetsApi:
         ((kind, detail),) = request.items()
         if kind not in self.actions:
             raise unimplemented(f"requests[{n}].{kind}")
-        return self.actions[kind](book, detail, f"Invalid requests[{n}].{kind}")
+        label = f"Invalid requests[{n}].{kind}"
+        reply = self.actions[kind](book, detail, label)
+        book.check_cell_limit(label)
+        return reply
 
     def add_sheet(
         self, book: Spreadsheet, detail: dict[str, Any], label: str, first: bool = False
@@ -1071,6 +1135,9 @@ class SheetsApi:
         grid.update(properties.pop("gridProperties", {}))
         index = min(properties.pop("index", len(book.sheets)), len(book.sheets))
         sheet_id = properties.pop("sheetId", 0 if first else self.new_id())
+        if any(sheet.sheet_id == sheet_id for sheet in book.sheets):
+            # No recording holds this one; worded as other Sheets API fakes word it.
+            raise invalid_argument(f"{label}: A sheet with the id {sheet_id} already exists.")
         properties.pop("title", None)
         sheet = Sheet(
             {"sheetId": sheet_id, "title": title, "sheetType": "GRID", "gridProperties": grid}
@@ -1304,6 +1371,14 @@ class SheetsApi:
             for c, value in enumerate(row)
             if value is not None
         ]
+        for row, col, value in planned:
+            if isinstance(value, str) and len(value) > CELL_CHARACTERS:
+                raise invalid_argument(
+                    f"Your input contains more than the maximum of {CELL_CHARACTERS} characters "
+                    "in a single cell."
+                )
+            if sheet.locked(row, col):
+                raise protected_cell()
         return PlannedWrite(sheet, box, planned)
 
     def check_validation(self, book: Spreadsheet, planned: list[PlannedWrite]) -> None:
@@ -1636,6 +1711,7 @@ class SheetsApiServer:
         self._faults: list[Fault] = []
         self._api_enabled = True
         self._may_create = True
+        self._scopes_granted = True
         self.requests: Counter[tuple[str, str]] = Counter()
         self.request_log: list[LoggedRequest] = []
         self._http: _HttpServer | None = None
@@ -1762,6 +1838,35 @@ class SheetsApiServer:
         with self._lock:
             self._api_enabled = enabled
 
+    def set_scopes_granted(self, granted: bool) -> None:
+        """Without the scopes, every request gets 403 ACCESS_TOKEN_SCOPE_INSUFFICIENT, as Google
+        answers a token granted (say) only cloud-platform by `gcloud auth application-default
+        login`."""
+        with self._lock:
+            self._scopes_granted = granted
+
+    def protect(self, key: str, tab: str, a1: str) -> None:
+        """Another editor protects a range (not warning-only) that sheetsync's account may not
+        edit."""
+        with self._lock:
+            book = self._spreadsheets[key]
+            sheet, box = book.box(f"{quote_title(tab)}!{a1}")
+            grid_range = {
+                "sheetId": sheet.sheet_id,
+                "startRowIndex": box.row0,
+                "endRowIndex": box.row1,
+                "startColumnIndex": box.col0,
+                "endColumnIndex": box.col1,
+            }
+            sheet.protected_ranges.append(
+                {
+                    "protectedRangeId": self._api.new_id(),
+                    "range": grid_range,
+                    "requestingUserCanEdit": False,
+                    "editors": {"users": [OTHER_EDITOR]},
+                }
+            )
+
     def set_may_create(self, allowed: bool) -> None:
         """Refuse new spreadsheets with 403 PERMISSION_DENIED, as Google does for an account
         that may not create files (a service account without Drive storage, a Workspace policy)."""
@@ -1868,6 +1973,10 @@ class SheetsApiServer:
                 raise unauthenticated(token_sent=bool(authorization), drive=drive)
             if not self._api_enabled and not drive:
                 raise service_disabled()
+            if not self._scopes_granted:
+                raise scope_insufficient(drive)
+            if len(raw) > BODY_LIMIT:
+                raise payload_too_large()
             if not self._may_create and route in ("spreadsheets.create", "drive.files.create"):
                 raise permission_denied()
             body = parsed_body(raw)

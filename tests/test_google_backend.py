@@ -11,9 +11,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from google.auth.exceptions import RefreshError
+from gspread.exceptions import APIError
 from sheets_api_fixtures import sheets_api as sheets_api_fixture  # noqa: F401 - a server per test
 from sheets_api_server import Fault, SheetsApiServer
 from workbooks import TODAY, baseline_grids
@@ -27,7 +29,12 @@ from sheetsync.backends.google import (
     value_update_bodies,
 )
 from sheetsync.backends.google_errors import FailureContext, unreachable
-from sheetsync.backends.google_http import WRITE_TIMEOUT_SECONDS, RateLimiter, shared_limiter
+from sheetsync.backends.google_http import (
+    WRITE_TIMEOUT_SECONDS,
+    RateLimiter,
+    open_http_client,
+    shared_limiter,
+)
 from sheetsync.backends.google_http import gspread_client as gspread_client_for
 from sheetsync.backends.google_location import spreadsheet_key
 from sheetsync.config import GoogleSettings, Settings
@@ -702,6 +709,155 @@ def test_a_write_refused_by_data_validation_is_not_retried(sheets_api):
     assert message.endswith("set that column's rule to “Show a warning”.")
     assert sheets_api.requests[("POST", "values.batchUpdate")] == 1
     assert sheets_api.grid(key, "Plan")[2][4] == ""
+
+
+def api_error_from(server: SheetsApiServer, key: str) -> APIError:
+    """The APIError the real gspread client raises for the server's next answer."""
+    with pytest.raises(APIError) as refused:
+        open_http_client(settings_for(server)).spreadsheets_get(key)
+    return refused.value
+
+
+def test_credentials_without_the_sheets_scope_are_told_how_to_get_it(sheets_api, config_home):
+    key = bean_and_crumb(sheets_api)
+    sheets_api.set_scopes_granted(False)
+    token = {
+        "token": "t",
+        "expiry": "2999-01-01T00:00:00Z",
+        "refresh_token": "r",
+        "client_id": "c",
+        "client_secret": "s",
+    }
+    google_auth.save_token(json.dumps(token), "ana@example.com")
+    with pytest.raises(WorkbookUnreachable) as failure:
+        backend_for(sheets_api, key, credentials="oauth").read()
+    message = str(failure.value)
+    assert message.startswith("These Google credentials may not use Google Sheets (")
+    assert "Request had insufficient authentication scopes." in message
+    assert (
+        "run `sheetsync auth login` again and, on Google's consent page, tick every box" in message
+    )
+    assert "Share" not in message  # sharing the spreadsheet would not help
+    adc = FailureContext(key, None, GoogleSettings(credentials="adc"))
+    assert (
+        "run `gcloud auth application-default login --scopes=https://www.googleapis.com/auth/"
+        "spreadsheets,https://www.googleapis.com/auth/drive.file,https://www.googleapis.com/auth/"
+        "cloud-platform`" in str(unreachable(api_error_from(sheets_api, key), adc))
+    )
+
+
+def test_adc_without_a_quota_project_is_told_to_set_one():
+    response = requests.Response()
+    response.status_code = 403
+    response._content = json.dumps(
+        {
+            "error": {
+                "code": 403,
+                "message": "Your application is authenticating by using local Application "
+                "Default Credentials. The sheets.googleapis.com API requires a quota project, "
+                "which is not set by default.",
+                "status": "PERMISSION_DENIED",
+            }
+        }
+    ).encode()
+    context = FailureContext(KEY, None, GoogleSettings(credentials="adc"))
+    message = str(unreachable(APIError(response), context))
+    assert "run `gcloud auth application-default set-quota-project YOUR_PROJECT_ID`" in message
+
+
+def test_a_protected_range_is_told_with_where_to_unprotect_it(sheets_api):
+    key = bean_and_crumb(sheets_api)
+    sheets_api.protect(key, "Plan", "E1:E10")
+    backend = backend_for(sheets_api, key)
+    plan = status_plan(backend.read(), CellWrite("Plan", 3, 5, "At risk"))
+    with pytest.raises(WorkbookUnreachable) as failure:
+        backend.apply(plan)
+    message = str(failure.value)
+    assert message.startswith("A protected range in the spreadsheet “Bean & Crumb” stops")
+    assert "You are trying to edit a protected cell or object" in message
+    assert "Data > Protect sheets and ranges" in message and "report" not in message
+    assert sheets_api.requests[("POST", "values.batchUpdate")] == 1  # a 400: not sent again
+    assert sheets_api.grid(key, "Plan")[2][4] == ""
+
+
+def test_a_sync_past_googles_10_million_cells_is_refused_before_writing(sheets_api):
+    key = sheets_api.add_spreadsheet(
+        "Full", {"Plan": PLAN, "Leads": [["Name"]]}, grid={"Plan": (4, 6), "Leads": (399_999, 25)}
+    )
+    backend = backend_for(sheets_api, key)
+    workbook = backend.read()
+    sheets_api.reset_counts()
+    plan = status_plan(workbook, CellWrite("Plan", 1, 7, "ROI", kind="header"))
+    with pytest.raises(WorkbookUnreachable) as failure:
+        backend.apply(plan)
+    assert str(failure.value) == (
+        "This sync would grow the spreadsheet “Full” to 10,000,003 cells, more than the "
+        "10,000,000 Google Sheets allows, so nothing was written; delete empty rows and columns "
+        "at the end of its tabs, or tabs you no longer need (every cell of every tab counts, "
+        "blank or not), and run sync again."
+    )
+    assert sheets_api.requests == {}
+
+
+def test_googles_own_10_million_cell_refusal_gets_the_same_advice(sheets_api):
+    key = sheets_api.add_spreadsheet("Full", {"Plan": PLAN}, grid={"Plan": (400_000, 25)})
+    spreadsheet = gspread_client_for(settings_for(sheets_api)).open_by_key(key)
+    grow = {"appendDimension": {"sheetId": spreadsheet.sheet1.id, "dimension": "ROWS", "length": 1}}
+    with pytest.raises(APIError) as refused:
+        spreadsheet.batch_update({"requests": [grow]})
+    message = str(unreachable(refused.value, FailureContext(key, "Full", settings_for(sheets_api))))
+    assert message.startswith("The spreadsheet “Full” is at Google's limit of 10,000,000 cells")
+    assert "delete empty rows and columns" in message
+
+
+def test_a_cell_longer_than_google_takes_is_refused_before_writing(sheets_api):
+    key = bean_and_crumb(sheets_api)
+    backend = backend_for(sheets_api, key)
+    plan = status_plan(backend.read(), CellWrite("Plan", 3, 6, "x" * 50_001))
+    sheets_api.reset_counts()
+    with pytest.raises(WorkbookUnreachable) as failure:
+        backend.apply(plan)
+    assert str(failure.value).startswith(
+        "Cell F3 on the Plan tab would hold 50,001 characters, more than the 50,000 Google "
+        "Sheets allows in a cell, so nothing was written."
+    )
+    assert sheets_api.requests == {}
+
+
+def test_a_retryable_refresh_failure_is_not_called_an_expired_sign_in():
+    passing = RefreshError("Unable to acquire token: 503 Service Unavailable", retryable=True)
+    context = FailureContext(KEY, None, GoogleSettings(credentials="oauth"))
+    message = str(unreachable(passing, context))
+    assert message.startswith("Google's sign-in server did not give sheetsync a token this time")
+    assert message.endswith("run again in a few minutes.")
+    assert "expired" not in message
+
+
+def test_a_split_write_stopped_by_an_edit_says_what_landed_and_what_the_next_run_does(
+    sheets_api,
+):
+    key = bean_and_crumb(sheets_api)
+    backend = GoogleBackend(key, settings_for(sheets_api), body_limit=1200)
+    workbook = backend.read()
+    writes = [CellWrite("Plan", row, 5, "x" * 300 + str(row)) for row in (2, 3, 4)]
+    plan = status_plan(workbook, *writes)
+    popup = ["T9", "G2", "Pop-up stand"]
+
+    def after_the_first_part(server: SheetsApiServer) -> None:
+        insert = Fault.edit(lambda s: s.insert_rows(key, "Plan", 2, [popup]), "values.batchGet")
+        server.inject(insert)  # lands before the second part's guard check
+
+    sheets_api.inject(Fault.edit(after_the_first_part, "values.batchUpdate"))
+    with pytest.raises(WorkbookChanged) as failure:
+        backend.apply(plan)
+    assert str(failure.value) == (
+        "The Plan tab changed while sheetsync was working (cell A2 was “T1”, now “T9”), so "
+        "sheetsync stopped after writing 1 of the 3 parts of this sync; the next run writes "
+        "the rest."
+    )
+    assert sheets_api.requests[("POST", "values.batchUpdate")] == 1
+    statuses = [row[4] if len(row) > 4 else "" for row in sheets_api.grid(key, "Plan")]
+    assert statuses == ["Status", "", "x" * 300 + "2", "", ""]
 
 
 def test_a_missing_token_gives_the_credentials_sentence():

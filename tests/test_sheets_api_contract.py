@@ -913,3 +913,85 @@ def test_inserted_rows_move_validation_and_protection(
         "startRowIndex": 1,
         "endRowIndex": 2,
     }
+
+
+# --- Google's limits and refusals, as strict as Google ------------------------------------------
+
+
+def test_a_body_over_10_mib_is_refused_before_anything_is_written(
+    sheets_api: SheetsApiServer, book: str
+) -> None:
+    plan = gspread_client(sheets_api).open_by_key(book).worksheet("Plan")
+    rows = [["x" * 1000] for _ in range(11 * 1024)]  # 11 MiB of text
+    with pytest.raises(gspread.exceptions.APIError) as refused:
+        plan.batch_update([{"range": "D2", "values": rows}])
+    assert refused.value.error == {
+        "code": 400,
+        "message": "Request payload size exceeds the limit: 10485760 bytes.",
+        "status": "INVALID_ARGUMENT",
+    }
+    assert sheets_api.grid(book, "Plan")[1] == ["T1", "G1", "On track"]
+
+
+def test_a_cell_over_50000_characters_is_refused(sheets_api: SheetsApiServer, book: str) -> None:
+    plan = gspread_client(sheets_api).open_by_key(book).worksheet("Plan")
+    plan.batch_update([{"range": "D2", "values": [["x" * 50_000]]}])  # the most a cell holds
+    with pytest.raises(gspread.exceptions.APIError, match="more than the maximum of 50000"):
+        plan.batch_update([{"range": "D3", "values": [["ok"], ["x" * 50_001]]}])
+    assert sheets_api.grid(book, "Plan")[2] == ["T2", "G2"]  # the whole request refused
+
+
+def test_a_spreadsheet_cannot_grow_past_10_million_cells(
+    sheets_api: SheetsApiServer, book: str
+) -> None:
+    spreadsheet = gspread_client(sheets_api).open_by_key(book)
+    plan = sheets_api.sheet_properties(book, "Plan")
+    others = sum(
+        sheets_api.sheet_properties(book, tab)["gridProperties"]["rowCount"]
+        * sheets_api.sheet_properties(book, tab)["gridProperties"]["columnCount"]
+        for tab in WORKBOOK
+    )
+    columns = plan["gridProperties"]["columnCount"]
+    room = (10_000_000 - others) // columns  # rows that still fit
+    grow = {"appendDimension": {"sheetId": plan["sheetId"], "dimension": "ROWS", "length": room}}
+    spreadsheet.batch_update({"requests": [grow]})
+    one_more = {"appendDimension": {**grow["appendDimension"], "length": 1}}
+    with pytest.raises(gspread.exceptions.APIError) as refused:
+        spreadsheet.batch_update({"requests": [one_more]})
+    assert refused.value.error["message"] == (
+        "Invalid requests[0].appendDimension: This action would increase the number of cells "
+        "in the workbook above the limit of 10000000 cells."
+    )
+
+
+def test_a_sheet_id_in_use_is_refused(sheets_api: SheetsApiServer, book: str) -> None:
+    spreadsheet = gspread_client(sheets_api).open_by_key(book)
+    taken = sheets_api.sheet_properties(book, "Plan")["sheetId"]
+    add = {"addSheet": {"properties": {"title": "Checks", "sheetId": taken}}}
+    with pytest.raises(gspread.exceptions.APIError) as refused:
+        spreadsheet.batch_update({"requests": [add]})
+    assert refused.value.error["message"] == (
+        f"Invalid requests[0].addSheet: A sheet with the id {taken} already exists."
+    )
+    assert [sheet.title for sheet in spreadsheet.worksheets()] == list(WORKBOOK)
+
+
+def test_a_token_without_the_sheets_scope_is_refused(sheets_api: SheetsApiServer, book: str) -> None:
+    sheets_api.set_scopes_granted(False)
+    answer = requests.get(f"{sheets_api.endpoint}/v4/spreadsheets/{book}", timeout=5)
+    error = answer.json()["error"]
+    assert (answer.status_code, error["status"]) == (403, "PERMISSION_DENIED")
+    assert error["message"] == "Request had insufficient authentication scopes."
+    assert error["details"][0]["reason"] == "ACCESS_TOKEN_SCOPE_INSUFFICIENT"
+
+
+def test_a_protected_range_refuses_a_write_but_a_warning_only_one_does_not(
+    sheets_api: SheetsApiServer, book: str
+) -> None:
+    plan = gspread_client(sheets_api).open_by_key(book).worksheet("Plan")
+    sheets_api.protect(book, "Plan", "C2:C3")
+    with pytest.raises(gspread.exceptions.APIError, match="protected cell or object"):
+        plan.batch_update([{"range": "B3:C3", "values": [["G9", "Done"]]}])
+    assert sheets_api.grid(book, "Plan")[2] == ["T2", "G2"]
+    plan.batch_update([{"range": "D2", "values": [["outside"]]}])
+    assert sheets_api.grid(book, "Plan")[1][3] == "outside"

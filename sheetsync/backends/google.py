@@ -195,8 +195,9 @@ class GoogleBackend:
         reply = self._client().values_batch_get(self.key, ranges, params=dict(READ_PARAMS))
         return reply.get("valueRanges", [])
 
-    def _check_guards(self, guards: tuple[Guard, ...]) -> None:
-        """Stop (WorkbookChanged) when a header or row ID differs from what was read."""
+    def _check_guards(self, guards: tuple[Guard, ...], done: tuple[int, int] = (0, 1)) -> None:
+        """Stop (WorkbookChanged) when a header or row ID differs from what was read; `done`
+        is (parts written, parts) of a split write, for the sentence."""
         if not guards:
             return
         rectangles = guard_rectangles(guards)
@@ -206,12 +207,12 @@ class GoogleBackend:
             if http_status(error) != 400:
                 raise
             # Google cannot parse a range whose tab no longer exists.
-            raise WorkbookChanged(_tab_gone_sentence(guards, error)) from error
+            raise WorkbookChanged(_tab_gone_sentence(guards, error, done)) from error
         found = _cells_found(rectangles, value_ranges)
         for guard in guards:
             actual = found.get((guard.tab, guard.row, guard.column))
             if not guard.holds(actual):
-                raise WorkbookChanged(_changed_sentence(guard, actual))
+                raise WorkbookChanged(_changed_sentence(guard, actual, done))
 
     def _lay_out(
         self, plan: WritePlan, grids: dict[str, SheetGrid]
@@ -255,10 +256,10 @@ class GoogleBackend:
                 for attempt in self._client().write_attempts():
                     with attempt:
                         if not guards_checked:
-                            self._check_guards(plan.guards)
+                            self._check_guards(plan.guards, (number, len(bodies)))
                         guards_checked = False
                         self._client().values_batch_update(self.key, body)
-            except (WorkbookChanged, *FAILURES) as error:
+            except FAILURES as error:
                 if number == 0:
                     raise
                 raise unfinished_write(
@@ -388,21 +389,28 @@ def _cells_found(
     return found
 
 
-def _changed_sentence(guard: Guard, actual: Any) -> str:
+def _changed_sentence(guard: Guard, actual: Any, done: tuple[int, int]) -> str:
     was, now = _shown(guard_text(guard.expected)), _shown(guard_text(actual))
     return (
         f"The {guard.tab} tab changed while sheetsync was working (cell "
-        f"{a1(guard.row, guard.column)} was {was}, now {now}), so nothing was written; "
-        "the next run will try again."
+        f"{a1(guard.row, guard.column)} was {was}, now {now}), {_stopped(*done)}"
     )
 
 
-def _tab_gone_sentence(guards: Iterable[Guard], error: APIError) -> str:
+def _tab_gone_sentence(guards: Iterable[Guard], error: APIError, done: tuple[int, int]) -> str:
     tabs = ", ".join(sorted({guard.tab for guard in guards}))
     return (
         f"A tab sheetsync writes to ({tabs}) was renamed or deleted while sheetsync was working "
-        f"(Google says: “{google_message(error)}”), so nothing was written; "
-        "the next run will try again."
+        f"(Google says: “{google_message(error)}”), {_stopped(*done)}"
+    )
+
+
+def _stopped(written: int, parts: int) -> str:
+    if not written:
+        return "so nothing was written; the next run will try again."
+    return (
+        f"so sheetsync stopped after writing {written} of the {parts} parts of this sync; "
+        "the next run writes the rest."
     )
 
 

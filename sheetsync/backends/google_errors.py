@@ -29,7 +29,7 @@ from sheetsync.backends.google_auth import (
 )
 from sheetsync.backends.google_http import http_status
 from sheetsync.config import GOOGLE_ENDPOINT
-from sheetsync.errors import SheetsyncError, WorkbookChanged, WorkbookUnreachable
+from sheetsync.errors import WorkbookUnreachable
 
 if TYPE_CHECKING:
     from sheetsync.config import GoogleSettings
@@ -244,7 +244,7 @@ def _report_sentence(status: int, says: str, context: FailureContext) -> str:
 
 def _too_many_cells_sentence(says: str, context: FailureContext) -> str:
     return (
-        f"{context.spreadsheet.capitalize()} is at Google's limit of 10,000,000 cells ({says}), "
+        f"T{context.spreadsheet[1:]} is at Google's limit of 10,000,000 cells ({says}), "
         "so nothing was written; delete empty rows and columns at the end of its tabs, or "
         "tabs you no longer need (every cell of every tab counts, blank or not), and run again."
     )
@@ -274,18 +274,13 @@ def too_many_cells(cells: int, limit: int, context: FailureContext) -> WorkbookU
 
 def unfinished_write(
     error: BaseException, done: int, parts: int, context: FailureContext
-) -> SheetsyncError:
-    """A split write that stopped part-way: say what landed and what the next run does."""
-    why = str(error) if isinstance(error, SheetsyncError) else str(unreachable(error, context))
-    why = why.replace("so nothing was written; ", "").replace(", so nothing was written", "")
-    landed = (
-        f"sheetsync wrote {done} of the {parts} parts of this sync to {context.spreadsheet} "
-        "before it had to stop"
+) -> WorkbookUnreachable:
+    """A split write that failed part-way: the failure, what landed, what the next run does."""
+    why = str(unreachable(error, context)).rstrip(".")
+    return WorkbookUnreachable(
+        f"{why}; sheetsync had written {done} of the {parts} parts of this sync before that, "
+        "and the next run writes the rest."
     )
-    finish = "the next sync writes the rest (it writes only what still differs)."
-    if isinstance(error, WorkbookChanged):
-        return WorkbookChanged(f"{landed}: {why.rstrip('.')}; {finish}")
-    return WorkbookUnreachable(f"{landed}: {why.rstrip('.')}; {finish}")
 
 
 def _service_disabled_sentence(error: APIError, says: str) -> str:
