@@ -976,7 +976,9 @@ def test_a_sheet_id_in_use_is_refused(sheets_api: SheetsApiServer, book: str) ->
     assert [sheet.title for sheet in spreadsheet.worksheets()] == list(WORKBOOK)
 
 
-def test_a_token_without_the_sheets_scope_is_refused(sheets_api: SheetsApiServer, book: str) -> None:
+def test_a_token_without_the_sheets_scope_is_refused(
+    sheets_api: SheetsApiServer, book: str
+) -> None:
     sheets_api.set_scopes_granted(False)
     answer = requests.get(f"{sheets_api.endpoint}/v4/spreadsheets/{book}", timeout=5)
     error = answer.json()["error"]
