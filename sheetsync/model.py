@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from sheetsync.cells import READERS, CellProblem, read_text
+from sheetsync.organising import is_organising, is_total_label
 from sheetsync.schema import (
     CALENDAR,
     OWNED_TABS,
@@ -134,6 +135,8 @@ class Model:
     cell_issues: tuple[CellIssue, ...]
     tab_names: Mapping[str, str] = field(default_factory=dict)  # role -> configured tab name
     record_rows: Mapping[str, frozenset[int]] = field(default_factory=dict)  # role -> used rows
+    # Section headings and totals rows (role -> rows): not records, and their cells are the user's.
+    organising_rows: Mapping[str, frozenset[int]] = field(default_factory=dict)
     # Owned tabs (by role) whose name a tab of the user's already has: sheetsync leaves them be.
     taken_tabs: Mapping[str, str] = field(default_factory=dict)  # role -> the tab's name
     # For a missing tab: another tab that has its headers, so is likely it under a new name.
@@ -187,6 +190,7 @@ def build_model(
     records: dict[str, tuple] = {}
     issues: list[CellIssue] = []
     used_rows: dict[str, frozenset[int]] = {}
+    organising_rows: dict[str, frozenset[int]] = {}
     known = {name.strip().casefold() for name in tab_names.values()}
     look_alikes: dict[str, str] = {}
     for schema in (STRATEGY, PLAN, CALENDAR):
@@ -199,9 +203,11 @@ def build_model(
             continue
         layout = find_layout(schema, tab, aliases)
         layouts[schema.role] = layout
-        parsed = _read_records(schema, layout, tab, locale, issues)
+        headings_and_totals: set[int] = set()
+        parsed = _read_records(schema, layout, tab, locale, issues, headings_and_totals)
         records[schema.role] = parsed
         used_rows[schema.role] = frozenset(record.row for record in parsed)
+        organising_rows[schema.role] = frozenset(headings_and_totals)
     return Model(
         layouts=layouts,
         goals=records["strategy"],
@@ -210,6 +216,7 @@ def build_model(
         cell_issues=tuple(issues),
         tab_names=dict(tab_names),
         record_rows=used_rows,
+        organising_rows=organising_rows,
         taken_tabs=_taken_tabs(workbook, tab_names),
         look_alikes=look_alikes,
     )
@@ -295,7 +302,12 @@ def _look_alike(
 
 
 def _read_records(
-    schema: TabSchema, layout: TabLayout, tab: Tab, locale: str, issues: list[CellIssue]
+    schema: TabSchema,
+    layout: TabLayout,
+    tab: Tab,
+    locale: str,
+    issues: list[CellIssue],
+    organising: set[int],
 ) -> tuple:
     record_type = RECORD_TYPES[schema.role]
     # Records take their fields in schema order (tests/test_model.py holds them to it), so a
@@ -319,6 +331,15 @@ def _read_records(
         width = len(cells)
         raw = [cells[index] if index < width else None for index in indexes]
         if not any(value is not None and not is_blank(value) for value in raw):
+            continue
+        id_cell = cells[id_index] if 0 <= id_index < width else None
+        # Only a row without an ID (or with "Total" there) can be a heading or a totals row.
+        if (is_blank(id_cell) or is_total_label(id_cell)) and is_organising(
+            [(reader[1], value) for reader, value in zip(readers, raw, strict=True)],
+            schema.id_key or "",
+            locale,
+        ):
+            organising.add(row_number)
             continue
         row_id = _row_id(cells, id_index, locale)
         values = blank_values.copy()

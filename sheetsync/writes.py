@@ -36,7 +36,9 @@ def plan_writes(report: Report, checks_tab: str) -> WritePlan:
         owned = [c for c in schema.owned if not unreadable.intersection(c.derived_from)]
         columns = _placed(layout, owned)
         rows = {result.row: result for result in report.results(schema.role)}
-        tab_writes = list(_tab_writes(tab, columns, rows))
+        # A heading's or a totals row's cells are the user's, =SUM(...) under Spend included.
+        skipped = report.model.organising_rows.get(schema.role, frozenset())
+        tab_writes = list(_tab_writes(tab, columns, rows, skipped))
         writes += tab_writes
         guards += _guards(layout, tab, tab_writes)
     if "checks" in report.model.taken_tabs:
@@ -78,12 +80,17 @@ def _placed(layout: TabLayout, owned: list[Column]) -> list[tuple[Column, int, b
 
 
 def _tab_writes(
-    tab: Tab, columns: list[tuple[Column, int, bool]], results: Mapping[int, RowResult]
+    tab: Tab,
+    columns: list[tuple[Column, int, bool]],
+    results: Mapping[int, RowResult],
+    skipped: frozenset[int],
 ) -> Iterator[CellWrite]:
     for column, number, create in columns:
         if create:
             yield CellWrite(tab.name, 1, number, column.header, None, "header")
     for row in range(2, max(len(tab.rows), max(results, default=1)) + 1):
+        if row in skipped:
+            continue
         result = results.get(row)
         cells = tab.rows[row - 1] if row <= len(tab.rows) else ()
         for column, number, _ in columns:

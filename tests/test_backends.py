@@ -243,6 +243,34 @@ def test_a_users_own_tab_named_checks_is_left_alone(make):
     assert [f.code for f in result.report.findings if f.severity == "error"] == ["SS105"]
 
 
+def organised_plan(totals: list[Any]) -> list[list[Any]]:
+    """The baseline Plan with a section heading above each goal's tactics and a totals row."""
+    header, t1, t2, t3 = baseline_grids()["Plan"]
+    heading = [None, None, "Q1 campaigns"] + [None] * 9
+    return [header, heading, t1, t2, [], [None, None, "Newsletter"], t3, totals]
+
+
+def test_headings_and_totals_rows_are_not_tactics(make):
+    # What a totals row of =SUM(...) formulas reads as on every backend: its results.
+    totals = ["Total", None, None, None, None, None, None, 3500, 1200, 1500, 300, None]
+    handle = make(tabs={"Plan": organised_plan(totals)})
+    result = sheetsync.sync(handle.open(), today=TODAY)
+    assert [f.code for f in result.report.findings] == []
+    assert [t.tactic.tactic_id for t in result.report.tactics] == ["T1", "T2", "T3"]
+    plan = cells(handle.open(), "Plan")
+    assert [row.get("Status") for row in plan] == [
+        None,
+        "On track",
+        "On track",
+        None,
+        None,
+        "Done",
+        None,
+    ]
+    assert plan[6]["Tactic ID"] == "Total" and plan[6]["Budget"] == 3500  # left as typed
+    assert cells(handle.open(), "Strategy")[0]["Spend"] == 900  # the totals row is not spend
+
+
 def test_figures_from_a_plan_that_cannot_be_read_are_left_as_they_are(make):
     handle = make()
     sheetsync.sync(handle.open(), today=TODAY)

@@ -3,9 +3,12 @@
 import dataclasses
 
 import pytest
+from workbooks import TODAY, D, baseline
 
+import sheetsync
 from sheetsync.model import RECORD_TYPES
 from sheetsync.schema import INPUT_TABS
+from sheetsync.workbook import CellError
 
 
 @pytest.mark.parametrize("schema", INPUT_TABS, ids=lambda s: s.role)
@@ -13,3 +16,31 @@ def test_record_fields_follow_the_schema_order(schema):
     # model._read_records builds records positionally, in schema order.
     fields = [f.name for f in dataclasses.fields(RECORD_TYPES[schema.role])]
     assert fields == ["row"] + [column.key for column in schema.inputs]
+
+
+# A row appended to the baseline Plan (columns: Tactic ID, Goal ID, Activity, Channel, Owner,
+# Start, Due, Budget, Spend, Revenue, Result, Progress), and whether it is a tactic.
+PLAN_ROWS = [
+    ([None, None, "Q1 campaigns"], False),  # a section heading
+    ([None, None, None, "Spring push"], False),  # ... in any text column
+    ([None, None, None, None, None, None, None, 3500, 1200], False),  # totals, no label
+    (["Total", None, None, None, None, None, None, 3500, 1200, CellError("#REF!")], False),
+    ([None, None, "Grand total", None, None, None, None, "$3,500.00"], False),
+    (["Subtotal Q1"], False),
+    (["T9"], True),  # a tactic just begun: an ID makes a record
+    ([None, None, "Flyers", "Email"], True),  # two text cells: a tactic without an ID
+    ([None, None, None, None, None, D(2026, 6, 1)], True),  # a date is not a heading
+    ([None, None, None, None, None, "2026-06-01"], True),  # ... nor a date typed as text
+    (["Total", None, None, None, None, D(2026, 6, 1)], True),  # "Total" with dates: a record
+    ([None, None, "Summer sale", None, None, None, None, 300], True),  # text and a number
+    ([None, "G1", None, None, None, None, None, 300], True),  # a Goal ID is not a total
+]
+
+
+@pytest.mark.parametrize(("row", "is_tactic"), PLAN_ROWS)
+def test_headings_and_totals_rows_are_not_tactics(row, is_tactic):
+    backend = baseline({("Plan", "+", ""): row})
+    report = sheetsync.check(backend, today=TODAY)
+    tactic_rows = [t.tactic.row for t in report.tactics]
+    assert (5 in tactic_rows) is is_tactic
+    assert bool([f for f in report.findings if f.row == 5]) is is_tactic

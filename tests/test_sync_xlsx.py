@@ -49,6 +49,25 @@ def test_formula_inputs_read_right_on_every_sync(tmp_path):
     assert next(t for t in third.report.tactics if t.tactic.tactic_id == "T2").tactic.spend == 1150
 
 
+def test_a_totals_row_of_formulas_is_left_as_it_is(tmp_path):
+    path = tmp_path / "totals.xlsx"
+    write_xlsx(path, baseline_grids())
+    sheetsync.sync(str(path), today=TODAY)
+    book = load_workbook(path)
+    strategy, plan = book["Strategy"], book["Plan"]
+    spend = next(c.column_letter for c in strategy[1] if c.value == "Spend")  # owned
+    strategy.append({1: "Total", 7: "=SUM(G2:G3)"})
+    strategy[f"{spend}4"] = f"=SUM({spend}2:{spend}3)"  # the user's own formula, in our column
+    plan.append({8: "=SUM(H2:H4)", 9: "=SUM(I2:I4)", 11: "=SUM(K2:K4)"})  # no label, no ID
+    book.save(path)
+    result = sheetsync.sync(str(path), today=TODAY)
+    assert [f.code for f in result.report.findings] == []
+    assert not result.plan.writes
+    book = load_workbook(path)
+    assert book["Strategy"][f"{spend}4"].value == f"=SUM({spend}2:{spend}3)"
+    assert book["Plan"]["H5"].value == "=SUM(H2:H4)"
+
+
 def snapshot(path: Path, owned_from: dict[str, int]) -> dict:
     """Every user cell's value, formula, number format, font, fill and comment."""
     book = load_workbook(path)
