@@ -1,45 +1,45 @@
-"""The local .xlsx backend: python-calamine reads, openpyxl writes, one rename saves.
+"""The local .xlsx backend: python-calamine reads, the package is edited in place, one
+rename saves.
 
 read() takes every value from python-calamine (ten times faster than openpyxl) and scans
 the sheet XML beside it for what calamine cannot report: formula errors, and formulas
 without a stored result (xlsx_package, xlsx_formulas).
 
-apply() loads the whole file with openpyxl, which keeps what sheetsync does not own
-(styles, comments, validation, conditional formats, widths, names, other tabs), writes
-the plan's cells, puts every formula's result back (openpyxl would drop them: see
-xlsx_formulas), and replaces the file with one rename, so a crash leaves the old file whole.
+apply() checks the plan against the file as it is now and hands xlsx_edit the cells to
+write: only those cells, and the formulas that read them (worked out again here, so every
+reader sees their new results), change; every other part of the file stays byte for byte.
+The new file replaces the old with one rename, so a crash leaves the old file whole.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import os
 import stat
 import tempfile
-import warnings
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import python_calamine
 
 from sheetsync.backends import WorkbookChanged, WorkbookUnreachable
+from sheetsync.backends.xlsx_edit import NewTab, PackageEdit, edit_package
 from sheetsync.backends.xlsx_formulas import Evaluator, Grid, Key, formulas_reading
 from sheetsync.backends.xlsx_integrity import check_parts, damaged, opened_archive
 from sheetsync.backends.xlsx_package import (
     FormulaCell,
     PackageInfo,
     SheetCells,
-    add_extensions,
-    dropped_extensions,
     read_package_info,
     scan_sheet,
     time_styles,
-    write_cached_values,
 )
+from sheetsync.backends.xlsx_sheet_edit import NewCell, SheetEdit, serial_number
 from sheetsync.workbook import (
     CellError,
     CellValue,
@@ -52,20 +52,9 @@ from sheetsync.workbook import (
     guard_text,
 )
 
-if TYPE_CHECKING:
-    from openpyxl import Workbook as OpenpyxlWorkbook
-    from openpyxl.cell.cell import Cell
-    from openpyxl.styles.cell_style import StyleArray
-
 _OLE2_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # encrypted xlsx and old .xls files
 _ZIP_SIGNATURE = b"PK\x03\x04"
 _ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
-_MACRO_SUFFIXES = (".xlsm", ".xltm")
-
-_NUMBER_FORMATS = {"percent": "0%", "money": "#,##0.00", "date": "yyyy-mm-dd"}
-_OWNED_HEADER_FILL = "D9D9D9"  # the grey `sheetsync init` gives owned headers
-_OWNED_HEADER_NOTE = "Filled in by sheetsync — edits here are overwritten."
-_NOTE_AUTHOR = "sheetsync"
 
 
 class XlsxBackend:
@@ -91,10 +80,7 @@ class XlsxBackend:
         _refuse_if_open_elsewhere(self.path, target)
         _refuse_if_read_only(self.path, target)
         data, before = _file_bytes(self.path)
-        # The full read ends with _patches, so it is freed before openpyxl loads the whole file.
-        patches = _patches(self.path, data, plan)
-        saved = _written_by_openpyxl(self.path, data, target, plan, patches.results.uncertain)
-        _replace(self.path, target, _patched(saved, patches), before)
+        _replace(self.path, target, _edited(self.path, data, plan), before)
 
 
 # Reading ---------------------------------------------------------------------------------
@@ -356,260 +342,146 @@ def _refuse_if_read_only(path: Path, target: Path) -> None:
         )
 
 
-def _check_guards(path: Path, guards: tuple[Guard, ...], workbook: Workbook) -> None:
+def _edited(path: Path, data: bytes, plan: WritePlan) -> bytes:
+    """The file's bytes with the plan written, after checking its guards on those bytes."""
+    package, cells = _scan_package(path, data, all_formulas=True)
+    tabs = _TabNames(package)
+    change = PackageEdit()
+    for name in plan.new_tabs:
+        if tabs.find(name) is None:
+            change.new_tabs.append(NewTab(name, plan.frozen_rows.get(name, 0), SheetEdit()))
+            tabs.add(name)
+    written: set[Key] = set()
+    for write in plan.writes:
+        tab = _existing_tab(path, tabs, write.tab)
+        edit = _sheet_edit(change, tab, package.date1904)
+        edit.cells[(write.row, write.column)] = NewCell(
+            _stored_value(write, package.date1904), write.kind
+        )
+        if write.kind == "header" and write.value is not None:
+            change.notes.setdefault(tab, []).append((write.row, write.column))
+        written.add((tab, write.row, write.column))
+    for guard in plan.guards:
+        tab = _existing_tab(path, tabs, guard.tab)
+        _sheet_edit(change, tab, package.date1904).watched.add((guard.row, guard.column))
+    formulas = {
+        (tab, row, column): formula
+        for tab, sheet in cells.items()
+        for (row, column), formula in sheet.formulas.items()
+    }
+    results = _formula_results(path, data, package, formulas, plan, written)
+    for (tab, row, column), value in results.items():
+        _sheet_edit(change, tab, package.date1904).results[(row, column)] = value
+    change.recalculate = bool(results)
+    try:
+        edited = edit_package(path, data, package, change)
+    except (zipfile.BadZipFile, KeyError, ValueError) as error:
+        raise damaged(
+            path, f"a part sheetsync writes is not as Excel writes it ({error})"
+        ) from None
+    _check_guards(path, plan.guards, tabs, edited.watched)
+    return edited.data
+
+
+class _TabNames:
+    """The workbook's worksheet names, found as the plan names them (case may differ)."""
+
+    def __init__(self, package: PackageInfo) -> None:
+        self._names = list(package.sheet_parts)
+
+    def add(self, name: str) -> None:
+        self._names.append(name)
+
+    def find(self, name: str) -> str | None:
+        if name in self._names:
+            return name
+        wanted = name.strip().casefold()
+        return next((n for n in self._names if n.strip().casefold() == wanted), None)
+
+
+def _existing_tab(path: Path, tabs: _TabNames, name: str) -> str:
+    found = tabs.find(name)
+    if found is None:
+        raise WorkbookChanged(
+            f"The {name} tab is no longer in {path}, so nothing was written; run sync again."
+        )
+    return found
+
+
+def _sheet_edit(change: PackageEdit, tab: str, date1904: bool) -> SheetEdit:
+    for new in change.new_tabs:
+        if new.name == tab:
+            return new.edit
+    return change.sheets.setdefault(tab, SheetEdit(date1904=date1904))
+
+
+def _check_guards(
+    path: Path,
+    guards: tuple[Guard, ...],
+    tabs: _TabNames,
+    found: dict[str, dict[tuple[int, int], CellValue]],
+) -> None:
     for guard in guards:
-        tab = _find_tab(workbook, guard.tab)
-        if tab is None:
-            raise WorkbookChanged(
-                f"The {guard.tab} tab is no longer in {path}, so nothing was written; "
-                "run sync again."
-            )
-        now = guard_text(tab.value(guard.row, guard.column))
+        tab = _existing_tab(path, tabs, guard.tab)
+        now = guard_text(found.get(tab, {}).get((guard.row, guard.column)))
         expected = guard_text(guard.expected)
         if now != expected:
             raise WorkbookChanged(
-                f"Cell {a1(guard.row, guard.column)} on the {tab.name} tab of {path} changed "
+                f"Cell {a1(guard.row, guard.column)} on the {tab} tab of {path} changed "
                 f'from "{expected}" to "{now}" while sheetsync was working, so nothing was '
                 "written; run sync again."
             )
 
 
-def _find_tab(workbook: Workbook, name: str) -> Tab | None:
-    exact = [tab for tab in workbook.tabs if tab.name == name]
-    return exact[0] if exact else workbook.find_tab(name)
-
-
-@dataclass(frozen=True, slots=True)
-class _Patches:
-    """What openpyxl's output lacks: formula results, and validations it drops."""
-
-    results: _FormulaResults
-    extensions: dict[str, bytes]  # tab -> the extension elements to put back
-
-
-def _patches(path: Path, data: bytes, plan: WritePlan) -> _Patches:
-    """Check the guards on the file as it is now, and work out what openpyxl's output lacks."""
-    snapshot = _read(path, data, all_formulas=True)
-    _check_guards(path, plan.guards, snapshot.workbook)
-    return _Patches(_formula_results(snapshot, plan), _dropped_extensions(snapshot))
-
-
-def _written_by_openpyxl(
-    path: Path, data: bytes, target: Path, plan: WritePlan, uncertain: frozenset[Key]
-) -> bytes:
-    """The file loaded by openpyxl, with the plan's tabs and cells written, as .xlsx bytes."""
-    book = _load_for_writing(path, data, target)
-    _share_formats(book)
-    _create_tabs(book, plan)
-    _write_cells(path, book, plan.writes)
-    return _saved(book, recalculate=bool(uncertain))
-
-
-def _load_for_writing(path: Path, data: bytes, target: Path) -> OpenpyxlWorkbook:
-    from openpyxl.reader.excel import ExcelReader
-
-    class NumbersAsStored(ExcelReader):  # type: ignore[misc]
-        def read_worksheets(self) -> None:
-            # openpyxl turns date-formatted numbers into datetimes and back on save, which
-            # changes some (a negative "date" becomes 0); as numbers they stay as they are.
-            self.wb._date_formats = set()
-            self.wb._timedelta_formats = set()
-            super().read_worksheets()
-
-    reader = NumbersAsStored(
-        io.BytesIO(data),
-        keep_vba=target.suffix.lower() in _MACRO_SUFFIXES,
-        keep_links=True,
-        rich_text=True,
-    )
-    with warnings.catch_warnings():
-        # openpyxl warns that it drops these; _patched puts them back. Other losses still warn.
-        warnings.filterwarnings("ignore", "Data Validation extension", UserWarning)
-        try:
-            reader.read()
-        except (ValueError, KeyError, TypeError, IndexError, OSError):
-            # Parts calamine did not need, in a shape openpyxl's object model rejects.
-            raise WorkbookUnreachable(
-                f"sheetsync cannot rewrite {path}: a part of it is not as Excel writes it; "
-                "open it in Excel or LibreOffice, save it again, and run sync again; "
-                "nothing was written."
-            ) from None
-    return reader.wb
-
-
-def _share_formats(book: OpenpyxlWorkbook) -> None:
-    """One format array per distinct format, where openpyxl gives every cell it reads a copy.
-
-    The copies are 30% of what openpyxl holds (140 MiB for 100k tactics); freed, they make
-    room for the writes. openpyxl restyles a cell by changing its array in place, so
-    _write_cells gives each cell it writes an array of its own first.
-    """
-    shared: dict[StyleArray | None, StyleArray | None] = {}
-    for sheet in book.worksheets:
-        for cell in sheet._cells.values():
-            cell._style = shared.setdefault(cell._style, cell._style)
-
-
-def _create_tabs(book: OpenpyxlWorkbook, plan: WritePlan) -> None:
-    existing = {name.casefold() for name in book.sheetnames}
-    for name in plan.new_tabs:
-        if name.casefold() in existing:
-            continue
-        sheet = book.create_sheet(name)
-        frozen = plan.frozen_rows.get(name, 0)
-        if frozen:
-            sheet.freeze_panes = a1(frozen + 1, 1)
-
-
-def _write_cells(path: Path, book: OpenpyxlWorkbook, writes: tuple[CellWrite, ...]) -> None:
-    from copy import copy
-
-    from openpyxl.cell.cell import MergedCell
-
-    sheets = {name.casefold(): book[name] for name in book.sheetnames}
-    for write in writes:
-        sheet = (
-            book[write.tab] if write.tab in book.sheetnames else sheets.get(write.tab.casefold())
-        )
-        if sheet is None:
-            raise WorkbookChanged(
-                f"The {write.tab} tab is no longer in {path}, so nothing was written; "
-                "run sync again."
-            )
-        cell = sheet.cell(row=write.row, column=write.column)
-        if isinstance(cell, MergedCell):
-            raise WorkbookUnreachable(
-                f"Cell {write.a1} on the {sheet.title} tab of {path} is part of merged cells, "
-                "so sheetsync cannot fill it in; unmerge those cells and run sync again."
-            )
-        cell._style = copy(cell._style)  # its own: _share_formats left it shared
-        _set_value(cell, _stored_value(write))
-        _set_look(cell, write)
-
-
-def _stored_value(write: CellWrite) -> str | int | float | dt.date | None:
-    """The value as the cell should hold it: a date kind written as ISO text is a real date."""
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
+def _stored_value(write: CellWrite, date1904: bool) -> str | int | float | None:
+    """The value as the cell stores it: a date kind written as ISO text is a date's number."""
     value = write.value
-    if not isinstance(value, str):
-        return value
-    if write.kind == "date":
+    if write.kind == "date" and isinstance(value, str):
         try:
-            return dt.date.fromisoformat(value)
+            return serial_number(dt.date.fromisoformat(value), date1904)
         except ValueError:
             pass
-    return ILLEGAL_CHARACTERS_RE.sub("", value)  # control characters would corrupt the file
+    return value
 
 
-def _set_value(cell: Cell, value: str | int | float | dt.date | None) -> None:
-    cell.value = value
-    if isinstance(value, str):
-        cell.data_type = "s"  # "=IMPORTXML(...)" typed by a user stays text, never a formula
+def _formula_results(
+    path: Path,
+    data: bytes,
+    package: PackageInfo,
+    formulas: dict[Key, FormulaCell],
+    plan: WritePlan,
+    written: set[Key],
+) -> dict[Key, CellValue]:
+    """New results of the formulas that read a written cell (None where not worked out).
 
-
-def _set_look(cell: Cell, write: CellWrite) -> None:
-    from copy import copy
-
-    from openpyxl.comments import Comment
-    from openpyxl.styles import PatternFill
-
-    if write.kind in _NUMBER_FORMATS:
-        cell.number_format = _NUMBER_FORMATS[write.kind]
-    elif write.kind == "header":
-        font = copy(cell.font)
-        font.bold = True
-        cell.font = font
-        cell.fill = PatternFill(fill_type="solid", fgColor=_OWNED_HEADER_FILL)
-        cell.comment = Comment(_OWNED_HEADER_NOTE, _NOTE_AUTHOR)
-
-
-@dataclass(frozen=True, slots=True)
-class _FormulaResults:
-    values: dict[Key, CellValue]  # every formula cell left in the workbook -> its result
-    uncertain: frozenset[Key]  # results neither stored nor worked out
-    date1904: bool
-
-
-def _formula_results(snapshot: _Snapshot, plan: WritePlan) -> _FormulaResults:
-    """Every formula's result after the writes: read ones, and those of formulas reading them."""
-    if not snapshot.formulas:
-        return _FormulaResults({}, frozenset(), snapshot.package.date1904)
-
+    Only those change: every other formula keeps the result the file stores. Reading the
+    whole workbook to evaluate them is done only when there are some.
+    """
+    texts = {key: formula.text for key, formula in formulas.items() if key not in written}
+    if not texts or not written:
+        return {}
+    names = {name.upper(): name for name in package.sheet_parts}
+    affected = formulas_reading(
+        texts, written, package.defined_names, lambda name: names.get(name.upper())
+    )
+    if not affected:
+        return {}
+    snapshot = _read(path, data, all_formulas=True)
     grid = snapshot.grid
-    written = set()
     for write in plan.writes:
         tab = _grid_tab(grid, write.tab)
-        if tab is not None:  # a new tab: no formula reads it yet
-            grid.set(tab, write.row, write.column, _stored_value(write))
-            written.add((tab, write.row, write.column))
-    texts = {key: formula.text for key, formula in snapshot.formulas.items() if key not in written}
-    affected = (
-        formulas_reading(texts, written, snapshot.package.defined_names, grid.tab_name)
-        if written
-        else set()
-    )
-    failed = set()
-    if affected:
-        evaluator = _evaluator(snapshot.data, grid, snapshot.package, snapshot.formulas, texts)
-        failed = evaluator.evaluate(affected)
-    values = {key: None if key in failed else grid.get(*key) for key in texts}
-    uncertain = (snapshot.uncertain - written - affected) | failed
-    return _FormulaResults(values, frozenset(uncertain), snapshot.package.date1904)
+        if tab is not None:
+            value = write.value
+            if write.kind == "date" and isinstance(value, str):
+                with contextlib.suppress(ValueError):
+                    value = dt.date.fromisoformat(value)  # type: ignore[assignment]
+            grid.set(tab, write.row, write.column, value)
+    failed = _evaluator(data, grid, package, formulas, texts).evaluate(affected)
+    return {key: None if key in failed else grid.get(*key) for key in affected}
 
 
 def _grid_tab(grid: Grid, tab: str) -> str | None:
     return tab if tab in grid.tabs else grid.tab_name(tab)
-
-
-def _saved(book: OpenpyxlWorkbook, recalculate: bool) -> bytes:
-    """The workbook as openpyxl writes it, set to recalculate on open if results are unknown."""
-    from openpyxl.workbook.properties import CalcProperties
-
-    if recalculate:
-        # Results sheetsync could not work out: Excel and LibreOffice recalculate on open.
-        book.calculation = book.calculation or CalcProperties()
-        book.calculation.fullCalcOnLoad = True
-    elif book.calculation is not None:
-        book.calculation.fullCalcOnLoad = False  # every stored result is now a real one
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
-
-
-def _dropped_extensions(snapshot: _Snapshot) -> dict[str, bytes]:
-    with zipfile.ZipFile(io.BytesIO(snapshot.data)) as archive:
-        found = {
-            tab: dropped_extensions(archive.read(part))
-            for tab, part in snapshot.package.sheet_parts.items()
-        }
-    return {tab: extensions for tab, extensions in found.items() if extensions}
-
-
-def _patched(saved: bytes, patches: _Patches) -> bytes:
-    """openpyxl's output with each sheet's formula results and extensions written in."""
-    values: dict[str, dict[tuple[int, int], CellValue]] = {}
-    for (tab, row, column), value in patches.results.values.items():
-        if value is not None:
-            values.setdefault(tab, {})[(row, column)] = value
-    extensions = patches.extensions
-    if not values and not extensions:
-        return saved
-    output = io.BytesIO()
-    with (
-        zipfile.ZipFile(io.BytesIO(saved)) as source,
-        zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as target,
-    ):
-        tabs = {part: tab for tab, part in read_package_info(source).sheet_parts.items()}
-        for info in source.infolist():
-            content = source.read(info)
-            sheet_tab = tabs.get(info.filename)
-            if sheet_tab in values:
-                content = write_cached_values(content, values[sheet_tab], patches.results.date1904)
-            if sheet_tab in extensions:
-                content = add_extensions(content, extensions[sheet_tab])
-            target.writestr(info, content)
-    return output.getvalue()
 
 
 def _replace(path: Path, target: Path, data: bytes, before: os.stat_result) -> None:

@@ -9,18 +9,15 @@ xlsx backend looks at the sheet XML itself. Byte searches find the few cells tha
 
 from __future__ import annotations
 
-import datetime as dt
 import html
-import math
 import posixpath
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import Literal
-from xml.sax.saxutils import escape
 from zipfile import ZipFile
 
-from sheetsync.workbook import CellError, CellValue, column_letter
+from sheetsync.workbook import column_letter
 
 Coordinate = tuple[int, int]  # 1-based (row, column)
 
@@ -48,6 +45,7 @@ class PackageInfo:
     date1904: bool
     defined_names: dict[tuple[str, str | None], str]  # (NAME, tab or None) -> "Tab!$A$1"
     styles_part: str | None
+    workbook_part: str = "xl/workbook.xml"
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +90,12 @@ def read_package_info(archive: ZipFile) -> PackageInfo:
             defined_names[_defined_name_key(element, sheet_names)] = element.text
     styles = [part for part, kind in relationships.values() if kind.endswith(_STYLES)]
     return PackageInfo(
-        sheet_parts, full_calc, date1904, defined_names, styles[0] if styles else None
+        sheet_parts,
+        full_calc,
+        date1904,
+        defined_names,
+        styles[0] if styles else None,
+        workbook_part,
     )
 
 
@@ -127,52 +130,6 @@ def scan_sheet(xml: bytes, all_formulas: bool) -> SheetCells:
     return SheetCells(errors, _formula_cells(xml, prefix) if wanted else {})
 
 
-def write_cached_values(xml: bytes, values: dict[Coordinate, CellValue], date1904: bool) -> bytes:
-    """Put each formula's result back into a sheet XML that openpyxl wrote without them."""
-
-    def with_value(match: re.Match[bytes]) -> bytes:
-        coordinate = (int(match[2]), column_index(match[1].decode()))
-        cached = _cached_xml(values.get(coordinate), date1904)
-        if cached is None:
-            return match[0]
-        cell_type, text = cached
-        type_attribute = f' t="{cell_type}"'.encode() if cell_type else b""
-        return b'<c r="%s%s"%s%s>%s<v>%s</v></c>' % (
-            match[1],
-            match[2],
-            match[3],
-            type_attribute,
-            match[4],
-            text.encode(),
-        )
-
-    return _OPENPYXL_FORMULA_CELL.sub(with_value, xml)
-
-
-def dropped_extensions(xml: bytes) -> bytes:
-    """The sheet's list validations that read other tabs, which openpyxl would drop.
-
-    Excel keeps a dropdown whose list is on another tab (Goal ID from Strategy) in an x14
-    extension, which openpyxl does not read. Only self-contained ones are carried over.
-    """
-    prefix, _ = _dialect(xml)
-    data_end = xml.rfind(b"</" + prefix + b"sheetData>")
-    kept = [
-        match[0]
-        for match in _EXTENSION.finditer(xml, max(data_end, 0))
-        if match[1].upper() == _DATA_VALIDATION_EXTENSION and _self_contained(match[0])
-    ]
-    return b"".join(kept)
-
-
-def add_extensions(xml: bytes, extensions: bytes) -> bytes:
-    """Append extensions to a sheet XML that openpyxl wrote (it writes no extLst there)."""
-    if not extensions or b"<extLst" in xml:
-        return xml
-    closing = xml.rfind(b"</worksheet>")
-    return xml[:closing] + b"<extLst>" + extensions + b"</extLst>" + xml[closing:]
-
-
 def column_index(letters: str) -> int:
     """A -> 1, AA -> 27."""
     index = 0
@@ -185,46 +142,6 @@ def cell_coordinate(reference: str) -> Coordinate | None:
     """ "B7" -> (7, 2); None for anything else."""
     match = _CELL_REFERENCE.fullmatch(reference)
     return (int(match[2]), column_index(match[1])) if match else None
-
-
-_DATA_VALIDATION_EXTENSION = b"{CCE6A557-97BC-4B89-ADB6-D9C93CAAB3DF}"
-_EXTENSION = re.compile(
-    rb"""<(?:[\w.-]+:)?ext\b[^>]*?\buri=["'](\{[^}]*\})["'][^>]*>.*?</(?:[\w.-]+:)?ext>""", re.S
-)
-
-
-def _self_contained(element: bytes) -> bool:
-    """Declares every namespace prefix it uses, so it can move to another document."""
-    try:
-        ET.fromstring(element)
-    except ET.ParseError:
-        return False
-    return True
-
-
-# openpyxl writes a formula cell as <c r="Q2" s="3"><f>SUM(M2:P2)</f><v /></c>: no type,
-# an empty value. Only its own output is patched, so this shape is all there is to match.
-_OPENPYXL_FORMULA_CELL = re.compile(
-    rb'<c r="([A-Z]+)([0-9]+)"([^>]*)>(<f[^>]*/>|<f[^>]*>[^<]*</f>)(?:<v\s*/>|<v></v>)</c>'
-)
-
-
-def _cached_xml(value: CellValue, date1904: bool) -> tuple[str, str] | None:
-    """The cell type and <v> text that store `value` as a formula's result."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "b", "1" if value else "0"
-    if isinstance(value, int | float):
-        return ("", repr(value)) if math.isfinite(value) else None
-    if isinstance(value, CellError):
-        return "e", escape(value.code)
-    if isinstance(value, dt.date):
-        from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, to_excel
-
-        epoch = CALENDAR_MAC_1904 if date1904 else CALENDAR_WINDOWS_1900
-        return "", repr(to_excel(value, epoch))
-    return "str", escape(value)
 
 
 def _dialect(xml: bytes) -> tuple[bytes, bytes]:

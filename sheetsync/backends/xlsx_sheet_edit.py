@@ -1,0 +1,627 @@
+"""Editing one worksheet part as a stream: owned cells change, every other byte stays.
+
+A Plan of 100k tactics is about 60 MB of XML; a DOM of it would take gigabytes. The editor
+reads the part in pieces, copies every row it has nothing to do in as the bytes they are,
+and rewrites only the rows holding an owned cell, a formula whose stored result changes, or
+a guarded cell it must report. In those rows only those cells' elements change; a cell or
+row that does not exist yet is inserted in order. What must follow is updated too: the
+row's `spans` hint, the sheet's `dimension`, and a `legacyDrawing` link when notes are added.
+
+Cells it must not write are refused before anything is saved: a cell inside merged cells
+(other than their first), inside a shared formula's or array formula's range.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import math
+import re
+from collections.abc import Callable, Generator, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import NamedTuple
+from xml.sax.saxutils import escape
+
+from sheetsync.backends.xlsx_package import Coordinate, column_index
+from sheetsync.workbook import CellError, CellKind, CellValue, a1, column_letter
+
+NewValue = str | int | float | bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewCell:
+    """What an owned cell must hold: a value as stored (dates as serial numbers), and its look."""
+
+    value: NewValue
+    kind: CellKind = "text"
+
+
+class WatchedCell(NamedTuple):
+    """A cell as the file stores it, for the caller to read (guards): type, text, format."""
+
+    type: str  # the cell's t attribute: "s" (shared string index), "inlineStr", "n", "b"...
+    text: str  # the stored value, or the inline string's text
+    style: int
+
+
+@dataclass
+class SheetEdit:
+    """Everything to do in one worksheet part."""
+
+    cells: dict[Coordinate, NewCell] = field(default_factory=dict)
+    results: dict[Coordinate, CellValue] = field(default_factory=dict)  # formula -> new result
+    watched: set[Coordinate] = field(default_factory=set)
+    legacy_drawing: bytes | None = None  # r:id of a notes drawing to link, when not yet linked
+    date1904: bool = False
+
+
+class UnsafeEdit(Exception):
+    """An owned cell sits where writing it would break the user's sheet.
+
+    Its arguments: the cell (A1), what it is part of, and what the user can do about it.
+    """
+
+
+@dataclass
+class SheetOutcome:
+    """What the editor found while writing the part."""
+
+    watched: dict[Coordinate, WatchedCell] = field(default_factory=dict)
+    overwrote_formula: bool = False  # an owned cell held a formula: the calc chain is stale
+
+
+_VALUE = re.compile(rb"<(?:[\w.-]+:)?v\b[^>]*>(.*?)</(?:[\w.-]+:)?v>", re.S)
+_STYLE = re.compile(rb"""(?:^|\s)s\s*=\s*["'](\d+)["']""")
+_TYPE = re.compile(rb"""(?:^|\s)t\s*=\s*["']([^"']*)["']""")
+_LAST_REFERENCE = re.compile(rb"""[^>]*?\sr\s*=\s*["']([A-Za-z]{1,3})\d""")
+_BATCH = 1 << 20  # bytes handed to the compressor at once
+_ATTRIBUTE = re.compile(rb"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_ROW_NUMBER = re.compile(rb"""(?:^|\s)r\s*=\s*["'](\d+)["']""")
+_CELL_REFERENCE = re.compile(rb"""(?:^|\s)r\s*=\s*["']([A-Za-z]{1,3})(\d+)["']""")
+_SPANS = re.compile(rb"""(\sspans\s*=\s*)(["'])([^"']*)\2""")
+_RANGE = re.compile(r"\$?([A-Za-z]{1,3})\$?(\d+)(?::\$?([A-Za-z]{1,3})\$?(\d+))?")
+_ILLEGAL_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_LOOKS_ESCAPED = re.compile(r"_(x[0-9A-Fa-f]{4}_)")  # Excel reads _x0041_ as "A"
+# Sheet elements that come after legacyDrawing (ECMA-376 18.3.1.99), where its link goes.
+_AFTER_LEGACY_DRAWING = frozenset(
+    {
+        b"legacyDrawingHF",
+        b"drawingHF",
+        b"picture",
+        b"oleObjects",
+        b"controls",
+        b"webPublishItems",
+        b"tableParts",
+        b"extLst",
+        b"AlternateContent",
+    }
+)
+
+
+class SheetEditor:
+    """Edits one worksheet part; iterate `edited(chunks)` for the new part's bytes."""
+
+    def __init__(self, edit: SheetEdit, restyle: Callable[[int, CellKind], int]) -> None:
+        self._edit = edit
+        self._restyle = restyle
+        self.outcome = SheetOutcome()
+        columns: dict[int, set[int]] = {}
+        for row, column in (*edit.cells, *edit.results, *edit.watched):
+            columns.setdefault(row, set()).add(column)
+        self._rows = {row: sorted(found) for row, found in columns.items()}
+        self._written = {
+            row: [column for column in found if (row, column) in edit.cells]
+            for row, found in self._rows.items()
+        }
+        self._new_rows = sorted({row for row, _ in edit.cells})  # rows to insert if absent
+        self._letters: dict[int, bytes] = {}
+        self._next_new = 0
+        self._column_styles: list[tuple[int, int, int]] = []  # (first, last, style)
+        self._formula_ranges: list[tuple[str, tuple[int, int, int, int]]] = []
+        self._last_row = 0
+        self._renumber = False  # a row was inserted before rows that rely on their order
+        self._p = b""
+
+    def edited(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
+        """The part's new bytes, in pieces of about a megabyte, from the old part's pieces."""
+        pieces: list[bytes] = []
+        size = 0
+        for piece in self._edited(iter(chunks)):
+            pieces.append(piece)
+            size += len(piece)
+            if size >= _BATCH:
+                yield b"".join(pieces)
+                pieces, size = [], 0
+        yield b"".join(pieces)
+
+    def _edited(self, stream: Iterator[bytes]) -> Iterator[bytes]:
+        buffer = b""
+        for chunk in stream:
+            buffer += chunk
+            start = re.search(rb"<(?:([\w.-]+):)?sheetData\b[^>]*>", buffer)
+            if start is not None:
+                break
+        else:
+            raise ValueError("the sheet has no sheet data")
+        self._p = (start[1] + b":") if start[1] else b""
+        p = re.escape(self._p)
+        self._cell_pattern = re.compile(
+            rb"<" + p + rb"c\b([^>]*?)(?:/>|>(.*?)</" + p + rb"c>)", re.S
+        )
+        self._row_extensions = b"<" + self._p + b"extLst"
+        yield self._head(buffer[: start.start()])
+        if start[0].endswith(b"/>"):
+            yield b"<" + self._p + b"sheetData>"
+            yield from self._remaining_new_rows()
+            yield b"</" + self._p + b"sheetData>"
+            tail = buffer[start.end() :] + b"".join(stream)
+        else:
+            yield start[0]
+            buffer = buffer[start.end() :]
+            tail = yield from self._rows_until_end(buffer, stream)
+        yield self._tail(tail)
+        self._refuse_unsafe_writes()
+
+    # The part before <sheetData>: dimension, column formats -----------------------------
+
+    def _head(self, head: bytes) -> bytes:
+        p = re.escape(self._p)
+        for match in re.finditer(rb"<" + p + rb"col\b([^>]*)>", head):
+            attributes = _attributes(match[1])
+            style = int(attributes.get(b"style", b"0") or 0)
+            if style:
+                first = int(attributes.get(b"min", b"0") or 0)
+                last = int(attributes.get(b"max", b"0") or 0)
+                self._column_styles.append((first, last, style))
+        dimension = re.search(rb"<" + p + rb"dimension\b([^>]*?)/?>", head)
+        if dimension is None:
+            return head
+        ref = _attributes(dimension[1]).get(b"ref", b"").decode()
+        grown = _grown_dimension(ref, self._edit.cells)
+        if grown == ref:
+            return head
+        opening = re.sub(
+            rb"""(\sref\s*=\s*)(["'])[^"']*\2""", rb'\g<1>"' + grown.encode() + b'"', dimension[0]
+        )
+        return head[: dimension.start()] + opening + head[dimension.end() :]
+
+    # Rows --------------------------------------------------------------------------------
+
+    def _rows_until_end(
+        self, buffer: bytes, stream: Iterator[bytes]
+    ) -> Generator[bytes, None, bytes]:
+        """Every row up to </sheetData>, edited where needed; returns what follows it."""
+        p = re.escape(self._p)
+        row_pattern = re.compile(rb"<" + p + rb"row\b([^>]*?)(/>|>(.*?)</" + p + rb"row>)", re.S)
+        end_tag = b"</" + self._p + b"sheetData>"
+        formula_pattern = re.compile(rb"<" + p + rb"f\b([^>]*\bref\s*=[^>]*)>")
+        while True:
+            end = buffer.find(end_tag)
+            pieces: list[bytes] = []  # one yield per chunk: a yield per row costs more
+            done = complete = 0  # bytes of the buffer passed on; bytes of whole rows in it
+            rows = self._rows
+            for match in row_pattern.finditer(buffer, 0, end if end != -1 else len(buffer)):
+                number_match = _ROW_NUMBER.search(match[1])
+                number = int(number_match[1]) if number_match else self._last_row + 1
+                if self._inserts_before(number):
+                    pieces.append(buffer[done : match.start()])
+                    done = match.start()
+                    pieces += self._new_rows_before(number)
+                self._last_row = number
+                if number in rows or (self._renumber and number_match is None):
+                    pieces.append(buffer[done : match.start()])
+                    pieces.append(self._row(match[1], match[3], number, number_match is None))
+                    done = match.end()
+                complete = match.end()
+            if self._edit.cells:
+                self._note_formula_ranges(formula_pattern, buffer, 0, complete)
+            if end != -1:
+                pieces.append(buffer[done:end])
+                yield b"".join(pieces)
+                yield from self._remaining_new_rows()
+                return buffer[end:] + b"".join(stream)
+            pieces.append(buffer[done:complete])
+            yield b"".join(pieces)
+            buffer = buffer[complete:]
+            chunk = next(stream, None)
+            if chunk is None:
+                raise ValueError("the sheet data has no end")
+            buffer += chunk
+
+    def _inserts_before(self, number: int) -> bool:
+        return self._next_new < len(self._new_rows) and self._new_rows[self._next_new] < number
+
+    def _new_rows_before(self, number: int) -> Iterator[bytes]:
+        while self._inserts_before(number):
+            new = self._new_rows[self._next_new]
+            self._next_new += 1
+            if new <= self._last_row:  # the row exists and was edited in place
+                continue
+            row = self._row(b' r="%d"' % new, None, new, False, new_row=True)
+            if row:
+                self._renumber = True
+                yield row
+
+    def _remaining_new_rows(self) -> Iterator[bytes]:
+        yield from self._new_rows_before(1 << 31)
+
+    def _row(
+        self,
+        attributes: bytes,
+        body: bytes | None,
+        number: int,
+        add_number: bool,
+        new_row: bool = False,
+    ) -> bytes:
+        p = self._p
+        cells = self._cells(body or b"", number, attributes)
+        if add_number:
+            attributes = b' r="%d"' % number + attributes
+        if b"spans" in attributes:
+            attributes = self._grown_spans(attributes, number)
+        if not cells:
+            return b"" if new_row else b"<" + p + b"row" + attributes + b"/>"
+        return b"<" + p + b"row" + attributes + b">" + cells + b"</" + p + b"row>"
+
+    def _grown_spans(self, attributes: bytes, row: int) -> bytes:
+        """The row's attributes with its spans hint covering the written cells."""
+        written = self._edit_columns(row)
+        return _grown_spans(attributes, written) if written else attributes
+
+    def _edit_columns(self, row: int) -> list[int]:
+        return self._written.get(row, [])
+
+    def _cells(self, body: bytes, row: int, row_attributes: bytes) -> bytes:
+        """The row's cells with the owned ones written, results stored and guards noted."""
+        found = self._cells_by_reference(body, row, row_attributes)
+        return found if found is not None else self._cells_in_order(body, row, row_attributes)
+
+    def _reference(self, row: int, column: int) -> bytes:
+        """b"H12": made for every cell written, so the column's letters are remembered."""
+        letters = self._letters.get(column)
+        if letters is None:
+            letters = self._letters[column] = column_letter(column).encode()
+        return letters + b"%d" % row
+
+    def _cells_by_reference(self, body: bytes, row: int, row_attributes: bytes) -> bytes | None:
+        """The quick way, for rows whose cells all say where they are: find each cell of
+        interest by its reference; new cells go last. None when that is not enough."""
+        last_column = _last_column(body, self._p)
+        if last_column is None:
+            return None  # cells placed by their order: only a walk through them can tell
+        cells = self._edit.cells
+        replaced: list[tuple[int, int, bytes]] = []
+        appended: list[int] = []
+        for column in self._rows[row]:
+            reference = self._reference(row, column)
+            at = body.find(b'r="' + reference + b'"')
+            if at == -1:
+                at = body.find(b"r='" + reference + b"'")
+            if at == -1:
+                if (row, column) in cells:
+                    if column < last_column:
+                        return None  # goes between cells
+                    appended.append(column)
+                continue
+            match = self._cell_pattern.match(body, body.rfind(b"<" + self._p + b"c", 0, at))
+            if match is None or not match.start(1) < at < match.end(1):
+                return None
+            if body[at - 1] not in b" \t\n\r":
+                return None
+            replacement = self._changed_cell(match, row, column)
+            if replacement is not None:
+                replaced.append((match.start(), match.end(), replacement))
+        if not replaced:
+            return self._with_new_cells(body, row, appended, row_attributes)
+        pieces = []
+        position = 0
+        if len(replaced) > 1:
+            replaced.sort()
+        for start, end, replacement in replaced:
+            pieces += [body[position:start], replacement]
+            position = end
+        pieces.append(self._with_new_cells(body[position:], row, appended, row_attributes))
+        return b"".join(pieces)
+
+    def _cells_in_order(self, body: bytes, row: int, row_attributes: bytes) -> bytes:
+        """The sure way: walk the row's cells in order, placing new ones between them."""
+        wanted = self._edit_columns(row)
+        pieces: list[bytes] = []
+        position = column = next_write = 0
+        renumber = False
+        for match in self._cell_pattern.finditer(body):
+            reference = _CELL_REFERENCE.search(match[1])
+            column = column_index(reference[1].decode()) if reference else column + 1
+            while next_write < len(wanted) and wanted[next_write] < column:
+                pieces += [body[position : match.start()], self._new_cell(row, wanted[next_write])]
+                position = match.start()
+                next_write += 1
+                renumber = True
+            if (row, column) in self._edit.cells:
+                next_write += 1
+            replacement = self._changed_cell(match, row, column)
+            if replacement is None and renumber and reference is None:
+                replacement = match[0].replace(
+                    b"<" + self._p + b"c",
+                    b'<%sc r="%s"' % (self._p, self._reference(row, column)),
+                    1,
+                )
+            if replacement is not None:
+                pieces += [body[position : match.start()], replacement]
+                position = match.end()
+        pieces.append(
+            self._with_new_cells(body[position:], row, wanted[next_write:], row_attributes)
+        )
+        return b"".join(pieces)
+
+    def _changed_cell(self, match: re.Match[bytes], row: int, column: int) -> bytes | None:
+        """The cell's new element, or None to keep it; notes it when it is guarded."""
+        coordinate = (row, column)
+        if coordinate in self._edit.watched:
+            self.outcome.watched[coordinate] = _watched(match[1], match[2])
+        if coordinate in self._edit.cells:
+            self.outcome.overwrote_formula |= b"<" + self._p + b"f" in (match[2] or b"")
+            return self._cell_xml(row, column, _style(match[1]), self._edit.cells[coordinate])
+        if coordinate in self._edit.results:
+            return self._with_result(match, self._edit.results[coordinate])
+        return None
+
+    def _with_new_cells(
+        self, rest: bytes, row: int, columns: list[int], row_attributes: bytes
+    ) -> bytes:
+        """The end of a row with new cells added after its last one (before a row extLst)."""
+        if not columns:
+            return rest
+        split = rest.find(self._row_extensions)
+        split = split if split != -1 else len(rest)
+        added = b"".join(self._new_cell(row, column, row_attributes) for column in columns)
+        return rest[:split] + added + rest[split:]
+
+    def _new_cell(self, row: int, column: int, row_attributes: bytes = b"") -> bytes:
+        style = self._default_style(column, row_attributes)
+        return self._cell_xml(row, column, style, self._edit.cells[(row, column)])
+
+    def _default_style(self, column: int, row_attributes: bytes) -> int:
+        """The format Excel gives a new cell: the row's, if it has one, else the column's."""
+        if b"customFormat" in row_attributes:
+            attributes = _attributes(row_attributes)
+            if attributes.get(b"customFormat") in (b"1", b"true"):
+                return int(attributes.get(b"s", b"0") or 0)
+        for first, last, style in self._column_styles:
+            if first <= column <= last:
+                return style
+        return 0
+
+    def _cell_xml(self, row: int, column: int, style: int, cell: NewCell) -> bytes:
+        p = self._p
+        style = self._restyle(style, cell.kind) if cell.value is not None else style
+        head = b'<%sc r="%s"' % (p, self._reference(row, column))
+        if style:
+            head += b' s="%d"' % style
+        value = cell.value
+        if value is None or (isinstance(value, float) and not math.isfinite(value)):
+            return head + b"/>" if style else b""
+        if isinstance(value, bool):
+            return head + b' t="b"><%sv>%d</%sv></%sc>' % (p, value, p, p)
+        if isinstance(value, int | float):
+            return head + b"><%sv>%s</%sv></%sc>" % (p, _number(value), p, p)
+        text = _safe_text(value)
+        space = b' xml:space="preserve"' if text != text.strip() or "\n" in text else b""
+        return head + b' t="inlineStr"><%sis><%st%s>%s</%st></%sis></%sc>' % (
+            p,
+            p,
+            space,
+            escape(text).encode(),
+            p,
+            p,
+            p,
+        )
+
+    def _with_result(self, match: re.Match[bytes], result: CellValue) -> bytes:
+        """A formula cell with its stored result replaced (or removed when unknown)."""
+        p = self._p
+        attributes = re.sub(rb"""\s(?:t|cm|vm)\s*=\s*(["'])[^"']*\1""", b"", match[1])
+        body = re.sub(
+            rb"<" + re.escape(p) + rb"v\b[^>]*?(?:/>|>.*?</" + re.escape(p) + rb"v>)",
+            b"",
+            match[2] or b"",
+            flags=re.S,
+        )
+        stored = _stored_result(result, self._edit.date1904)
+        if stored is not None:
+            kind, text = stored
+            if kind:
+                attributes += b' t="' + kind.encode() + b'"'
+            value = b"<%sv>%s</%sv>" % (p, text.encode(), p)
+            closing = re.search(
+                rb"</" + re.escape(p) + rb"f>|<" + re.escape(p) + rb"f\b[^>]*/>", body
+            )
+            split = closing.end() if closing else 0
+            body = body[:split] + value + body[split:]
+        return b"<" + p + b"c" + attributes + b">" + body + b"</" + p + b"c>"
+
+    # After </sheetData>: merged cells, the notes link ----------------------------------
+
+    def _tail(self, tail: bytes) -> bytes:
+        p = re.escape(self._p)
+        for match in re.finditer(rb"<" + p + rb"mergeCell\b([^>]*?)/?>", tail):
+            area = _area(_attributes(match[1]).get(b"ref", b"").decode())
+            if area is not None:
+                self._refuse_inside(area, "merged cells", "unmerge those cells", anchor_ok=True)
+        if self._edit.legacy_drawing is None:
+            return tail
+        link = b'<%slegacyDrawing r:id="%s" xmlns:r="%s"/>' % (
+            self._p,
+            self._edit.legacy_drawing,
+            b"http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+        )
+        at = _first_top_level(tail, _AFTER_LEGACY_DRAWING)
+        return tail[:at] + link + tail[at:]
+
+    def _note_formula_ranges(
+        self, pattern: re.Pattern[bytes], buffer: bytes, start: int, end: int
+    ) -> None:
+        for match in pattern.finditer(buffer, start, end):
+            attributes = _attributes(match[1])
+            kind = attributes.get(b"t", b"").decode()
+            area = _area(attributes.get(b"ref", b"").decode())
+            if kind in ("shared", "array", "dataTable") and area is not None:
+                self._formula_ranges.append((kind, area))
+
+    def _refuse_unsafe_writes(self) -> None:
+        for kind, area in self._formula_ranges:
+            what = {
+                "shared": "a formula filled across several cells",
+                "array": "an array formula",
+                "dataTable": "a data table",
+            }[kind]
+            self._refuse_inside(area, what, "move that formula out of the column")
+
+    def _refuse_inside(
+        self, area: tuple[int, int, int, int], what: str, fix: str, anchor_ok: bool = False
+    ) -> None:
+        top, left, bottom, right = area
+        for row, column in self._edit.cells:
+            if top <= row <= bottom and left <= column <= right:
+                if anchor_ok and (row, column) == (top, left):
+                    continue
+                raise UnsafeEdit(a1(row, column), what, fix)
+
+
+def _attributes(raw: bytes | None) -> dict[bytes, bytes]:
+    return {m[1]: m[2] if m[2] is not None else m[3] for m in _ATTRIBUTE.finditer(raw or b"")}
+
+
+def _style(raw: bytes) -> int:
+    found = _STYLE.search(raw)
+    return int(found[1]) if found else 0
+
+
+def _safe_text(value: str) -> str:
+    """Text as XML may hold it, and as Excel will show it (not read as _x0041_ escapes)."""
+    if _ILLEGAL_IN_XML.search(value):
+        value = _ILLEGAL_IN_XML.sub("", value)
+    if "_x" in value:
+        value = _LOOKS_ESCAPED.sub(r"_x005F_\1", value)
+    return value
+
+
+def _watched(raw: bytes, body: bytes | None) -> WatchedCell:
+    found = _TYPE.search(raw)
+    kind = found[1].decode() if found else "n"
+    body = body or b""
+    if kind == "inlineStr":
+        text = "".join(
+            html.unescape(t.decode())
+            for t in re.findall(rb"<(?:[\w.-]+:)?t\b[^>]*>(.*?)</(?:[\w.-]+:)?t>", body, re.S)
+        )
+    else:
+        value = _VALUE.search(body)
+        text = _unescaped(value[1]) if value else ""
+    return WatchedCell(kind, text, _style(raw))
+
+
+def _unescaped(raw: bytes) -> str:
+    text = raw.decode()
+    return html.unescape(text) if "&" in text else text
+
+
+def _last_column(body: bytes, prefix: bytes) -> int | None:
+    """The column of the row's last cell (0 for a row without cells); None when the cells
+    do not all say where they are (or the last one cannot be found quickly)."""
+    opening = b"<" + prefix + b"c"
+    start = body.rfind(opening + b" ")
+    if start == -1:
+        return 0 if opening not in body else None
+    reference = _LAST_REFERENCE.match(body, start + len(opening))
+    if reference is None or body.count(opening + b" ") != body.count(b" r="):
+        return None
+    return column_index(reference[1].decode())
+
+
+def _number(value: int | float) -> bytes:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value)).encode()
+    return repr(value).encode()
+
+
+def _stored_result(value: CellValue, date1904: bool) -> tuple[str, str] | None:
+    """The cell type and <v> text that store `value` as a formula's result."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "b", "1" if value else "0"
+    if isinstance(value, int | float):
+        return ("", _number(value).decode()) if math.isfinite(value) else None
+    if isinstance(value, CellError):
+        return "e", escape(value.code)
+    if isinstance(value, dt.date):
+        return "", _number(serial_number(value, date1904)).decode()
+    return "str", escape(_ILLEGAL_IN_XML.sub("", value))
+
+
+def serial_number(value: dt.date, date1904: bool) -> float:
+    """A date as the number a spreadsheet stores for it."""
+    from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, to_excel
+
+    return float(to_excel(value, CALENDAR_MAC_1904 if date1904 else CALENDAR_WINDOWS_1900))
+
+
+def _area(reference: str) -> tuple[int, int, int, int] | None:
+    """ "B2:C9" -> (top, left, bottom, right); the first range of a list is enough here."""
+    match = _RANGE.match(reference.split(" ")[0])
+    if match is None:
+        return None
+    top, left = int(match[2]), column_index(match[1])
+    if match[3] is None:
+        return top, left, top, left
+    return top, left, int(match[4]), column_index(match[3])
+
+
+def _grown_dimension(reference: str, cells: dict[Coordinate, NewCell]) -> str:
+    filled = [coordinate for coordinate, cell in cells.items() if cell.value is not None]
+    area = _area(reference)
+    if not filled or area is None:
+        return reference
+    top, left, bottom, right = area
+    rows = [row for row, _ in filled]
+    columns = [column for _, column in filled]
+    grown = (min(top, *rows), min(left, *columns), max(bottom, *rows), max(right, *columns))
+    if grown == area:
+        return reference
+    first = f"{column_letter(grown[1])}{grown[0]}"
+    last = f"{column_letter(grown[3])}{grown[2]}"
+    return first if first == last else f"{first}:{last}"
+
+
+def _grown_spans(attributes: bytes, columns: list[int]) -> bytes:
+    match = _SPANS.search(attributes)
+    if match is None:
+        return attributes
+    bounds = [int(n) for n in re.findall(rb"\d+", match[3])]
+    if not bounds:
+        return attributes
+    low, high = min(bounds + columns), max(bounds + columns)
+    if (low, high) == (min(bounds), max(bounds)):
+        return attributes
+    return attributes[: match.start(3)] + b"%d:%d" % (low, high) + attributes[match.end(3) :]
+
+
+def _first_top_level(xml: bytes, names: frozenset[bytes]) -> int:
+    """Where the first top-level element with one of these local names starts, else the
+    position of the root's closing tag."""
+    depth = 0
+    for match in re.finditer(rb"<(/?)(?:[\w.-]+:)?([\w.-]+)[^>]*?(/?)>", xml):
+        if match[0].startswith((b"<!", b"<?")):
+            continue
+        closing, name, empty = match[1], match[2], match[3]
+        if closing:
+            depth -= 1
+            if depth < 0:  # </worksheet>
+                return match.start()
+            continue
+        if depth == 0 and name in names:
+            return match.start()
+        if not empty:
+            depth += 1
+    return len(xml)

@@ -1,0 +1,96 @@
+"""Writing a zip package member by member: untouched members copied as their stored bytes.
+
+Python's zipfile can only write a member by compressing it again, which costs time and
+changes the compressed bytes of parts sheetsync never touched. `copy_raw` copies a member's
+local header, compressed data and data descriptor exactly as they are in the source file,
+and registers it in the target's central directory, so an untouched part keeps its name,
+bytes, timestamps and order. zipfile has no public call for this; the few attributes used
+here (`fp`, `filelist`, `NameToInfo`, `start_dir`, `_didModify`) are those its own writers use
+and have been stable since Python 3.6.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import struct
+import zipfile
+from collections.abc import Iterable, Iterator
+
+_LOCAL_HEADER = struct.Struct("<4sHHHHHIIIHH")
+_LOCAL_SIGNATURE = b"PK\x03\x04"
+_DESCRIPTOR_SIGNATURE = b"PK\x07\x08"
+_HAS_DESCRIPTOR = 0x08
+_ZIP32_LIMIT = 0xFFFFFFFF
+_CHUNK = 1 << 20
+
+
+def copy_raw(source: bytes, info: zipfile.ZipInfo, target: zipfile.ZipFile) -> None:
+    """Copy one member of the zip file `source` into `target` without recompressing it."""
+    record = _stored_record(source, info)
+    if record is None:  # an unusual layout: same content, compressed again
+        with zipfile.ZipFile(io.BytesIO(source)) as archive:
+            target.writestr(rewritten_member(info), archive.read(info))
+        return
+    copied = copy.copy(info)
+    copied.header_offset = target.fp.tell()  # type: ignore[union-attr]
+    target.fp.write(record)  # type: ignore[union-attr]
+    target.filelist.append(copied)
+    target.NameToInfo[copied.filename] = copied
+    target.start_dir = target.fp.tell()  # type: ignore[attr-defined, union-attr]
+    target._didModify = True  # type: ignore[attr-defined]
+
+
+def write_streamed(target: zipfile.ZipFile, info: zipfile.ZipInfo, chunks: Iterable[bytes]) -> None:
+    """Write a member whose content comes in pieces, compressed as the source member was."""
+    with target.open(
+        rewritten_member(info), "w", force_zip64=info.file_size > _ZIP32_LIMIT // 2
+    ) as out:
+        for chunk in chunks:
+            out.write(chunk)
+
+
+def read_chunks(archive: zipfile.ZipFile, name: str) -> Iterator[bytes]:
+    """A member's content in pieces of about a megabyte, never all of it at once."""
+    with archive.open(name) as member:
+        while chunk := member.read(_CHUNK):
+            yield chunk
+
+
+def new_member(name: str, like: zipfile.ZipInfo | None) -> zipfile.ZipInfo:
+    """The entry for a part sheetsync adds, dated and compressed like its neighbours."""
+    info = zipfile.ZipInfo(name, like.date_time if like else (1980, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = like.external_attr if like else 0o600 << 16
+    return info
+
+
+def rewritten_member(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
+    """A fresh entry with the member's name, date and attributes, for content written anew."""
+    fresh = zipfile.ZipInfo(info.filename, info.date_time)
+    fresh.compress_type = (
+        info.compress_type if info.compress_type == zipfile.ZIP_STORED else zipfile.ZIP_DEFLATED
+    )
+    fresh.external_attr = info.external_attr
+    fresh.create_system = info.create_system
+    fresh.comment = info.comment
+    return fresh
+
+
+def _stored_record(source: bytes, info: zipfile.ZipInfo) -> bytes | None:
+    """The member's bytes in the file: local header, data, descriptor; None if unusual."""
+    start = info.header_offset
+    header = source[start : start + _LOCAL_HEADER.size]
+    if len(header) < _LOCAL_HEADER.size or not header.startswith(_LOCAL_SIGNATURE):
+        return None
+    fields = _LOCAL_HEADER.unpack(header)
+    name_length, extra_length = fields[9], fields[10]
+    data_start = start + _LOCAL_HEADER.size + name_length + extra_length
+    end = data_start + info.compress_size
+    if info.compress_size > _ZIP32_LIMIT or info.file_size > _ZIP32_LIMIT or end > len(source):
+        return None
+    if info.flag_bits & _HAS_DESCRIPTOR:
+        end += 16 if source.startswith(_DESCRIPTOR_SIGNATURE, end) else 12
+        if end > len(source):
+            return None
+    return source[start:end]
