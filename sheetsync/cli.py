@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from click.core import ParameterSource
@@ -20,8 +20,13 @@ from click.core import ParameterSource
 from sheetsync import api
 from sheetsync.config import load_settings
 from sheetsync.errors import SheetsyncError, StateError, WorkbookChanged, WorkbookUnreachable
+from sheetsync.workbooks import Target, targets
+
+if TYPE_CHECKING:
+    from sheetsync.engine import Report
 
 EXIT_FINDINGS, EXIT_USAGE, EXIT_UNREACHABLE = 1, 2, 3
+WORST_LAST = (0, EXIT_FINDINGS, EXIT_UNREACHABLE, EXIT_USAGE)
 
 
 class Today(click.ParamType):
@@ -45,12 +50,40 @@ def _fails(function: Callable[..., Any]) -> Callable[..., Any]:
     def run(*args: Any, **kwargs: Any) -> Any:
         try:
             return function(*args, **kwargs)
-        except (WorkbookUnreachable, WorkbookChanged, StateError) as error:
-            _fail(str(error), EXIT_UNREACHABLE)
         except SheetsyncError as error:
-            _fail(str(error), EXIT_USAGE)
+            _fail(str(error), exit_code_for(error))
 
     return run
+
+
+def exit_code_for(error: SheetsyncError) -> int:
+    if isinstance(error, WorkbookUnreachable | WorkbookChanged | StateError):
+        return EXIT_UNREACHABLE
+    return EXIT_USAGE
+
+
+def _each_workbook(chosen: list[Target], act: Callable[[Target], int]) -> None:
+    """Run `act` on every chosen workbook; exit with the worst code.
+
+    One workbook behaves as it always has. With several, each gets a heading and its own
+    error sentence, and one that fails does not stop the others.
+    """
+    if len(chosen) == 1:
+        sys.exit(act(chosen[0]))
+    codes = []
+    for number, target in enumerate(chosen):
+        click.echo(("\n" if number else "") + click.style(f"== {target.label}", bold=True))
+        try:
+            codes.append(act(target))
+        except SheetsyncError as error:
+            click.echo(click.style("Error: ", fg="red", bold=True) + str(error), err=True)
+            codes.append(exit_code_for(error))
+    sys.exit(worst(codes))
+
+
+def worst(codes: list[int]) -> int:
+    """The exit code that matters most: config, then unreachable, then findings, then 0."""
+    return max(codes, key=WORST_LAST.index, default=0)
 
 
 def _fail(message: str, code: int) -> None:
@@ -68,6 +101,12 @@ today_option = click.option(
     "--today",
     type=Today(),
     help="Check as of this date (default: today in the configured time zone).",
+)
+workbook_name_option = click.option(
+    "--workbook-name",
+    "-n",
+    metavar="NAME",
+    help="One workbook of the config's [[workbooks]], by name (default: every one).",
 )
 config_option = click.option(
     "--config",
@@ -93,6 +132,7 @@ def main(ctx: click.Context) -> None:
 
 @main.command()
 @workbook_option
+@workbook_name_option
 @today_option
 @config_option
 @click.option(
@@ -112,35 +152,73 @@ def main(ctx: click.Context) -> None:
 )
 @_fails
 def check(
-    workbook: str | None, today: dt.date | None, config: str | None, output: str, fail_on: str
+    workbook: str | None,
+    workbook_name: str | None,
+    today: dt.date | None,
+    config: str | None,
+    output: str,
+    fail_on: str,
 ) -> None:
     """Check the workbook and report what to fix. Read-only."""
-    settings = load_settings(config)
-    report = api.check(workbook, today=today, settings=settings)
-    if output == "json":
-        click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
-    else:
-        from sheetsync.present import check_text
+    from sheetsync.present import check_text
 
-        click.echo(check_text(report))
+    chosen = targets(load_settings(config), workbook, workbook_name)
     failing = {"error": ("error",), "warning": ("error", "warning"), "never": ()}[fail_on]
-    if any(report.count(severity) for severity in failing):
-        sys.exit(EXIT_FINDINGS)
+
+    def check_one(target: Target) -> tuple[Report, int]:
+        report = api.check(today=today, settings=target.settings)
+        return report, EXIT_FINDINGS if any(map(report.count, failing)) else 0
+
+    if output == "text":
+
+        def show(target: Target) -> int:
+            report, code = check_one(target)
+            click.echo(check_text(report))
+            return code
+
+        _each_workbook(chosen, show)
+    if len(chosen) == 1:
+        report, code = check_one(chosen[0])
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+        sys.exit(code)
+    entries, codes = [], []
+    for target in chosen:
+        entry: dict[str, Any] = {"name": target.name}
+        try:
+            report, code = check_one(target)
+            entry |= report.as_dict()
+        except SheetsyncError as error:
+            entry["error"], code = str(error), exit_code_for(error)
+        entries.append(entry | {"exit_code": code})
+        codes.append(code)
+    click.echo(json.dumps({"workbooks": entries}, ensure_ascii=False, indent=2))
+    sys.exit(worst(codes))
 
 
 @main.command()
 @workbook_option
+@workbook_name_option
 @today_option
 @config_option
 @click.option("--dry-run", is_flag=True, help="Print the cells sync would write; write nothing.")
 @_fails
-def sync(workbook: str | None, today: dt.date | None, config: str | None, dry_run: bool) -> None:
+def sync(
+    workbook: str | None,
+    workbook_name: str | None,
+    today: dt.date | None,
+    config: str | None,
+    dry_run: bool,
+) -> None:
     """Check the workbook, then write Status, ROI, Issues and the Checks tab."""
+    chosen = targets(load_settings(config), workbook, workbook_name)
+    _each_workbook(chosen, lambda target: _sync_one(target, today, dry_run))
+
+
+def _sync_one(target: Target, today: dt.date | None, dry_run: bool) -> int:
     from sheetsync.present import layout_lines, summary_line
     from sheetsync.writes import describe
 
-    settings = load_settings(config)
-    result = api.sync(workbook, today=today, settings=settings, dry_run=dry_run)
+    result = api.sync(today=today, settings=target.settings, dry_run=dry_run)
     plan, report = result.plan, result.report
     if dry_run:
         for tab in plan.new_tabs:
@@ -155,8 +233,8 @@ def sync(workbook: str | None, today: dt.date | None, config: str | None, dry_ru
     for line in layout_lines(report):
         click.echo(line)
     click.echo(summary_line(report))
-    if report.layout_errors:
-        sys.exit(EXIT_FINDINGS)  # part of the sheet could not be brought up to date
+    # 1 when part of the sheet could not be brought up to date (a layout error)
+    return EXIT_FINDINGS if report.layout_errors else 0
 
 
 class MonthParam(click.ParamType):

@@ -20,6 +20,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -37,7 +38,6 @@ class _Section(BaseModel):
 
 
 class WorkbookSettings(_Section):
-    name: str = ""
     path: str = ""
     spreadsheet: str = ""
     title: str = ""
@@ -85,6 +85,13 @@ def _time_zone_or_blank(value: str) -> str:
     return check_timezone(value) if value else value
 
 
+def _cron_expression(expression: str) -> str:
+    from sheetsync.schedule import cron_trigger
+
+    cron_trigger(expression, "UTC")  # raises ValueError saying what is wrong
+    return expression
+
+
 def _rule_code(code: str) -> str:
     from sheetsync.rules import CATALOG
 
@@ -95,6 +102,29 @@ def _rule_code(code: str) -> str:
 
 TimeZoneName = Annotated[str, AfterValidator(_time_zone_or_blank)]
 RuleCode = Annotated[str, AfterValidator(_rule_code)]
+CronExpression = Annotated[str, AfterValidator(_cron_expression)]
+
+
+class WorkbookSummary(_Section):
+    """A workbook's own recipients; None = the `[summary]` ones."""
+
+    to: tuple[str, ...] | None = None
+    cc: tuple[str, ...] | None = None
+
+
+class WorkbookSchedule(_Section):
+    """A workbook's own cron expressions; None = the `[schedule]` ones."""
+
+    sync: CronExpression | None = None
+    summary: CronExpression | None = None
+
+
+class ListedWorkbook(WorkbookSettings):
+    """One of several workbooks ([[workbooks]]): a name, and its own recipients and schedule."""
+
+    name: str = ""
+    summary: WorkbookSummary = WorkbookSummary()
+    schedule: WorkbookSchedule = WorkbookSchedule()
 
 
 class RuleSettings(_Section):
@@ -152,14 +182,18 @@ class StateSettings(_Section):
 
 
 class ScheduleSettings(_Section):
-    sync: str = "*/30 * * * *"
-    summary: str = "0 8 1 * *"
+    sync: CronExpression = "*/30 * * * *"
+    summary: CronExpression = "0 8 1 * *"
     timezone: TimeZoneName = ""
+    workers: int = Field(default=4, gt=0, le=64)  # workbooks run at once
+    misfire_grace: float = Field(default=300, gt=0)  # seconds late a run may still start
+    stop_timeout: float = Field(default=10, gt=0)  # seconds from SIGTERM to exit
+    lock_wait: float = Field(default=5, ge=0)  # seconds to wait for another run's lock
 
 
 class Settings(_Section):
     workbook: WorkbookSettings = WorkbookSettings()
-    workbooks: tuple[WorkbookSettings, ...] = ()
+    workbooks: tuple[ListedWorkbook, ...] = ()
     google: GoogleSettings = GoogleSettings()
     rules: RuleSettings = RuleSettings()
     tabs: TabSettings = TabSettings()
@@ -169,6 +203,28 @@ class Settings(_Section):
     state: StateSettings = StateSettings()
     schedule: ScheduleSettings = ScheduleSettings()
     source: str = ""  # the config file read, "" when none
+
+    @field_validator("workbooks")
+    @classmethod
+    def _workbooks_named(
+        cls, workbooks: tuple[ListedWorkbook, ...], info: ValidationInfo
+    ) -> tuple[ListedWorkbook, ...]:
+        single = info.data.get("workbook")
+        if workbooks and single is not None and single.location:
+            raise ValueError("give either one [workbook] or several [[workbooks]], not both")
+        seen: set[str] = set()
+        for number, table in enumerate(workbooks, start=1):
+            if not table.name.strip():
+                raise ValueError(f'table {number} needs a `name`, e.g. name = "bakery"')
+            if not table.location:
+                raise ValueError(
+                    f"{table.name!r} needs `path` (a local .xlsx) or `spreadsheet` "
+                    "(a Google Sheets URL or key)"
+                )
+            if table.name.casefold() in seen:
+                raise ValueError(f"two tables are named {table.name!r}; give each its own name")
+            seen.add(table.name.casefold())
+        return workbooks
 
     @field_validator("aliases")
     @classmethod
@@ -340,7 +396,7 @@ def validate_settings(
     try:
         return Settings.model_validate(data)
     except ValidationError as error:
-        raise ConfigError(_explain(error, data.get("source", ""), environment or {})) from None
+        raise ConfigError(_explain(error, data, environment or {})) from None
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -417,10 +473,11 @@ _PLAIN_WORDS = {
 
 
 def _explain(
-    error: ValidationError, source: str, environment: Mapping[str, tuple[str, str]]
+    error: ValidationError, data: dict[str, Any], environment: Mapping[str, tuple[str, str]]
 ) -> str:
     first = error.errors()[0]
-    location = ".".join(str(part) for part in first["loc"] if part != "[key]")
+    location = ".".join(_key_names(first["loc"], data))
+    source = data.get("source", "")
     where = f" in {source}" if source else ""
     words = _PLAIN_WORDS.get(first["type"])
     message = (
@@ -440,5 +497,16 @@ def _explain(
                 f"See `{dotted}` in config.example.toml."
             )
     value = first.get("input")
-    shown = "" if isinstance(value, dict) else f" = {value!r}"
+    shown = "" if isinstance(value, dict | list | tuple) else f" = {value!r}"
     return f"Config key `{location}`{shown}{where}: {message}. See config.example.toml."
+
+
+def _key_names(loc: tuple[int | str, ...], data: dict[str, Any]) -> list[str]:
+    """The key path as the user wrote it: a [[workbooks]] table by its name, not its index."""
+    names = [str(part) for part in loc if part != "[key]"]
+    if len(loc) > 1 and loc[0] == "workbooks" and isinstance(loc[1], int):
+        tables = data.get("workbooks") or []
+        table = tables[loc[1]] if loc[1] < len(tables) else {}
+        label = table.get("name") if isinstance(table, dict) else None
+        names[1] = str(label) if label else f"#{loc[1] + 1}"
+    return names

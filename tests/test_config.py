@@ -30,8 +30,6 @@ def test_example_documents_every_key():
         assert f"[{name}]" in text, name
         body = text.split(f"[{name}]", 1)[1].split("\n[", 1)[0]
         for key in field.annotation.model_fields:
-            if name == "workbook" and key == "name":
-                continue  # only meaningful in [[workbooks]], documented there
             assert re.search(rf"^#? ?{key} = ", body, re.M), f"[{name}] {key}"
     assert "[[workbooks]]" in text and "[aliases]" in text
 
