@@ -166,7 +166,7 @@ def check(
     failing = {"error": ("error",), "warning": ("error", "warning"), "never": ()}[fail_on]
 
     def check_one(target: Target) -> tuple[Report, int]:
-        report = api.check(today=today, settings=target.settings)
+        report = api.check(target.given, today=today, settings=target.settings)
         return report, EXIT_FINDINGS if any(map(report.count, failing)) else 0
 
     if output == "text":
@@ -218,7 +218,7 @@ def _sync_one(target: Target, today: dt.date | None, dry_run: bool) -> int:
     from sheetsync.present import layout_lines, summary_line
     from sheetsync.writes import describe
 
-    result = api.sync(today=today, settings=target.settings, dry_run=dry_run)
+    result = api.sync(target.given, today=today, settings=target.settings, dry_run=dry_run)
     plan, report = result.plan, result.report
     if dry_run:
         for tab in plan.new_tabs:

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from sheetsync.backends import is_google_location
 from sheetsync.config import (
     ListedWorkbook,
     ScheduleSettings,
@@ -30,10 +29,11 @@ class Target:
 
     name: str  # its [[workbooks]] name; "" for a lone [workbook] or --workbook
     settings: Settings
+    given: str | None = None  # --workbook as typed; the library explains a bad one
 
     @property
     def location(self) -> str:
-        return self.settings.workbook.location
+        return self.settings.workbook.location if self.given is None else self.given
 
     @property
     def label(self) -> str:
@@ -46,14 +46,13 @@ def targets(
     settings: Settings, workbook: str | None = None, name: str | None = None
 ) -> list[Target]:
     """The workbooks to act on. Raises UsageError for an unknown name or both options."""
-    if workbook and name:
+    if workbook is not None and name:
         raise UsageError(
             "Give either --workbook (a file or address) or --workbook-name (a name from the "
             "config), not both."
         )
-    if workbook:
-        given = given_workbook(settings.workbook, workbook)
-        return [Target("", settings.model_copy(update={"workbook": given, "workbooks": ()}))]
+    if workbook is not None:
+        return [Target("", settings.model_copy(update={"workbooks": ()}), workbook)]
     if not settings.workbooks:
         if name:
             raise ConfigError(
@@ -82,12 +81,6 @@ def narrowed(settings: Settings, table: ListedWorkbook) -> Settings:
             "schedule": _own_schedule(settings.schedule, table.schedule),
         }
     )
-
-
-def given_workbook(configured: WorkbookSettings, location: str) -> WorkbookSettings:
-    """--workbook in place of the configured location; the configured title stays."""
-    key = "spreadsheet" if is_google_location(location) else "path"
-    return configured.model_copy(update={"path": "", "spreadsheet": "", key: location})
 
 
 def _own_recipients(shared: SummarySettings, own: WorkbookSummary) -> SummarySettings:
