@@ -109,11 +109,18 @@ class _Kind:
     currency: bool  # $, €, USD... before or after
     scale: bool  # k, M, bn after
     percent: bool  # a trailing % means hundredths
+    capped: bool = True  # refuses amounts of _TOO_LARGE and more (percent has its own range)
 
+
+# Numbers and amounts from one quadrillion (16 digits) on are refused: a spreadsheet keeps 15
+# significant digits, so past them it no longer holds whole units, and such a figure is a typo
+# or a runaway formula. Taken as is, 1.7e308 makes sums and ROI inf and nan.
+_TOO_LARGE = 1e15
+_LARGEST_SHOWN = "999,999,999,999,999"
 
 _NUMBER = _Kind("a number", currency=True, scale=True, percent=True)
 _MONEY = _Kind("an amount of money", currency=True, scale=True, percent=False)
-_PERCENT = _Kind("a percentage", currency=False, scale=False, percent=True)
+_PERCENT = _Kind("a percentage", currency=False, scale=False, percent=True, capped=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,19 +164,15 @@ def read_list(value: CellValue, locale: str) -> tuple[str, ...]:
 
 def read_number(value: CellValue, locale: str) -> float | None:
     """A number: typed numbers as they are, or text such as `1,200.5`, `1.2k`, `45%` (0.45)."""
-    if type(value) is float and isfinite(value):
+    if type(value) is float and -_TOO_LARGE < value < _TOO_LARGE:  # False for nan
         return value
-    if type(value) is int:
-        return _int_as_float(value, _NUMBER, locale)
     return _read_amount(value, locale, _NUMBER)
 
 
 def read_money(value: CellValue, locale: str) -> float | None:
     """An amount: typed numbers, or text such as `$1,200.50`, `1 200,50 €`, `€3M`, `(50)`."""
-    if type(value) is float and isfinite(value):
+    if type(value) is float and -_TOO_LARGE < value < _TOO_LARGE:  # False for nan
         return value
-    if type(value) is int:
-        return _int_as_float(value, _MONEY, locale)
     return _read_amount(value, locale, _MONEY)
 
 
@@ -224,6 +227,17 @@ READERS: dict[FieldType, Reader] = {
 
 def _read_amount(value: CellValue, locale: str, kind: _Kind) -> float | None:
     """The slow path shared by number, money and percent: text, None, and odd types."""
+    number = _amount_of(value, locale, kind)
+    if kind.capped and number is not None and not -_TOO_LARGE < number < _TOO_LARGE:
+        raise CellProblem(
+            f"{_shown(value)} is too large for {kind.noun}",
+            f"sheetsync reads figures up to {_LARGEST_SHOWN} (15 digits, as many as a "
+            "spreadsheet keeps exactly); check the cell for a typo.",
+        )
+    return number
+
+
+def _amount_of(value: CellValue, locale: str, kind: _Kind) -> float | None:
     if isinstance(value, str):
         text = value.strip()
         if not text:

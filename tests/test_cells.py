@@ -511,7 +511,40 @@ def test_dates_written_in_the_locale_read_back(day, locale):
 
 
 @settings(max_examples=200, deadline=None)
-@given(number=st.floats(allow_nan=False, allow_infinity=False, width=64))
+@given(number=st.floats(-1e15, 1e15, exclude_min=True, exclude_max=True))
 def test_plain_number_text_reads_back_exactly(number):
     assert read_number(repr(number), "en_US") == number
     assert read_number(number, "de_DE") == number
+
+
+# --- amounts too large to be real -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (1.7e308, "the number 1.7e+308"),
+        ("1.7e308", '"1.7e308"'),
+        (10**15, "the number 1000000000000000"),
+        (10**18, "the number 1000000000000000000"),
+        (10**20, "a very long number"),
+        (-1e16, "the number -1e+16"),
+        ("$2,000,000,000,000,000", '"$2,000,000,000,000,000"'),
+        ("5000000bn", '"5000000bn"'),
+    ],
+)
+@pytest.mark.parametrize(
+    ("reader", "noun"), [(read_money, "an amount of money"), (read_number, "a number")]
+)
+def test_amounts_past_a_quadrillion_are_refused(value, shown, reader, noun):
+    # Past 15 digits a spreadsheet no longer keeps whole units exactly; such a figure is a
+    # typo or a broken formula, and taken as is it turns sums and ROI into inf and nan.
+    found = problem(reader, value, "en_US")
+    assert found.message == f"{shown} is too large for {noun}"
+    assert "999,999,999,999,999" in found.hint
+
+
+@pytest.mark.parametrize("reader", [read_money, read_number])
+def test_the_largest_amount_read_has_15_digits(reader):
+    assert reader(999_999_999_999_999, "en_US") == 999_999_999_999_999
+    assert reader("-999,999,999,999,999.4", "en_US") == -999_999_999_999_999.4
