@@ -14,6 +14,7 @@ from decimal import MAX_PREC, Context, Decimal
 from enum import StrEnum
 from fractions import Fraction
 from functools import lru_cache
+from math import isfinite
 
 from sheetsync.model import Event, Goal, Model, Tactic
 
@@ -45,28 +46,52 @@ class EventStatus(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class GoalFigures:
-    """A goal's sums over its tactics."""
+    """A goal's sums over its tactics.
+
+    A blank Revenue is "not tracked", not 0 (a lead-generation tactic is not a loss): the
+    goal's Revenue and ROI are over the tactics whose Revenue is filled in, and blank when
+    none is.
+    """
 
     planned_budget: float
-    spend: float
-    revenue: float
+    spend: float  # every tactic's
+    revenue: float | None  # the tactics that track revenue; None when none does
     current: float
     tactic_count: int
+    tracked_spend: float  # the Spend of the tactics that track revenue: ROI's denominator
+    revenue_kpi: bool  # the KPI is Revenue: a cost per result would be cost per dollar
 
     @property
     def roi(self) -> float | None:
-        return roi(self.revenue, self.spend)
+        return roi(self.revenue, self.tracked_spend)
+
+    @property
+    def cost_per_result(self) -> float | None:
+        return None if self.revenue_kpi else cost_per_result(self.spend, self.current)
 
 
 def roi(revenue: float | None, spend: float | None) -> float | None:
-    """(Revenue - Spend) / Spend; None when nothing was spent."""
-    if not spend:
+    """(Revenue - Spend) / Spend; None when nothing was spent or revenue is not tracked."""
+    if revenue is None or not spend:
         return None
-    return ((revenue or 0.0) - spend) / spend
+    return _finite((revenue - spend) / spend)
+
+
+def cost_per_result(spend: float | None, results: float | None) -> float | None:
+    """Spend / Result; None when either is blank or 0."""
+    if not spend or not results:
+        return None
+    return _finite(spend / results)
 
 
 def progress(current: float, target: float | None) -> float | None:
-    return current / target if target else None
+    return _finite(current / target) if target else None
+
+
+def _finite(ratio: float) -> float | None:
+    """A ratio, or None where dividing by a vanishingly small number overflowed to infinity:
+    a figure that cannot be computed is left blank rather than written as inf."""
+    return ratio if isfinite(ratio) else None
 
 
 # Decimal addition in this context never rounds: the coefficient grows as the sum needs.
@@ -137,17 +162,26 @@ def goal_figures(goal: Goal, tactics: Iterable[Tactic]) -> GoalFigures:
     planned: list[float] = []
     spend: list[float] = []
     revenue: list[float] = []
+    tracked_spend: list[float] = []
     current: list[float] = []
     for tactic in tactics:
         planned.append(tactic.budget or 0.0)
         spend.append(tactic.spend or 0.0)
-        revenue.append(tactic.revenue or 0.0)
+        if tactic.revenue is not None:
+            revenue.append(tactic.revenue)
+            tracked_spend.append(tactic.spend or 0.0)
         if tactic.result is not None:
             current.append(tactic.result)
         elif counts_revenue:
             current.append(tactic.revenue or 0.0)
     return GoalFigures(
-        exact_sum(planned), exact_sum(spend), exact_sum(revenue), exact_sum(current), len(planned)
+        planned_budget=exact_sum(planned),
+        spend=exact_sum(spend),
+        revenue=exact_sum(revenue) if revenue else None,
+        current=exact_sum(current),
+        tactic_count=len(planned),
+        tracked_spend=exact_sum(tracked_spend),
+        revenue_kpi=counts_revenue,
     )
 
 

@@ -18,6 +18,7 @@ from sheetsync.compute import (
     GoalStatus,
     TacticStatus,
     all_goal_figures,
+    cost_per_result,
     event_is_prepared,
     event_status,
     goal_status,
@@ -105,6 +106,10 @@ class GoalResult(_RowResult):
     def roi(self) -> float | None:
         return self.figures.roi if self.figures else None
 
+    @property
+    def cost_per_result(self) -> float | None:
+        return self.figures.cost_per_result if self.figures else None
+
 
 @dataclass(frozen=True, slots=True)
 class TacticResult(_RowResult):
@@ -121,6 +126,10 @@ class TacticResult(_RowResult):
     @property
     def roi(self) -> float | None:
         return roi(self.tactic.revenue, self.tactic.spend)
+
+    @property
+    def cost_per_result(self) -> float | None:
+        return cost_per_result(self.tactic.spend, self.tactic.result)
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +201,7 @@ class Report:
                     "row": r.tactic.row,
                     "status": str(r.status),
                     "roi": _rounded(r.roi),
+                    "cost_per_result": _rounded(r.cost_per_result),
                 }
                 for r in self.tactics
             ],
@@ -223,6 +233,7 @@ def _goal_dict(result: GoalResult) -> dict[str, Any]:
         "target": result.goal.target,
         "progress": _rounded(result.progress),
         "roi": _rounded(result.roi),
+        "cost_per_result": _rounded(result.cost_per_result),
         "budget": result.goal.budget,
         "planned_budget": result.planned_budget,
         "spend": result.spend,

@@ -88,6 +88,7 @@ STRATEGY = TabSchema(
         Column("Current", "current", "number", derived_from=("plan",)),
         Column("Progress", "progress", "percent", derived_from=("plan",)),
         Column("ROI", "roi", "percent", derived_from=("plan",)),
+        Column("Cost per Result", "cost_per_result", "money", derived_from=("plan",)),
         Column("Status", "status", derived_from=("plan",)),
         # Goal findings such as SS302 and SS305 come from the Plan too.
         Column("Issues", "issues", derived_from=("plan",)),
@@ -161,6 +162,7 @@ PLAN = TabSchema(
         # A tactic whose goal is unknown (SS301) is "Needs fix": the Strategy decides that.
         Column("Status", "status", derived_from=("strategy",)),
         Column("ROI", "roi", "percent"),
+        Column("Cost per Result", "cost_per_result", "money"),
         Column("Issues", "issues", derived_from=("strategy",)),
     ),
 )

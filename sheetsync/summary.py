@@ -363,14 +363,15 @@ def _goals_shown(goals: tuple[GoalLine, ...]) -> Listed:
 
 def _totals(results: Sequence[GoalResult], goals: Sequence[GoalLine]) -> Totals:
     spend = sum(r.figures.spend for r in results if r.figures)
-    revenues = [r.figures.revenue for r in results if r.figures and r.figures.revenue is not None]
-    revenue = sum(revenues) if revenues else None
+    tracked = [r.figures for r in results if r.figures and r.figures.revenue is not None]
+    revenue = sum(f.revenue or 0.0 for f in tracked) if tracked else None
     months = [goal.month for goal in goals if goal.month]
     return Totals(
         budget=sum(r.goal.budget or 0.0 for r in results),
         spend=spend,
         revenue=revenue,
-        roi=roi(revenue, spend) if revenue is not None else None,
+        # Like a goal's ROI: over the tactics that track revenue, against what they spent.
+        roi=roi(revenue, sum(f.tracked_spend for f in tracked)),
         month_spend=sum(m.spend or 0.0 for m in months) if months else None,
         month_revenue=sum(m.revenue or 0.0 for m in months) if months else None,
     )

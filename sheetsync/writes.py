@@ -15,8 +15,6 @@ from sheetsync.model import TabLayout
 from sheetsync.schema import CHECKS_HEADERS, INPUT_TABS, Column, normalize_header
 from sheetsync.workbook import CellKind, CellValue, CellWrite, Guard, Tab, WritePlan, is_blank
 
-# Stored precision: enough for a percent with two decimals, and cents.
-_DECIMALS = {"percent": 4, "money": 2, "number": 4}
 _KINDS: dict[str, CellKind] = {"percent": "percent", "money": "money", "number": "number"}
 
 
@@ -109,8 +107,9 @@ def _tab_writes(
 
 
 def _stored(value: Any, column: Column) -> str | int | float | None:
-    if isinstance(value, float) and column.type in _DECIMALS:
-        return round(value, _DECIMALS[column.type])
+    # Figures are written at full precision (the column's format shows them rounded), so a
+    # formula that reads them, or a user comparing, sees the exact ratio, not one cut at 4
+    # decimals.
     if value is None or value == "":
         return None
     if isinstance(value, str):

@@ -58,14 +58,34 @@ def test_tactic_due_today_is_not_overdue():
     )
 
 
+def tactic_results(edits=None):
+    report = sheetsync.check(baseline(edits), today=TODAY)
+    return {r.tactic.tactic_id: r for r in report.tactics}
+
+
 def test_tactic_roi():
-    report = sheetsync.check(baseline(), today=TODAY)
-    rois = {r.tactic.tactic_id: r.roi for r in report.tactics}
+    rois = {tactic_id: r.roi for tactic_id, r in tactic_results().items()}
     assert rois["T1"] == pytest.approx((1500 - 400) / 400)
-    assert rois["T2"] == pytest.approx(-1.0)
-    assert rois["T3"] == pytest.approx(-1.0)  # blank revenue: nothing came back yet
-    no_spend = sheetsync.check(baseline({("Plan", "T2", "Spend"): None}), today=TODAY)
-    assert next(r.roi for r in no_spend.tactics if r.tactic.tactic_id == "T2") is None
+    assert rois["T2"] == pytest.approx(-1.0)  # Revenue 0: tracked, and nothing came back yet
+    # T3 (a sign-up form) has a blank Revenue: revenue is not tracked, which is not -100 %.
+    assert rois["T3"] is None
+    assert tactic_results({("Plan", "T2", "Spend"): None})["T2"].roi is None
+    assert tactic_results({("Plan", "T2", "Spend"): 0})["T2"].roi is None
+
+
+@pytest.mark.parametrize(
+    ("edits", "expected"),
+    [
+        ({}, 500 / 20),
+        ({("Plan", "T2", "Result"): None}, None),
+        ({("Plan", "T2", "Result"): 0}, None),
+        ({("Plan", "T2", "Spend"): None}, None),
+        ({("Plan", "T2", "Spend"): 0}, None),
+        ({("Plan", "T2", "Result"): 3}, 500 / 3),
+    ],
+)
+def test_tactic_cost_per_result(edits, expected):
+    assert tactic_results(edits)["T2"].cost_per_result == pytest.approx(expected)
 
 
 def test_goal_figures_and_progress():
@@ -76,6 +96,39 @@ def test_goal_figures_and_progress():
     assert result.figures.current == 50  # results of T1 and T2
     assert result.progress == pytest.approx(0.5)
     assert result.roi == pytest.approx((1500 - 900) / 900)
+    assert result.cost_per_result == pytest.approx(900 / 50)
+
+
+def test_goal_roi_counts_only_the_tactics_that_track_revenue():
+    # T2 (an event for leads) leaves Revenue blank: G1's ROI is T1's alone, and its Revenue is
+    # what T1 brought in; its Spend is still everything spent.
+    result = goal({("Plan", "T2", "Revenue"): None})
+    assert result.roi == pytest.approx((1500 - 400) / 400)
+    assert (result.revenue, result.spend) == (1500, 900)
+
+
+def test_goal_roi_and_revenue_are_blank_when_no_tactic_tracks_revenue():
+    result = goal(goal_id="G2")  # its one tactic, T3, has a blank Revenue
+    assert (result.roi, result.revenue) == (None, None)
+    assert result.spend == 300
+
+
+def test_goal_cost_per_result():
+    assert (
+        goal({("Plan", "T1", "Result"): None, ("Plan", "T2", "Result"): None}).cost_per_result
+        is None
+    )
+    assert goal({("Strategy", "G1", "KPI"): "Revenue"}).cost_per_result is None
+    assert goal(goal_id="G2").cost_per_result == pytest.approx(300 / 250)
+
+
+def test_tiny_spend_gives_no_infinite_figures():
+    # 1e-320 is a float too small to divide by: ROI and Progress would be inf, written as such
+    # (and read back as nan) on every sync. A figure that cannot be computed is left blank.
+    edits = {("Plan", "T1", "Spend"): 1e-320, ("Strategy", "G1", "Target"): 1e-320}
+    results = tactic_results(edits)
+    assert results["T1"].roi is None
+    assert goal(edits).progress is None
 
 
 def test_revenue_kpi_counts_revenue_where_result_is_blank():

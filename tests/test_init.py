@@ -37,7 +37,7 @@ OWNED_HEADERS = {
     "Checks": set(CHECKS_HEADERS),
     "History": set(HISTORY_HEADERS),
 }
-STATUS_COLUMNS = {"Strategy": "V", "Plan": "M", "Calendar": "E", "History": "H"}
+STATUS_COLUMNS = {"Strategy": "W", "Plan": "M", "Calendar": "E", "History": "H"}
 
 
 def make(tmp_path: Path, example: bool = False, today: dt.date = TODAY) -> openpyxl.Workbook:

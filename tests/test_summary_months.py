@@ -43,9 +43,10 @@ def test_an_ordinary_month_is_the_last_snapshot_minus_the_one_before_it_began():
     g1 = goal(document, "G1")
     # T1 went 400 -> 900 spent, 1500 -> 2100 revenue, 30 -> 30 leads (its Result is 30 again)
     assert g1["month"] == {"spend": 500.0, "revenue": 600.0, "result": 0.0, "partial": False}
+    # G2's one tactic leaves Revenue blank: revenue not tracked, not 0.
     assert goal(document, "G2")["month"] == {
         "spend": 0.0,
-        "revenue": 0.0,
+        "revenue": None,
         "result": 0.0,
         "partial": False,
     }
@@ -122,7 +123,8 @@ def test_a_goal_added_during_the_month_is_counted_from_its_first_snapshot():
         today=D(2026, 11, 1),
     ).as_dict()
     g3 = goal(document, "G3")
-    assert g3["month"] == {"spend": 250.0, "revenue": 0.0, "result": 0.0, "partial": True}
+    # The cake stall has no Revenue column value: revenue not tracked, not 0.
+    assert g3["month"] == {"spend": 250.0, "revenue": None, "result": 0.0, "partial": True}
     assert goal(document, "G1")["month"]["partial"] is False
 
 

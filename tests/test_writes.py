@@ -34,10 +34,23 @@ def test_owned_columns_are_created_at_the_right_end_and_filled():
     backend = baseline()
     result = sheetsync.sync(backend, today=TODAY)
     assert result.written
-    assert header(backend, "Plan") == [c.header for c in PLAN.inputs] + ["Status", "ROI", "Issues"]
+    assert header(backend, "Plan") == [c.header for c in PLAN.inputs] + [
+        "Status",
+        "ROI",
+        "Cost per Result",
+        "Issues",
+    ]
     assert header(backend, "Strategy")[10:] == [c.header for c in STRATEGY.owned]
     t1 = row_of(backend, "Plan", "T1")
-    assert (t1["Status"], t1["ROI"], t1.get("Issues")) == ("On track", 2.75, None)
+    assert (t1["Status"], t1["ROI"], t1["Cost per Result"], t1.get("Issues")) == (
+        "On track",
+        2.75,
+        400 / 30,
+        None,
+    )
+    # T3's Revenue is blank (a sign-up form): no ROI, rather than -100 %.
+    t3 = row_of(backend, "Plan", "T3")
+    assert (t3["ROI"], t3["Cost per Result"]) == (None, 1.2)
     g1 = row_of(backend, "Strategy", "G1")
     assert (g1["Planned Budget"], g1["Spend"], g1["Revenue"], g1["Current"]) == (
         3000,
@@ -45,7 +58,14 @@ def test_owned_columns_are_created_at_the_right_end_and_filled():
         1500,
         50,
     )
-    assert (g1["Progress"], g1["ROI"], g1["Status"]) == (0.5, 0.6667, "On track")
+    assert (g1["Progress"], g1["ROI"], g1["Cost per Result"], g1["Status"]) == (
+        0.5,
+        600 / 900,
+        18,
+        "On track",
+    )
+    g2 = row_of(backend, "Strategy", "G2")
+    assert (g2["Spend"], g2["Revenue"], g2["ROI"]) == (300, None, None)
     assert row_of(backend, "Calendar", "Office expo")["Status"] == "Prepared"
 
 
@@ -63,7 +83,7 @@ def test_only_changed_cells_are_written():
     grids["Plan"][2][3] = "TikTok"  # T2's channel: its Issues cell and the Checks tab change
     result = sheetsync.sync(MemoryBackend.from_grids(grids), today=TODAY, dry_run=True)
     assert [describe(w) for w in result.plan.writes if w.tab == "Plan"] == [
-        'Plan!O3: "" -> "SS304 Tactic T2 uses channel \\"TikTok\\", which goal G1 did not choose '
+        'Plan!P3: "" -> "SS304 Tactic T2 uses channel \\"TikTok\\", which goal G1 did not choose '
         '(Email, Events)."'
     ]
     assert {w.tab for w in result.plan.writes} == {"Plan", "Checks"}
@@ -104,7 +124,7 @@ def test_fixed_findings_leave_the_checks_tab_and_issues_cells():
         # Strategy's figures, statuses and Issues and the Calendar's statuses come from the Plan.
         ("Plan", 6, {"Checks"}),
         # A tactic's Status and Issues depend on its goal (SS301); its ROI does not.
-        ("Strategy", 0, {"Plan ROI", "Calendar Status", "Checks"}),
+        ("Strategy", 0, {"Plan ROI", "Plan Cost per Result", "Calendar Status", "Checks"}),
         (
             "Calendar",
             1,
