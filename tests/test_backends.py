@@ -17,6 +17,7 @@ import sheetsync
 from sheetsync.backends import Backend, WorkbookChanged
 from sheetsync.backends.memory import MemoryBackend
 from sheetsync.config import GoogleSettings
+from sheetsync.schema import PLAN, STRATEGY
 from sheetsync.workbook import CellError, Guard, Tab, Workbook, WritePlan, guard_text
 
 SERIAL_EPOCH = dt.date(1899, 12, 30)
@@ -125,7 +126,7 @@ def cells(backend: Backend, tab: str) -> list[dict[str, Any]]:
 
 
 def user_cells(workbook: Workbook) -> dict[tuple[str, int, int], Any]:
-    owned = {"Status", "ROI", "Issues", "Planned Budget", "Spend", "Revenue", "Current", "Progress"}
+    owned = {column.header for column in STRATEGY.owned}
     found = {}
     for tab in workbook.tabs:
         if tab.name == "Checks":
@@ -136,7 +137,7 @@ def user_cells(workbook: Workbook) -> dict[tuple[str, int, int], Any]:
                 if (
                     tab.name == "Strategy"
                     and header in owned
-                    or header in ("Status", "ROI", "Issues")
+                    or header in {column.header for column in PLAN.owned}
                 ):
                     continue
                 if value not in (None, ""):

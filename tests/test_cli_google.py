@@ -55,7 +55,7 @@ def test_check_and_sync_a_google_spreadsheet(sheets_api, spreadsheet):
     assert first.stdout.startswith("Wrote ")
     # read (2), guards, layout, guards again, values
     assert sum(sheets_api.requests.values()) == 6
-    assert sheets_api.grid(key, "Plan")[0][-3:] == ["Status", "ROI", "Issues"]
+    assert sheets_api.grid(key, "Plan")[0][-4:] == ["Status", "ROI", "Cost per Result", "Issues"]
     sheets_api.reset_counts()
     second = run(folder, "sync", "--workbook", key, "--today", TODAY.isoformat())
     assert second.stdout.startswith("Nothing to change")

@@ -986,7 +986,7 @@ def test_a_sync_makes_the_same_requests_whatever_the_row_count(sheets_api, copie
         ("POST", "values.batchUpdate"): 1,
     }
     plan = sheets_api.grid(key, "Plan")
-    assert plan[0][len(header) :] == ["Status", "ROI", "Issues"]
+    assert plan[0][len(header) :] == ["Status", "ROI", "Cost per Result", "Issues"]
     assert len(plan) == len(tactics) * copies + 1
     sheets_api.reset_counts()
     again = sheetsync.sync(backend_for(sheets_api, key), today=TODAY)
