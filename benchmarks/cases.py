@@ -86,6 +86,21 @@ def check(args: dict[str, Any]) -> tuple[float, Facts]:
 
 
 @case
+def check_report(args: dict[str, Any]) -> tuple[float, Facts]:
+    """`sheetsync check --format text|json` without start-up: read, check and render."""
+    import sheetsync
+    from sheetsync.present import check_json, check_text
+
+    _preload_backends()
+    render = check_json if args["format"] == "json" else check_text
+    started = time.perf_counter()
+    report = sheetsync.check(args["path"], today=dt.date.fromisoformat(args["today"]))
+    output = render(report)
+    seconds = time.perf_counter() - started
+    return seconds, {"findings": len(report.findings), "lines": output.count("\n") + 1}
+
+
+@case
 def sync(args: dict[str, Any]) -> tuple[float, Facts]:
     """`sheetsync.sync(path, today=...)` on the file as it is: writes whatever has changed."""
     import sheetsync

@@ -116,17 +116,19 @@ class _Goal:
     kpi: str
 
 
-def workbook_file(tactics: int) -> Path:
+def workbook_file(tactics: int, *, neglected: bool = False) -> Path:
     """Where the generated workbook of this size is cached."""
-    return DATA_DIR / f"tactics-{tactics}-v{GENERATOR_VERSION}.xlsx"
+    kind = "-neglected" if neglected else ""
+    return DATA_DIR / f"tactics-{tactics}{kind}-v{GENERATOR_VERSION}.xlsx"
 
 
-def workbook_path(tactics: int) -> Path:
-    """The cached generated workbook of this size, created on first use."""
-    path = workbook_file(tactics)
+def workbook_path(tactics: int, *, neglected: bool = False) -> Path:
+    """The cached generated workbook of this size (neglected: see `neglect`), made on first use."""
+    path = workbook_file(tactics, neglected=neglected)
     if not path.exists():
         DATA_DIR.mkdir(parents=True, exist_ok=True)
-        write_xlsx(generate(tactics), path)
+        grids = generate(tactics)
+        write_xlsx(neglect(grids, tactics) if neglected else grids, path)
     return path
 
 
@@ -153,6 +155,39 @@ def generate(tactics: int) -> Grids:
     grids.strategy[1][14] = TODAY - dt.timedelta(days=400)
     grids.calendar += list(_events(rng, goals))
     return grids
+
+
+# How a plan nobody kept up looks, per tactic row: the chance of each kind of drift.
+NEGLECT = {
+    "progress never updated": 0.9,  # so every tactic whose Due passed is overdue (SS307)
+    "channel changed on the fly": 0.75,  # SS304
+    "spent past its budget": 0.4,  # SS306
+    "moved past its goal's end": 0.15,  # SS303
+    "left over from before its goal": 0.3,  # SS303, and overdue
+}
+
+
+def neglect(grids: Grids, tactics: int) -> Grids:
+    """The same plan after months nobody kept it up: about two findings per tactic."""
+    rng = random.Random(-tactics)
+    column = {header: index for index, header in enumerate(PLAN_HEADERS)}
+    rows = [grids.plan[0]]
+    for original in grids.plan[1:]:
+        row = list(original)
+        if rng.random() < NEGLECT["progress never updated"]:
+            row[column["Progress"]] = None
+        if rng.random() < NEGLECT["channel changed on the fly"]:
+            row[column["Channel"]] = rng.choice(("TikTok", "Billboard", "Radio"))
+        budget = plain_value(row[column["Budget"]])
+        if isinstance(budget, float) and rng.random() < NEGLECT["spent past its budget"]:
+            row[column["Spend"]] = _Formatted(round(budget * 1.3, 2), MONEY_FORMAT)
+        if rng.random() < NEGLECT["moved past its goal's end"]:
+            row[column["Due"]] = TODAY + dt.timedelta(days=rng.randint(400, 500))
+        elif rng.random() < NEGLECT["left over from before its goal"]:
+            row[column["Start"]] = TODAY - dt.timedelta(days=rng.randint(400, 500))
+            row[column["Due"]] = TODAY - dt.timedelta(days=rng.randint(300, 390))
+        rows.append(row)
+    return Grids(grids.strategy, rows, grids.calendar)
 
 
 def _make_goal(rng: random.Random, number: int) -> _Goal:

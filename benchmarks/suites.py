@@ -36,7 +36,7 @@ class Context:
     today: str  # ISO date every check runs "as of"
     scratch: Path  # copies of workbooks that a sync may change
     log: Callable[[str], None]
-    _memo: dict[tuple[str, str], Measurement] = field(default_factory=dict)
+    _memo: dict[tuple[str, str, str], Measurement] = field(default_factory=dict)
 
     def repeat(self, tactics: int) -> int:
         """Best of 3 where runs are quick; a single run of the 100 k case."""
@@ -46,7 +46,7 @@ class Context:
 
     def measure(self, case: str, tactics: int, path: Path, **args: Any) -> Measurement:
         """Measure a case once per run and file, however many suites ask for it."""
-        key = (case, str(path))
+        key = (case, str(path), repr(sorted(args.items())))
         if key not in self._memo:
             repeat = self.repeat(tactics)
             self.log(f"{tactics:>7,} tactics: {case} on {path.name} (best of {repeat})")
@@ -111,6 +111,28 @@ def check_suite(context: Context) -> Iterator[Row]:
         yield _read_row(
             tactics, "check (library call)", result, floor, f"{result.facts['findings']:,} findings"
         )
+
+
+@suite("neglected", "check, text and JSON, on a neglected plan (~2 findings a tactic) vs calamine")
+def neglected_suite(context: Context) -> Iterator[Row]:
+    for tactics in context.sizes:
+        path = workbook_path(tactics, neglected=True)
+        floor = context.measure("calamine_read", tactics, path)
+        yield _floor_row(
+            tactics,
+            "floor: calamine reads the neglected plan",
+            floor,
+            f"{floor.facts['cells']:,} cells",
+        )
+        for output in ("text", "json"):
+            result = context.measure("check_report", tactics, path, format=output)
+            yield _read_row(
+                tactics,
+                f"neglected plan: check --format {output} (read, check, render)",
+                result,
+                floor,
+                f"{result.facts['findings']:,} findings, {result.facts['lines']:,} lines",
+            )
 
 
 @suite("sync", "sync that writes vs openpyxl load + save; a second sync vs calamine read")

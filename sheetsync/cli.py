@@ -7,7 +7,6 @@ error, 3 workbook unreachable.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import sys
 from collections.abc import Callable
@@ -150,6 +149,12 @@ def main(ctx: click.Context) -> None:
     show_default=True,
     help="Exit 1 when a finding of this severity or worse is found.",
 )
+@click.option(
+    "--all",
+    "everything",
+    is_flag=True,
+    help="List every finding and goal; by default text shows a few findings of each rule.",
+)
 @_fails
 def check(
     workbook: str | None,
@@ -158,9 +163,10 @@ def check(
     config: str | None,
     output: str,
     fail_on: str,
+    everything: bool,
 ) -> None:
     """Check the workbook and report what to fix. Read-only."""
-    from sheetsync.present import check_text
+    from sheetsync.present import as_json, check_json, check_text
 
     chosen = targets(load_settings(config), workbook, workbook_name)
     failing = {"error": ("error",), "warning": ("error", "warning"), "never": ()}[fail_on]
@@ -173,13 +179,13 @@ def check(
 
         def show(target: Target) -> int:
             report, code = check_one(target)
-            click.echo(check_text(report))
+            click.echo(check_text(report, everything=everything))
             return code
 
         _each_workbook(chosen, show)
     if len(chosen) == 1:
         report, code = check_one(chosen[0])
-        click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+        click.echo(check_json(report))
         sys.exit(code)
     entries, codes = [], []
     for target in chosen:
@@ -191,7 +197,7 @@ def check(
             entry["error"], code = str(error), exit_code_for(error)
         entries.append(entry | {"exit_code": code})
         codes.append(code)
-    click.echo(json.dumps({"workbooks": entries}, ensure_ascii=False, indent=2))
+    click.echo(as_json({"workbooks": entries}))
     sys.exit(worst(codes))
 
 

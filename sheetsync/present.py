@@ -5,8 +5,10 @@ from __future__ import annotations
 import string
 from collections import Counter
 from collections.abc import Iterable
+from typing import Any
 
 import click
+import orjson
 
 from sheetsync.engine import Report
 from sheetsync.rules import CATALOG, SEVERITY_ORDER, Finding
@@ -25,16 +27,37 @@ _STATUS_COLOURS = {
 }
 
 
-def check_text(report: Report) -> str:
-    """The report of `sheetsync check` for people (click strips the colours off a non-TTY)."""
+FINDINGS_PER_RULE = 3  # per tab, in the text report unless --all
+GOALS_SHOWN = 20  # in the text report unless --all
+
+
+def check_text(report: Report, *, everything: bool = False) -> str:
+    """The report of `sheetsync check` for people (click strips the colours off a non-TTY).
+
+    A neglected plan has thousands of findings of a few kinds: unless `everything`, each
+    tab shows the first few findings of each rule, says how many more there are, and a
+    count per rule follows, like a linter's statistics.
+    """
+    limit = None if everything else FINDINGS_PER_RULE
     lines = [_title(report), ""]
+    held_back = 0
     for tab, findings in _by_tab(report):
         lines.append(click.style(tab, bold=True))
-        for finding in findings:
+        shown, more = _first_of_each_rule(findings, limit)
+        for finding in shown:
             lines += _finding_lines(finding)
+        for (code, name), count in more.items():
+            lines.append(f"  … and {count:,} more {code} {name}")
+        held_back += sum(more.values())
         lines.append("")
+    if held_back:
+        lines += _rule_counts(report.findings) + [
+            f"{held_back:,} findings are not listed above: `sheetsync check --all` lists every "
+            "one, and `--format json` gives them all to a script.",
+            "",
+        ]
     if report.goals:
-        lines += _goal_lines(report) + [""]
+        lines += _goal_lines(report, None if everything else GOALS_SHOWN) + [""]
     lines.append(summary_line(report))
     return "\n".join(lines)
 
@@ -46,6 +69,47 @@ def layout_lines(report: Report) -> list[str]:
     lines = [click.style("Not written until the layout is fixed:", bold=True)]
     for finding in report.layout_errors:
         lines += _finding_lines(finding)
+    return lines
+
+
+def check_json(report: Report) -> str:
+    """The JSON document of `sheetsync check --format json`, every finding in it."""
+    return as_json(report.as_dict())
+
+
+def as_json(document: dict[str, Any]) -> str:
+    """A document for scripts, indented for people who look at it too."""
+    return orjson.dumps(document, option=orjson.OPT_INDENT_2).decode()
+
+
+def _first_of_each_rule(
+    findings: list[Finding], limit: int | None
+) -> tuple[list[Finding], dict[tuple[str, str], int]]:
+    """The findings to list, and how many of each rule are left out."""
+    if limit is None:
+        return findings, {}
+    seen: Counter[str] = Counter()
+    shown = []
+    more: dict[tuple[str, str], int] = {}
+    for finding in findings:
+        seen[finding.code] += 1
+        if seen[finding.code] <= limit:
+            shown.append(finding)
+        else:
+            key = (finding.code, finding.name)
+            more[key] = more.get(key, 0) + 1
+    return shown, more
+
+
+def _rule_counts(findings: Iterable[Finding]) -> list[str]:
+    """One line per rule with its count, errors first, then the most frequent."""
+    counts = Counter((finding.severity, finding.code, finding.name) for finding in findings)
+    ranked = sorted(counts.items(), key=lambda item: (SEVERITY_ORDER[item[0][0]], -item[1]))
+    width = len(f"{max(counts.values()):,}")
+    lines = [click.style("Findings by rule", bold=True)]
+    for (severity, code, name), count in ranked:
+        label = click.style(f"{severity:<7}", fg=_COLOURS[severity], bold=True)
+        lines.append(f"  {count:>{width},}  {label}  {code} {name}")
     return lines
 
 
@@ -86,9 +150,9 @@ def _finding_lines(finding: Finding) -> list[str]:
     ]
 
 
-def _goal_lines(report: Report) -> list[str]:
+def _goal_lines(report: Report, limit: int | None) -> list[str]:
     lines = [click.style("Goals", bold=True)]
-    for result in report.goals:
+    for result in report.goals[:limit]:
         goal = result.goal
         status = click.style(f"{result.status!s:<11}", fg=_STATUS_COLOURS.get(str(result.status)))
         figures = ""
@@ -99,10 +163,12 @@ def _goal_lines(report: Report) -> list[str]:
             figures += f" ({result.progress:.0%})" if result.progress is not None else ""
         roi = f", ROI {result.roi:.0%}" if result.roi is not None else ""
         lines.append(f"  {goal.goal_id or '?':<6} {status}  {figures.strip()}{roi}")
+    if limit is not None and len(report.goals) > limit:
+        lines.append(f"  … and {len(report.goals) - limit:,} more goals")
     tactic_counts = Counter(str(result.status) for result in report.tactics)
     if tactic_counts:
         parts = ", ".join(
-            f"{count} {status.lower()}" for status, count in tactic_counts.most_common()
+            f"{count:,} {status.lower()}" for status, count in tactic_counts.most_common()
         )
         lines.append(f"  Tactics: {parts}")
     return lines
@@ -158,4 +224,4 @@ def _number(value: float) -> str:
 
 
 def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"

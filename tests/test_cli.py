@@ -325,3 +325,43 @@ def test_an_empty_workbook_option_says_it_is_empty(tmp_path):
     assert result.returncode == 2
     assert "The workbook given is empty" in result.stderr
     assert "folder" not in result.stderr
+
+
+@pytest.fixture
+def neglected(tmp_path) -> Path:
+    """The clean plan plus twelve tactics on a channel their goal did not choose (SS304)."""
+    grids = baseline_grids()
+    header, template = grids["Plan"][0], grids["Plan"][1]
+    for number in range(100, 112):
+        row = list(template)
+        row[header.index("Tactic ID")] = f"T{number}"
+        row[header.index("Channel")] = "TikTok"
+        grids["Plan"].append(row)
+    path = tmp_path / "neglected.xlsx"
+    write_xlsx(path, grids)
+    return path
+
+
+def test_text_lists_a_few_findings_of_each_rule_and_counts_the_rest(neglected):
+    result = run("check", "--workbook", str(neglected), "--today", TODAY.isoformat())
+    listed = [line for line in result.stdout.splitlines() if "uses channel" in line]
+    assert [line.split()[1] for line in listed] == ["D5", "D6", "D7"]  # the first three
+    assert "  … and 9 more SS304 channel-not-in-strategy" in result.stdout
+    assert "Findings by rule\n  12  warning  SS304 channel-not-in-strategy\n" in result.stdout
+    assert "9 findings are not listed above: `sheetsync check --all` lists every one" in (
+        result.stdout
+    )
+
+
+def test_all_lists_every_finding_and_json_always_has_them_all(neglected):
+    everything = run("check", "--workbook", str(neglected), "--today", TODAY.isoformat(), "--all")
+    assert everything.stdout.count("uses channel") == 12
+    assert "more SS304" not in everything.stdout and "Findings by rule" not in everything.stdout
+    as_json = run(
+        "check", "--workbook", str(neglected), "--today", TODAY.isoformat(), "--format", "json"
+    )
+    assert list(finding_codes_all(as_json)).count("SS304") == 12
+
+
+def finding_codes_all(result: subprocess.CompletedProcess[str]) -> list[str]:
+    return [finding["code"] for finding in json.loads(result.stdout)["findings"]]
