@@ -7,6 +7,7 @@ error, 3 workbook unreachable.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import sys
 from collections.abc import Callable
