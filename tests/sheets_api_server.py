@@ -972,6 +972,7 @@ ROUTES = (
     Route("DELETE", re.compile(r"/drive/v3/files/([^/]+)"), "drive.files.delete"),
     Route("POST", re.compile(r"/drive/v3/files/([^/]+)/permissions"), "drive.permissions.create"),
     Route("GET", re.compile(r"/drive/v3/about"), "drive.about.get"),
+    Route("POST", re.compile(r"/token"), "oauth.token"),
 )
 
 
@@ -1712,6 +1713,7 @@ class SheetsApiServer:
         self._api_enabled = True
         self._may_create = True
         self._scopes_granted = True
+        self.consented_scopes: list[str] | None = None  # None: what was asked for
         self.requests: Counter[tuple[str, str]] = Counter()
         self.request_log: list[LoggedRequest] = []
         self._http: _HttpServer | None = None
@@ -1968,6 +1970,8 @@ class SheetsApiServer:
         try:
             if route is None:
                 raise unimplemented("this method and path")
+            if route == "oauth.token":
+                return self._token(raw)
             drive = route.startswith("drive.")
             if self.require_token and authorization != f"Bearer {self.require_token}":
                 raise unauthenticated(token_sent=bool(authorization), drive=drive)
@@ -1984,6 +1988,23 @@ class SheetsApiServer:
                 return self._api.handlers[route](*args, query, body)
         except ApiError as error:
             return error.reply
+
+    def _token(self, raw: bytes) -> Reply:
+        """Google's OAuth token endpoint, for a code from the consent page: the scopes the user
+        ticked (all asked for, unless `consented_scopes` says otherwise)."""
+        form = parse_qs(raw.decode())
+        if only(form, "grant_type") != "authorization_code" or not only(form, "code"):
+            return Reply(400, {"error": "invalid_grant", "error_description": "Bad Request"})
+        scopes = self.consented_scopes
+        token = {
+            "access_token": "ya29.test-token",
+            "expires_in": 3599,
+            "refresh_token": "1//test-refresh",
+            "token_type": "Bearer",
+        }
+        if scopes is not None:
+            token["scope"] = " ".join(scopes)
+        return Reply(200, token)
 
 
 def grid_range_a1(grid_range: dict[str, Any], sheet: Sheet) -> str:

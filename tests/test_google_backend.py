@@ -7,8 +7,10 @@ import datetime as dt
 import json
 import os
 import stat
+import threading
+import webbrowser
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -214,6 +216,25 @@ def test_missing_and_malformed_key_files_are_told_apart(config_home, tmp_path):
         google_auth.load_credentials(GoogleSettings(credentials=str(broken)))
 
 
+def test_adc_from_a_persons_gcloud_login_bills_the_project_gcloud_is_set_to(
+    config_home, tmp_path, monkeypatch
+):
+    gcloud = tmp_path / "gcloud"
+    gcloud.mkdir()
+    login = {
+        "type": "authorized_user",
+        "client_id": "id.apps.googleusercontent.com",
+        "client_secret": "secret",
+        "refresh_token": "1//refresh",
+    }
+    (gcloud / "application_default_credentials.json").write_text(json.dumps(login))
+    monkeypatch.setenv("CLOUDSDK_CONFIG", str(gcloud))
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "bean-and-crumb")
+    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
+    credentials = google_auth.load_credentials(GoogleSettings(credentials="adc"))
+    assert credentials.quota_project_id == "bean-and-crumb"
+
+
 def test_oauth_token_is_saved_0600_loaded_and_forgotten(config_home):
     with pytest.raises(google_auth.NotSignedIn):
         google_auth.load_credentials(GoogleSettings(credentials="oauth"))
@@ -238,6 +259,76 @@ def test_oauth_token_is_saved_0600_loaded_and_forgotten(config_home):
 def test_login_without_an_oauth_client_file_says_where_to_get_one(config_home, tmp_path):
     with pytest.raises(google_auth.LoginFailed, match="Desktop-app OAuth client"):
         google_auth.login(str(tmp_path / "client_secret.json"))
+
+
+class ConsentPage:
+    """The user's browser on Google's consent page: allows (ticking some boxes), cancels, or
+    is closed. It answers by visiting the redirect address login() is waiting on."""
+
+    def __init__(self, answer: str) -> None:
+        self.answer = answer  # "allow", "cancel" or "close"
+
+    def open(self, url: str, new: int = 0, autoraise: bool = True) -> bool:
+        query = parse_qs(urlsplit(url).query)
+        redirect, state = query["redirect_uri"][0], query["state"][0]
+        if self.answer != "close":
+            answer = {"allow": "code=4/granted", "cancel": "error=access_denied"}[self.answer]
+            url = f"{redirect}?{answer}&state={state}"
+            threading.Thread(target=requests.get, args=(url,), daemon=True).start()
+        return True
+
+
+@pytest.fixture
+def consent(config_home, tmp_path, monkeypatch, sheets_api):
+    """login() against the test server's token endpoint; returns (client file, browser)."""
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # the test server speaks http
+    secrets = tmp_path / "client_secret.json"
+    client = {
+        "client_id": "id.apps.googleusercontent.com",
+        "client_secret": "secret",
+        "auth_uri": f"{sheets_api.endpoint}/o/oauth2/auth",
+        "token_uri": f"{sheets_api.endpoint}/token",
+        "redirect_uris": ["http://localhost"],
+    }
+    secrets.write_text(json.dumps({"installed": client}))
+
+    def browser(answer: str) -> None:
+        monkeypatch.setattr(webbrowser, "get", lambda using=None: ConsentPage(answer))
+
+    return str(secrets), browser
+
+
+def test_login_that_grants_one_of_two_scopes_says_to_tick_every_box(consent, sheets_api):
+    secrets, browser = consent
+    browser("allow")
+    sheets_api.consented_scopes = [google_auth.SCOPES[0]]  # spreadsheets, not drive.file
+    with pytest.raises(google_auth.LoginFailed) as failure:
+        google_auth.login(secrets, timeout_seconds=10)
+    assert str(failure.value) == (
+        "Google's consent page granted only part of the access sheetsync needs (missing: "
+        "drive.file), so it is not signed in; run `sheetsync auth login` again and tick every "
+        "box on the consent page."
+    )
+    assert not google_auth.token_path().exists()
+
+
+def test_login_cancelled_on_the_consent_page_is_one_sentence(consent):
+    secrets, browser = consent
+    browser("cancel")
+    with pytest.raises(google_auth.LoginFailed, match="cancelled on Google's consent page"):
+        google_auth.login(secrets, timeout_seconds=10)
+    assert not google_auth.token_path().exists()
+
+
+def test_login_left_unfinished_gives_up_after_the_timeout(consent):
+    secrets, browser = consent
+    browser("close")
+    with pytest.raises(google_auth.LoginFailed) as failure:
+        google_auth.login(secrets, timeout_seconds=0.5)
+    assert str(failure.value).startswith(
+        "Google's sign-in page got no answer within 0.5 seconds, so sheetsync is not signed in"
+    )
+    assert google_auth.LOGIN_TIMEOUT_SECONDS == 300
 
 
 # --- through gspread, over HTTP, to the test server -------------------------------------------

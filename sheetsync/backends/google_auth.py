@@ -19,6 +19,8 @@ from sheetsync.errors import LoginFailed
 
 if TYPE_CHECKING:
     from google.auth.credentials import Credentials
+    from google.oauth2.credentials import Credentials as UserCredentials
+    from google_auth_oauthlib.flow import InstalledAppFlow
 
     from sheetsync.config import GoogleSettings
 
@@ -30,6 +32,9 @@ SCOPES = (
 KEY_FILE_ENV = "GOOGLE_APPLICATION_CREDENTIALS"
 TOKEN_FILE_NAME = "google-token.json"
 CLIENT_SECRETS_FILE_NAME = "client_secret.json"
+# How long the browser's consent page may take before `auth login` gives up (else it would
+# wait for ever for a page the user closed).
+LOGIN_TIMEOUT_SECONDS = 300.0
 _ACCOUNT_KEY = "sheetsync_account"  # our addition to the token file; google-auth ignores it
 _ABOUT_URL = "https://www.googleapis.com/drive/v3/about"
 
@@ -102,11 +107,18 @@ def _load_key_file(path: Path) -> Credentials:
 def _load_default() -> Credentials:
     import google.auth
     from google.auth.exceptions import DefaultCredentialsError
+    from google.oauth2.credentials import Credentials as UserCredentials
 
     try:
-        credentials, _project = google.auth.default(scopes=SCOPES)
+        credentials, project = google.auth.default(scopes=SCOPES)
     except DefaultCredentialsError as error:
         raise NoDefaultCredentials("adc", str(error)) from error
+    if isinstance(credentials, UserCredentials) and not credentials.quota_project_id and project:
+        # A person's gcloud login bills no project unless told to, and the Sheets API refuses
+        # such requests (403 "requires a quota project"); the project gcloud is set to is the
+        # one they mean. (Scopes cannot be added here: a user's token keeps what was granted
+        # at `gcloud auth application-default login --scopes=...`.)
+        credentials = credentials.with_quota_project(project)
     return credentials
 
 
@@ -132,8 +144,12 @@ def signed_in_account() -> str | None:
     return account if isinstance(account, str) and account else None
 
 
-def login(client_secrets: str | None) -> str:
-    """Sign in with the browser (installed-app flow), cache the token 0600, say who signed in."""
+def login(client_secrets: str | None, timeout_seconds: float = LOGIN_TIMEOUT_SECONDS) -> str:
+    """Sign in with the browser (installed-app flow), cache the token 0600, say who signed in.
+
+    Raises LoginFailed when the client file is wrong, or the sign-in is cancelled, left
+    unfinished for `timeout_seconds`, or grants only some of the scopes.
+    """
     from google_auth_oauthlib.flow import InstalledAppFlow
 
     secrets = Path(client_secrets) if client_secrets else _default_client_secrets()
@@ -150,11 +166,44 @@ def login(client_secrets: str | None) -> str:
             f"The OAuth client file {secrets} is not a Desktop-app client ({error}); download "
             "the JSON of a Desktop-app OAuth client from the Google Cloud console."
         ) from error
-    credentials = flow.run_local_server(port=0, open_browser=True)
+    credentials = _consent(flow, timeout_seconds)
     account = _account_email(credentials)
     path = save_token(credentials.to_json(), account)
     who = account or "your Google account"
     return f"Signed in to Google as {who}; the token is saved in {path}."
+
+
+def _consent(flow: InstalledAppFlow, timeout_seconds: float) -> UserCredentials:
+    """The browser's consent page, through to a token with every scope sheetsync needs."""
+    from google_auth_oauthlib.flow import WSGITimeoutError
+    from oauthlib.oauth2.rfc6749.errors import AccessDeniedError, OAuth2Error
+
+    try:
+        return flow.run_local_server(port=0, open_browser=True, timeout_seconds=timeout_seconds)
+    except WSGITimeoutError:
+        raise LoginFailed(
+            f"Google's sign-in page got no answer within {timeout_seconds:g} seconds, so "
+            "sheetsync is not signed in; run `sheetsync auth login` again and finish signing "
+            "in, in the browser window it opens."
+        ) from None
+    except AccessDeniedError:
+        raise LoginFailed(
+            "The sign-in was cancelled on Google's consent page, so sheetsync is not signed in; "
+            "run `sheetsync auth login` again and allow the access it asks for."
+        ) from None
+    except OAuth2Error as error:
+        raise LoginFailed(
+            f"Google's sign-in did not finish ({error.description or error.error}); run "
+            "`sheetsync auth login` again."
+        ) from error
+    except Warning as scope_changed:  # oauthlib's "Scope has changed from ... to ..."
+        granted = sorted(getattr(scope_changed, "new_scope", None) or [])
+        missing = [scope.rsplit("/", 1)[-1] for scope in SCOPES if scope not in granted]
+        raise LoginFailed(
+            f"Google's consent page granted only part of the access sheetsync needs (missing: "
+            f"{', '.join(missing)}), so it is not signed in; run `sheetsync auth login` again "
+            "and tick every box on the consent page."
+        ) from None
 
 
 def save_token(token_json: str, account: str | None) -> Path:
