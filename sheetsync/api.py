@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -13,6 +13,7 @@ from sheetsync.backends import Backend, open_backend
 from sheetsync.config import Settings, validate_settings
 from sheetsync.engine import Report, evaluate
 from sheetsync.errors import ConfigError, UsageError, WorkbookChanged, WorkbookUnreachable
+from sheetsync.locking import workbook_lock
 from sheetsync.months import Month
 from sheetsync.runs import record_failure, record_sync, workbook_key
 from sheetsync.state import StateStore, now_utc, state_path
@@ -56,6 +57,7 @@ def sync(
         _, report = _read_and_evaluate(workbook, today, settings)
         return SyncResult(report, plan_writes(report, settings.tabs.checks), written=False)
     with (
+        _one_run_at_a_time(workbook, settings),
         StateStore(state_path(settings)) as store,
         _failures_recorded(store, "sync", workbook, today, settings) as started,
     ):
@@ -150,6 +152,14 @@ def _failures_recorded(
         location = _location(workbook, settings)
         record_failure(store, location, command, today or dt.date.today(), started, error)
         raise
+
+
+def _one_run_at_a_time(
+    workbook: str | Backend | None, settings: Settings
+) -> AbstractContextManager[None]:
+    """The workbook's lock across processes (locking.py); none for an in-memory workbook."""
+    location = _location(workbook, settings)
+    return workbook_lock(location, settings) if location.strip() else nullcontext()
 
 
 def _read_and_evaluate(

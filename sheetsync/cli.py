@@ -1,7 +1,7 @@
 """The `sheetsync` command: parses options, calls the library, formats the result.
 
 Exit codes (SPEC 7): 0 clean, 1 findings at or above --fail-on, 2 usage or config
-error, 3 workbook unreachable.
+error, 3 workbook unreachable; and 4 skipped: another run held the workbook.
 """
 
 from __future__ import annotations
@@ -19,14 +19,21 @@ from click.core import ParameterSource
 
 from sheetsync import api
 from sheetsync.config import load_settings
-from sheetsync.errors import SheetsyncError, StateError, WorkbookChanged, WorkbookUnreachable
+from sheetsync.errors import (
+    SheetsyncError,
+    StateError,
+    WorkbookBusy,
+    WorkbookChanged,
+    WorkbookUnreachable,
+)
 from sheetsync.workbooks import Target, targets
 
 if TYPE_CHECKING:
     from sheetsync.engine import Report
 
-EXIT_FINDINGS, EXIT_USAGE, EXIT_UNREACHABLE = 1, 2, 3
-WORST_LAST = (0, EXIT_FINDINGS, EXIT_UNREACHABLE, EXIT_USAGE)
+EXIT_FINDINGS, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_BUSY = 1, 2, 3, 4
+# A skipped run is the least worry: the run that held the workbook does the work.
+WORST_LAST = (0, EXIT_BUSY, EXIT_FINDINGS, EXIT_UNREACHABLE, EXIT_USAGE)
 
 
 class Today(click.ParamType):
@@ -51,15 +58,25 @@ def _fails(function: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return function(*args, **kwargs)
         except SheetsyncError as error:
-            _fail(str(error), exit_code_for(error))
+            sys.exit(_told(error))
 
     return run
 
 
 def exit_code_for(error: SheetsyncError) -> int:
+    if isinstance(error, WorkbookBusy):
+        return EXIT_BUSY
     if isinstance(error, WorkbookUnreachable | WorkbookChanged | StateError):
         return EXIT_UNREACHABLE
     return EXIT_USAGE
+
+
+def _told(error: SheetsyncError) -> int:
+    """Print the error's sentence on stderr (a skip is not an error); return its exit code."""
+    code = exit_code_for(error)
+    prefix = "" if code == EXIT_BUSY else click.style("Error: ", fg="red", bold=True)
+    click.echo(prefix + str(error), err=True)
+    return code
 
 
 def _each_workbook(chosen: list[Target], act: Callable[[Target], int]) -> None:
@@ -76,13 +93,12 @@ def _each_workbook(chosen: list[Target], act: Callable[[Target], int]) -> None:
         try:
             codes.append(act(target))
         except SheetsyncError as error:
-            click.echo(click.style("Error: ", fg="red", bold=True) + str(error), err=True)
-            codes.append(exit_code_for(error))
+            codes.append(_told(error))
     sys.exit(worst(codes))
 
 
 def worst(codes: list[int]) -> int:
-    """The exit code that matters most: config, then unreachable, then findings, then 0."""
+    """The code that matters most: config, unreachable, findings, skipped, then 0."""
     return max(codes, key=WORST_LAST.index, default=0)
 
 

@@ -41,3 +41,7 @@ class LoginFailed(SheetsyncError):
 
 class TemplateError(SheetsyncError):
     """The installed template files are missing, malformed, or disagree with schema.py."""
+
+
+class WorkbookBusy(SheetsyncError):
+    """Another run (the worker, or cron) is working on this workbook; this one did nothing."""
