@@ -436,31 +436,42 @@ def duplicate_id(context: CheckContext) -> Iterator[Hit]:
         layout = context.layout(role)
         if layout is None:
             continue
-        first_rows: dict[str, int] = {}
+        firsts: dict[str, Goal | Tactic] = {}
         taken = {getattr(r, key).casefold() for r in records if getattr(r, key)}
         for record in records:
             record_id = getattr(record, key)
             if not record_id:
                 continue
-            first = first_rows.setdefault(record_id.casefold(), record.row)
-            if first != record.row:
+            first = firsts.setdefault(record_id.casefold(), record)
+            if first is not record:
                 yield at(
                     layout,
                     key,
                     record.row,
                     record_id,
                     id_name=id_name,
-                    first_row=first,
-                    suggestion=_free_id(record_id, taken),
+                    first_row=first.row,
+                    # Spelled like the first row's ID: t2 repeating T2 is told T8, not t8.
+                    suggestion=_new_id(getattr(first, key), taken),
                 )
 
 
-def _free_id(taken_id: str, taken: set[str]) -> str:
-    prefix = taken_id.rstrip("0123456789") or "T"
-    number = 1
-    while f"{prefix}{number}".casefold() in taken:
-        number += 1
-    return f"{prefix}{number}"
+def _new_id(repeated_id: str, taken: set[str]) -> str:
+    """An ID after the highest in use with the same prefix (T3, T3 and T7 -> T8), marked taken so
+    the next repeated row is told another one. Never a gap: a deleted tactic's ID would join its
+    history."""
+    prefix = repeated_id.rstrip("0123456789") or repeated_id
+    folded = prefix.casefold()
+    numbers = [
+        int(suffix)
+        for name in taken
+        if name.startswith(folded)
+        and (suffix := name[len(folded) :]).isascii()
+        and suffix.isdigit()
+    ]
+    suggestion = f"{prefix}{max(numbers, default=0) + 1}"
+    taken.add(suggestion.casefold())
+    return suggestion
 
 
 @rule(

@@ -404,3 +404,13 @@ def test_no_built_in_name_means_two_columns_on_one_tab(schema):
         for name in (column.header, *column.aliases):
             key = normalize_header(name)
             assert owners.setdefault(key, column.key) == column.key, (name, owners[key])
+
+
+def test_repeated_ids_are_each_told_a_different_new_id():
+    grids = baseline_grids()
+    grids["Plan"] += [flyers("T2"), flyers("t2"), flyers("T7")]
+    hits = findings(MemoryBackend.from_grids(grids), "SS203")
+    assert [(f.cell, f.hint) for f in hits] == [
+        ("A5", "Give this row its own Tactic ID, e.g. T8."),
+        ("A6", "Give this row its own Tactic ID, e.g. T9."),
+    ]
