@@ -10,7 +10,7 @@ import functools
 import gc
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ClassVar, ParamSpec, TypeVar
 
 from sheetsync.compute import (
     EventStatus,
@@ -30,6 +30,7 @@ from sheetsync.compute import (
 from sheetsync.config import RuleSettings, Settings
 from sheetsync.model import Event, Goal, Model, Tactic, build_model
 from sheetsync.rules import CheckContext, Finding, run_checks
+from sheetsync.schema import CALENDAR, INPUT_TABS, PLAN, STRATEGY, TabSchema, derived_from_any
 from sheetsync.workbook import Workbook
 
 DEFAULT_LOCALE = "en_US"
@@ -62,21 +63,37 @@ class _RowResult:
     """What every row's result offers the owned columns besides its figures."""
 
     __slots__ = ()
+    schema: ClassVar[TabSchema]
     findings: tuple[Finding, ...]  # the findings on this row, for its Issues cell
+    # What this row's figures are computed from that did not read: tabs ("plan") and cells
+    # ("plan.spend", of its own row or its goal's tactics).
+    unread: frozenset[str]
 
     @property
     def issues(self) -> str:
         return "; ".join(f"{finding.code} {finding.message}" for finding in self.findings)
 
+    def knows(self, key: str) -> bool:
+        """Whether the owned column `key` can be filled: nothing it derives from is unread."""
+        return not self.unread or not derived_from_any(_OWNED[self.schema.role][key], self.unread)
+
+
+_OWNED = {schema.role: {c.key: c for c in schema.owned} for schema in INPUT_TABS}
+
 
 @dataclass(frozen=True, slots=True)
 class GoalResult(_RowResult):
-    """A goal and what sheetsync computed for it; its attributes fill Strategy's owned columns."""
+    """A goal and what sheetsync computed for it; its attributes fill Strategy's owned columns.
 
+    A figure computed from something unread is None here, and its cell is left as it is.
+    """
+
+    schema: ClassVar[TabSchema] = STRATEGY
     goal: Goal
     figures: GoalFigures | None
     status: GoalStatus
     findings: tuple[Finding, ...] = ()
+    unread: frozenset[str] = frozenset()
 
     @property
     def row(self) -> int:
@@ -84,40 +101,51 @@ class GoalResult(_RowResult):
 
     @property
     def planned_budget(self) -> float | None:
-        return self.figures.planned_budget if self.figures else None
+        return self._figure("planned_budget")
 
     @property
     def spend(self) -> float | None:
-        return self.figures.spend if self.figures else None
+        return self._figure("spend")
 
     @property
     def revenue(self) -> float | None:
-        return self.figures.revenue if self.figures else None
+        return self._figure("revenue")
 
     @property
     def current(self) -> float | None:
-        return self.figures.current if self.figures else None
+        return self._figure("current")
 
     @property
     def progress(self) -> float | None:
-        return progress(self.figures.current, self.goal.target) if self.figures else None
+        current = self._figure("current")
+        return (
+            None
+            if current is None or not self.knows("progress")
+            else progress(current, self.goal.target)
+        )
 
     @property
     def roi(self) -> float | None:
-        return self.figures.roi if self.figures else None
+        return self._figure("roi")
 
     @property
     def cost_per_result(self) -> float | None:
-        return self.figures.cost_per_result if self.figures else None
+        return self._figure("cost_per_result")
+
+    def _figure(self, key: str) -> float | None:
+        """A sum (or ratio of sums) over the goal's tactics; None when one of them did not read."""
+        return getattr(self.figures, key) if self.figures and self.knows(key) else None
 
 
 @dataclass(frozen=True, slots=True)
 class TacticResult(_RowResult):
     """A tactic and its status; its attributes fill Plan's owned columns."""
 
+    schema: ClassVar[TabSchema] = PLAN
     tactic: Tactic
     status: TacticStatus
     findings: tuple[Finding, ...] = ()
+    unread: frozenset[str] = frozenset()
 
     @property
     def row(self) -> int:
@@ -125,19 +153,24 @@ class TacticResult(_RowResult):
 
     @property
     def roi(self) -> float | None:
-        return roi(self.tactic.revenue, self.tactic.spend)
+        return roi(self.tactic.revenue, self.tactic.spend) if self.knows("roi") else None
 
     @property
     def cost_per_result(self) -> float | None:
+        if not self.knows("cost_per_result"):
+            return None
         return cost_per_result(self.tactic.spend, self.tactic.result)
 
 
 @dataclass(frozen=True, slots=True)
-class EventResult:
+class EventResult(_RowResult):
     """An event and its status; its attributes fill Calendar's owned columns."""
 
+    schema: ClassVar[TabSchema] = CALENDAR
     event: Event
     status: EventStatus | None
+    findings: tuple[Finding, ...] = ()
+    unread: frozenset[str] = frozenset()
 
     @property
     def row(self) -> int:
@@ -295,7 +328,17 @@ def _context(model: Model, today: dt.date, rules: RuleSettings) -> CheckContext:
         figures=all_goal_figures(model, grouped) if model.readable("plan") else {},
         goals_by_id=goals,
         tactics_by_goal=grouped,
+        unread_by_goal=_unread_by_goal(model, grouped),
     )
+
+
+def _unread_by_goal(model: Model, grouped: Mapping[str, list[Tactic]]) -> dict[str, frozenset[str]]:
+    """Goal ID (case-folded) -> the cells of its tactics that did not read, for goals with any."""
+    return {
+        key: unread
+        for key, tactics in grouped.items()
+        if (unread := frozenset().union(*(model.unread_cells("plan", t.row) for t in tactics)))
+    }
 
 
 def _row_findings(model: Model, role: str, row: int, by_row: FindingsByRow) -> tuple[Finding, ...]:
@@ -307,51 +350,56 @@ def _has_error(findings: tuple[Finding, ...]) -> bool:
     return any(finding.severity == "error" for finding in findings)
 
 
+_CURRENT = next(column for column in STRATEGY.owned if column.key == "current")
+
+
 def _goal_results(
     context: CheckContext, by_row: FindingsByRow, rules: RuleSettings
 ) -> tuple[GoalResult, ...]:
+    model, tabs = context.model, context.model.unread_tabs
     results = []
-    for goal in context.model.goals:
+    for goal in model.goals:
         key = (goal.goal_id or "").casefold()
         # A repeated ID's later rows are errors (SS203); only the first row owns the figures.
         first = context.goals_by_id.get(key) is goal
         figures = context.figures.get(key) if first else None
-        findings = _row_findings(context.model, "strategy", goal.row, by_row)
-        status = goal_status(
-            goal, figures, context.today, _has_error(findings), rules.at_risk_points
-        )
-        results.append(GoalResult(goal, figures, status, findings))
+        findings = _row_findings(model, "strategy", goal.row, by_row)
+        unread = model.unread_cells("strategy", goal.row) | tabs
+        if first:
+            unread |= context.unread_by_goal.get(key, frozenset())
+        # A goal whose Current cannot be known (a tactic's Result reads "lots") is not
+        # "Behind" or "Done": it needs that tactic fixed.
+        needs_fix = _has_error(findings) or derived_from_any(_CURRENT, unread)
+        status = goal_status(goal, figures, context.today, needs_fix, rules.at_risk_points)
+        results.append(GoalResult(goal, figures, status, findings, unread))
     return tuple(results)
 
 
 def _tactic_results(
     model: Model, today: dt.date, by_row: FindingsByRow, rules: RuleSettings
 ) -> tuple[TacticResult, ...]:
+    tabs = model.unread_tabs
     results = []
     for tactic in model.tactics:
         findings = _row_findings(model, "plan", tactic.row, by_row)
         status = tactic_status(tactic, today, _has_error(findings), rules.at_risk_points)
-        results.append(TacticResult(tactic, status, findings))
+        unread = model.unread_cells("plan", tactic.row) | tabs
+        results.append(TacticResult(tactic, status, findings, unread))
     return tuple(results)
 
 
 def _event_results(
     context: CheckContext, today: dt.date, rules: RuleSettings
 ) -> tuple[EventResult, ...]:
-    plan_read = context.model.readable("plan") is not None
-    return tuple(
-        EventResult(
-            event,
-            event_status(
-                event,
-                today,
-                event_is_prepared(
-                    event, context.tactics_by_goal, context.model.tactics, rules.lead_days
-                ),
-            )
-            # Whether an event is prepared is a question for the Plan.
-            if plan_read
-            else None,
-        )
-        for event in context.model.events
-    )
+    model, tabs = context.model, context.model.unread_tabs
+    results = []
+    for event in model.events:
+        prepared = event_is_prepared(event, context.tactics_by_goal, model.tactics, rules.lead_days)
+        status = event_status(event, today, prepared)
+        unread = model.unread_cells("calendar", event.row) | tabs
+        if status == EventStatus.UNPREPARED:
+            # Unprepared only if no tactic whose Due did not read could have prepared it.
+            unread |= context.unread_due(event)
+        known = not derived_from_any(_OWNED["calendar"]["status"], unread)
+        results.append(EventResult(event, status if known else None, (), unread))
+    return tuple(results)

@@ -141,9 +141,20 @@ class Model:
     taken_tabs: Mapping[str, str] = field(default_factory=dict)  # role -> the tab's name
     # For a missing tab: another tab that has its headers, so is likely it under a new name.
     look_alikes: Mapping[str, str] = field(default_factory=dict)  # role -> that tab's name
+    unread_by_row: Mapping[tuple[str, int], frozenset[str]] = field(default_factory=dict)
 
     def layout(self, role: str) -> TabLayout | None:
         return self.layouts.get(role)
+
+    @property
+    def unread_tabs(self) -> frozenset[str]:
+        """The roles of the input tabs that are absent or did not read (SS1xx)."""
+        return frozenset(role for role in RECORD_TYPES if self.readable(role) is None)
+
+    def unread_cells(self, role: str, row: int) -> frozenset[str]:
+        """The cells of a row that did not read (SS201/SS202), as "plan.spend"; their value is
+        unknown, not blank, so nothing computed from them is known either."""
+        return self.unread_by_row.get((role, row), _NONE_UNREAD)
 
     def readable(self, role: str) -> TabLayout | None:
         """The layout of a tab that was found and whose columns all read (no SS1xx), else None.
@@ -219,7 +230,19 @@ def build_model(
         organising_rows=organising_rows,
         taken_tabs=_taken_tabs(workbook, tab_names),
         look_alikes=look_alikes,
+        unread_by_row=_unread_by_row(issues),
     )
+
+
+_NONE_UNREAD: frozenset[str] = frozenset()
+
+
+def _unread_by_row(issues: list[CellIssue]) -> dict[tuple[str, int], frozenset[str]]:
+    unread: dict[tuple[str, int], set[str]] = {}
+    for issue in issues:
+        if issue.kind != "missing":  # a blank cell is blank; these are values that did not read
+            unread.setdefault((issue.role, issue.row), set()).add(f"{issue.role}.{issue.key}")
+    return {row: frozenset(keys) for row, keys in unread.items()}
 
 
 def _taken_tabs(workbook: Workbook, tab_names: Mapping[str, str]) -> dict[str, str]:

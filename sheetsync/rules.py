@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from sheetsync.compute import GoalFigures, event_is_prepared, is_overspent, preparation_window
 from sheetsync.lookalikes import lookalikes
-from sheetsync.model import Goal, Model, TabLayout, Tactic
+from sheetsync.model import Event, Goal, Model, TabLayout, Tactic
 from sheetsync.schema import INPUT_TABS, OWNED_TABS, REQUIRED_TABS
 from sheetsync.workbook import a1
 
@@ -69,6 +69,31 @@ class CheckContext:
     figures: Mapping[str, GoalFigures]  # by goal ID, case-folded
     goals_by_id: Mapping[str, Goal]  # case-folded ID -> its first row
     tactics_by_goal: Mapping[str, list[Tactic]]  # case-folded goal ID -> its tactics
+    # Case-folded goal ID -> the cells of its tactics that did not read ("plan.spend"), for the
+    # goals with any: a sum over an unreadable Spend is unknown, not short of it.
+    unread_by_goal: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    def unread(self, role: str, row: int) -> frozenset[str]:
+        """The cells of a row that did not read: no rule treats them as blank or 0."""
+        return self.model.unread_cells(role, row)
+
+    def goal_unread(self, goal: Goal) -> frozenset[str]:
+        return self.unread_by_goal.get((goal.goal_id or "").casefold(), frozenset())
+
+    def unread_due(self, event: Event) -> frozenset[str]:
+        """{"plan.due"} when a tactic that could prepare the event has a Due that did not read."""
+        if event.goal_ids:
+            candidates = [
+                t for g in event.goal_ids for t in self.tactics_by_goal.get(g.casefold(), ())
+            ]
+        else:
+            candidates = list(self.model.tactics)
+        due = "plan.due"
+        return (
+            frozenset((due,))
+            if any(due in self.unread("plan", t.row) for t in candidates)
+            else frozenset()
+        )
 
     def layout(self, role: str) -> TabLayout | None:
         """The tab a rule may look at: none when it did not read, so no rule fires on guesses
@@ -90,6 +115,10 @@ class Rule:
 
 
 CATALOG: dict[str, Rule] = {}
+
+# Cells whose value, when it did not read, leaves a comparison unknown.
+_MONEY_READ = frozenset({"plan.budget", "plan.spend"})
+_CURRENT_READ = frozenset({"plan.result", "plan.revenue"})
 
 
 def rule(
@@ -688,18 +717,20 @@ def channel_not_in_strategy(context: CheckContext) -> Iterator[Hit]:
     example="Goal G2 has a budget of 5,000; its tactics' budgets add up to 6,200.",
 )
 def plan_over_budget(context: CheckContext) -> Iterator[Hit]:
-    yield from _over_goal_budget(context, lambda figures: figures.planned_budget, "planned")
+    yield from _over_goal_budget(
+        context, lambda figures: figures.planned_budget, "planned", "plan.budget"
+    )
 
 
 def _over_goal_budget(
-    context: CheckContext, amount: Callable[[GoalFigures], float], name: str
+    context: CheckContext, amount: Callable[[GoalFigures], float], name: str, summed: str
 ) -> Iterator[Hit]:
     strategy = context.layout("strategy")
     if strategy is None or context.layout("plan") is None:
         return
     for goal in context.model.goals:
         figures = context.figures.get((goal.goal_id or "").casefold())
-        if figures is None or goal.budget is None:
+        if figures is None or goal.budget is None or summed in context.goal_unread(goal):
             continue
         total = amount(figures)
         if total > goal.budget:  # an exact sum (compute.exact_sum): equal is not over
@@ -729,7 +760,8 @@ def overspend(context: CheckContext) -> Iterator[Hit]:
     plan = context.layout("plan")
     if plan is not None:
         for tactic in context.model.tactics:
-            if is_overspent(tactic):
+            # A Budget that did not read is unknown, not 0: no overspend to tell of.
+            if is_overspent(tactic) and not context.unread("plan", tactic.row) & _MONEY_READ:
                 yield at(
                     plan,
                     "spend",
@@ -739,7 +771,7 @@ def overspend(context: CheckContext) -> Iterator[Hit]:
                     budget=tactic.budget or 0.0,
                     what=_row_name("plan", tactic.tactic_id),
                 )
-    for hit in _over_goal_budget(context, lambda figures: figures.spend, "spend"):
+    for hit in _over_goal_budget(context, lambda figures: figures.spend, "spend", "plan.spend"):
         yield Hit(
             hit.tab, hit.cell, hit.row, hit.row_id, {**hit.facts, "what": f"Goal {hit.row_id}"}
         )
@@ -760,7 +792,9 @@ def overdue(context: CheckContext) -> Iterator[Hit]:
     if plan is None:
         return
     for tactic in context.model.tactics:
-        done = tactic.progress or 0.0
+        done = tactic.progress or 0.0  # blank is 0 %; a Progress that did not read is unknown
+        if "plan.progress" in context.unread("plan", tactic.row):
+            continue
         if tactic.due and context.today > tactic.due and done < 1.0:
             yield at(
                 plan,
@@ -791,6 +825,8 @@ def goal_missed(context: CheckContext) -> Iterator[Hit]:
         figures = context.figures.get((goal.goal_id or "").casefold())
         if figures is None or goal.end is None or goal.target is None:
             continue
+        if context.goal_unread(goal) & _CURRENT_READ:
+            continue  # Current is unknown while a tactic's Result does not read
         if context.today > goal.end and figures.current < goal.target:
             yield at(
                 strategy,
@@ -827,7 +863,7 @@ def event_unprepared(context: CheckContext) -> Iterator[Hit]:
             continue
         if not event_is_prepared(
             event, context.tactics_by_goal, context.model.tactics, context.lead_days
-        ):
+        ) and not context.unread_due(event):
             goals = (
                 ("goal " if len(event.goal_ids) == 1 else "goals ") + ", ".join(event.goal_ids)
                 if event.goal_ids
@@ -890,6 +926,8 @@ def stale_strategy(context: CheckContext) -> Iterator[Hit]:
     if strategy is None:
         return
     for goal in context.model.goals:
+        if "strategy.reviewed" in context.unread("strategy", goal.row):
+            continue  # not "never reviewed": its date did not read
         key, when = ("reviewed", goal.reviewed) if goal.reviewed else ("start", goal.start)
         if when is None:
             continue

@@ -18,8 +18,9 @@ class Column:
 
     An owned column is declared once, here, with what fills it: `key` names the attribute
     of the row's result (engine.GoalResult, TacticResult or EventResult) that holds the
-    value to write, and `derived_from` names the other tabs (by role) that value is
-    computed from. The write planner has no list of its own: adding an owned column is
+    value to write, and `derived_from` names what that value is computed from: a tab
+    ("plan") or a column of one ("plan.spend": the Spend of the goal's tactics, or of the
+    tactic's own row). The write planner has no list of its own: adding an owned column is
     one line here (and the result's attribute, if it is new).
     """
 
@@ -28,8 +29,9 @@ class Column:
     type: FieldType = "text"
     required: bool = False
     aliases: tuple[str, ...] = ()  # built-in other names; config adds more
-    # Owned only: when one of these tabs cannot be read, the cell is left as it is rather
-    # than filled from nothing (a Plan that did not read is not "no tactics").
+    # Owned only: when one of these did not read (a tab with an SS1xx error, a cell with an
+    # SS201/SS202 one), the cell is left as it is rather than filled from nothing: a Plan that
+    # did not read is not "no tactics", and a Budget of "about 300" is not 0.
     derived_from: tuple[str, ...] = ()
 
 
@@ -45,6 +47,8 @@ class TabSchema:
     def columns(self) -> tuple[Column, ...]:
         return self.inputs + self.owned
 
+
+_CURRENT = ("plan.result", "plan.revenue")
 
 STRATEGY = TabSchema(
     role="strategy",
@@ -82,13 +86,16 @@ STRATEGY = TabSchema(
         ),
     ),
     owned=(
-        Column("Planned Budget", "planned_budget", "money", derived_from=("plan",)),
-        Column("Spend", "spend", "money", derived_from=("plan",)),
-        Column("Revenue", "revenue", "money", derived_from=("plan",)),
-        Column("Current", "current", "number", derived_from=("plan",)),
-        Column("Progress", "progress", "percent", derived_from=("plan",)),
-        Column("ROI", "roi", "percent", derived_from=("plan",)),
-        Column("Cost per Result", "cost_per_result", "money", derived_from=("plan",)),
+        Column("Planned Budget", "planned_budget", "money", derived_from=("plan.budget",)),
+        Column("Spend", "spend", "money", derived_from=("plan.spend",)),
+        Column("Revenue", "revenue", "money", derived_from=("plan.revenue",)),
+        # A Revenue KPI counts a tactic's Revenue where its Result is blank.
+        Column("Current", "current", "number", derived_from=_CURRENT),
+        Column("Progress", "progress", "percent", derived_from=(*_CURRENT, "strategy.target")),
+        Column("ROI", "roi", "percent", derived_from=("plan.spend", "plan.revenue")),
+        Column(
+            "Cost per Result", "cost_per_result", "money", derived_from=("plan.spend", *_CURRENT)
+        ),
         Column("Status", "status", derived_from=("plan",)),
         # Goal findings such as SS302 and SS305 come from the Plan too.
         Column("Issues", "issues", derived_from=("plan",)),
@@ -161,8 +168,13 @@ PLAN = TabSchema(
     owned=(
         # A tactic whose goal is unknown (SS301) is "Needs fix": the Strategy decides that.
         Column("Status", "status", derived_from=("strategy",)),
-        Column("ROI", "roi", "percent"),
-        Column("Cost per Result", "cost_per_result", "money"),
+        Column("ROI", "roi", "percent", derived_from=("plan.spend", "plan.revenue")),
+        Column(
+            "Cost per Result",
+            "cost_per_result",
+            "money",
+            derived_from=("plan.spend", "plan.result"),
+        ),
         Column("Issues", "issues", derived_from=("strategy",)),
     ),
 )
@@ -182,7 +194,12 @@ CALENDAR = TabSchema(
             aliases=("Lead Time", "Preparation Days", "Prep Days"),
         ),
     ),
-    owned=(Column("Status", "status", derived_from=("plan",)),),
+    # Prepared or not turns on the Due dates of the event's goals' tactics.
+    owned=(
+        Column(
+            "Status", "status", derived_from=("plan.due", "calendar.date", "calendar.lead_days")
+        ),
+    ),
 )
 
 INPUT_TABS = (STRATEGY, PLAN, CALENDAR)
@@ -209,6 +226,14 @@ OWNED_TABS = (CHECKS, HISTORY)
 ALL_HEADERS = frozenset(
     column.header.casefold() for schema in INPUT_TABS for column in schema.columns
 )
+
+
+def derived_from_any(column: Column, unread: frozenset[str]) -> bool:
+    """Whether an owned column's value comes from a tab or column in `unread` ("plan",
+    "plan.spend"): a column of a tab that did not read did not read either."""
+    return any(
+        source in unread or source.partition(".")[0] in unread for source in column.derived_from
+    )
 
 
 def normalize_header(text: object) -> str:

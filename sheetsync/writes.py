@@ -12,7 +12,7 @@ from typing import Any
 
 from sheetsync.engine import Report, RowResult, gc_paused
 from sheetsync.model import TabLayout
-from sheetsync.schema import CHECKS_HEADERS, INPUT_TABS, Column, normalize_header
+from sheetsync.schema import CHECKS_HEADERS, INPUT_TABS, Column, derived_from_any, normalize_header
 from sheetsync.workbook import CellKind, CellValue, CellWrite, Guard, Tab, WritePlan, is_blank
 
 _KINDS: dict[str, CellKind] = {"percent": "percent", "money": "money", "number": "number"}
@@ -23,7 +23,7 @@ def plan_writes(report: Report, checks_tab: str) -> WritePlan:
     """Every owned cell that must change for the sheet to show this report."""
     writes: list[CellWrite] = []
     guards: list[Guard] = []
-    unreadable = {schema.role for schema in INPUT_TABS if not report.model.readable(schema.role)}
+    unreadable = report.model.unread_tabs
     for schema in INPUT_TABS:
         layout = report.model.layout(schema.role)
         if layout is None or schema.role in unreadable:
@@ -31,7 +31,7 @@ def plan_writes(report: Report, checks_tab: str) -> WritePlan:
         tab = report.workbook.find_tab(layout.name)
         assert tab is not None
         # A figure computed from a tab that did not read is left as it is, not zeroed.
-        owned = [c for c in schema.owned if not unreadable.intersection(c.derived_from)]
+        owned = [c for c in schema.owned if not derived_from_any(c, unreadable)]
         columns = _placed(layout, owned)
         rows = {result.row: result for result in report.results(schema.role)}
         # A heading's or a totals row's cells are the user's, =SUM(...) under Spend included.
@@ -92,6 +92,8 @@ def _tab_writes(
         result = results.get(row)
         cells = tab.rows[row - 1] if row <= len(tab.rows) else ()
         for column, number, _ in columns:
+            if result is not None and not result.knows(column.key):
+                continue  # computed from a cell that did not read: left as it is, not zeroed
             # Rows that hold no goal/tactic/event keep no stale status of ours.
             value = _stored(getattr(result, column.key), column) if result else None
             old = cells[number - 1] if number <= len(cells) else None

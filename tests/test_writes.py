@@ -291,3 +291,60 @@ def test_any_cell_content_checks_and_syncs_safely(grids, today):
         for number, row in enumerate(rows):
             assert after.rows[number][: len(row)] == row
     assert not sheetsync.sync(backend, today=today).plan.writes
+
+
+def synced_then(edits):
+    """The baseline after a good sync, then `edits` {(tab, row ID, header): value}, synced."""
+    backend = baseline()
+    sheetsync.sync(backend, today=TODAY)
+    grids = {t.name: [list(r) for r in t.rows] for t in backend.workbook.tabs}
+    for (tab, row_id, name), value in edits.items():
+        rows = grids[tab]
+        next(r for r in rows if r[0] == row_id)[rows[0].index(name)] = value
+    edited = MemoryBackend.from_grids(grids)
+    return sheetsync.sync(edited, today=TODAY), backend, edited
+
+
+@pytest.mark.parametrize(
+    ("edits", "left", "codes"),
+    [
+        # An unreadable Budget is not 0: no overspend, and G1's Planned Budget stays 3000.
+        ({("Plan", "T2", "Budget"): "about 300"}, {("G1", "Planned Budget")}, ["SS202"]),
+        (
+            {("Plan", "T2", "Spend"): "-5"},
+            {("G1", "Spend"), ("G1", "ROI"), ("T2", "ROI")},
+            ["SS202"],
+        ),
+        # G1's Current is unknown: Current and Progress stay, its Status asks for the fix.
+        ({("Plan", "T1", "Result"): "lots"}, {("G1", "Current"), ("G1", "Progress")}, ["SS202"]),
+        # T3 is past its Due: with its Progress unknown it is not "overdue at 0 %".
+        ({("Plan", "T3", "Progress"): "half way"}, set(), ["SS202"]),
+        # A Reviewed date that did not read is not "never reviewed, so stale since Start".
+        (
+            {
+                ("Strategy", "G1", "Reviewed"): "last spring",
+                ("Strategy", "G1", "Start"): D(2025, 1, 1),
+            },
+            set(),
+            ["SS201"],
+        ),
+        # Office expo is prepared by T1 alone: with T1's Due unknown, so is its Status.
+        ({("Plan", "T1", "Due"): "end of June"}, {("Office expo", "Status")}, ["SS201"]),
+    ],
+)
+def test_a_value_that_did_not_read_is_never_0_in_a_figure_or_a_rule(edits, left, codes):
+    result, before, after = synced_then(edits)
+    assert [f.code for f in result.report.findings] == codes
+    for row_name, header in left:
+        assert owned_value(after, row_name, header) == owned_value(before, row_name, header)
+    goal = next(g for g in result.report.goals if g.goal.goal_id == "G1")
+    if ("G1", "Current") in left:
+        assert (goal.current, goal.progress, str(goal.status)) == (None, None, "Needs fix")
+
+
+def owned_value(backend, row_id, header):
+    for tab in backend.workbook.tabs:
+        for row in tab.rows[1:]:
+            if row and row[0] == row_id:
+                return dict(zip(tab.header, row, strict=False)).get(header)
+    raise AssertionError(row_id)
