@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, Literal
 
 from sheetsync.compute import GoalFigures, event_is_prepared, is_overspent, preparation_window
@@ -153,37 +154,34 @@ def run_checks(
 ) -> list[Finding]:
     """Every finding of every rule not ignored, errors first, then by tab and row."""
     regrade = severity or {}
-    findings = []
+    tab_order = {name.casefold(): index for index, name in enumerate(_tab_names(context.model))}
+    keyed = []  # (sort key, finding): a neglected plan has tens of thousands; kept lean
     for code, entry in CATALOG.items():
         if code in ignore:
             continue
         grade = regrade.get(code, entry.severity)
+        rank = SEVERITY_ORDER[grade]
+        message, hint, name = entry.message, entry.hint, entry.name
         for hit in entry.check(context):
-            where = {"tab": hit.tab, "cell": hit.cell, "row_id": hit.row_id}
-            facts = {key: _shown(value) for key, value in {**where, **hit.facts}.items()}
-            findings.append(
-                Finding(
-                    code,
-                    entry.name,
-                    grade,
-                    hit.tab,
-                    hit.cell,
-                    hit.row,
-                    hit.row_id,
-                    _sentence(entry.message.format(**facts)),
-                    entry.hint.format(**facts),
-                )
+            facts = {"tab": hit.tab, "cell": hit.cell, "row_id": hit.row_id}
+            for key, value in hit.facts.items():
+                facts[key] = value if type(value) is str else _shown(value)
+            text = message.format_map(facts)
+            finding = Finding(
+                code,
+                name,
+                grade,
+                hit.tab,
+                hit.cell,
+                hit.row,
+                hit.row_id,
+                text[:1].upper() + text[1:],
+                hint.format_map(facts),
             )
-    tab_order = {name.casefold(): index for index, name in enumerate(_tab_names(context.model))}
-    findings.sort(
-        key=lambda f: (
-            SEVERITY_ORDER[f.severity],
-            tab_order.get(f.tab.casefold(), 9),
-            f.row or 0,
-            f.code,
-        )
-    )
-    return findings
+            order = tab_order.get(hit.tab.casefold(), 9)
+            keyed.append(((rank, order, hit.row or 0, code), finding))
+    keyed.sort(key=itemgetter(0))
+    return [finding for _, finding in keyed]
 
 
 def _tab_names(model: Model) -> list[str]:
@@ -194,11 +192,9 @@ def _tab_names(model: Model) -> list[str]:
     return names
 
 
-def _sentence(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
 def _shown(value: Any) -> Any:
+    if type(value) is dt.date:  # the common case first: most facts are dates and text
+        return value.isoformat()
     if isinstance(value, float):
         return f"{value:,.2f}".rstrip("0").rstrip(".") if value % 1 else f"{value:,.0f}"
     if isinstance(value, dt.date):
@@ -638,13 +634,17 @@ def tactic_outside_goal_window(context: CheckContext) -> Iterator[Hit]:
         goal = goals.get((tactic.goal_id or "").casefold())
         if goal is None or goal.start is None or goal.end is None:
             continue
+        starts_early = tactic.start and tactic.start < goal.start
+        ends_late = tactic.due and tactic.due > goal.end
+        if not (starts_early or ends_late):
+            continue
         window = {
             "what": _row_name("plan", tactic.tactic_id),
             "goal": goal.goal_id,
             "goal_start": goal.start,
             "goal_end": goal.end,
         }
-        if tactic.start and tactic.start < goal.start:
+        if starts_early:
             yield at(
                 plan,
                 "start",
@@ -658,7 +658,7 @@ def tactic_outside_goal_window(context: CheckContext) -> Iterator[Hit]:
                 column="Start",
                 **window,
             )
-        if tactic.due and tactic.due > goal.end:
+        if ends_late:
             yield at(
                 plan,
                 "due",
@@ -689,11 +689,13 @@ def channel_not_in_strategy(context: CheckContext) -> Iterator[Hit]:
     if plan is None or context.layout("strategy") is None:
         return
     goals = context.goals_by_id
+    chosen = {key: {c.casefold() for c in goal.channels} for key, goal in goals.items()}
     for tactic in context.model.tactics:
-        goal = goals.get((tactic.goal_id or "").casefold())
+        key = (tactic.goal_id or "").casefold()
+        goal = goals.get(key)
         if goal is None or not goal.channels or not tactic.channel:
             continue
-        if tactic.channel.casefold() not in {c.casefold() for c in goal.channels}:
+        if tactic.channel.casefold() not in chosen[key]:
             yield at(
                 plan,
                 "channel",

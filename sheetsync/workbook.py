@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Literal
 
 
@@ -140,6 +141,7 @@ class WritePlan:
         return bool(self.writes or self.new_tabs)
 
 
+@cache  # asked for once per finding and per cell written: tens of thousands of times
 def column_letter(column: int) -> str:
     """1 -> A, 27 -> AA."""
     letters = ""
