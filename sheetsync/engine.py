@@ -59,6 +59,11 @@ def gc_paused(function: Callable[_P, _R]) -> Callable[_P, _R]:
     return run
 
 
+# An Issues cell is read at a glance: a few findings, short enough to read in the sheet.
+ISSUES_SHOWN = 5
+ISSUES_LENGTH = 1000
+
+
 class _RowResult:
     """What every row's result offers the owned columns besides its figures."""
 
@@ -71,7 +76,17 @@ class _RowResult:
 
     @property
     def issues(self) -> str:
-        return "; ".join(f"{finding.code} {finding.message}" for finding in self.findings)
+        """The row's findings in one cell: the first few, and how many more the Checks tab has."""
+        shown: list[str] = []
+        length = 0
+        for finding in self.findings:
+            text = f"{finding.code} {finding.message}"
+            if shown and (len(shown) == ISSUES_SHOWN or length + len(text) > ISSUES_LENGTH):
+                more = len(self.findings) - len(shown)
+                return "; ".join([*shown, f"and {more} more (see the Checks tab)"])
+            shown.append(text)
+            length += len(text) + 2
+        return "; ".join(shown)
 
     def knows(self, key: str) -> bool:
         """Whether the owned column `key` can be filled: nothing it derives from is unread."""

@@ -163,9 +163,14 @@ def run_checks(
         rank = SEVERITY_ORDER[grade]
         message, hint, name = entry.message, entry.hint, entry.name
         for hit in entry.check(context):
-            facts = {"tab": hit.tab, "cell": hit.cell, "row_id": hit.row_id}
+            facts = {"tab": hit.tab, "cell": hit.cell, "row_id": _quoted(hit.row_id)}
             for key, value in hit.facts.items():
-                facts[key] = value if type(value) is str else _shown(value)
+                if type(value) is not str:
+                    facts[key] = _shown(value)
+                elif key in _SENTENCE_FACTS:
+                    facts[key] = value
+                else:
+                    facts[key] = _quoted(value)
             text = message.format_map(facts)
             finding = Finding(
                 code,
@@ -190,6 +195,20 @@ def _tab_names(model: Model) -> list[str]:
         layout = model.layout(schema.role)
         names.append(layout.name if layout else model.tab_names.get(schema.role, ""))
     return names
+
+
+# Facts that are already sentences of sheetsync's (a cell's problem and its fix, whose quotes
+# cells.py shortened), not values from the sheet.
+_SENTENCE_FACTS = frozenset({"problem", "fix"})
+# A value quoted in a message is shortened past this many characters: a 40,000-character
+# channel name helps nobody in a message, and would not fit in the Issues cell.
+_QUOTED_LENGTH = 80
+
+
+def _quoted(text: str | None) -> str | None:
+    if text is None or len(text) <= _QUOTED_LENGTH:
+        return text
+    return text[: _QUOTED_LENGTH - 1] + "…"
 
 
 def _shown(value: Any) -> Any:

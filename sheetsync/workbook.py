@@ -155,5 +155,15 @@ def a1(row: int, column: int) -> str:
     return f"{column_letter(column)}{row}"
 
 
+# The most characters a cell holds: Excel's limit (Google's is 50,000). Longer text would be
+# cut by the file, read back different and rewritten on every sync.
+CELL_TEXT_LIMIT = 32_767
+
+
+def fit_in_a_cell(text: str, limit: int = CELL_TEXT_LIMIT) -> str:
+    """`text`, or its start and an ellipsis when it is longer than `limit` characters."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def is_blank(value: CellValue) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())

@@ -13,7 +13,16 @@ from typing import Any
 from sheetsync.engine import Report, RowResult, gc_paused
 from sheetsync.model import TabLayout
 from sheetsync.schema import CHECKS_HEADERS, INPUT_TABS, Column, derived_from_any, normalize_header
-from sheetsync.workbook import CellKind, CellValue, CellWrite, Guard, Tab, WritePlan, is_blank
+from sheetsync.workbook import (
+    CellKind,
+    CellValue,
+    CellWrite,
+    Guard,
+    Tab,
+    WritePlan,
+    fit_in_a_cell,
+    is_blank,
+)
 
 _KINDS: dict[str, CellKind] = {"percent": "percent", "money": "money", "number": "number"}
 
@@ -115,7 +124,7 @@ def _stored(value: Any, column: Column) -> str | int | float | None:
     if value is None or value == "":
         return None
     if isinstance(value, str):
-        return str(value)  # a status enum is written as its plain text
+        return fit_in_a_cell(str(value))  # str(): a status enum is written as its plain text
     return value
 
 
@@ -184,16 +193,21 @@ def _since_by_finding(existing: Tab | None) -> dict[tuple[str, ...], str]:
 
 def _checks_rows(report: Report, since: Mapping[tuple[str, ...], str]) -> list[list[Any]]:
     today = report.today.isoformat()
-    return [
-        [
-            f.severity,
-            f.code,
-            f.tab,
-            f.cell,
-            f.row_id,
-            f.message,
-            f.hint,
-            since.get(_finding_key(f.code, f.tab, f.cell, f.row_id), today),
-        ]
-        for f in report.findings
-    ]
+    rows = []
+    for f in report.findings:
+        # A row ID is what the user typed, of any length: the key to Since is what the cell
+        # can hold, so it matches what the next run reads back.
+        row_id = fit_in_a_cell(f.row_id) if f.row_id else f.row_id
+        rows.append(
+            [
+                f.severity,
+                f.code,
+                f.tab,
+                f.cell,
+                row_id,
+                fit_in_a_cell(f.message),
+                fit_in_a_cell(f.hint),
+                since.get(_finding_key(f.code, f.tab, f.cell, row_id), today),
+            ]
+        )
+    return rows

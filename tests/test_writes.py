@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import math
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -348,3 +350,52 @@ def owned_value(backend, row_id, header):
             if row and row[0] == row_id:
                 return dict(zip(tab.header, row, strict=False)).get(header)
     raise AssertionError(row_id)
+
+
+# ---- what fits in a cell ----------------------------------------------------------------------
+
+
+def written_texts(plan):
+    return [write.value for write in plan.writes if isinstance(write.value, str)]
+
+
+def test_a_huge_typed_value_is_quoted_short_and_no_cell_overflows():
+    # A channel of 42,000 characters and a tactic ID of 40,000: Excel keeps 32,767 characters
+    # in a cell (Google 50,000), so text longer than that would be cut and rewritten every run.
+    edits = {("Plan", "T2", "Channel"): "TikTok " * 6000, ("Plan", "T1", "Tactic ID"): "T" * 40000}
+    backend = baseline(edits)
+    first = sheetsync.sync(backend, today=TODAY)
+    assert max(map(len, written_texts(first.plan))) <= 32767
+    issues = row_of(backend, "Plan", "T2")["Issues"]
+    assert issues.startswith('SS304 Tactic T2 uses channel "TikTok TikTok') and len(issues) < 500
+    assert "…" in issues
+    assert not sheetsync.sync(backend, today=TODAY).plan.writes
+
+
+def test_a_row_with_many_findings_lists_the_first_and_counts_the_rest():
+    edits = {
+        ("Plan", "T2", column): "??? " * 40
+        for column in ("Start", "Due", "Budget", "Spend", "Revenue", "Result", "Progress")
+    }
+    backend = baseline(edits)
+    sheetsync.sync(backend, today=TODAY)
+    issues = row_of(backend, "Plan", "T2")["Issues"]
+    report = sheetsync.check(backend, today=TODAY)
+    on_t2 = [f for f in report.findings if f.row_id == "T2"]
+    assert len(on_t2) == 7
+    shown = issues.split("; ")
+    assert shown[0].startswith(f"{on_t2[0].code} {on_t2[0].message}")
+    assert shown[-1] == f"and {len(on_t2) - len(shown) + 1} more (see the Checks tab)"
+    assert len(issues) <= 1000
+
+
+def test_an_absurd_amount_is_a_finding_and_no_figure_is_infinite():
+    # 1.7e308 once summed to inf: "ROI nan%" and cells rewritten on every sync.
+    backend = baseline({("Plan", "T2", "Spend"): 1.7e308, ("Plan", "T1", "Revenue"): "1e308"})
+    result = sheetsync.sync(backend, today=TODAY)
+    bad = [(f.code, f.cell) for f in result.report.findings if f.code == "SS202"]
+    assert bad == [("SS202", "J2"), ("SS202", "I3")]
+    numbers = [w.value for w in result.plan.writes if isinstance(w.value, float)]
+    assert numbers and all(math.isfinite(number) for number in numbers)
+    assert "Infinity" not in json.dumps(result.report.as_dict())
+    assert not sheetsync.sync(backend, today=TODAY).plan.writes
