@@ -155,14 +155,18 @@ def _goal_lines(report: Report, limit: int | None) -> list[str]:
     for result in report.goals[:limit]:
         goal = result.goal
         status = click.style(f"{result.status!s:<11}", fg=_STATUS_COLOURS.get(str(result.status)))
-        figures = ""
+        parts = []
         if result.figures and goal.target:
             figures = (
                 f"{_number(result.figures.current)} of {_number(goal.target)} {goal.kpi or ''}"
             )
-            figures += f" ({result.progress:.0%})" if result.progress is not None else ""
-        roi = f", ROI {result.roi:.0%}" if result.roi is not None else ""
-        lines.append(f"  {goal.goal_id or '?':<6} {status}  {figures.strip()}{roi}")
+            figures = figures.strip()
+            parts.append(
+                figures + (f" ({result.progress:.0%})" if result.progress is not None else "")
+            )
+        if result.roi is not None:
+            parts.append(f"ROI {result.roi:.0%}")
+        lines.append(f"  {goal.goal_id or '?':<6} {status}  {', '.join(parts)}".rstrip())
     if limit is not None and len(report.goals) > limit:
         lines.append(f"  … and {len(report.goals) - limit:,} more goals")
     tactic_counts = Counter(str(result.status) for result in report.tactics)

@@ -365,3 +365,13 @@ def test_all_lists_every_finding_and_json_always_has_them_all(neglected):
 
 def finding_codes_all(result: subprocess.CompletedProcess[str]) -> list[str]:
     return [finding["code"] for finding in json.loads(result.stdout)["findings"]]
+
+
+def test_a_goal_without_a_target_shows_its_roi_without_a_stray_comma(tmp_path):
+    grids = baseline_grids()
+    grids["Strategy"][1][grids["Strategy"][0].index("Target")] = None  # G1: SS200, Needs fix
+    path = tmp_path / "no-target.xlsx"
+    write_xlsx(path, grids)
+    result = run("check", "--workbook", str(path), "--today", TODAY.isoformat())
+    g1 = next(line for line in result.stdout.splitlines() if line.startswith("  G1 "))
+    assert g1.split() == ["G1", "Needs", "fix", "ROI", "67%"]
