@@ -402,7 +402,7 @@ def test_folder_that_refuses_new_files_is_unreachable(
     def refuse(*args: object, **kwargs: object) -> None:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("tempfile.mkstemp", refuse)
+    monkeypatch.setattr("sheetsync.backends.xlsx.new_file_beside", refuse)
     with pytest.raises(WorkbookUnreachable) as error:
         XlsxBackend(path).apply(status_writes("Done"))
     assert str(path) in str(error.value) and "Permission denied" in str(error.value)

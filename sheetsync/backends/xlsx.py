@@ -17,8 +17,6 @@ import contextlib
 import datetime as dt
 import io
 import os
-import stat
-import tempfile
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -28,6 +26,13 @@ from typing import Any
 import python_calamine
 
 from sheetsync.backends import WorkbookChanged, WorkbookUnreachable
+from sheetsync.backends.local_file import (
+    account,
+    keep_owner_and_mode,
+    may_change_mode,
+    new_file_beside,
+    refuse_if_a_save_would_change_it,
+)
 from sheetsync.backends.xlsx_edit import NewTab, PackageEdit, edit_package
 from sheetsync.backends.xlsx_formulas import Evaluator, Grid, Key, formulas_reading
 from sheetsync.backends.xlsx_integrity import check_parts, damaged, opened_archive
@@ -331,15 +336,22 @@ def _refuse_if_open_elsewhere(path: Path, target: Path) -> None:
 
 def _refuse_if_read_only(path: Path, target: Path) -> None:
     try:
-        mode = os.stat(target).st_mode
+        info = os.stat(target)
     except OSError:
         return  # reading the file will say what is wrong with it
     # No write bit at all is a file someone marked read-only; respect it even as root.
-    if not os.access(target, os.W_OK) or not mode & 0o222:
+    if os.access(target, os.W_OK) and info.st_mode & 0o222:
+        return
+    if may_change_mode(info):
         raise WorkbookUnreachable(
             f"{path} is read-only; allow writing to it (clear Read-only in its properties, "
             f"or chmod u+w {path}) and run sync again; nothing was written."
         )
+    owner = account(info.st_uid)
+    raise WorkbookUnreachable(
+        f"{path} belongs to {owner}, who has not let {account(os.geteuid())} write to it; ask "
+        f"{owner} for write access (or run sync as {owner}); nothing was written."
+    )
 
 
 def _edited(path: Path, data: bytes, plan: WritePlan) -> bytes:
@@ -485,22 +497,24 @@ def _grid_tab(grid: Grid, tab: str) -> str | None:
 
 
 def _replace(path: Path, target: Path, data: bytes, before: os.stat_result) -> None:
-    """Write beside the file, flush to disk, and rename over it; on failure leave it whole."""
+    """Write beside the file, flush to disk, and rename over it; on failure leave it whole.
+
+    The new file gets the old one's mode, owner and group (see local_file).
+    """
+    refuse_if_a_save_would_change_it(path, before)
     try:
-        handle, temporary = tempfile.mkstemp(
-            dir=target.parent, prefix=f".{target.name}.", suffix=".sheetsync-tmp"
-        )
+        temporary = new_file_beside(target)
     except OSError as error:
         raise WorkbookUnreachable(
             f"sheetsync cannot save {path}: its folder {target.parent} does not let it create "
             f"files ({error.strerror}); allow writing there and run sync again."
         ) from None
     try:
-        with os.fdopen(handle, "wb") as file:
+        with temporary.open("wb") as file:
             file.write(data)
             file.flush()
             os.fsync(file.fileno())
-        os.chmod(temporary, stat.S_IMODE(before.st_mode))
+        keep_owner_and_mode(temporary, before)
         _refuse_if_changed(path, target, before)
         os.replace(temporary, target)
     except OSError as error:
@@ -509,8 +523,8 @@ def _replace(path: Path, target: Path, data: bytes, before: os.stat_result) -> N
             "fix that and run sync again."
         ) from None
     finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+        if temporary.exists():
+            temporary.unlink()
     _sync_folder(target.parent)
 
 

@@ -1,9 +1,8 @@
-"""Make a new .xlsx workbook from a WorkbookTemplate with openpyxl (`sheetsync init`)."""
+"""Make a new .xlsx (or .xlsm) workbook from a WorkbookTemplate with openpyxl (`sheetsync init`)."""
 
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -13,7 +12,9 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.xml.constants import XLSM
 
+from sheetsync.backends.local_file import new_file_beside
 from sheetsync.errors import UsageError
 from sheetsync.template import ColumnTemplate, TabTemplate, Validation, WorkbookTemplate
 from sheetsync.workbook import a1, column_letter
@@ -31,16 +32,24 @@ NOTE_CHARS_PER_LINE = 42
 def create_workbook(path: Path | str, template: WorkbookTemplate) -> None:
     """Write a new workbook at `path`; raises UsageError rather than replace a file."""
     target = Path(path)
-    if target.suffix.lower() != ".xlsx":
-        raise UsageError(f"{target} must end in .xlsx, e.g. marketing.xlsx")
+    if target.suffix.lower() not in (".xlsx", ".xlsm"):
+        raise UsageError(f"{target} must end in .xlsx (or .xlsm), e.g. marketing.xlsx")
     _refuse_existing(target)
-    book = Workbook()
+    book = _MacroEnabledWorkbook() if target.suffix.lower() == ".xlsm" else Workbook()
     book.remove(book.active)
     book.properties.creator = NOTE_AUTHOR
     for tab in template.tabs:
         _write_tab(book.create_sheet(tab.name), tab, template)
     target.parent.mkdir(parents=True, exist_ok=True)
     _save_atomically(book, target)
+
+
+class _MacroEnabledWorkbook(Workbook):  # type: ignore[misc]
+    """An .xlsm file: Excel opens one only when its content type says macro-enabled."""
+
+    @property
+    def mime_type(self) -> str:
+        return XLSM
 
 
 def _refuse_existing(target: Path) -> None:
@@ -50,18 +59,15 @@ def _refuse_existing(target: Path) -> None:
 
 def _save_atomically(book: Workbook, target: Path) -> None:
     """Save to a temporary file beside the target, then rename: no half-written workbook."""
-    handle, temporary = tempfile.mkstemp(
-        dir=target.parent, prefix=f".{target.stem}.", suffix=".xlsx.tmp"
-    )
-    os.close(handle)
+    temporary = new_file_beside(target)  # with the permissions the umask gives new files
     try:
         book.save(temporary)
         # Checked again: the save takes a moment, and a file made meanwhile must not be lost.
         _refuse_existing(target)
         os.replace(temporary, target)
     finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+        if temporary.exists():
+            temporary.unlink()
 
 
 def _write_tab(sheet: Worksheet, tab: TabTemplate, template: WorkbookTemplate) -> None:

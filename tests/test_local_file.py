@@ -1,0 +1,188 @@
+"""A workbook stays the same file to everyone: permissions, owner, group and hard links.
+
+The suite runs as root, as cron often does. A file of another user's is made with chown; a
+run by another user is a forked child that gives up root (setuid) before it syncs, so the
+operating system refuses what it would refuse that user.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from workbooks import TODAY, baseline_grids, write_xlsx
+
+from sheetsync import api
+from sheetsync.backends import WorkbookUnreachable
+from sheetsync.backends.local_file import account, group_name
+
+SHEETSYNC = str(Path(sys.executable).with_name("sheetsync"))
+OWNER, GROUP = 4242, 4343  # a colleague's account and the team's group
+OTHER = 5151  # someone else on the machine
+
+
+@pytest.fixture
+def shared_folder(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A folder every user may enter and write to (pytest's own is root's alone)."""
+    folder = Path(tempfile.mkdtemp(prefix="sheetsync-shared-"))
+    folder.chmod(0o777)
+    monkeypatch.setenv("XDG_DATA_HOME", str(folder / "user-data"))  # the state store
+    yield folder
+    shutil.rmtree(folder)
+
+
+def workbook(folder: Path, uid: int = 0, gid: int = 0, mode: int = 0o644) -> Path:
+    path = folder / "marketing.xlsx"
+    write_xlsx(path, baseline_grids())
+    os.chown(path, uid, gid)
+    path.chmod(mode)
+    return path
+
+
+def sync_as(uid: int, gid: int, groups: list[int], action: Callable[[], object]) -> str:
+    """What `action` says when run by another user: "written", or its one-sentence refusal."""
+    account(0), group_name(0)  # their modules are loaded before the child loses root
+    reading, writing = os.pipe()
+    child = os.fork()
+    if child == 0:
+        os.close(reading)
+        try:
+            os.setgroups(groups)
+            os.setgid(gid)
+            os.setuid(uid)
+            action()
+            outcome = "written"
+        except WorkbookUnreachable as error:
+            outcome = str(error)
+        except BaseException as error:  # the parent fails the test with it
+            outcome = f"{type(error).__name__}: {error}"
+        os.write(writing, outcome.encode())
+        os._exit(0)
+    os.close(writing)
+    with os.fdopen(reading, "rb") as pipe:
+        outcome = pipe.read().decode()
+    os.waitpid(child, 0)
+    return outcome
+
+
+def test_init_makes_the_file_with_the_permissions_of_the_umask(tmp_path: Path) -> None:
+    for umask, mode in [(0o022, 0o644), (0o002, 0o664), (0o077, 0o600)]:
+        path = tmp_path / f"marketing-{umask:o}.xlsx"
+        result = subprocess.run(
+            [SHEETSYNC, "init", "--path", str(path)], capture_output=True, umask=umask
+        )
+        assert result.returncode == 0, result.stderr
+        assert stat.S_IMODE(path.stat().st_mode) == mode
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary left
+
+
+def test_sync_by_root_keeps_the_owner_group_and_mode(shared_folder: Path) -> None:
+    path = workbook(shared_folder, OWNER, GROUP, 0o640)
+    before = path.stat()
+
+    assert api.sync(str(path), today=TODAY).written
+
+    after = path.stat()
+    assert after.st_ino != before.st_ino  # a new file was renamed over the old one ...
+    assert (after.st_uid, after.st_gid, stat.S_IMODE(after.st_mode)) == (OWNER, GROUP, 0o640)
+
+
+def test_hard_linked_file_is_not_split_from_its_other_name(shared_folder: Path) -> None:
+    path = workbook(shared_folder)
+    other_name = shared_folder / "plan-for-the-team.xlsx"
+    os.link(path, other_name)
+    before = path.read_bytes()
+
+    with pytest.raises(WorkbookUnreachable) as error:
+        api.sync(str(path), today=TODAY)
+
+    assert str(error.value) == (
+        f"{path} has another name on disk (a hard link), which would keep the old version once "
+        "sheetsync saved this one, so nothing was written; make it a file of its own (copy it "
+        "and move the copy over it), and use a symbolic link (ln -s), which sheetsync follows, "
+        "wherever it needs a second name."
+    )
+    assert path.read_bytes() == before and path.stat().st_ino == other_name.stat().st_ino
+
+
+def test_sync_by_a_colleague_who_may_write_but_not_own_it_is_refused(
+    shared_folder: Path,
+) -> None:
+    path = workbook(shared_folder, OWNER, GROUP, 0o664)  # the team may write it
+    before = path.read_bytes()
+
+    outcome = sync_as(OTHER, GROUP, [GROUP], lambda: api.sync(str(path), today=TODAY))
+
+    assert outcome == (
+        f"{path} belongs to user {OWNER}, and a save by user {OTHER} would make user {OTHER} "
+        f"its owner, so nothing was written; run sync as user {OWNER} (or as root, which keeps "
+        "the owner)."
+    )
+    assert path.read_bytes() == before and path.stat().st_uid == OWNER
+
+
+def test_file_in_a_group_the_user_is_not_in_is_refused(shared_folder: Path) -> None:
+    path = workbook(shared_folder, OTHER, GROUP, 0o664)  # theirs, but the team's group
+    before = path.read_bytes()
+
+    outcome = sync_as(OTHER, OTHER, [], lambda: api.sync(str(path), today=TODAY))
+
+    assert outcome == (
+        f"{path} belongs to the group {GROUP}, which user {OTHER} is not a member of, so a "
+        "save would move it out of that group and nothing was written; run sync as a member "
+        f"of {GROUP}."
+    )
+    assert path.read_bytes() == before
+
+
+def test_file_another_user_has_not_shared_is_not_answered_with_chmod(
+    shared_folder: Path,
+) -> None:
+    path = workbook(shared_folder, OWNER, GROUP, 0o644)
+    before = path.read_bytes()
+
+    outcome = sync_as(OTHER, OTHER, [], lambda: api.sync(str(path), today=TODAY))
+
+    assert outcome == (
+        f"{path} belongs to user {OWNER}, who has not let user {OTHER} write to it; ask user "
+        f"{OWNER} for write access (or run sync as user {OWNER}); nothing was written."
+    )
+    assert path.read_bytes() == before
+
+
+def test_own_read_only_file_is_answered_with_chmod(shared_folder: Path) -> None:
+    path = workbook(shared_folder, OTHER, OTHER, 0o444)
+
+    outcome = sync_as(OTHER, OTHER, [], lambda: api.sync(str(path), today=TODAY))
+
+    assert f"chmod u+w {path}" in outcome and "nothing was written" in outcome
+
+
+def test_macro_enabled_workbook_is_made_synced_and_kept_macro_enabled(tmp_path: Path) -> None:
+    path = tmp_path / "marketing.xlsm"
+    result = subprocess.run(
+        [SHEETSYNC, "init", "--path", str(path), "--example"], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert macro_enabled(path)
+
+    result = subprocess.run(
+        [SHEETSYNC, "sync", "--workbook", str(path)], capture_output=True, text=True
+    )
+
+    assert result.stdout.startswith("Wrote "), result.stderr
+    assert macro_enabled(path)
+
+
+def macro_enabled(path: Path) -> bool:
+    with zipfile.ZipFile(path) as archive:
+        types = archive.read("[Content_Types].xml").decode()
+    return "application/vnd.ms-excel.sheet.macroEnabled.main+xml" in types
