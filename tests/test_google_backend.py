@@ -509,12 +509,29 @@ def test_apply_creates_a_new_tab_with_a_frozen_styled_header(sheets_api):
     assert sheets_api.grid(key, "Checks") == rows
     properties = sheets_api.sheet_properties(key, "Checks")
     assert properties["index"] == 2
-    assert properties["gridProperties"]["frozenRowCount"] == 1
+    assert properties["gridProperties"] == {
+        "rowCount": 1000,
+        "columnCount": 3,  # as many as its headers, not Google's 26
+        "frozenRowCount": 1,
+    }
     assert len(sheets_api.formats(key, "Checks")) == 3  # one per header cell
     assert sheets_api.requests == {
         ("POST", "spreadsheets.batchUpdate"): 1,
         ("POST", "values.batchUpdate"): 1,
     }
+
+
+def test_a_new_tabs_sheet_id_taken_meanwhile_is_chosen_again(sheets_api):
+    key = bean_and_crumb(sheets_api)
+    backend = backend_for(sheets_api, key)
+    backend.read()
+    ids = [sheets_api.sheet_properties(key, tab)["sheetId"] for tab in ("Strategy", "Plan")]
+    add = {"addSheet": {"properties": {"title": "Notes", "sheetId": max(ids) + 1}}}
+    gspread_client_for(settings_for(sheets_api)).open_by_key(key).batch_update({"requests": [add]})
+    writes = (CellWrite("Checks", 1, 1, "Severity", kind="header"),)
+    backend.apply(WritePlan(writes, (), ("Checks",), {"Checks": 1}))
+    assert sheets_api.grid(key, "Checks") == [["Severity"]]
+    assert sheets_api.grid(key, "Notes") == []
 
 
 # --- another user edits between read and write -------------------------------------------------

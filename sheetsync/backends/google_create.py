@@ -2,16 +2,21 @@
 
 The requests it makes, and no others:
 
-    POST v4/spreadsheets                            every tab, frozen header rows, tab colours
+    POST v4/spreadsheets                            locale, time zone, every tab, frozen
+                                                    header rows, tab colours
     POST drive/v3/files/{key}/permissions           one per address shared with, as Editor
     POST v4/spreadsheets/{key}:batchUpdate          widths, number formats, header looks and
                                                     notes, validations, status colours,
                                                     warning-only protections
     POST v4/spreadsheets/{key}/values:batchUpdate   headers and example rows, RAW
 
-It follows xlsx_create.py's choices, through google.py's HTTP client (endpoint, rate limit,
-retries) and its failure sentences. The create is the one request that is not safe to send
-twice: when its answer is lost, it may have made a spreadsheet all the same.
+    GET  v4/spreadsheets/{key}?fields=...           only when the formatting batchUpdate failed:
+                                                    did it land? (then it is not sent again)
+
+It follows xlsx_create.py's choices, through google_http.py's client (endpoint, rate limit,
+retries) and google_errors.py's sentences. The create is not safe to send twice: when its
+answer is lost, it may have made a spreadsheet all the same; the formatting is looked for
+before it is sent again; sharing and the values are the same when sent twice.
 """
 
 from __future__ import annotations
@@ -31,14 +36,12 @@ from gspread.urls import SPREADSHEETS_API_V4_BASE_URL
 from tenacity import retry_if_exception
 from urllib3.exceptions import NewConnectionError
 
-from sheetsync.backends import WorkbookUnreachable
 from sheetsync.backends.google import NEW_TAB_ROWS, quote_tab, value_update_bodies
 from sheetsync.backends.google_errors import (
     FAILURES,
     FailureContext,
-    error_info,
-    google_message,
-    google_says,
+    create_failure,
+    unfinished_create,
     unreachable,
 )
 from sheetsync.backends.google_http import SheetsHttpClient, http_status, open_http_client
@@ -96,7 +99,7 @@ def create_spreadsheet(
         context = replace(context, account=http.account)
         created = _create(http, _create_body(template, title, locale, time_zone))
     except FAILURES as error:
-        raise _create_failure(error, context) from error
+        raise create_failure(error, context, _outcome_unknown(error)) from error
     context = replace(context, key=created["spreadsheetId"])
     sheet_ids = {
         sheet["properties"]["title"]: sheet["properties"].get("sheetId", 0)
@@ -114,7 +117,7 @@ def create_spreadsheet(
         for body in value_update_bodies(_cell_writes(template)):
             _retried(http, http.values_batch_update, context.key, body)
     except FAILURES as error:
-        raise _unfinished(step, unreachable(error, context), context) from error
+        raise unfinished_create(step, unreachable(error, context), context) from error
     return edit_url(context.key)
 
 
@@ -169,51 +172,6 @@ def _outcome_unknown(error: BaseException) -> bool:
     if isinstance(error, APIError):
         return http_status(error) >= 500
     return isinstance(error, requests.RequestException) and not _not_acted_on(error)
-
-
-def _create_failure(error: BaseException, context: FailureContext) -> WorkbookUnreachable:
-    if _outcome_unknown(error):
-        return WorkbookUnreachable(_maybe_made_sentence(error, context))
-    if (
-        isinstance(error, APIError)
-        and http_status(error) == 403
-        and error_info(error).get("reason") != "SERVICE_DISABLED"
-    ):
-        # Not about sharing (nothing exists yet): a service account without Drive storage,
-        # credentials without the scope, or a Workspace policy.
-        who = context.account or "the Google account sheetsync uses"
-        return WorkbookUnreachable(
-            f"Google would not let {who} make a new spreadsheet "
-            f"({google_says(google_message(error), context)}); make it with your own Google "
-            "account "
-            'instead: run `sheetsync auth login`, set [google] credentials = "oauth" and run '
-            "`sheetsync init --google` again."
-        )
-    return unreachable(error, context)
-
-
-def _maybe_made_sentence(error: BaseException, context: FailureContext) -> str:
-    if isinstance(error, APIError):
-        what = f"{http_status(error)}, {google_says(google_message(error), context)}"
-    elif isinstance(error, requests.Timeout):
-        what = f"no answer from {context.host} within {context.settings.timeout:g} seconds"
-    else:
-        what = f"the connection to {context.host} broke"
-    return (
-        f"Google did not confirm that it made the spreadsheet “{context.title}” ({what}), and "
-        "sheetsync does not ask twice in case the first request worked; run "
-        "`sheetsync init --google` again, and if Google Drive then shows two spreadsheets "
-        f"called “{context.title}”, delete the empty one."
-    )
-
-
-def _unfinished(
-    step: str, failure: WorkbookUnreachable, context: FailureContext
-) -> WorkbookUnreachable:
-    return WorkbookUnreachable(
-        f"sheetsync made the spreadsheet “{context.title}” ({edit_url(context.key)}) but could "
-        f"not {step}; delete it, then run `sheetsync init --google` again after this: {failure}"
-    )
 
 
 def _create_body(

@@ -28,6 +28,7 @@ from sheetsync.backends.google_auth import (
     NotSignedIn,
 )
 from sheetsync.backends.google_http import http_status
+from sheetsync.backends.google_location import edit_url
 from sheetsync.config import GOOGLE_ENDPOINT
 from sheetsync.errors import WorkbookUnreachable
 
@@ -280,6 +281,59 @@ def unfinished_write(
     return WorkbookUnreachable(
         f"{why}; sheetsync had written {done} of the {parts} parts of this sync before that, "
         "and the next run writes the rest."
+    )
+
+
+# --- init --google: the spreadsheet sheetsync makes -------------------------------------------
+
+
+def create_failure(
+    error: BaseException, context: FailureContext, outcome_unknown: bool
+) -> WorkbookUnreachable:
+    """A failed spreadsheets.create; `outcome_unknown` when it may have made one all the same."""
+    if outcome_unknown:
+        return WorkbookUnreachable(_maybe_made_sentence(error, context))
+    if (
+        isinstance(error, APIError)
+        and http_status(error) == 403
+        and error_info(error).get("reason")
+        not in ("SERVICE_DISABLED", "ACCESS_TOKEN_SCOPE_INSUFFICIENT")
+    ):
+        # Not about sharing (nothing exists yet): a service account without Drive storage,
+        # or a Workspace policy.
+        who = context.account or "the Google account sheetsync uses"
+        return WorkbookUnreachable(
+            f"Google would not let {who} make a new spreadsheet "
+            f"({google_says(google_message(error), context)}); make it with your own Google "
+            "account "
+            'instead: run `sheetsync auth login`, set [google] credentials = "oauth" and run '
+            "`sheetsync init --google` again."
+        )
+    return unreachable(error, context)
+
+
+def _maybe_made_sentence(error: BaseException, context: FailureContext) -> str:
+    if isinstance(error, APIError):
+        what = f"{http_status(error)}, {google_says(google_message(error), context)}"
+    elif isinstance(error, requests.Timeout):
+        what = f"no answer from {context.host} within {context.settings.timeout:g} seconds"
+    else:
+        what = f"the connection to {context.host} broke"
+    return (
+        f"Google did not confirm that it made the spreadsheet “{context.title}” ({what}), and "
+        "sheetsync does not ask twice in case the first request worked; run "
+        "`sheetsync init --google` again, and if Google Drive then shows two spreadsheets "
+        f"called “{context.title}”, delete the empty one."
+    )
+
+
+def unfinished_create(
+    step: str, failure: WorkbookUnreachable, context: FailureContext
+) -> WorkbookUnreachable:
+    """The spreadsheet exists, but sharing, formatting or its headers failed."""
+    return WorkbookUnreachable(
+        f"sheetsync made the spreadsheet “{context.title}” ({edit_url(context.key)}) but could "
+        f"not {step}; delete it, then run `sheetsync init --google` again after this: {failure}"
     )
 
 
