@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sheetsync.backends import Backend, open_backend
 from sheetsync.config import Settings, validate_settings
 from sheetsync.engine import Report, evaluate
-from sheetsync.errors import ConfigError, UsageError, WorkbookChanged, WorkbookUnreachable
+from sheetsync.errors import ConfigError, SheetsyncError, UsageError
 from sheetsync.locking import workbook_lock
 from sheetsync.months import Month
 from sheetsync.runs import record_failure, record_sync, workbook_key
@@ -144,13 +144,14 @@ def _failures_recorded(
     today: dt.date | None,
     settings: Settings,
 ) -> Iterator[dt.datetime]:
-    """A run that could not read or write its workbook is recorded as failed, with why."""
+    """A run that failed (or was stopped) is recorded with why, so `status` can tell."""
     started = now_utc()
     try:
         yield started
-    except (WorkbookUnreachable, WorkbookChanged) as error:
+    except SheetsyncError as error:
         location = _location(workbook, settings)
-        record_failure(store, location, command, today or dt.date.today(), started, error)
+        if location.strip():
+            record_failure(store, location, command, today or dt.date.today(), started, error)
         raise
 
 

@@ -381,6 +381,25 @@ def rules(output: str) -> None:
     click.echo(rules_markdown() if output == "markdown" else rules_text())
 
 
+@main.command()
+@workbook_name_option
+@config_option
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text: one line per run for people; json: one JSON object per line for log tools.",
+)
+@_fails
+def worker(workbook_name: str | None, config: str | None, log_format: str) -> None:
+    """Keep running: sync every workbook on [schedule] sync and send each month's summary once
+    on [schedule] summary. Stop with Ctrl-C or SIGTERM."""
+    from sheetsync.worker import run_worker
+
+    sys.exit(run_worker(load_settings(config), workbook_name, log_format))
+
+
 @main.group()
 def auth() -> None:
     """Sign in to Google for `[google] credentials = "oauth"`."""

@@ -45,3 +45,7 @@ class TemplateError(SheetsyncError):
 
 class WorkbookBusy(SheetsyncError):
     """Another run (the worker, or cron) is working on this workbook; this one did nothing."""
+
+
+class RunStopped(SheetsyncError):
+    """The worker was told to stop before this run wrote anything; nothing was written."""

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sheetsync.backends import Backend, is_google_location
 from sheetsync.engine import Report
+from sheetsync.errors import RunStopped
 from sheetsync.state import GoalSnapshot, RunCounts, StateStore, TacticSnapshot
 
 
@@ -91,4 +92,5 @@ def record_failure(
     error: BaseException,
 ) -> None:
     run_id = store.start_run(workbook_key(location), command, as_of, started)
-    store.finish_run(run_id, "failed", detail=str(error))
+    outcome = "stopped" if isinstance(error, RunStopped) else "failed"
+    store.finish_run(run_id, outcome, detail=str(error))

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
+
+if TYPE_CHECKING:
+    from sheetsync.config import Settings
 
 FIELDS = ("minute", "hour", "day", "month", "day_of_week")
 WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
@@ -140,3 +144,21 @@ def last_fire_time(trigger: CronTrigger, now: dt.datetime) -> dt.datetime | None
         if last is not None:
             return last
     return None
+
+
+def schedule_zone(settings: Settings) -> ZoneInfo:
+    """The clock the schedule is on: [schedule] timezone, else [rules] timezone, else this
+    machine's (a spreadsheet's own zone is not known until it is read)."""
+    import tzlocal
+
+    return ZoneInfo(
+        settings.schedule.timezone or settings.rules.timezone or tzlocal.get_localzone_name()
+    )
+
+
+def sync_trigger(settings: Settings) -> CrontabTrigger:
+    return cron_trigger(settings.schedule.sync, schedule_zone(settings))
+
+
+def summary_trigger(settings: Settings) -> CrontabTrigger:
+    return cron_trigger(settings.schedule.summary, schedule_zone(settings))

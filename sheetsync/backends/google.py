@@ -178,6 +178,11 @@ class GoogleBackend:
             return quote_tab(title)
         return f"{quote_tab(title)}!1:{OTHER_TAB_ROWS}"
 
+    @property
+    def requests_sent(self) -> int:
+        """Sheets API requests this backend has sent (the state store and the worker log)."""
+        return self._http.sent if self._http is not None else 0
+
     def _client(self) -> SheetsHttpClient:
         if self._http is None:
             self._http = open_http_client(self._settings)

@@ -175,6 +175,7 @@ class SheetsHttpClient(HTTPClient):
         self.set_timeout(settings.timeout)
         self.account = account  # whom to share a spreadsheet with, when known
         self.settings = settings
+        self.sent = 0  # requests sent through this client, retries included
         self._limiter = limiter
 
     def request(
@@ -207,6 +208,7 @@ class SheetsHttpClient(HTTPClient):
 
     def _send_once(self, method: str, url: str, **options: Any) -> requests.Response:
         self._limiter.acquire()
+        self.sent += 1
         response = self.session.request(method, url, timeout=self._timeout(method), **options)
         if not response.ok:
             raise APIError(response)
