@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -287,15 +288,34 @@ class MonthParam(click.ParamType):
     show_default=True,
     help="text: what the e-mail says; json: the month's figures for scripts.",
 )
+@click.option(
+    "--preview",
+    metavar="FILE.html",
+    help="Write the e-mail as one HTML file to open in a browser; send nothing.",
+)
 @_fails
 def summary(
-    workbook: str | None, today: dt.date | None, config: str | None, month: Any, output: str
+    workbook: str | None,
+    today: dt.date | None,
+    config: str | None,
+    month: Any,
+    output: str,
+    preview: str | None,
 ) -> None:
     """Sum up a month: what the monthly e-mail says, or its figures as JSON."""
     from sheetsync.render import render_text
 
     settings = load_settings(config)
     result = api.summary(workbook, month=month, today=today, settings=settings)
+    if preview:
+        from sheetsync.mail import preview_html
+
+        try:
+            Path(preview).write_text(preview_html(result, settings.summary.templates), "utf-8")
+        except OSError as error:
+            _fail(f"Cannot write {preview} ({error.strerror}); choose a file you can write.", 2)
+        click.echo(f"Wrote {preview}: open it in a browser to see the e-mail.")
+        return
     if output == "json":
         click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
         return

@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -159,10 +160,27 @@ class TabSettings(_Section):
     history: str = "History"
 
 
+def _mail_address(value: str) -> str:
+    """One address, `name@example.com` or `Name <name@example.com>`, on one line."""
+    from email.utils import parseaddr
+
+    address = parseaddr(value)[1]
+    if any(ch in value for ch in "\r\n") or not re.fullmatch(r"[^@\s<>,;]+@[^@\s<>,;]+", address):
+        raise ValueError(
+            f"{value!r} is not an e-mail address; write it as name@example.com or "
+            '"Name <name@example.com>", one per entry'
+        )
+    return value.strip()
+
+
+MailAddress = Annotated[str, AfterValidator(_mail_address)]
+
+
 class SummarySettings(_Section):
-    to: tuple[str, ...] = ()
-    cc: tuple[str, ...] = ()
-    sender: str = "sheetsync <sheetsync@localhost>"
+    to: tuple[MailAddress, ...] = ()
+    cc: tuple[MailAddress, ...] = ()
+    sender: MailAddress = "sheetsync <sheetsync@localhost>"
+    reply_to: Annotated[str, AfterValidator(lambda v: _mail_address(v) if v else v)] = ""
     transport: Literal["outbox", "smtp"] = "outbox"
     outbox: str = "outbox"
     templates: str = ""

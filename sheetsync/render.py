@@ -29,10 +29,13 @@ def render_text(summary: Summary, own_templates: str = "") -> str:
     return _render(environment, TEXT_TEMPLATE, {"s": summary})
 
 
-def render_html(summary: Summary, own_templates: str = "", chart_src: str = "") -> str:
+def render_html(
+    summary: Summary, own_templates: str = "", chart_src: str = "", chart_alt: str = ""
+) -> str:
     """The HTML part before CSS inlining; `chart_src` is a cid: or data: URI, "" for none."""
     environment = _environment(own_templates, summary.locale)
-    return _render(environment, HTML_TEMPLATE, {"s": summary, "chart_src": chart_src})
+    context = {"s": summary, "chart_src": chart_src, "chart_alt": chart_alt}
+    return _render(environment, HTML_TEMPLATE, context)
 
 
 def _environment(own_templates: str, locale: str) -> jinja2.Environment:
