@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO := demo/marketing.xlsx
 # The demo keeps its state store (runs, snapshots, summaries sent) beside its workbook.
-DEMO_ENV := SHEETSYNC_STATE_PATH=demo/state.db
+DEMO_ENV := SHEETSYNC_STATE_PATH=demo/state.db SHEETSYNC_SUMMARY_OUTBOX=demo/outbox \
+	SHEETSYNC_SUMMARY_TO='["owner@example.com"]' 
 STAMP := $(VENV)/.installed
 
 .PHONY: demo test bench lint clean
@@ -18,7 +19,7 @@ $(STAMP): $(BIN)/python pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	@mkdir -p demo && rm -f $(DEMO) demo/state.db*
+	@mkdir -p demo && rm -rf $(DEMO) demo/state.db* demo/outbox demo/summary.html
 	@echo '$$ sheetsync init --path $(DEMO) --example'
 	@$(BIN)/sheetsync init --path $(DEMO) --example
 	@echo; echo '$$ sheetsync check --workbook $(DEMO)'
@@ -26,8 +27,13 @@ demo: $(STAMP)
 	@$(BIN)/sheetsync check --workbook $(DEMO) || true
 	@echo; echo '$$ sheetsync sync --workbook $(DEMO)'
 	@$(DEMO_ENV) $(BIN)/sheetsync sync --workbook $(DEMO)
+	@echo; echo '$$ sheetsync summary --workbook $(DEMO) --preview demo/summary.html'
+	@$(DEMO_ENV) $(BIN)/sheetsync summary --workbook $(DEMO) --preview demo/summary.html
+	@echo; echo '$$ sheetsync summary --workbook $(DEMO) --send'
+	@$(DEMO_ENV) $(BIN)/sheetsync summary --workbook $(DEMO) --send
 	@echo
-	@echo "Open $(CURDIR)/$(DEMO) in Excel or LibreOffice to see the Status, ROI and Issues columns and the Checks tab."
+	@echo "Open $(CURDIR)/$(DEMO) in Excel or LibreOffice to see the Status, ROI and Issues columns and the Checks and History tabs;"
+	@echo "open $(CURDIR)/demo/summary.html in a browser, or the .eml in $(CURDIR)/demo/outbox in a mail program, to read the monthly summary."
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -12,10 +12,18 @@ from zoneinfo import ZoneInfo
 from sheetsync.backends import Backend, open_backend
 from sheetsync.config import Settings, validate_settings
 from sheetsync.engine import Report, evaluate
-from sheetsync.errors import ConfigError, SheetsyncError, UsageError
+from sheetsync.errors import (
+    ConfigError,
+    SheetsyncError,
+    UsageError,
+    WorkbookChanged,
+    WorkbookUnreachable,
+)
+from sheetsync.history import HistoryRefused, plan_history
 from sheetsync.locking import workbook_lock
 from sheetsync.months import Month
-from sheetsync.runs import record_failure, record_sync, workbook_key
+from sheetsync.runs import record_failure, record_run, record_sync, workbook_key
+from sheetsync.send import SendOutcome, send_lock, send_once
 from sheetsync.state import StateStore, now_utc, state_path
 from sheetsync.summary import Summary, build_summary, recipient_key
 from sheetsync.workbook import Workbook, WritePlan
@@ -88,6 +96,61 @@ def summary(
             workbook_key(report.location),
             recipients,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class SummarySent:
+    summary: Summary
+    outcome: SendOutcome
+    history: str  # what happened to the History tab, in one sentence
+    history_failed: bool  # the rows could not be written; the next send tries again
+
+
+def send_summary(
+    workbook: str | Backend | None = None,
+    *,
+    month: Month | None = None,
+    today: dt.date | None = None,
+    settings: Settings | None = None,
+    force: bool = False,
+) -> SummarySent:
+    """Send `month`'s summary to [summary] to/cc once (again with `force`), then add the
+    month's rows to the History tab (never twice)."""
+    settings = settings or validate_settings({})
+    if not settings.summary.to:
+        raise ConfigError(
+            'No one to send the summary to: set [summary] to = ["you@example.com"] in the '
+            "config (or SHEETSYNC_SUMMARY_TO)."
+        )
+    with (
+        StateStore(state_path(settings)) as store,
+        _failures_recorded(store, "summary", workbook, today, settings) as started,
+    ):
+        backend, report = _read_and_evaluate(workbook, today, settings)
+        key = workbook_key(report.location)
+        recipients = recipient_key(settings.summary.to, settings.summary.cc)
+        summary = build_summary(report, month or Month.before(report.today), store, key, recipients)
+        with send_lock(store):
+            outcome = send_once(summary, settings, store, key, recipients, force)
+            history, failed = _append_history(backend, settings.tabs.history, summary)
+        record_run(store, report, "summary --send", backend, started)
+    return SummarySent(summary, outcome, history, failed)
+
+
+def _append_history(backend: Backend, tab: str, summary: Summary) -> tuple[str, bool]:
+    """Read the tab back (another run may have added the month meanwhile), then append."""
+    label = summary.month.label()
+    try:
+        plan = plan_history(backend.read(), tab, summary.month, summary.goals)
+        if not plan:
+            return f"The {tab} tab already has {label}'s rows.", False
+        backend.apply(plan)
+    except HistoryRefused as refused:
+        return str(refused), False
+    except (WorkbookChanged, WorkbookUnreachable) as error:
+        return f"{label}'s rows were not added to the {tab} tab: {error}", True
+    rows = len({write.row for write in plan.writes if write.row > 1})
+    return f"Added {rows} row{'s' if rows != 1 else ''} for {label} to the {tab} tab.", False
 
 
 def init(path: str, *, example: bool = False, today: dt.date | None = None) -> Path:

@@ -21,6 +21,7 @@ from click.core import ParameterSource
 from sheetsync import api
 from sheetsync.config import load_settings
 from sheetsync.errors import (
+    DeliveryFailed,
     SheetsyncError,
     StateError,
     WorkbookBusy,
@@ -67,7 +68,7 @@ def _fails(function: Callable[..., Any]) -> Callable[..., Any]:
 def exit_code_for(error: SheetsyncError) -> int:
     if isinstance(error, WorkbookBusy):
         return EXIT_BUSY
-    if isinstance(error, WorkbookUnreachable | WorkbookChanged | StateError):
+    if isinstance(error, WorkbookUnreachable | WorkbookChanged | StateError | DeliveryFailed):
         return EXIT_UNREACHABLE
     return EXIT_USAGE
 
@@ -293,6 +294,8 @@ class MonthParam(click.ParamType):
     metavar="FILE.html",
     help="Write the e-mail as one HTML file to open in a browser; send nothing.",
 )
+@click.option("--send", is_flag=True, help="Send it to [summary] to/cc (once per month).")
+@click.option("--force", is_flag=True, help="With --send: send it again even if it went before.")
 @_fails
 def summary(
     workbook: str | None,
@@ -301,11 +304,36 @@ def summary(
     month: Any,
     output: str,
     preview: str | None,
+    send: bool,
+    force: bool,
 ) -> None:
-    """Sum up a month: what the monthly e-mail says, or its figures as JSON."""
+    """Sum up a month: what the monthly e-mail says, or its figures as JSON; --send mails it."""
     from sheetsync.render import render_text
 
+    if force and not send:
+        _fail("--force only goes with --send (it sends a month's summary again).", EXIT_USAGE)
     settings = load_settings(config)
+    if send:
+        from sheetsync.send import when
+
+        sent = api.send_summary(workbook, month=month, today=today, settings=settings, force=force)
+        record, label = sent.outcome.record, sent.summary.month.label()
+        people = ", ".join(settings.summary.to + settings.summary.cc)
+        if sent.outcome.already:
+            click.echo(
+                f"The {label} summary was already sent to {people} on {when(record)} "
+                f"(Message-ID {record.message_id}); nothing was sent now. --force sends it again."
+            )
+        elif sent.outcome.delivery is not None:
+            delivery = sent.outcome.delivery
+            verb = "Sent" if settings.summary.transport == "smtp" else "Wrote"
+            click.echo(f"{verb} the {label} summary to {people}: {delivery.where}.")
+            for address, why in delivery.refused.items():
+                click.echo(f"Warning: the mail server refused {address} ({why}).", err=True)
+        if sent.history_failed:
+            _fail(sent.history, EXIT_UNREACHABLE)
+        click.echo(sent.history)
+        return
     result = api.summary(workbook, month=month, today=today, settings=settings)
     if preview:
         from sheetsync.mail import preview_html

@@ -162,10 +162,11 @@ class TabSettings(_Section):
 
 def _mail_address(value: str) -> str:
     """One address, `name@example.com` or `Name <name@example.com>`, on one line."""
-    from email.utils import parseaddr
+    from email.utils import getaddresses
 
-    address = parseaddr(value)[1]
-    if any(ch in value for ch in "\r\n") or not re.fullmatch(r"[^@\s<>,;]+@[^@\s<>,;]+", address):
+    found = getaddresses([value])
+    one_line = not any(ch in value for ch in "\r\n")
+    if not one_line or len(found) != 1 or not re.fullmatch(r"[^@\s<>,;]+@[^@\s<>,;]+", found[0][1]):
         raise ValueError(
             f"{value!r} is not an e-mail address; write it as name@example.com or "
             '"Name <name@example.com>", one per entry'
@@ -193,6 +194,17 @@ class SmtpSettings(_Section):
     username: str = ""
     password_env: str = "SHEETSYNC_SMTP_PASSWORD"
     timeout: float = Field(default=30, gt=0)
+    retry_for_seconds: float = Field(default=120, ge=0)
+
+    @model_validator(mode="after")
+    def _plain_only_on_this_machine(self) -> SmtpSettings:
+        if self.security == "none" and self.host not in ("localhost", "127.0.0.1", "::1"):
+            raise ValueError(
+                'security = "none" sends the password and the summary unencrypted, so it is '
+                'allowed only for a server on this machine (host = "localhost"); use '
+                '"starttls" or "tls"'
+            )
+        return self
 
 
 class StateSettings(_Section):

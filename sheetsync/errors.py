@@ -35,6 +35,10 @@ class StateError(SheetsyncError):
     """sheetsync's state store cannot be opened or used; the message names the file and the fix."""
 
 
+class DeliveryFailed(SheetsyncError):
+    """The summary could not be delivered (SMTP or outbox); nothing was recorded as sent."""
+
+
 class LoginFailed(SheetsyncError):
     """`sheetsync auth login` could not finish."""
 

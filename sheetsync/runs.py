@@ -83,6 +83,14 @@ def record_sync(
     store.finish_run(run_id, "ok", counts_of(report, cells_written, backend))
 
 
+def record_run(
+    store: StateStore, report: Report, command: str, backend: Backend, started: dt.datetime
+) -> None:
+    """A run that read the workbook and wrote no figures of its own (e.g. a summary)."""
+    run_id = store.start_run(workbook_key(report.location), command, report.today, started)
+    store.finish_run(run_id, "ok", counts_of(report, None, backend))
+
+
 def record_failure(
     store: StateStore,
     location: str,
