@@ -10,6 +10,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test bench lint clean
 
+# The summary's browser tests drive Debian's Chromium through Playwright (no browser download);
+# the emoji font lets its screenshots show what a phone shows. Installed when absent (as root).
+BROWSER := /usr/bin/chromium /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf
+
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -35,7 +39,11 @@ demo: $(STAMP)
 	@echo "Open $(CURDIR)/$(DEMO) in Excel or LibreOffice to see the Status, ROI and Issues columns and the Checks and History tabs;"
 	@echo "open $(CURDIR)/demo/summary.html in a browser, or the .eml in $(CURDIR)/demo/outbox in a mail program, to read the monthly summary."
 
-test: $(STAMP)
+$(BROWSER):
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null
+
+test: $(STAMP) $(BROWSER)
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

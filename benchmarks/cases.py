@@ -123,3 +123,48 @@ def _preload_backends() -> None:
 
     import sheetsync.backends.xlsx  # noqa: F401
     import sheetsync.writes  # noqa: F401
+
+
+@case
+def summary(args: dict[str, Any]) -> tuple[float, Facts]:
+    """The month's summary e-mail built from a workbook and its snapshots, ready to send.
+
+    Untimed: two syncs a month apart on a copy of the workbook, so the month has figures.
+    Timed: read + check + month figures (`sheetsync.api.summary`), then the text, HTML, CSS
+    inlining, chart and MIME message (`compose`), down to the bytes an SMTP server receives.
+    """
+    import shutil
+    from email.policy import SMTP
+
+    import sheetsync
+    from sheetsync import api
+    from sheetsync.config import validate_settings
+    from sheetsync.mail import compose, new_message_id
+
+    _preload_backends()
+    work = Path(args["scratch"]) / f"summary-{args['tactics']}.xlsx"
+    shutil.copyfile(args["path"], work)
+    state = work.with_suffix(".db")
+    state.unlink(missing_ok=True)
+    settings = validate_settings(
+        {"summary": {"to": ["owner@example.com"]}, "state": {"path": str(state)}}
+    )
+    today = dt.date.fromisoformat(args["today"])
+    for day in (today.replace(day=1) - dt.timedelta(days=31), today.replace(day=1)):
+        sheetsync.sync(str(work), today=day, settings=settings)
+    import matplotlib.pyplot  # noqa: F401  (an import, not work)
+
+    started = time.perf_counter()
+    built = api.summary(str(work), today=today, settings=settings)
+    message = compose(
+        built, settings.summary, new_message_id("sheetsync@example.com"), dt.datetime.now(dt.UTC)
+    )
+    data = message.as_bytes(policy=SMTP)
+    seconds = time.perf_counter() - started
+    html = message.get_body(("html",))
+    return seconds, {
+        "bytes": len(data),
+        "html_bytes": len(html.get_content().encode()) if html else 0,
+        "goals": len(built.goals),
+        "findings": len(built.findings),
+    }

@@ -25,6 +25,9 @@ WRITE_RATIO = 1.5  # a sync that writes vs openpyxl's load + save
 MEMORY_LIMIT = 2**30  # "under 1 GB" for a 100 k sync, read as 1 GiB
 MEMORY_LIMIT_AT = 100_000
 CLI_MAX_SIZE = 10_000
+SUMMARY_MAX_SIZE = 10_000  # the e-mail's targets are set at 1 k and 10 k tactics
+SUMMARY_BYTES = 200_000
+SUMMARY_SECONDS = 2.0
 
 
 @dataclass
@@ -212,6 +215,29 @@ def cli_suite(context: Context) -> Iterator[Row]:
             result.peak_rss,
             notes=f"exit {result.facts['exit_code']} (findings); wall time incl. start-up; "
             f"{_runs(result)}",
+        )
+
+
+@suite("summary", "the monthly e-mail built from snapshots: time and size (≤ 10 k)")
+def summary_suite(context: Context) -> Iterator[Row]:
+    for tactics in (size for size in context.sizes if size <= SUMMARY_MAX_SIZE):
+        result = context.measure(
+            "summary", tactics, workbook_path(tactics), scratch=str(context.scratch)
+        )
+        size = result.facts["bytes"]
+        yield Row(
+            tactics,
+            "summary e-mail: figures, text, HTML, chart, MIME",
+            result.seconds,
+            tactics / result.seconds,
+            result.peak_rss,
+            f"{size / 1000:,.0f} kB message",
+            (
+                Target(f"< {SUMMARY_BYTES // 1000} kB", size < SUMMARY_BYTES),
+                Target(f"< {SUMMARY_SECONDS:g} s", result.seconds < SUMMARY_SECONDS),
+            ),
+            f"{result.facts['goals']:,} goals, {result.facts['findings']:,} findings; "
+            f"HTML {result.facts['html_bytes'] / 1000:,.0f} kB; {_runs(result)}",
         )
 
 

@@ -176,7 +176,8 @@ class Summary:
     link: str  # the spreadsheet's URL, or the file's path
     month: Month
     today: dt.date
-    period: Period | None  # None: no snapshot inside the month, so totals to date only
+    period: Period | None  # None: too few snapshots to measure the month; totals to date only
+    month_syncs: tuple[dt.date, ...]  # the days of the month with a snapshot
     goals: tuple[GoalLine, ...]
     goals_shown: Listed  # of GoalLine, attention first when there are many
     goal_counts: dict[str, int]  # status -> number of goals
@@ -281,6 +282,7 @@ def build_summary(
         month=month,
         today=report.today,
         period=period,
+        month_syncs=tuple(day for day in days if day in month),
         goals=goals,
         goals_shown=_goals_shown(goals),
         goal_counts=dict(Counter(goal.status for goal in goals)),

@@ -50,13 +50,15 @@ def test_each_goals_row_is_appended_once_however_often_the_month_is_sent(book, t
     first = api.send_summary(handle.open(), today=D(2026, 7, 1), settings=settings(tmp_path))
     assert first.history == "Added 2 rows for June 2026 to the History tab."
     again = api.send_summary(handle.open(), today=D(2026, 7, 2), settings=settings(tmp_path))
-    assert again.outcome.already and again.history == "The History tab already has June 2026's rows."
+    assert again.outcome.already
+    assert again.history == "The History tab already has June 2026's rows."
     forced = api.send_summary(
         handle.open(), today=D(2026, 7, 2), settings=settings(tmp_path), force=True
     )
     assert not forced.outcome.already
     # A state store lost or replaced: the tab itself is read back, so still no second row.
-    fresh = api.send_summary(handle.open(), today=D(2026, 7, 3), settings=settings(tmp_path, "new.db"))
+    other_store = settings(tmp_path, "new.db")
+    fresh = api.send_summary(handle.open(), today=D(2026, 7, 3), settings=other_store)
     assert not fresh.outcome.already and "already has June 2026" in fresh.history
     rows = history(handle.open())
     assert [str(cell) for cell in rows[0]] == list(HISTORY_HEADERS)
@@ -89,4 +91,8 @@ def test_a_history_tab_sheetsync_started_keeps_what_people_add_below(book, tmp_p
     handle = book({"History": ours})
     api.send_summary(handle.open(), today=D(2026, 7, 1), settings=settings(tmp_path))
     rows = history(handle.open())
-    assert [row[:2] for row in rows[1:]] == [["2026-05", "G1"], ["2026-06", "G1"], ["2026-06", "G2"]]
+    assert [row[:2] for row in rows[1:]] == [
+        ["2026-05", "G1"],
+        ["2026-06", "G1"],
+        ["2026-06", "G2"],
+    ]

@@ -81,6 +81,7 @@ def test_a_month_with_no_runs_shows_totals_to_date_and_no_month_figures():
 def test_a_single_snapshot_in_the_first_month_measures_nothing():
     sync_on(D(2026, 10, 20))
     assert all(g["month"] is None for g in summary_on(D(2026, 11, 1))["goals"])
+    assert "Only one sync ran in October 2026 (on October 20, 2026)" in api_text(D(2026, 11, 1))
 
 
 def test_december_is_measured_across_the_year_boundary():
