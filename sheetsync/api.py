@@ -132,7 +132,8 @@ def send_summary(
         summary = build_summary(report, month or Month.before(report.today), store, key, recipients)
         with send_lock(store):
             outcome = send_once(summary, settings, store, key, recipients, force)
-            history, failed = _append_history(backend, settings.tabs.history, summary)
+            with _one_run_at_a_time(workbook, settings):  # the rows are a write, like a sync's
+                history, failed = _append_history(backend, settings.tabs.history, summary)
         record_run(store, report, "summary --send", backend, started)
     return SummarySent(summary, outcome, history, failed)
 

@@ -278,6 +278,7 @@ class MonthParam(click.ParamType):
 
 @main.command()
 @workbook_option
+@workbook_name_option
 @today_option
 @config_option
 @click.option("--month", type=MonthParam(), help="The month to sum up (default: the last one).")
@@ -299,6 +300,7 @@ class MonthParam(click.ParamType):
 @_fails
 def summary(
     workbook: str | None,
+    workbook_name: str | None,
     today: dt.date | None,
     config: str | None,
     month: Any,
@@ -308,33 +310,25 @@ def summary(
     force: bool,
 ) -> None:
     """Sum up a month: what the monthly e-mail says, or its figures as JSON; --send mails it."""
-    from sheetsync.render import render_text
-
     if force and not send:
         _fail("--force only goes with --send (it sends a month's summary again).", EXIT_USAGE)
-    settings = load_settings(config)
-    if send:
-        from sheetsync.send import when
+    chosen = targets(load_settings(config), workbook, workbook_name)
 
-        sent = api.send_summary(workbook, month=month, today=today, settings=settings, force=force)
-        record, label = sent.outcome.record, sent.summary.month.label()
-        people = ", ".join(settings.summary.to + settings.summary.cc)
-        if sent.outcome.already:
-            click.echo(
-                f"The {label} summary was already sent to {people} on {when(record)} "
-                f"(Message-ID {record.message_id}); nothing was sent now. --force sends it again."
-            )
-        elif sent.outcome.delivery is not None:
-            delivery = sent.outcome.delivery
-            verb = "Sent" if settings.summary.transport == "smtp" else "Wrote"
-            click.echo(f"{verb} the {label} summary to {people}: {delivery.where}.")
-            for address, why in delivery.refused.items():
-                click.echo(f"Warning: the mail server refused {address} ({why}).", err=True)
-        if sent.history_failed:
-            _fail(sent.history, EXIT_UNREACHABLE)
-        click.echo(sent.history)
-        return
-    result = api.summary(workbook, month=month, today=today, settings=settings)
+    def one(target: Target) -> int:
+        if send:
+            return _send_one(target, month, today, force)
+        return _summary_one(target, month, today, output, preview)
+
+    _each_workbook(chosen, one)
+
+
+def _summary_one(
+    target: Target, month: Any, today: dt.date | None, output: str, preview: str | None
+) -> int:
+    from sheetsync.render import render_text
+
+    settings = target.settings
+    result = api.summary(target.given, month=month, today=today, settings=settings)
     if preview:
         from sheetsync.mail import preview_html
 
@@ -343,11 +337,36 @@ def summary(
         except OSError as error:
             _fail(f"Cannot write {preview} ({error.strerror}); choose a file you can write.", 2)
         click.echo(f"Wrote {preview}: open it in a browser to see the e-mail.")
-        return
-    if output == "json":
+    elif output == "json":
         click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
-        return
-    click.echo(render_text(result, settings.summary.templates), nl=False)
+    else:
+        click.echo(render_text(result, settings.summary.templates), nl=False)
+    return 0
+
+
+def _send_one(target: Target, month: Any, today: dt.date | None, force: bool) -> int:
+    from sheetsync.send import when
+
+    settings = target.settings
+    sent = api.send_summary(target.given, month=month, today=today, settings=settings, force=force)
+    record, label = sent.outcome.record, sent.summary.month.label()
+    people = ", ".join(settings.summary.to + settings.summary.cc)
+    if sent.outcome.already:
+        click.echo(
+            f"The {label} summary was already sent to {people} on {when(record)} "
+            f"(Message-ID {record.message_id}); nothing was sent now. --force sends it again."
+        )
+    elif sent.outcome.delivery is not None:
+        delivery = sent.outcome.delivery
+        verb = "Sent" if settings.summary.transport == "smtp" else "Wrote"
+        click.echo(f"{verb} the {label} summary to {people}: {delivery.where}.")
+        for address, why in delivery.refused.items():
+            click.echo(f"Warning: the mail server refused {address} ({why}).", err=True)
+    if sent.history_failed:
+        click.echo(click.style("Error: ", fg="red", bold=True) + sent.history, err=True)
+        return EXIT_UNREACHABLE
+    click.echo(sent.history)
+    return 0
 
 
 @main.command()

@@ -119,7 +119,8 @@ def is_temporary(error: BaseException) -> bool:
 
 def failure_sentence(error: BaseException, settings: SmtpSettings) -> str:
     """One sentence naming the server, what went wrong and what to do."""
-    server = f"the mail server {settings.host}:{settings.port}"
+    named = f"the mail server {settings.host}:{settings.port}"
+    server = named[0].upper() + named[1:]  # at the start of a sentence
     nothing = "Nothing was sent; the next `summary --send` tries again."
     if isinstance(error, smtplib.SMTPAuthenticationError):
         return (
@@ -146,7 +147,7 @@ def failure_sentence(error: BaseException, settings: SmtpSettings) -> str:
         )
     if isinstance(error, ssl.SSLError):
         return (
-            f"No secure connection could be made with {server} ({error.reason or error}); check "
+            f"No secure connection could be made with {named} ({error.reason or error}); check "
             f'[smtp] host, port and security ("starttls" on 587, "tls" on 465). {nothing}'
         )
     if isinstance(error, smtplib.SMTPResponseException):
@@ -161,7 +162,7 @@ def failure_sentence(error: BaseException, settings: SmtpSettings) -> str:
         )
     reason = getattr(error, "strerror", None) or str(error)
     return (
-        f"Cannot reach {server} ({reason}); check [smtp] host and port and that the server is "
+        f"Cannot reach {named} ({reason}); check [smtp] host and port and that the server is "
         f"up. {nothing}"
     )
 

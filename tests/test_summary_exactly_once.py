@@ -98,6 +98,6 @@ def test_a_delivery_failure_exits_3_with_one_sentence(setup, smtp):
     out, err = failed.communicate(timeout=120)
     assert failed.returncode == 3
     assert err.strip() == (
-        f"Error: the mail server 127.0.0.1:{smtp.port} refused the message (554 5.7.1 Message "
+        f"Error: The mail server 127.0.0.1:{smtp.port} refused the message (554 5.7.1 Message "
         "rejected as spam). Nothing was sent; the next `summary --send` tries again."
     )

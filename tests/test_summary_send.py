@@ -116,7 +116,7 @@ def test_a_wrong_password_is_one_sentence_and_is_not_recorded_as_sent(smtp, monk
     with pytest.raises(DeliveryFailed) as failed:
         send(settings)
     message = str(failed.value)
-    assert message.startswith(f"the mail server 127.0.0.1:{smtp.port} refused the login of")
+    assert message.startswith(f"The mail server 127.0.0.1:{smtp.port} refused the login of")
     assert "$SHEETSYNC_SMTP_PASSWORD" in message and "Nothing was sent" in message
     assert smtp.handler.messages == []
     monkeypatch.setenv("SHEETSYNC_SMTP_PASSWORD", PASSWORD)
