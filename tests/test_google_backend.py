@@ -968,6 +968,24 @@ def test_a_split_write_stopped_by_an_edit_says_what_landed_and_what_the_next_run
     assert statuses == ["Status", "", "x" * 300 + "2", "", ""]
 
 
+def test_a_split_write_refused_part_way_says_what_landed(sheets_api):
+    key = bean_and_crumb(sheets_api)
+    sheets_api.protect(key, "Plan", "E4")  # the third part's cell
+    backend = GoogleBackend(key, settings_for(sheets_api), body_limit=1200)
+    writes = [CellWrite("Plan", row, 5, "x" * 300 + str(row)) for row in (2, 3, 4)]
+    plan = status_plan(backend.read(), *writes)
+    with pytest.raises(WorkbookUnreachable) as failure:
+        backend.apply(plan)
+    message = str(failure.value)
+    assert message.startswith("A protected range in the spreadsheet “Bean & Crumb” stops")
+    assert message.endswith(
+        "; sheetsync had written 2 of the 3 parts of this sync before that, and the next run "
+        "writes the rest."
+    )
+    statuses = [row[4] if len(row) > 4 else "" for row in sheets_api.grid(key, "Plan")]
+    assert statuses == ["Status", "x" * 300 + "2", "x" * 300 + "3", ""]
+
+
 def test_a_missing_token_gives_the_credentials_sentence():
     with SheetsApiServer(require_token="fresh") as server:
         key = bean_and_crumb(server)
