@@ -24,12 +24,7 @@ from workbooks import TODAY, baseline_grids
 
 import sheetsync
 from sheetsync.backends import WorkbookChanged, WorkbookUnreachable, google_auth
-from sheetsync.backends.google import (
-    HEADER_FORMAT,
-    REQUEST_BODY_LIMIT,
-    GoogleBackend,
-    value_update_bodies,
-)
+from sheetsync.backends.google import GoogleBackend
 from sheetsync.backends.google_errors import FailureContext, unreachable
 from sheetsync.backends.google_http import (
     WRITE_TIMEOUT_SECONDS,
@@ -39,6 +34,11 @@ from sheetsync.backends.google_http import (
 )
 from sheetsync.backends.google_http import gspread_client as gspread_client_for
 from sheetsync.backends.google_location import spreadsheet_key
+from sheetsync.backends.google_requests import (
+    HEADER_FORMAT,
+    REQUEST_BODY_LIMIT,
+    value_update_bodies,
+)
 from sheetsync.config import GoogleSettings, Settings
 from sheetsync.workbook import CellError, CellWrite, Guard, Workbook, WritePlan
 

@@ -36,7 +36,6 @@ from gspread.urls import SPREADSHEETS_API_V4_BASE_URL
 from tenacity import retry_if_exception
 from urllib3.exceptions import NewConnectionError
 
-from sheetsync.backends.google import NEW_TAB_ROWS, quote_tab, value_update_bodies
 from sheetsync.backends.google_errors import (
     FAILURES,
     FailureContext,
@@ -46,6 +45,7 @@ from sheetsync.backends.google_errors import (
 )
 from sheetsync.backends.google_http import SheetsHttpClient, http_status, open_http_client
 from sheetsync.backends.google_location import edit_url
+from sheetsync.backends.google_requests import NEW_TAB_ROWS, quote_tab, value_update_bodies
 from sheetsync.errors import UsageError
 from sheetsync.template import ColumnTemplate, TabTemplate, Validation, WorkbookTemplate
 from sheetsync.workbook import CellValue, CellWrite, a1, column_letter
