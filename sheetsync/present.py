@@ -155,18 +155,17 @@ def _goal_lines(report: Report, limit: int | None) -> list[str]:
     for result in report.goals[:limit]:
         goal = result.goal
         status = click.style(f"{result.status!s:<11}", fg=_STATUS_COLOURS.get(str(result.status)))
-        parts = []
+        shown = []  # joined by commas only between the parts that are there
         if result.figures and goal.target:
-            figures = (
+            reached = (
                 f"{_number(result.figures.current)} of {_number(goal.target)} {goal.kpi or ''}"
             )
-            figures = figures.strip()
-            parts.append(
-                figures + (f" ({result.progress:.0%})" if result.progress is not None else "")
-            )
+            if result.progress is not None:
+                reached = f"{reached.strip()} ({result.progress:.0%})"
+            shown.append(reached.strip())
         if result.roi is not None:
-            parts.append(f"ROI {result.roi:.0%}")
-        lines.append(f"  {goal.goal_id or '?':<6} {status}  {', '.join(parts)}".rstrip())
+            shown.append(f"ROI {result.roi:.0%}")
+        lines.append(f"  {goal.goal_id or '?':<6} {status}  {', '.join(shown)}".rstrip())
     if limit is not None and len(report.goals) > limit:
         lines.append(f"  … and {len(report.goals) - limit:,} more goals")
     tactic_counts = Counter(str(result.status) for result in report.tactics)

@@ -7,6 +7,7 @@ nothing above the seam knows which backend it talks to.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Literal
@@ -61,6 +62,10 @@ class Workbook:
     locale: str | None = None  # e.g. "en_GB"; None when the file does not say
     timezone: str | None = None  # IANA name, e.g. "Europe/London"
     url: str | None = None  # where a person opens it (Google), or None
+    # The formula text of each cell holding one, by (tab, row, column), where the backend can
+    # tell (xlsx does; Google's and memory's reads have values only), so a dry run can say
+    # which formula a write would replace.
+    formulas: Mapping[tuple[str, int, int], str] = field(default_factory=dict)
 
     def find_tab(self, name: str) -> Tab | None:
         """The tab whose name matches, ignoring case and surrounding spaces."""
@@ -81,6 +86,7 @@ class CellWrite:
     value: str | int | float | None  # None clears the cell
     old: CellValue = None
     kind: CellKind = "text"
+    old_formula: str | None = None  # the formula the cell held, which this write replaces
 
     @property
     def a1(self) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from typing import Any
 
 from sheetsync.engine import Report, RowResult, gc_paused
@@ -45,7 +46,9 @@ def plan_writes(report: Report, checks_tab: str) -> WritePlan:
         rows = {result.row: result for result in report.results(schema.role)}
         # A heading's or a totals row's cells are the user's, =SUM(...) under Spend included.
         skipped = report.model.organising_rows.get(schema.role, frozenset())
-        tab_writes = list(_tab_writes(tab, columns, rows, skipped))
+        tab_writes = _naming_formulas(
+            list(_tab_writes(tab, columns, rows, skipped)), report.workbook.formulas
+        )
         writes += tab_writes
         guards += _guards(layout, tab, tab_writes)
     if "checks" in report.model.taken_tabs:
@@ -59,7 +62,28 @@ def plan_writes(report: Report, checks_tab: str) -> WritePlan:
 
 def describe(write: CellWrite) -> str:
     """`Plan!K7: "" -> "At risk"`, as `sync --dry-run` prints it."""
-    return f"{write.tab}!{write.a1}: {_shown(write.old)} -> {_shown(write.value)}"
+    where = f"{write.tab}!{write.a1}"
+    if write.old_formula:
+        return f"{where}: {write.old_formula} -> {_shown(write.value)} (replaces the formula)"
+    return f"{where}: {_shown(write.old)} -> {_shown(write.value)}"
+
+
+def _naming_formulas(
+    writes: list[CellWrite], formulas: Mapping[tuple[str, int, int], str]
+) -> list[CellWrite]:
+    """The writes, each over a cell holding a formula marked with that formula.
+
+    An owned cell is sheetsync's, but a person may have typed a formula there; the dry run
+    says which formula a sync would replace with its value.
+    """
+    if not formulas:
+        return writes
+    return [
+        replace(write, old_formula=formulas[key])
+        if (key := (write.tab, write.row, write.column)) in formulas
+        else write
+        for write in writes
+    ]
 
 
 def _shown(value: CellValue) -> str:

@@ -193,3 +193,26 @@ def test_file_open_in_office_is_checked_but_not_synced(tmp_path, lock):
     assert result.returncode == 3
     assert "Close it" in result.stderr and "nothing was written" in result.stderr
     assert path.read_bytes() == before
+
+
+def test_a_formula_in_an_owned_cell_is_named_in_the_dry_run(tmp_path):
+    # A user typed their own ROI formula in T2's ROI cell: sync replaces it with sheetsync's
+    # figure (the column is sheetsync's), and the dry run says so before anything is written.
+    grids = baseline_grids()
+    plan = grids["Plan"]
+    plan[0] += ["Status", "ROI"]
+    for row in plan[1:]:
+        row += [None, None]
+    plan[2][-1] = "=J3-I3"  # their profit, where sheetsync keeps the ROI
+    path = tmp_path / "own-formula.xlsx"
+    write_xlsx(path, grids)
+    dry = subprocess.run(
+        [SHEETSYNC, "sync", "--workbook", str(path), "--today", TODAY.isoformat(), "--dry-run"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "Plan!N3: =J3-I3 -> -1 (replaces the formula)" in dry.stdout.splitlines()
+    assert "Plan!N2: " in dry.stdout and "Plan!N2: =" not in dry.stdout
+    sheetsync.sync(str(path), today=TODAY)
+    assert load_workbook(path)["Plan"]["N3"].value == -1

@@ -71,10 +71,12 @@ class XlsxBackend:
     def read(self) -> Workbook:
         """Every tab as typed values. Raises WorkbookUnreachable with the fix."""
         data, version = _file_bytes(self.path)
-        snapshot = _read(self.path, data, all_formulas=False)
+        # Every formula is looked for (one pass over each sheet's XML), so a dry run can say
+        # when a write would replace a user's formula in an owned cell.
+        snapshot = _read(self.path, data, all_formulas=True)
         if not _same_version(self.path, version):  # saved meanwhile: read the new one whole
             data, version = _file_bytes(self.path)
-            snapshot = _read(self.path, data, all_formulas=False)
+            snapshot = _read(self.path, data, all_formulas=True)
         return snapshot.workbook
 
     def apply(self, plan: WritePlan) -> None:
@@ -185,6 +187,7 @@ def _read(path: Path, data: bytes, all_formulas: bool) -> _Snapshot:
     workbook = Workbook(
         title=path.stem,
         tabs=tuple(Tab(name, _trimmed(grid_rows)) for name, grid_rows in rows.items()),
+        formulas={key: formula.text for key, formula in formulas.items() if formula.text},
     )
     return _Snapshot(data, workbook, grid, package, formulas, uncertain)
 
