@@ -264,13 +264,14 @@ def _read_row(
     targets = extra_targets
     if tactics == READ_RATIO_AT:
         targets = (Target(f"≤ {READ_RATIO}×", ratio <= READ_RATIO), *targets)
+    cpu_ratio = result.facts["cpu_seconds"] / floor.facts["cpu_seconds"]
     return Row(
         tactics,
         case,
         result.seconds,
         tactics / result.seconds,
         result.peak_rss,
-        f"{ratio:.2f}× calamine read",
+        f"{ratio:.2f}× calamine read (CPU time: {cpu_ratio:.2f}×)",
         targets,
         f"{notes}; {_runs(result)}",
     )

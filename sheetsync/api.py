@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sheetsync.backends import Backend, open_backend
 from sheetsync.config import Settings, validate_settings
-from sheetsync.engine import Report, evaluate
+from sheetsync.engine import Report, evaluate, gc_paused
 from sheetsync.errors import (
     ConfigError,
     SheetsyncError,
@@ -227,6 +227,7 @@ def _one_run_at_a_time(
     return workbook_lock(location, settings) if location.strip() else nullcontext()
 
 
+@gc_paused  # the read, like the engine, makes many small values and frees none of them
 def _read_and_evaluate(
     workbook: str | Backend | None, today: dt.date | None, settings: Settings
 ) -> tuple[Backend, Report]:

@@ -10,7 +10,7 @@ from typing import Any
 import click
 import orjson
 
-from sheetsync.engine import Report
+from sheetsync.engine import Report, gc_paused
 from sheetsync.rules import CATALOG, SEVERITY_ORDER, Finding
 
 _COLOURS = {"error": "red", "warning": "yellow"}
@@ -72,6 +72,7 @@ def layout_lines(report: Report) -> list[str]:
     return lines
 
 
+@gc_paused  # tens of thousands of small dicts, none freed until the document is written
 def check_json(report: Report) -> str:
     """The JSON document of `sheetsync check --format json`, every finding in it."""
     return as_json(report.as_dict())
