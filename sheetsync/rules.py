@@ -8,7 +8,8 @@ severity, message and hint.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Mapping
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any, Literal
@@ -481,13 +482,15 @@ def duplicate_id(context: CheckContext) -> Iterator[Hit]:
         if layout is None:
             continue
         firsts: dict[str, Goal | Tactic] = {}
-        taken = {getattr(r, key).casefold() for r in records if getattr(r, key)}
+        highest: dict[str, int] | None = None  # made on the first repeat: clean sheets skip it
         for record in records:
             record_id = getattr(record, key)
             if not record_id:
                 continue
             first = firsts.setdefault(record_id.casefold(), record)
             if first is not record:
+                if highest is None:
+                    highest = _highest_numbers(getattr(r, key) for r in records)
                 yield at(
                     layout,
                     key,
@@ -496,26 +499,33 @@ def duplicate_id(context: CheckContext) -> Iterator[Hit]:
                     id_name=id_name,
                     first_row=first.row,
                     # Spelled like the first row's ID: t2 repeating T2 is told T8, not t8.
-                    suggestion=_new_id(getattr(first, key), taken),
+                    suggestion=_new_id(getattr(first, key), highest),
                 )
 
 
-def _new_id(repeated_id: str, taken: set[str]) -> str:
-    """An ID after the highest in use with the same prefix (T3, T3 and T7 -> T8), marked taken so
-    the next repeated row is told another one. Never a gap: a deleted tactic's ID would join its
-    history."""
-    prefix = repeated_id.rstrip("0123456789") or repeated_id
-    folded = prefix.casefold()
-    numbers = [
-        int(suffix)
-        for name in taken
-        if name.startswith(folded)
-        and (suffix := name[len(folded) :]).isascii()
-        and suffix.isdigit()
-    ]
-    suggestion = f"{prefix}{max(numbers, default=0) + 1}"
-    taken.add(suggestion.casefold())
-    return suggestion
+_NUMBERED_ID = re.compile(r"(.*?)([0-9]+)")
+
+
+def _highest_numbers(ids: Iterable[str | None]) -> dict[str, int]:
+    """Case-folded prefix -> the highest number after it among the IDs (T3, t7 -> {"t": 7})."""
+    highest: dict[str, int] = {}
+    for name in ids:
+        match = _NUMBERED_ID.fullmatch(name or "")
+        if match:
+            prefix = match[1].casefold()
+            highest[prefix] = max(highest.get(prefix, 0), int(match[2]))
+    return highest
+
+
+def _new_id(repeated_id: str, highest: dict[str, int]) -> str:
+    """An ID after the highest in use with the same prefix (T3, T3 and T7 -> T8), counted as
+    used so the next repeated row is told another one. Never a gap: a deleted tactic's ID would
+    join its history."""
+    match = _NUMBERED_ID.fullmatch(repeated_id)
+    prefix = match[1] if match else repeated_id
+    number = highest.get(prefix.casefold(), 0) + 1
+    highest[prefix.casefold()] = number
+    return f"{prefix}{number}"
 
 
 @rule(
