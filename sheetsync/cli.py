@@ -467,6 +467,30 @@ def worker(workbook_name: str | None, config: str | None, log_format: str) -> No
     sys.exit(run_worker(load_settings(config), workbook_name, log_format))
 
 
+@main.command()
+@workbook_name_option
+@config_option
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for scripts and monitoring.",
+)
+@_fails
+def status(workbook_name: str | None, config: str | None, output: str) -> None:
+    """Per workbook: the last run, the next scheduled ones, the last summary sent."""
+    from sheetsync.status import status_text, statuses
+
+    found = statuses(load_settings(config), workbook_name, dt.datetime.now(dt.UTC))
+    if output == "json":
+        workbooks = [status.as_dict() for status in found]
+        click.echo(json.dumps({"workbooks": workbooks}, ensure_ascii=False, indent=2))
+    else:
+        click.echo(status_text(found))
+
+
 @main.group()
 def auth() -> None:
     """Sign in to Google for `[google] credentials = "oauth"`."""

@@ -40,10 +40,10 @@ class RunLine:
 
     def text(self) -> str:
         figures = [
-            f"{self.cells_written} cells written" if self.cells_written is not None else "",
-            f"{self.requests} requests" if self.requests is not None else "",
-            _counted(self.errors, "error"),
-            _counted(self.warnings, "warning"),
+            counted(self.cells_written, "cell", " written"),
+            counted(self.requests, "request"),
+            counted(self.errors, "error"),
+            counted(self.warnings, "warning"),
         ]
         said = ", ".join(figure for figure in figures if figure)
         tail = "; ".join(part for part in (said, self.detail) if part)
@@ -52,10 +52,11 @@ class RunLine:
         )
 
 
-def _counted(count: int | None, noun: str) -> str:
+def counted(count: int | None, noun: str, after: str = "") -> str:
+    """`1 error`, `12 cells written`; "" when there is no count."""
     if count is None:
         return ""
-    return f"{count} {noun}" + ("" if count == 1 else "s")
+    return f"{count} {noun}{'' if count == 1 else 's'}{after}"
 
 
 class _Scrubbing(logging.Formatter):

@@ -114,6 +114,23 @@ def test_worker_syncs_the_good_workbooks_again_and_again_and_reports_the_broken_
     assert "Status" in [cell.value for cell in plan[1]]
     recorded = {(Path(run["workbook"]).name, run["outcome"]) for run in state_runs(tmp_path)}
     assert recorded == {("bakery.xlsx", "ok"), ("gym.xlsx", "ok"), ("florist.xlsx", "failed")}
+    status = subprocess.run(
+        [SHEETSYNC, "status", "--format", "json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert status.returncode == 0, status.stderr
+    bakery, gym, florist = json.loads(status.stdout)["workbooks"]
+    assert (bakery["name"], gym["name"], florist["name"]) == ("bakery", "gym", "florist")
+    for good in (bakery, gym):
+        assert (good["last_run"]["command"], good["last_run"]["outcome"]) == ("sync", "ok")
+        assert good["last_run"]["cells_written"] == 0  # the last sync found nothing to change
+        assert good["last_good_sync"] == good["last_run"]["started"]
+    assert florist["last_run"]["outcome"] == "failed" and florist["last_good_sync"] is None
+    assert florist["last_run"]["error"] == failure["detail"]
+    assert len(florist["next_syncs"]) == 3 and florist["timezone"] == "Europe/London"
 
 
 def test_a_bad_config_stops_the_worker_before_it_starts(tmp_path):
