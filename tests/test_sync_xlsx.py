@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
+from package_parts import assert_untouched_parts_kept
 from workbooks import TODAY, D, baseline_grids, write_xlsx
 
 import sheetsync
@@ -144,8 +145,11 @@ def test_sync_never_changes_a_user_cell(tmp_path_factory, edits):
     book.save(path)
     widths = {s.title: s.max_column + 1 for s in book.worksheets}
     before = snapshot(path, widths)
+    unsynced = path.with_name("unsynced.xlsx")
+    unsynced.write_bytes(path.read_bytes())
     sheetsync.sync(str(path), today=TODAY)
     assert snapshot(path, widths) == before
+    assert_untouched_parts_kept(unsynced, path)
     assert not sheetsync.sync(str(path), today=TODAY).plan.writes
 
 

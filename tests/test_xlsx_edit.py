@@ -1,0 +1,332 @@
+"""The lossless writer: a sync changes only what sheetsync owns, and every other part of the
+package keeps its bytes. Workbooks are made by XlsxWriter (charts, sparklines, tables...)
+and by hand where a feature needs XML no library writes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+import xlsxwriter
+from package_parts import assert_untouched_parts_kept, parts
+from workbooks import TODAY, baseline_grids
+
+import sheetsync
+from sheetsync.backends import WorkbookUnreachable
+from sheetsync.backends.xlsx import XlsxBackend
+from sheetsync.workbook import CellWrite, WritePlan
+
+
+def outside_sheet_data(xml: bytes) -> bytes:
+    """A sheet without its cells, its dimension and the notes link sheetsync adds."""
+    xml = re.sub(rb"<sheetData>.*</sheetData>|<sheetData/>", b"", xml, flags=re.S)
+    xml = re.sub(rb"<dimension [^>]*/>", b"", xml)
+    return re.sub(rb'<legacyDrawing r:id="rId\d+" xmlns:r="[^"]*"/>', b"", xml)
+
+
+def write_grids(book: xlsxwriter.Workbook, grids: dict[str, list[list[object]]]) -> dict:
+    dates = book.add_format({"num_format": "yyyy-mm-dd"})
+    sheets = {}
+    for name, rows in grids.items():
+        sheet = sheets[name] = book.add_worksheet(name)
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                if isinstance(value, dt.date):
+                    sheet.write_datetime(r, c, dt.datetime.combine(value, dt.time()), dates)
+                elif value is not None:
+                    sheet.write(r, c, value)
+    return sheets
+
+
+def dashboard_workbook(path: Path, image: Path) -> None:
+    """The baseline plan, with every feature a marketer's workbook may have around it."""
+    book = xlsxwriter.Workbook(path)
+    sheets = write_grids(book, baseline_grids())
+    plan, strategy = sheets["Plan"], sheets["Strategy"]
+    plan.write_comment("C2", "Ask Ana about the print run")
+    plan.data_validation("D2:D50", {"validate": "list", "source": ["Email", "Events", "Social"]})
+    plan.conditional_format(
+        "H2:H50", {"type": "cell", "criteria": ">", "value": 1500, "format": book.add_format()}
+    )
+    plan.write_url("E5", "https://example.com/brief", string="Brief")
+    plan.set_row(2, None, None, {"level": 1})  # T2's row grouped under T1
+    plan.add_sparkline("N2", {"range": "Plan!H2:J2"})
+    plan.set_landscape()
+    plan.print_area("A1:L4")
+    plan.hide_gridlines(0)  # and print them
+    plan.repeat_rows(0)
+    strategy.write("L1", "Owner note")
+    dashboard = book.add_worksheet("Dashboard")
+    dashboard.add_table(
+        "A1:B4",
+        {
+            "columns": [{"header": "Goal"}, {"header": "Budget", "total_function": "sum"}],
+            "data": [["G1", 5000], ["G2", 2000]],
+            "total_row": True,
+        },
+    )
+    chart = book.add_chart({"type": "column"})
+    chart.add_series({"values": "=Plan!$H$2:$H$4", "categories": "=Plan!$A$2:$A$4"})
+    dashboard.insert_chart("D2", chart)
+    dashboard.insert_textbox("D20", "Spend is on budget", {"width": 200, "height": 50})
+    dashboard.insert_image("A10", str(image))
+    dashboard.protect("secret")
+    book.define_name("TotalBudget", "=Strategy!$G$2:$G$3")
+    book.close()
+
+
+@pytest.mark.filterwarnings("ignore:Sparkline Group:UserWarning")  # openpyxl, reading to check
+def test_sync_keeps_charts_sparklines_tables_and_every_other_feature(tmp_path: Path) -> None:
+    from PIL import Image
+
+    image = tmp_path / "logo.png"
+    Image.new("RGB", (8, 8), "red").save(image)
+    original = tmp_path / "original.xlsx"
+    dashboard_workbook(original, image)
+    path = tmp_path / "marketing.xlsx"
+    path.write_bytes(original.read_bytes())
+
+    result = sheetsync.sync(str(path), today=TODAY)
+
+    assert result.written
+    changed = assert_untouched_parts_kept(original, path)
+    before, after = parts(original), parts(path)
+    plan_part = "xl/worksheets/sheet2.xml"
+    assert plan_part in changed
+    for name in ("xl/worksheets/sheet1.xml", plan_part, "xl/worksheets/sheet4.xml"):
+        assert outside_sheet_data(after[name]) == outside_sheet_data(before[name]), name
+    assert any(name.startswith("xl/charts/chart") for name in after)
+    assert any(name.startswith("xl/tables/table") for name in after)
+    assert any(name.startswith("xl/media/image") for name in after)
+    plan_xml = after[plan_part].decode()
+    for feature in (
+        "x14:sparklineGroup",
+        "<dataValidations",
+        "<conditionalFormatting",
+        "<hyperlinks",
+        "<printOptions",
+        "<pageSetup",
+        'outlineLevel="1"',
+    ):
+        assert feature in plan_xml, feature
+    assert 'totalsRowCount="1"' in after["xl/tables/table1.xml"].decode()
+    assert b"Spend is on budget" in after["xl/drawings/drawing1.xml"]
+    assert b"<sheetProtection" in after["xl/worksheets/sheet4.xml"]
+    assert b'name="TotalBudget"' in after["xl/workbook.xml"]
+    assert b"_xlnm.Print_Area" in after["xl/workbook.xml"]
+    book = openpyxl.load_workbook(path)
+    assert book["Plan"]["C2"].comment.text.startswith("Ask Ana")
+    owned_note = "Filled in by sheetsync — edits here are overwritten."
+    statuses = [row[12].value for row in book["Plan"].iter_rows(min_row=2, max_row=4)]
+    assert statuses == ["On track", "On track", "Done"]
+    header = book["Plan"]["M1"]
+    assert (header.value, header.comment.text, header.font.bold) == ("Status", owned_note, True)
+    assert book.sheetnames == ["Strategy", "Plan", "Calendar", "Dashboard", "Checks"]
+    assert not sheetsync.sync(str(path), today=TODAY).plan.writes
+
+
+def plain_workbook(path: Path) -> Path:
+    book = xlsxwriter.Workbook(path)
+    write_grids(book, baseline_grids())
+    book.close()
+    return path
+
+
+def test_a_sync_changing_one_cell_rewrites_one_sheet_part_only(tmp_path: Path) -> None:
+    path = plain_workbook(tmp_path / "marketing.xlsx")
+    sheetsync.sync(str(path), today=TODAY)
+    synced = tmp_path / "synced.xlsx"
+    synced.write_bytes(path.read_bytes())
+
+    XlsxBackend(path).apply(WritePlan(writes=(CellWrite("Plan", 3, 13, "At risk"),)))
+
+    assert assert_untouched_parts_kept(synced, path) == {"xl/worksheets/sheet2.xml"}
+    assert XlsxBackend(path).read().find_tab("Plan").value(3, 13) == "At risk"  # type: ignore[union-attr]
+
+
+def test_macros_and_the_macro_content_type_survive(tmp_path: Path) -> None:
+    vba = tmp_path / "vbaProject.bin"
+    vba.write_bytes(b"\xd0\xcf\x11\xe0" + bytes(range(256)) * 8)
+    original = tmp_path / "original.xlsm"
+    book = xlsxwriter.Workbook(original)
+    write_grids(book, baseline_grids())
+    book.add_vba_project(str(vba))
+    book.close()
+    path = tmp_path / "marketing.xlsm"
+    path.write_bytes(original.read_bytes())
+
+    assert sheetsync.sync(str(path), today=TODAY).written
+
+    assert_untouched_parts_kept(original, path)
+    after = parts(path)
+    assert after["xl/vbaProject.bin"] == vba.read_bytes()
+    assert b"application/vnd.ms-excel.sheet.macroEnabled.main+xml" in after["[Content_Types].xml"]
+
+
+def hand_made(path: Path, sheet: str, workbook_namespace: str = "") -> Path:
+    """A minimal package around one sheet part's XML, as some exporters write it."""
+    main = workbook_namespace or "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    relationships = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(
+            "[Content_Types].xml",
+            '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+            'content-types"><Default Extension="rels" ContentType="application/vnd.'
+            'openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType='
+            '"application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/'
+            'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override '
+            'PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-'
+            'officedocument.spreadsheetml.worksheet+xml"/></Types>',
+        )
+        archive.writestr(
+            "_rels/.rels",
+            '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+            'package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.'
+            'openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
+            'Target="xl/workbook.xml"/></Relationships>',
+        )
+        archive.writestr(
+            "xl/workbook.xml",
+            f'<?xml version="1.0"?><workbook xmlns="{main}" xmlns:r="{relationships}"><sheets>'
+            '<sheet name="Plan" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        )
+        archive.writestr(
+            "xl/_rels/workbook.xml.rels",
+            '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+            f'package/2006/relationships"><Relationship Id="rId1" Type="{relationships}/'
+            'worksheet" Target="worksheets/sheet1.xml"/></Relationships>',
+        )
+        archive.writestr("xl/worksheets/sheet1.xml", sheet)
+    return path
+
+
+def sheet_xml(cells: str, prefix: str = "", extra: str = "") -> str:
+    p = f"{prefix}:" if prefix else ""
+    namespace = f"xmlns{':' + prefix if prefix else ''}"
+    return (
+        f'<?xml version="1.0"?><{p}worksheet {namespace}="http://schemas.openxmlformats.org/'
+        f'spreadsheetml/2006/main"><{p}sheetData>{cells}</{p}sheetData>{extra}</{p}worksheet>'
+    )
+
+
+def rows_of(path: Path) -> tuple[tuple[object, ...], ...]:
+    return XlsxBackend(path).read().tabs[0].rows
+
+
+@pytest.mark.parametrize("prefix", ["", "x"])
+def test_cells_and_rows_are_inserted_in_order(tmp_path: Path, prefix: str) -> None:
+    p = f"{prefix}:" if prefix else ""
+    cells = (
+        f'<{p}row r="1"><{p}c r="A1" t="inlineStr"><{p}is><{p}t>ID</{p}t></{p}is></{p}c>'
+        f'<{p}c r="C1"><{p}v>3</{p}v></{p}c></{p}row>'
+        f'<{p}row r="4"><{p}c r="B4"><{p}v>42</{p}v></{p}c></{p}row>'
+    )
+    path = hand_made(tmp_path / "made.xlsx", sheet_xml(cells, prefix))
+    writes = (
+        CellWrite("Plan", 1, 2, "between"),
+        CellWrite("Plan", 1, 4, "after"),
+        CellWrite("Plan", 2, 1, "new row"),
+        CellWrite("Plan", 4, 1, 0.5, kind="percent"),
+        CellWrite("Plan", 6, 2, "last row"),
+    )
+
+    XlsxBackend(path).apply(WritePlan(writes=writes))
+
+    assert rows_of(path) == (
+        ("ID", "between", 3, "after"),
+        ("new row",),
+        (),
+        (0.5, 42),
+        (),
+        (None, "last row"),
+    )
+    assert openpyxl.load_workbook(path)["Plan"]["A4"].number_format == "0%"
+
+
+def test_cells_without_references_keep_their_place(tmp_path: Path) -> None:
+    # Cells and rows may leave out r: each is then the one after the previous.
+    cells = "<row><c><v>1</v></c><c><v>3</v></c></row><row><c><v>5</v></c></row>"
+    path = hand_made(tmp_path / "made.xlsx", sheet_xml(cells))
+
+    XlsxBackend(path).apply(
+        WritePlan(writes=(CellWrite("Plan", 1, 1, "first"), CellWrite("Plan", 1, 4, "fourth")))
+    )
+
+    assert rows_of(path) == (("first", 3, None, "fourth"), (5,))
+
+
+@pytest.mark.parametrize(
+    ("formula", "words"),
+    [
+        ('<f t="shared" ref="B1:B3" si="0">A1*2</f><v>2</v>', "filled across several cells"),
+        ('<f t="array" ref="B1:B3">A1:A3*2</f><v>2</v>', "an array formula"),
+    ],
+)
+def test_owned_cell_inside_a_formula_range_is_refused(
+    tmp_path: Path, formula: str, words: str
+) -> None:
+    cells = "".join(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c></row>' for r in (2, 3))
+    cells = f'<row r="1"><c r="A1"><v>1</v></c><c r="B1">{formula}</c></row>' + cells
+    path = hand_made(tmp_path / "made.xlsx", sheet_xml(cells))
+    before = path.read_bytes()
+
+    with pytest.raises(WorkbookUnreachable) as error:
+        XlsxBackend(path).apply(WritePlan(writes=(CellWrite("Plan", 3, 2, "Done"),)))
+
+    assert "B3" in str(error.value) and words in str(error.value)
+    assert "nothing was written" in str(error.value)
+    assert path.read_bytes() == before
+
+
+def test_strict_open_xml_is_refused_untouched(tmp_path: Path) -> None:
+    cells = '<row r="1"><c r="A1"><v>1</v></c></row>'
+    strict = "http://purl.oclc.org/ooxml/spreadsheetml/main"
+    path = hand_made(tmp_path / "strict.xlsx", sheet_xml(cells), workbook_namespace=strict)
+    before = path.read_bytes()
+
+    with pytest.raises(WorkbookUnreachable, match="Strict Open XML"):
+        XlsxBackend(path).apply(WritePlan(writes=(CellWrite("Plan", 1, 2, "Done"),)))
+
+    assert path.read_bytes() == before
+
+
+def test_overwritten_formula_drops_the_calc_chain_and_asks_for_recalculation(
+    tmp_path: Path,
+) -> None:
+    cells = '<row r="1"><c r="A1"><v>1</v></c><c r="B1"><f>A1*2</f><v>2</v></c></row>'
+    path = hand_made(tmp_path / "made.xlsx", sheet_xml(cells))
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr("xl/calcChain.xml", '<calcChain><c r="B1" i="1"/></calcChain>')
+    # (the chain is linked from the workbook's relationships as Excel does it)
+    original = parts(path)
+    original["xl/_rels/workbook.xml.rels"] = original["xl/_rels/workbook.xml.rels"].replace(
+        b"</Relationships>",
+        b'<Relationship Id="rId9" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+        b'relationships/calcChain" Target="calcChain.xml"/></Relationships>',
+    )
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, content in original.items():
+            archive.writestr(name, content)
+
+    XlsxBackend(path).apply(WritePlan(writes=(CellWrite("Plan", 1, 2, "typed over"),)))
+
+    after = parts(path)
+    assert "xl/calcChain.xml" not in after
+    assert b"calcChain" not in after["xl/_rels/workbook.xml.rels"]
+    assert b'fullCalcOnLoad="1"' in after["xl/workbook.xml"]
+    assert rows_of(path) == ((1, "typed over"),)
+
+
+def test_text_is_stored_as_text_whatever_it_looks_like(tmp_path: Path) -> None:
+    path = plain_workbook(tmp_path / "marketing.xlsx")
+    texts = ['=IMPORTXML("https://x","//a")', "  spaced  ", "_x0041_ stays", "line\nbreak"]
+    writes = tuple(CellWrite("Calendar", 2, 5 + n, text) for n, text in enumerate(texts))
+
+    XlsxBackend(path).apply(WritePlan(writes=writes))
+
+    calendar = XlsxBackend(path).read().find_tab("Calendar")
+    assert calendar is not None and list(calendar.rows[1][4:]) == texts
