@@ -17,6 +17,7 @@ import contextlib
 import datetime as dt
 import io
 import os
+import re
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -45,6 +46,7 @@ from sheetsync.backends.xlsx_package import (
     time_styles,
 )
 from sheetsync.backends.xlsx_sheet_edit import NewCell, SheetEdit, serial_number
+from sheetsync.backends.xlsx_zip import read_chunks
 from sheetsync.workbook import (
     CellError,
     CellValue,
@@ -202,8 +204,13 @@ def _unreadable(path: Path, reason: str) -> WorkbookUnreachable:
 
 
 def _scan_package(
-    path: Path, data: bytes, all_formulas: bool
+    path: Path, data: bytes, all_formulas: bool, formulas_only: bool = False
 ) -> tuple[PackageInfo, dict[str, SheetCells]]:
+    """What the package says, and each sheet's error and formula cells.
+
+    `formulas_only` (for writing) skips the sheets without formulas unread: the scan would
+    hold a whole sheet's XML, 60 MB for 100k tactics.
+    """
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         check_parts(path, archive)
         try:
@@ -220,9 +227,22 @@ def _scan_package(
         cells = {
             tab: scan_sheet(archive.read(part), all_formulas)
             for tab, part in package.sheet_parts.items()
-            if part in members
+            if part in members and not (formulas_only and not _holds_formulas(archive, part))
         }
     return package, cells
+
+
+_FORMULA_TAG = re.compile(rb"<(?:[\w.-]+:)?f[\s>/]")
+
+
+def _holds_formulas(archive: zipfile.ZipFile, part: str) -> bool:
+    """Whether a sheet has a formula element, read in pieces (a tag may span two)."""
+    tail = b""
+    for chunk in read_chunks(archive, part):
+        if _FORMULA_TAG.search(tail + chunk[:64]) or _FORMULA_TAG.search(chunk):
+            return True
+        tail = chunk[-64:]
+    return False
 
 
 def _calamine_rows(path: Path) -> dict[str, list[list[CellValue]]]:
@@ -359,7 +379,7 @@ def _refuse_if_read_only(path: Path, target: Path) -> None:
 
 def _edited(path: Path, data: bytes, plan: WritePlan) -> bytes:
     """The file's bytes with the plan written, after checking its guards on those bytes."""
-    package, cells = _scan_package(path, data, all_formulas=True)
+    package, cells = _scan_package(path, data, all_formulas=True, formulas_only=True)
     tabs = _TabNames(package)
     change = PackageEdit()
     for name in plan.new_tabs:

@@ -325,7 +325,12 @@ class _Writer:
             if cell.type == "s" and cell.text.isdigit()
         }
         strings = self._shared_strings(needed) if needed else {}
-        kinds = time_styles(self._archive, self._package.styles_part)
+        dated = any(
+            cell.style and cell.type == "n"
+            for cells in self._outcomes.values()
+            for cell in cells.values()
+        )
+        kinds = time_styles(self._archive, self._package.styles_part) if dated else {}
         return {
             tab: {
                 coordinate: _value(cell, strings, kinds, self._package.date1904)
@@ -350,15 +355,20 @@ def shared_strings(xml: bytes, needed: set[int]) -> dict[int, str]:
     p = re.escape(prefix)
     phonetic = re.compile(rb"<" + p + rb"rPh\b.*?</" + p + rb"rPh>", re.S)
     text = re.compile(rb"<" + p + rb"t\b[^>]*?(?:/>|>(.*?)</" + p + rb"t>)", re.S)
-    # Splitting on the item tag is ten times quicker than a pattern over every item.
-    items = re.split(rb"<" + p + rb"si\b", xml)[1:]
+    opening = b"<" + prefix + b"si"
     strings = {}
-    for index in needed:
-        if index < len(items):
-            body = items[index]
+    position = xml.find(opening)
+    index = 0
+    last = max(needed)
+    while position != -1 and index <= last:
+        end = xml.find(opening, position + len(opening))
+        if index in needed:
+            body = xml[position : end if end != -1 else len(xml)]
             if b"<" + prefix + b"rPh" in body:
                 body = phonetic.sub(b"", body)
             strings[index] = "".join(_unescaped(t[1] or b"") for t in text.finditer(body))
+        position = end
+        index += 1
     return strings
 
 

@@ -122,9 +122,9 @@ def _new_notes(
     drawing_part = _free_name(read, "xl/drawings/vmlDrawing{}.vml")
     blocks = [
         int(n)
-        for name, content in read.items()
+        for name in read
         if name.lower().endswith(".vml")
-        for n in re.findall(rb"""<o:idmap\b[^>]*\bdata\s*=\s*["'](\d+)""", content)
+        for n in re.findall(rb"""<o:idmap\b[^>]*\bdata\s*=\s*["'](\d+)""", read[name])
     ]
     block = max(blocks, default=0) + 1
     drawing = _NEW_VML.format(block=block, shape_type=_NOTE_SHAPE_TYPE).encode()

@@ -74,7 +74,9 @@ _VALUE = re.compile(rb"<(?:[\w.-]+:)?v\b[^>]*>(.*?)</(?:[\w.-]+:)?v>", re.S)
 _STYLE = re.compile(rb"""(?:^|\s)s\s*=\s*["'](\d+)["']""")
 _TYPE = re.compile(rb"""(?:^|\s)t\s*=\s*["']([^"']*)["']""")
 _LAST_REFERENCE = re.compile(rb"""[^>]*?\sr\s*=\s*["']([A-Za-z]{1,3})\d""")
-_BATCH = 1 << 20  # bytes handed to the compressor at once
+_BATCH = 1 << 20
+_EPOCH_1900 = dt.datetime(1899, 12, 30)
+_EPOCH_1904 = dt.datetime(1904, 1, 1)  # bytes handed to the compressor at once
 _ATTRIBUTE = re.compile(rb"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _ROW_NUMBER = re.compile(rb"""(?:^|\s)r\s*=\s*["'](\d+)["']""")
 _CELL_REFERENCE = re.compile(rb"""(?:^|\s)r\s*=\s*["']([A-Za-z]{1,3})(\d+)["']""")
@@ -109,14 +111,11 @@ class SheetEditor:
         for row, column in (*edit.cells, *edit.results, *edit.watched):
             columns.setdefault(row, set()).add(column)
         self._rows = {row: sorted(found) for row, found in columns.items()}
-        self._written = {
-            row: [column for column in found if (row, column) in edit.cells]
-            for row, found in self._rows.items()
-        }
         self._new_rows = sorted({row for row, _ in edit.cells})  # rows to insert if absent
         self._letters: dict[int, bytes] = {}
         self._next_new = 0
         self._column_styles: list[tuple[int, int, int]] = []  # (first, last, style)
+        self._column_style: dict[int, int] = {}  # column -> its style, once looked up
         self._formula_ranges: list[tuple[str, tuple[int, int, int, int]]] = []
         self._last_row = 0
         self._renumber = False  # a row was inserted before rows that rely on their order
@@ -203,6 +202,8 @@ class SheetEditor:
             for match in row_pattern.finditer(buffer, 0, end if end != -1 else len(buffer)):
                 number_match = _ROW_NUMBER.search(match[1])
                 number = int(number_match[1]) if number_match else self._last_row + 1
+                if number <= self._last_row:  # Excel calls such a sheet damaged too
+                    raise ValueError(f"row {number} comes after row {self._last_row}")
                 if self._inserts_before(number):
                     pieces.append(buffer[done : match.start()])
                     done = match.start()
@@ -269,7 +270,8 @@ class SheetEditor:
         return _grown_spans(attributes, written) if written else attributes
 
     def _edit_columns(self, row: int) -> list[int]:
-        return self._written.get(row, [])
+        cells = self._edit.cells
+        return [column for column in self._rows.get(row, ()) if (row, column) in cells]
 
     def _cells(self, body: bytes, row: int, row_attributes: bytes) -> bytes:
         """The row's cells with the owned ones written, results stored and guards noted."""
@@ -287,8 +289,8 @@ class SheetEditor:
         """The quick way, for rows whose cells all say where they are: find each cell of
         interest by its reference; new cells go last. None when that is not enough."""
         last_column = _last_column(body, self._p)
-        if last_column is None:
-            return None  # cells placed by their order: only a walk through them can tell
+        if last_column is None or b"r='" in body:
+            return None  # cells placed by their order, or quoted unusually: walk through them
         cells = self._edit.cells
         replaced: list[tuple[int, int, bytes]] = []
         appended: list[int] = []
@@ -296,11 +298,9 @@ class SheetEditor:
             reference = self._reference(row, column)
             at = body.find(b'r="' + reference + b'"')
             if at == -1:
-                at = body.find(b"r='" + reference + b"'")
-            if at == -1:
                 if (row, column) in cells:
-                    if column < last_column:
-                        return None  # goes between cells
+                    if column <= last_column:
+                        return None  # goes between cells (or is there, spelled otherwise)
                     appended.append(column)
                 continue
             match = self._cell_pattern.match(body, body.rfind(b"<" + self._p + b"c", 0, at))
@@ -387,10 +387,11 @@ class SheetEditor:
             attributes = _attributes(row_attributes)
             if attributes.get(b"customFormat") in (b"1", b"true"):
                 return int(attributes.get(b"s", b"0") or 0)
-        for first, last, style in self._column_styles:
-            if first <= column <= last:
-                return style
-        return 0
+        style = self._column_style.get(column)
+        if style is None:
+            found = (s for first, last, s in self._column_styles if first <= column <= last)
+            style = self._column_style[column] = next(found, 0)
+        return style
 
     def _cell_xml(self, row: int, column: int, style: int, cell: NewCell) -> bytes:
         p = self._p
@@ -561,10 +562,14 @@ def _stored_result(value: CellValue, date1904: bool) -> tuple[str, str] | None:
 
 
 def serial_number(value: dt.date, date1904: bool) -> float:
-    """A date as the number a spreadsheet stores for it."""
-    from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, to_excel
-
-    return float(to_excel(value, CALENDAR_MAC_1904 if date1904 else CALENDAR_WINDOWS_1900))
+    """A date as the number a spreadsheet stores for it (days since its epoch)."""
+    moment = value if isinstance(value, dt.datetime) else dt.datetime.combine(value, dt.time())
+    serial = (
+        moment.replace(tzinfo=None) - (_EPOCH_1904 if date1904 else _EPOCH_1900)
+    ).total_seconds()
+    serial /= 86400
+    # Excel counts a 29 February 1900 that never was (Lotus 1-2-3's error, kept).
+    return serial - 1 if not date1904 and serial < 61 else serial
 
 
 def _area(reference: str) -> tuple[int, int, int, int] | None:
