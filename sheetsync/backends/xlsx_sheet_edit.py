@@ -199,12 +199,14 @@ class SheetEditor:
             pieces: list[bytes] = []  # one yield per chunk: a yield per row costs more
             done = complete = 0  # bytes of the buffer passed on; bytes of whole rows in it
             rows = self._rows
+            new_rows = self._new_rows
             for match in row_pattern.finditer(buffer, 0, end if end != -1 else len(buffer)):
                 number_match = _ROW_NUMBER.search(match[1])
                 number = int(number_match[1]) if number_match else self._last_row + 1
                 if number <= self._last_row:  # Excel calls such a sheet damaged too
                     raise ValueError(f"row {number} comes after row {self._last_row}")
-                if self._inserts_before(number):
+                next_new = self._next_new
+                if next_new < len(new_rows) and new_rows[next_new] < number:
                     pieces.append(buffer[done : match.start()])
                     done = match.start()
                     pieces += self._new_rows_before(number)
@@ -333,7 +335,10 @@ class SheetEditor:
             reference = _CELL_REFERENCE.search(match[1])
             column = column_index(reference[1].decode()) if reference else column + 1
             while next_write < len(wanted) and wanted[next_write] < column:
-                pieces += [body[position : match.start()], self._new_cell(row, wanted[next_write])]
+                pieces += [
+                    body[position : match.start()],
+                    self._with_new_cells(b"", row, [wanted[next_write]], row_attributes),
+                ]
                 position = match.start()
                 next_write += 1
                 renumber = True
@@ -374,29 +379,41 @@ class SheetEditor:
             return rest
         split = rest.find(self._row_extensions)
         split = split if split != -1 else len(rest)
-        added = b"".join(self._new_cell(row, column, row_attributes) for column in columns)
+        cells = self._edit.cells
+        row_style = self._row_style(row_attributes) if b"customFormat" in row_attributes else None
+        added = b"".join(
+            self._cell_xml(
+                row,
+                column,
+                row_style if row_style is not None else self._default_style(column),
+                cells[(row, column)],
+                self._reference(row, column),
+            )
+            for column in columns
+        )
         return rest[:split] + added + rest[split:]
 
-    def _new_cell(self, row: int, column: int, row_attributes: bytes = b"") -> bytes:
-        style = self._default_style(column, row_attributes)
-        return self._cell_xml(row, column, style, self._edit.cells[(row, column)])
+    def _row_style(self, row_attributes: bytes) -> int | None:
+        """The format of a row formatted as a whole (customFormat): its new cells take it."""
+        attributes = _attributes(row_attributes)
+        if attributes.get(b"customFormat") in (b"1", b"true"):
+            return int(attributes.get(b"s", b"0") or 0)
+        return None
 
-    def _default_style(self, column: int, row_attributes: bytes) -> int:
-        """The format Excel gives a new cell: the row's, if it has one, else the column's."""
-        if b"customFormat" in row_attributes:
-            attributes = _attributes(row_attributes)
-            if attributes.get(b"customFormat") in (b"1", b"true"):
-                return int(attributes.get(b"s", b"0") or 0)
+    def _default_style(self, column: int) -> int:
+        """The format Excel gives a new cell in a row without its own: the column's."""
         style = self._column_style.get(column)
         if style is None:
             found = (s for first, last, s in self._column_styles if first <= column <= last)
             style = self._column_style[column] = next(found, 0)
         return style
 
-    def _cell_xml(self, row: int, column: int, style: int, cell: NewCell) -> bytes:
+    def _cell_xml(
+        self, row: int, column: int, style: int, cell: NewCell, reference: bytes = b""
+    ) -> bytes:
         p = self._p
         style = self._restyle(style, cell.kind) if cell.value is not None else style
-        head = b'<%sc r="%s"' % (p, self._reference(row, column))
+        head = b'<%sc r="%s"' % (p, reference or self._reference(row, column))
         if style:
             head += b' s="%d"' % style
         value = cell.value
