@@ -8,7 +8,7 @@ DEMO_ENV := SHEETSYNC_STATE_PATH=demo/state.db SHEETSYNC_SUMMARY_OUTBOX=demo/out
 	SHEETSYNC_SUMMARY_TO='["owner@example.com"]' 
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test bench lint mutants clean
 
 # The summary's browser tests drive Debian's Chromium through Playwright (no browser download);
 # the emoji font lets its screenshots show what a phone shows. Installed when absent (as root).
@@ -49,10 +49,16 @@ test: $(STAMP) $(BROWSER)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
+# Mutation testing of the rules, figures, write planner and cell readers (see README).
+mutants: $(STAMP)
+	$(BIN)/python -m pip install --quiet 'mutmut>=3.3,<4'
+	$(BIN)/mutmut run --max-children 2 || true
+	$(BIN)/mutmut results
+
 lint: $(STAMP)
 	$(BIN)/ruff check sheetsync tests benchmarks
 	$(BIN)/ruff format --check sheetsync tests benchmarks
 	$(BIN)/mypy sheetsync --ignore-missing-imports
 
 clean:
-	rm -rf $(VENV) demo .pytest_cache
+	rm -rf $(VENV) demo .pytest_cache mutants

@@ -20,3 +20,18 @@ def _own_state_store(tmp_path, monkeypatch):
     temporary folder: the default store lives in the user data folder, found via XDG_DATA_HOME."""
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "user-data"))
     monkeypatch.delenv("SHEETSYNC_STATE_PATH", raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches_under_mutation():
+    """Under `make mutants`, a cached result from before the mutant was switched on would
+    hide it (the locale data, typed decimals): each test starts with empty caches."""
+    if "MUTANT_UNDER_TEST" not in os.environ:
+        return
+    import sys
+
+    for name, module in list(sys.modules.items()):
+        if name.startswith("sheetsync"):
+            for value in list(vars(module).values()):
+                if callable(getattr(value, "cache_clear", None)):
+                    value.cache_clear()
