@@ -262,8 +262,8 @@ def missing_tab(context: CheckContext) -> Iterator[Hit]:
     "missing-column",
     "error",
     message='The {tab} tab has no "{column}" column.',
-    hint='Type the header "{column}" in row 1 (for example in {cell}); sheetsync finds '
-    "columns by their header, in any order.",
+    hint='Type the header "{column}" in row 1 ({where}); sheetsync finds columns by their '
+    "header, in any order.",
     what="A required column header is not in row 1 of its tab.",
     why="sheetsync finds every column by its header text; without it the values cannot be read, "
     "so nothing is written to this tab, or derived from it.",
@@ -274,14 +274,25 @@ def missing_column(context: CheckContext) -> Iterator[Hit]:
         if layout.headers_in_row:
             continue  # SS104 says where the headers went
         column_number = layout.first_empty_column
-        for offset, column in enumerate(layout.missing):
-            cell = a1(1, column_number + offset)
+        lookalike_of = {found.column.key: found for found in lookalikes(layout)}
+        for column in layout.missing:
+            found = lookalike_of.get(column.key)
+            if found is None:  # a place for the header: the next empty cell of row 1
+                cell = a1(1, column_number)
+                column_number += 1
+                where = f"for example in {cell}"
+            else:  # a header that is probably it, misspelt: point at it
+                cell = a1(1, found.column_number)
+                where = (
+                    f'is "{found.header}" in {cell} it? rename it, or add it under [aliases]: '
+                    f'"{column.header}" = ["{found.header}"]'
+                )
             yield Hit(
                 layout.name,
                 cell,
                 1,
                 None,
-                {"tab": layout.name, "column": column.header, "cell": cell},
+                {"tab": layout.name, "column": column.header, "cell": cell, "where": where},
             )
 
 
@@ -315,8 +326,8 @@ def duplicate_column(context: CheckContext) -> Iterator[Hit]:
     message='The {tab} tab has no "{column}" column; is "{header}" ({cell}) it?',
     hint='Rename "{header}" to "{column}", or add it under [aliases] in sheetsync.toml: '
     '"{column}" = ["{header}"].',
-    what="A header in row 1 is not one sheetsync knows, and it looks like a column sheetsync "
-    "reads but did not find.",
+    what="A header in row 1 is not one sheetsync knows, and it looks like an optional column "
+    "sheetsync reads but did not find (a required one is SS101's).",
     why="sheetsync reads only the columns it recognises; under another name the values are "
     "ignored (no Spend means no ROI, no Progress makes finished tactics overdue).",
     example='The Plan tab has "Costs" where sheetsync looks for "Spend".',
@@ -324,6 +335,8 @@ def duplicate_column(context: CheckContext) -> Iterator[Hit]:
 def unrecognised_column(context: CheckContext) -> Iterator[Hit]:
     for layout in context.model.layouts.values():
         for lookalike in lookalikes(layout):
+            if lookalike.column.required:
+                continue  # SS101, an error, points at it: the tab cannot be read without it
             cell = a1(1, lookalike.column_number)
             yield Hit(
                 layout.name,

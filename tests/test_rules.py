@@ -414,3 +414,14 @@ def test_repeated_ids_are_each_told_a_different_new_id():
         ("A5", "Give this row its own Tactic ID, e.g. T8."),
         ("A6", "Give this row its own Tactic ID, e.g. T9."),
     ]
+
+
+def test_a_misspelt_required_column_is_one_error_at_the_misspelt_header():
+    found = findings(plan_with_header("Due", "Due dat"))
+    [finding] = [f for f in found if f.code in ("SS101", "SS103")]
+    assert (finding.code, finding.cell) == ("SS101", "G1")
+    assert finding.message == 'The Plan tab has no "Due" column.'
+    assert finding.hint == (
+        'Type the header "Due" in row 1 (is "Due dat" in G1 it? rename it, or add it under '
+        '[aliases]: "Due" = ["Due dat"]); sheetsync finds columns by their header, in any order.'
+    )
