@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sheetsync.backends import Backend, open_backend
@@ -19,15 +20,16 @@ from sheetsync.errors import (
     WorkbookChanged,
     WorkbookUnreachable,
 )
-from sheetsync.history import HistoryRefused, plan_history
 from sheetsync.locking import workbook_lock
 from sheetsync.months import Month
 from sheetsync.runs import record_failure, record_run, record_sync, workbook_key
-from sheetsync.send import SendOutcome, send_lock, send_once
 from sheetsync.state import StateStore, now_utc, state_path
-from sheetsync.summary import Summary, build_summary, recipient_key
 from sheetsync.workbook import Workbook, WritePlan
 from sheetsync.writes import plan_writes
+
+if TYPE_CHECKING:  # imported where used: `check` starts without the mail and template libraries
+    from sheetsync.send import SendOutcome
+    from sheetsync.summary import Summary
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +87,8 @@ def summary(
     settings: Settings | None = None,
 ) -> Summary:
     """What `month`'s summary says (default: the month before today); sends nothing."""
+    from sheetsync.summary import build_summary, recipient_key
+
     settings = settings or validate_settings({})
     with StateStore(state_path(settings)) as store:
         _, report = _read_and_evaluate(workbook, today, settings)
@@ -116,6 +120,9 @@ def send_summary(
 ) -> SummarySent:
     """Send `month`'s summary to [summary] to/cc once (again with `force`), then add the
     month's rows to the History tab (never twice)."""
+    from sheetsync.send import send_lock, send_once
+    from sheetsync.summary import build_summary, recipient_key
+
     settings = settings or validate_settings({})
     if not settings.summary.to:
         raise ConfigError(
@@ -140,6 +147,8 @@ def send_summary(
 
 def _append_history(backend: Backend, tab: str, summary: Summary) -> tuple[str, bool]:
     """Read the tab back (another run may have added the month meanwhile), then append."""
+    from sheetsync.history import HistoryRefused, plan_history
+
     label = summary.month.label()
     try:
         plan = plan_history(backend.read(), tab, summary.month, summary.goals)

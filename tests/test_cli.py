@@ -375,3 +375,14 @@ def test_a_goal_without_a_target_shows_its_roi_without_a_stray_comma(tmp_path):
     result = run("check", "--workbook", str(path), "--today", TODAY.isoformat())
     g1 = next(line for line in result.stdout.splitlines() if line.startswith("  G1 "))
     assert g1.split() == ["G1", "Needs", "fix", "ROI", "67%"]
+
+
+def test_the_command_starts_without_the_summary_libraries():
+    # check and sync run from cron every few minutes, so every import is paid each time;
+    # templates, mail and charts are loaded only by the commands that use them.
+    code = (
+        "import sys, sheetsync.cli; "
+        "print(sorted({'jinja2', 'smtplib', 'matplotlib', 'css_inline'} & set(sys.modules)))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert loaded.stdout.strip() == "[]", loaded.stderr
