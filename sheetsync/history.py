@@ -11,8 +11,9 @@ import datetime as dt
 from collections.abc import Sequence
 
 from sheetsync.errors import SheetsyncError
+from sheetsync.model import is_sheetsyncs
 from sheetsync.months import Month
-from sheetsync.schema import HISTORY_HEADERS, normalize_header
+from sheetsync.schema import HISTORY, HISTORY_HEADERS
 from sheetsync.summary import GoalLine
 from sheetsync.workbook import CellKind, CellWrite, Guard, Tab, Workbook, WritePlan, is_blank
 
@@ -37,7 +38,7 @@ def plan_history(
 ) -> WritePlan:
     """The rows of `month` not yet in the tab, appended below its last row."""
     tab = workbook.find_tab(tab_name)
-    if tab is not None and not _is_ours(tab):
+    if tab is not None and not is_sheetsyncs(tab, HISTORY):  # the rule SS105 reports
         raise HistoryRefused(
             f"The {tab.name} tab has headers of its own (row 1), so it is yours and sheetsync "
             f"added no {month.label()} rows to it. Rename that tab, or set [tabs] history to "
@@ -65,16 +66,6 @@ def plan_history(
     guards = [Guard(name, 1, c, h) for c, h in enumerate(tab.header, 1)] if tab else []
     new_tabs = () if tab else (tab_name,)
     return WritePlan(tuple(writes), tuple(guards), new_tabs, {tab_name: 1} if new_tabs else {})
-
-
-def _is_ours(tab: Tab) -> bool:
-    """Empty, or row 1 holds exactly sheetsync's History headers."""
-    header = [normalize_header(cell) for cell in tab.header if not is_blank(cell)]
-    return (
-        not header
-        and len(tab.rows) <= 1
-        or header == [normalize_header(h) for h in HISTORY_HEADERS]
-    )
 
 
 def _months_and_goals(tab: Tab) -> set[tuple[str, str]]:
