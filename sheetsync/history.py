@@ -36,7 +36,11 @@ class HistoryRefused(SheetsyncError):
 def plan_history(
     workbook: Workbook, tab_name: str, month: Month, goals: Sequence[GoalLine]
 ) -> WritePlan:
-    """The rows of `month` not yet in the tab, appended below its last row."""
+    """The rows of `month` not yet in the tab, appended below its last row.
+
+    A tab of that name is sheetsync's by the rule every owned tab follows (empty, or row 1
+    starting with sheetsync's headers); any other is the user's, and HistoryRefused says so.
+    """
     tab = workbook.find_tab(tab_name)
     if tab is not None and not is_sheetsyncs(tab, HISTORY):  # the rule SS105 reports
         raise HistoryRefused(

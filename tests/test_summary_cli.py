@@ -135,3 +135,31 @@ def test_a_failed_sync_is_recorded_with_why(tmp_path):
     with sqlite3.connect(state) as db:
         outcome, detail = db.execute("SELECT outcome, detail FROM runs").fetchone()
     assert outcome == "failed" and str(missing) in detail
+
+
+def test_readme_shows_what_summary_prints(tmp_path):
+    """The README's summary example, replayed: the example workbook synced on 31 October and
+    30 November, with three tactics brought up to date in between."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    shown = readme.split("\n$ sheetsync summary --workbook marketing.xlsx --today 2026-12-01\n")[1]
+    shown = shown.split("\n```", 1)[0]
+    path = tmp_path / "marketing.xlsx"
+    env = {"SHEETSYNC_STATE_PATH": str(tmp_path / "state.db")}
+    assert run("init", "--path", str(path), "--example", "--today", "2026-11-23").returncode == 0
+    assert run("sync", "-w", str(path), "--today", "2026-10-31", env=env).returncode == 0
+    for tactic, header, value in [
+        ("T2", "Spend", 520),
+        ("T2", "Result", 9),
+        ("T9", "Spend", 950),
+        ("T9", "Revenue", 5600),
+        ("T10", "Spend", 260),
+        ("T10", "Revenue", 1300),
+    ]:
+        set_cell(path, "Plan", tactic, header, value)
+    assert run("sync", "-w", str(path), "--today", "2026-11-30", env=env).returncode == 0
+    printed = run("summary", "-w", str(path), "--today", "2026-12-01", env=env).stdout
+    lines = printed.replace(str(path.resolve()), "/home/me/marketing/marketing.xlsx").splitlines()
+    for part in shown.split("\n...\n"):  # each shown stretch is printed as it is, in order
+        expected = part.splitlines()
+        start = lines.index(expected[0])
+        assert lines[start : start + len(expected)] == expected
