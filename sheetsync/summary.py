@@ -143,6 +143,11 @@ class Changes:
     fixed: Listed
     moved: tuple[StatusMove, ...]
 
+    @property
+    def since_label(self) -> str:
+        """`October 2026`, for the e-mail."""
+        return Month.parse(self.since).label()
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "since": self.since,
