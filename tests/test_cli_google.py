@@ -147,3 +147,13 @@ def test_a_web_address_sheetsync_cannot_open_is_told_as_an_address(tmp_path, add
     assert f"“{address}” {sentence}" in result.stderr
     assert "https:/d" not in result.stderr and "https:/e" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_credentials_without_the_sheets_scope_exit_3_with_the_fix(sheets_api, spreadsheet):
+    key, url, folder = spreadsheet
+    sheets_api.set_scopes_granted(False)
+    result = run(folder, "sync", "--workbook", url)
+    assert result.returncode == 3
+    assert "These Google credentials may not use Google Sheets (" in result.stderr
+    assert "Share" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -429,6 +429,16 @@ def test_an_account_that_may_not_create_is_told_to_use_its_own_google_account(sh
     assert sheets_api.requests == {("POST", "spreadsheets.create"): 1}
 
 
+def test_credentials_without_the_sheets_scope_are_not_told_to_use_another_account(sheets_api):
+    sheets_api.set_scopes_granted(False)
+    with pytest.raises(WorkbookUnreachable) as failure:
+        make(sheets_api)
+    message = str(failure.value)
+    assert message.startswith("These Google credentials may not use Google Sheets (")
+    assert "Request had insufficient authentication scopes." in message
+    assert "own Google account" not in message
+
+
 def test_sheets_api_disabled_says_where_to_enable_it(sheets_api):
     sheets_api.set_api_enabled(False)
     with pytest.raises(WorkbookUnreachable, match="The Google Sheets API is not enabled"):

@@ -154,8 +154,14 @@ def _scopes_sentence(says: str, context: FailureContext) -> str:
             "run `sheetsync auth login` again and, on Google's consent page, tick every box "
             "(spreadsheets and the files sheetsync uses)"
         )
+    elif mode == "":
+        # sheetsync asks for its scopes itself: only a Workspace policy takes them away.
+        fix = (
+            "ask your Google Workspace administrator to allow the service account the "
+            "spreadsheets and drive.file scopes"
+        )
     else:
-        fix = "use credentials that include the Google Sheets scope"
+        fix = 'set [google] credentials to a service-account key file, "oauth" or "adc"'
     return f"These Google credentials may not use Google Sheets ({says}); {fix}."
 
 
