@@ -1910,6 +1910,11 @@ class SheetsApiServer:
         with self._lock:
             self._faults.append(fault)
 
+    def clear_faults(self) -> None:
+        """Forget faults not met yet (the request they waited for never came)."""
+        with self._lock:
+            self._faults.clear()
+
     def _take_fault(self, route: str) -> Fault | None:
         with self._lock:
             for fault in self._faults:
