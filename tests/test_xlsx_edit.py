@@ -8,6 +8,7 @@ import datetime as dt
 import re
 import zipfile
 from pathlib import Path
+from xml.etree import ElementTree
 
 import openpyxl
 import pytest
@@ -330,3 +331,32 @@ def test_text_is_stored_as_text_whatever_it_looks_like(tmp_path: Path) -> None:
 
     calendar = XlsxBackend(path).read().find_tab("Calendar")
     assert calendar is not None and list(calendar.rows[1][4:]) == texts
+
+
+def test_a_new_tab_in_a_package_written_with_namespace_prefixes(tmp_path: Path) -> None:
+    # As some .NET and Python exporters write it: prefixed roots, r: declared on the sheet.
+    path = hand_made(tmp_path / "made.xlsx", sheet_xml('<row r="1"><c r="A1"><v>1</v></c></row>'))
+    package = parts(path)
+    package["xl/workbook.xml"] = (
+        b'<x:workbook xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        b'<x:sheets><x:sheet name="Plan" sheetId="1" r:id="rId1" xmlns:r="http://schemas.'
+        b'openxmlformats.org/officeDocument/2006/relationships"/></x:sheets></x:workbook>'
+    )
+    for name in ("xl/_rels/workbook.xml.rels", "[Content_Types].xml"):
+        package[name] = re.sub(
+            rb"<(/?)(Relationships?|Types|Default|Override)\b", rb"<\1ns0:\2", package[name]
+        ).replace(b"xmlns=", b"xmlns:ns0=")
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, content in package.items():
+            archive.writestr(name, content)
+    plan = WritePlan(
+        writes=(CellWrite("Checks", 1, 1, "Severity", kind="header"),), new_tabs=("Checks",)
+    )
+
+    XlsxBackend(path).apply(plan)
+
+    for name, content in parts(path).items():
+        if name.endswith((".xml", ".rels", ".vml")):
+            ElementTree.fromstring(content)  # every part is still well-formed
+    assert [tab.name for tab in XlsxBackend(path).read().tabs] == ["Plan", "Checks"]
+    assert openpyxl.load_workbook(path)["Checks"]["A1"].value == "Severity"

@@ -82,11 +82,12 @@ def with_relationship(xml: bytes | None, part: str, kind: str, member: str) -> t
         number += 1
     identifier = f"rId{number}"
     target = posixpath.relpath(member, posixpath.dirname(part) or ".")
+    prefix = _prefix(xml, b"Relationships")
     element = (
-        f"<Relationship Id={quoteattr(identifier)} Type={quoteattr(kind)} "
+        f"<{prefix}Relationship Id={quoteattr(identifier)} Type={quoteattr(kind)} "
         f"Target={quoteattr(target)}/>"
     ).encode()
-    return _before_closing(xml, b"Relationships", element), identifier
+    return _before_closing(xml, prefix.encode() + b"Relationships", element), identifier
 
 
 def without_relationship_to(xml: bytes, part: str, member: str) -> bytes:
@@ -101,10 +102,12 @@ def without_relationship_to(xml: bytes, part: str, member: str) -> bytes:
 
 def with_override(xml: bytes, member: str, content_type: str) -> bytes:
     """[Content_Types].xml saying what the new part `member` is."""
+    prefix = _prefix(xml, b"Types")
     element = (
-        f"<Override PartName={quoteattr('/' + member)} ContentType={quoteattr(content_type)}/>"
+        f"<{prefix}Override PartName={quoteattr('/' + member)} "
+        f"ContentType={quoteattr(content_type)}/>"
     ).encode()
-    return _before_closing(xml, b"Types", element)
+    return _before_closing(xml, prefix.encode() + b"Types", element)
 
 
 def with_default(xml: bytes, extension: str, content_type: str) -> bytes:
@@ -114,10 +117,11 @@ def with_default(xml: bytes, extension: str, content_type: str) -> bytes:
     )
     if re.search(pattern, xml, re.I):
         return xml
+    prefix = _prefix(xml, b"Types")
     element = (
-        f"<Default Extension={quoteattr(extension)} ContentType={quoteattr(content_type)}/>"
+        f"<{prefix}Default Extension={quoteattr(extension)} ContentType={quoteattr(content_type)}/>"
     ).encode()
-    return _before_closing(xml, b"Types", element)
+    return _before_closing(xml, prefix.encode() + b"Types", element)
 
 
 def without_override(xml: bytes, member: str) -> bytes:
@@ -214,5 +218,8 @@ def _prefix(xml: bytes, root: bytes) -> str:
 
 
 def _namespace_prefix(xml: bytes, namespace: bytes) -> str | None:
-    match = re.search(rb"""xmlns:([\w.-]+)\s*=\s*["']""" + re.escape(namespace) + rb"""["']""", xml)
+    """The prefix the root element binds to `namespace` (one bound deeper is out of scope)."""
+    root = re.search(rb"<(?:[\w.-]+:)?workbook\b[^>]*>", xml)
+    pattern = rb"""xmlns:([\w.-]+)\s*=\s*["']""" + re.escape(namespace) + rb"""["']"""
+    match = re.search(pattern, root[0]) if root else None
     return match[1].decode() if match else None
