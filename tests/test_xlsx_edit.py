@@ -119,6 +119,8 @@ def test_sync_keeps_charts_sparklines_tables_and_every_other_feature(tmp_path: P
     assert b"<sheetProtection" in after["xl/worksheets/sheet4.xml"]
     assert b'name="TotalBudget"' in after["xl/workbook.xml"]
     assert b"_xlnm.Print_Area" in after["xl/workbook.xml"]
+    titles = re.findall(rb"<vt:lpstr>([^<]*)</vt:lpstr>", after["docProps/app.xml"])
+    assert titles[titles.index(b"Dashboard") + 1] == b"Checks"  # before the named ranges
     book = openpyxl.load_workbook(path)
     assert book["Plan"]["C2"].comment.text.startswith("Ask Ana")
     owned_note = "Filled in by sheetsync — edits here are overwritten."
