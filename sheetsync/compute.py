@@ -14,7 +14,9 @@ from decimal import MAX_PREC, Context, Decimal
 from enum import StrEnum
 from fractions import Fraction
 from functools import lru_cache
+from itertools import repeat
 from math import isfinite
+from operator import eq, mul, truediv
 
 from sheetsync.model import Event, Goal, Model, Tactic
 
@@ -96,8 +98,8 @@ def _finite(ratio: float) -> float | None:
 
 # Decimal addition in this context never rounds: the coefficient grows as the sum needs.
 _EXACT = Context(prec=MAX_PREC)
-# Sums of whole cents stay exact in floats while below 2**53 cents.
-_EXACT_CENTS_BELOW = 2**53
+# Whole numbers (and whole cents, counted as integers) add up exactly in floats below 2**53.
+_EXACT_WHOLE_BELOW = 2**53
 
 
 @lru_cache(maxsize=4096)  # progress and points values repeat: 0.5, done, 25
@@ -114,11 +116,14 @@ def typed(value: float) -> Fraction:
 def exact_sum(values: Iterable[float]) -> float:
     """The sum of typed decimals, computed exactly and rounded once to the nearest float."""
     numbers = list(values)
-    # Fast and exact for the usual amounts and counts: each is a whole number of cents, whose
-    # integer sum is exact and whose one division by 100 is correctly rounded.
-    cents = [round(number * 100) for number in numbers]
-    if sum(map(abs, cents)) < _EXACT_CENTS_BELOW and all(
-        whole / 100 == number for whole, number in zip(cents, numbers, strict=True)
+    # Fast and exact for the usual amounts and counts (this runs for every goal's every
+    # figure, so the loops stay in C through map): whole numbers sum exactly in floats below
+    # 2**53, and whole cents sum exactly as integers, divided by 100 once, correctly rounded.
+    if all(map(float.is_integer, numbers)) and sum(map(abs, numbers)) < _EXACT_WHOLE_BELOW:
+        return float(sum(numbers))
+    cents = list(map(round, map(mul, numbers, repeat(100))))
+    if sum(map(abs, cents)) < _EXACT_WHOLE_BELOW and all(
+        map(eq, map(truediv, cents, repeat(100)), numbers)
     ):
         return sum(cents) / 100
     total = Decimal(0)
