@@ -113,7 +113,7 @@ def _check_part(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> 
 
 
 def _strict_parser() -> xml.parsers.expat.XMLParserType:
-    parser = xml.parsers.expat.ParserCreate()
+    parser = xml.parsers.expat.ParserCreate(namespace_separator=" ")  # prefixes declared
     # External entities are never fetched: a part must not reach outside the file.
     parser.SetParamEntityParsing(xml.parsers.expat.XML_PARAM_ENTITY_PARSING_NEVER)
     return parser
