@@ -141,9 +141,11 @@ def goal_month_figures(
 
 
 def _difference(last: float | None, first: float | None) -> float | None:
-    if last is None:
+    # An unknown total at either end (its Plan or a cell did not read that day) leaves the
+    # month unknown: counted from 0 it would show the whole total as one month's.
+    if last is None or first is None:
         return None
-    return last - (first or 0.0)
+    return last - first
 
 
 @dataclass(frozen=True, slots=True)

@@ -157,10 +157,8 @@ def _goal_lines(report: Report, limit: int | None) -> list[str]:
         goal = result.goal
         status = click.style(f"{result.status!s:<11}", fg=_STATUS_COLOURS.get(str(result.status)))
         shown = []  # joined by commas only between the parts that are there
-        if result.figures and goal.target:
-            reached = (
-                f"{_number(result.figures.current)} of {_number(goal.target)} {goal.kpi or ''}"
-            )
+        if result.current is not None and goal.target:
+            reached = f"{_number(result.current)} of {_number(goal.target)} {goal.kpi or ''}"
             if result.progress is not None:
                 reached = f"{reached.strip()} ({result.progress:.0%})"
             shown.append(reached.strip())

@@ -30,9 +30,10 @@ def goal_snapshots(report: Report) -> list[GoalSnapshot]:
             name=result.goal.marketing_goal or result.goal.business_goal,
             kpi=result.goal.kpi,
             status=str(result.status),
-            spend=result.figures.spend if result.figures else None,
-            revenue=result.figures.revenue if result.figures else None,
-            current=result.figures.current if result.figures else None,
+            # None when unknown (a cell they add up did not read): a snapshot keeps no short sum.
+            spend=result.spend,
+            revenue=result.revenue,
+            current=result.current,
             target=result.goal.target,
             progress=result.progress,
             roi=result.roi,

@@ -164,7 +164,7 @@ class Changes:
 @dataclass(frozen=True, slots=True)
 class Totals:
     budget: float
-    spend: float
+    spend: float | None
     revenue: float | None
     roi: float | None
     month_spend: float | None
@@ -337,9 +337,9 @@ def _goal_line(
     today: dt.date,
     history: dict[str, list[tuple[dt.date, float]]],
 ) -> GoalLine:
-    goal, figures = result.goal, result.figures
+    goal = result.goal
     key = _key(goal.goal_id)
-    current = figures.current if figures else None
+    current = result.current  # None when a tactic's Result did not read, not a short sum
     return GoalLine(
         goal_id=goal.goal_id or "",
         name=goal.marketing_goal or goal.business_goal or "",
@@ -348,8 +348,8 @@ def _goal_line(
         current=current,
         target=goal.target,
         progress=result.progress,
-        spend=figures.spend if figures else None,
-        revenue=figures.revenue if figures else None,
+        spend=result.spend,
+        revenue=result.revenue,
         roi=result.roi,
         budget=goal.budget,
         month=goal_month_figures(key, baseline, later, end) if end else None,
@@ -369,9 +369,13 @@ def _goals_shown(goals: tuple[GoalLine, ...]) -> Listed:
 
 
 def _totals(results: Sequence[GoalResult], goals: Sequence[GoalLine]) -> Totals:
-    spend = sum(r.figures.spend for r in results if r.figures)
-    tracked = [r.figures for r in results if r.figures and r.figures.revenue is not None]
-    revenue = sum(f.revenue or 0.0 for f in tracked) if tracked else None
+    counted = [r for r in results if r.figures]
+    # A goal's Spend or Revenue that is unknown (a tactic's cell did not read) leaves the totals
+    # unknown too: a short sum is a wrong figure.
+    known = all(r.knows("spend") and r.knows("revenue") for r in counted)
+    spend = sum(r.figures.spend for r in counted if r.figures) if known else None
+    tracked = [r.figures for r in counted if r.figures and r.figures.revenue is not None]
+    revenue = sum(f.revenue or 0.0 for f in tracked) if tracked and known else None
     months = [goal.month for goal in goals if goal.month]
     return Totals(
         budget=sum(r.goal.budget or 0.0 for r in results),

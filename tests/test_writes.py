@@ -399,3 +399,16 @@ def test_an_absurd_amount_is_a_finding_and_no_figure_is_infinite():
     assert numbers and all(math.isfinite(number) for number in numbers)
     assert "Infinity" not in json.dumps(result.report.as_dict())
     assert not sheetsync.sync(backend, today=TODAY).plan.writes
+
+
+def test_an_unknown_figure_is_null_wherever_it_is_shown():
+    from sheetsync.present import check_text
+    from sheetsync.runs import goal_snapshots
+
+    report = sheetsync.check(baseline({("Plan", "T1", "Result"): "lots"}), today=TODAY)
+    (g1, g2) = report.as_dict()["goals"]
+    assert (g1["current"], g1["progress"], g1["status"]) == (None, None, "Needs fix")
+    assert g2["current"] == 250  # G2's tactics all read
+    snapshot = goal_snapshots(report)[0]
+    assert (snapshot.goal_id, snapshot.current) == ("G1", None)  # no short sum kept for months
+    assert "20 of 100" not in check_text(report)  # T2's 20 alone is not G1's Current
