@@ -29,6 +29,7 @@ from sheetsync.backends.google_errors import FailureContext, unreachable
 from sheetsync.backends.google_http import (
     WRITE_TIMEOUT_SECONDS,
     RateLimiter,
+    is_transient,
     open_http_client,
     shared_limiter,
 )
@@ -932,8 +933,10 @@ def test_a_cell_longer_than_google_takes_is_refused_before_writing(sheets_api):
     assert sheets_api.requests == {}
 
 
-def test_a_retryable_refresh_failure_is_not_called_an_expired_sign_in():
+def test_a_retryable_refresh_failure_is_retried_and_not_called_an_expired_sign_in():
     passing = RefreshError("Unable to acquire token: 503 Service Unavailable", retryable=True)
+    assert is_transient(passing)
+    assert not is_transient(RefreshError("invalid_grant: Token has been expired or revoked."))
     context = FailureContext(KEY, None, GoogleSettings(credentials="oauth"))
     message = str(unreachable(passing, context))
     assert message.startswith("Google's sign-in server did not give sheetsync a token this time")

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import gspread
 import requests
-from google.auth.exceptions import TransportError
+from google.auth.exceptions import RefreshError, TransportError
 from google.auth.transport.requests import AuthorizedSession
 from gspread.exceptions import APIError
 from gspread.http_client import FileType, HTTPClient, ParamsType
@@ -107,6 +107,8 @@ def is_transient(error: BaseException) -> bool:
     """Worth another try: quota, Google's server errors, and network failures."""
     if isinstance(error, APIError):
         return http_status(error) in RETRIED_STATUSES
+    if isinstance(error, RefreshError):
+        return error.retryable  # Google's sign-in server said "try again", not "signed out"
     return isinstance(
         error,
         requests.ConnectionError
