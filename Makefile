@@ -8,7 +8,7 @@ DEMO_ENV := SHEETSYNC_STATE_PATH=demo/state.db SHEETSYNC_SUMMARY_OUTBOX=demo/out
 	SHEETSYNC_SUMMARY_TO='["owner@example.com"]' 
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint mutants clean
+.PHONY: demo test bench bench-worker lint mutants clean
 
 # The summary's browser tests drive Debian's Chromium through Playwright (no browser download);
 # the emoji font lets its screenshots show what a phone shows. Installed when absent (as root).
@@ -48,6 +48,9 @@ test: $(STAMP) $(BROWSER)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
+
+bench-worker: $(STAMP)
+	$(BIN)/python -m benchmarks.worker
 
 # Mutation testing of the rules, figures, write planner and cell readers (see README).
 mutants: $(STAMP)
