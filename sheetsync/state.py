@@ -276,6 +276,13 @@ class StateStore:
                 ),
             )
 
+    def first_run_started(self, workbook: str) -> dt.datetime | None:
+        """When sheetsync first ran on the workbook (the worker's summary catch-up asks)."""
+        row = self._db.execute(
+            "SELECT MIN(started) FROM runs WHERE workbook = ?", (workbook,)
+        ).fetchone()
+        return dt.datetime.fromisoformat(row[0]) if row and row[0] else None
+
     def runs(self, workbook: str, limit: int = 20) -> list[dict[str, Any]]:
         rows = self._db.execute(
             "SELECT * FROM runs WHERE workbook = ? ORDER BY id DESC LIMIT ?", (workbook, limit)

@@ -1,13 +1,15 @@
-"""`sheetsync worker`: every workbook synced on its schedule until SIGTERM or Ctrl-C.
+"""`sheetsync worker`: every workbook synced on its schedule, each month's summary sent once,
+until SIGTERM or Ctrl-C.
 
 APScheduler runs the cron triggers (schedule.py) on the configured clock and hands each run to
 a small thread pool, `[schedule] workers` workbooks at a time: one run per job at a time
 (max_instances=1), runs that fell due while the worker was busy or asleep merged into one
 (coalesce) and dropped when later than `[schedule] misfire_grace`. Google requests from every
 thread share the process-wide rate limit. The workbook lock (locking.py), taken inside the
-library's sync, keeps the worker and cron runs of the same workbook apart.
+library's sync and send, keeps the worker and cron runs of the same workbook apart; within the
+worker, a workbook's sync and summary take turns.
 
-A run is the library's own sync, given a workbook that refuses to start reading
+A run is the library's own sync or summary send, given a workbook that refuses to start reading
 or writing once the worker is stopping (nothing is ever half written: a local file is replaced
 whole, a Google write is one request). A failing workbook is logged and recorded, and tried
 again on its next tick; the others carry on.
@@ -35,9 +37,10 @@ from sheetsync import api
 from sheetsync.backends import Backend, is_google_location, open_backend
 from sheetsync.config import Settings
 from sheetsync.errors import ConfigError, RunStopped, SheetsyncError, WorkbookBusy
+from sheetsync.months import Month
 from sheetsync.runlog import RunLine, open_log
-from sheetsync.runs import record_failure
-from sheetsync.schedule import schedule_zone, sync_trigger
+from sheetsync.runs import record_failure, workbook_key
+from sheetsync.schedule import last_fire_time, schedule_zone, summary_trigger, sync_trigger
 from sheetsync.state import StateStore, now_utc, state_path
 from sheetsync.workbook import Workbook, WritePlan
 from sheetsync.workbooks import Target, targets
@@ -105,6 +108,12 @@ class _Running:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class MissedSummary:
+    target: Target
+    month: Month
+
+
 class Worker:
     """The scheduler, its jobs, and what is running now."""
 
@@ -117,6 +126,9 @@ class Worker:
         self._running: dict[int, _Running] = {}
         self._numbers = itertools.count()
         self._guard = threading.Lock()
+        # A workbook's sync and summary take turns here rather than wait on its file lock,
+        # whose wait is kept short for cron.
+        self._turns = {target.label: threading.Lock() for target in chosen}
         self.scheduler = BackgroundScheduler(
             timezone=self.zone,
             executors={"default": ThreadPoolExecutor(settings.schedule.workers)},
@@ -130,14 +142,33 @@ class Worker:
 
     # --- starting and stopping ---------------------------------------------------------------
 
-    def start(self) -> None:
-        """Schedule every workbook's sync and start."""
+    def start(self, now: dt.datetime | None = None) -> None:
+        """Schedule every workbook's jobs, send the summaries missed while down, start."""
+        now = now or dt.datetime.now(dt.UTC)
         for target in self.targets:
             self.scheduler.add_job(
                 self.sync,
                 sync_trigger(target.settings),
                 args=(target,),
                 id=f"sync {target.label}",
+            )
+            if target.settings.summary.to:
+                self.scheduler.add_job(
+                    self.send_summary,
+                    summary_trigger(target.settings),
+                    args=(target,),
+                    id=f"summary {target.label}",
+                )
+            else:
+                self.log.info(
+                    f"{target.label}: no summary recipients ([summary] to), so no monthly "
+                    "summary is sent"
+                )
+        for missed in missed_summaries(self.targets, now):
+            self.scheduler.add_job(
+                self.send_summary,
+                args=(missed.target, missed.month),
+                id=f"catch-up summary {missed.target.label}",
             )
         self.scheduler.start()
         names = ", ".join(target.label for target in self.targets)
@@ -180,6 +211,23 @@ class Worker:
 
         self._run(target, "sync", sync_once)
 
+    def send_summary(self, target: Target, month: Month | None = None) -> None:
+        job = "catch-up summary" if month else "summary"
+        month = month or Month.before(dt.datetime.now(self.zone).date())
+
+        def send_once(workbook: StoppableWorkbook) -> RunLine:
+            sent = api.send_summary(workbook, month=month, settings=target.settings)
+            return RunLine(
+                target.label,
+                job,
+                "already sent" if sent.outcome.already else "sent",
+                0.0,
+                requests=workbook.requests_sent,
+                detail=f"{month.label()}, {sent.outcome.record.recipients}",
+            )
+
+        self._run(target, job, send_once)
+
     def _run(self, target: Target, job: str, act: Callable[[StoppableWorkbook], RunLine]) -> None:
         """One run: registered while it runs, timed, its outcome logged whatever happens."""
         if self.stopping.is_set():
@@ -189,7 +237,8 @@ class Worker:
         with self._guard:
             self._running[number] = running
         try:
-            line = act(running.workbook)
+            with self._turns[target.label]:
+                line = act(running.workbook)
         except WorkbookBusy as busy:
             line = running.failed("skipped", busy)
         except RunStopped as stopped:
@@ -231,6 +280,28 @@ class Worker:
             today = dt.datetime.now(self.zone).date()
             record_failure(store, target.location, running.job, today, running.started, stopped)
         self.log.info("run", extra={"run": running.failed("stopped", stopped)})
+
+
+def missed_summaries(chosen: list[Target], now: dt.datetime) -> list[MissedSummary]:
+    """The monthly summaries whose time passed while no worker ran, to send at start.
+
+    A workbook counts when its summary time has come at least once and sheetsync had already
+    run on it before then (a new workbook gets no summary of a month it was not watched).
+    Whether that month went out already is the send's business: it sends each month once.
+    """
+    missed = []
+    for target in chosen:
+        if not target.settings.summary.to:
+            continue
+        last = last_fire_time(summary_trigger(target.settings), now)
+        if last is None:
+            continue
+        with StateStore(state_path(target.settings)) as store:
+            first = store.first_run_started(workbook_key(target.location))
+        if first is not None and first < last:
+            month = Month.before(last.astimezone(schedule_zone(target.settings)).date())
+            missed.append(MissedSummary(target, month))
+    return missed
 
 
 def run_until_stopped(worker: Worker) -> int:

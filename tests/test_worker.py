@@ -15,13 +15,14 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from openpyxl import load_workbook
 from sheets_api_server import Fault
+from smtp_server import PASSWORD, USERNAME, SmtpServer, running
 from workbooks import baseline_grids, write_xlsx
 
 SHEETSYNC = str(Path(sys.executable).with_name("sheetsync"))
@@ -33,7 +34,7 @@ STOP_TIMEOUT = 10
 class WorkerProcess:
     """`sheetsync worker --log-format json` in `folder`, its log in a file."""
 
-    def __init__(self, folder: Path, *args: str) -> None:
+    def __init__(self, folder: Path, *args: str, env: dict[str, str] | None = None) -> None:
         self.folder = folder
         self.log_file = folder / f"worker-{time.monotonic_ns()}.log"
         with self.log_file.open("w") as log:
@@ -42,7 +43,7 @@ class WorkerProcess:
                 cwd=folder,
                 stdout=subprocess.DEVNULL,
                 stderr=log,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
             )
 
     def lines(self) -> list[dict[str, Any]]:
@@ -265,3 +266,79 @@ def test_google_workbooks_stay_within_requests_per_minute_despite_429s(sheets_ap
     assert sum(sheets_api.requests.values()) == 8  # the first minute's quota, not one more
     stopped = worker.runs(outcome="stopped")
     assert stopped, "runs waiting for the quota are stopped, not left hanging"
+
+
+@pytest.fixture
+def smtp(tmp_path) -> Iterator[SmtpServer]:
+    yield from running(tmp_path)
+
+
+def summary_config(smtp: SmtpServer) -> str:
+    """Summaries every 3 seconds over the SMTP test server, to a recipient per workbook."""
+    return (
+        f'[summary]\nto = ["owner@example.com"]\nsender = "sheetsync <sheetsync@example.com>"\n'
+        f'transport = "smtp"\n[smtp]\nhost = "127.0.0.1"\nport = {smtp.port}\n'
+        f'username = "{USERNAME}"\ntimeout = 10\nretry_for_seconds = 5\n'
+    )
+
+
+def smtp_env(smtp: SmtpServer) -> dict[str, str]:
+    return {"SSL_CERT_FILE": str(smtp.ca_file), "SHEETSYNC_SMTP_PASSWORD": PASSWORD}
+
+
+def subjects(smtp: SmtpServer) -> list[str]:
+    return sorted(str(received.message["Subject"]) for received in smtp.handler.messages)
+
+
+def test_each_good_workbook_gets_its_summary_once_and_status_shows_it(tmp_path, smtp):
+    write_xlsx(tmp_path / "bakery.xlsx", baseline_grids())
+    write_xlsx(tmp_path / "gym.xlsx", baseline_grids())
+    config = config_text(
+        ("bakery", "bakery.xlsx"), ("gym", "gym.xlsx"), ("florist", "florist.xlsx")
+    )
+    config = config.replace("[schedule]\n", '[schedule]\nsummary = "*/3 * * * * *"\n')
+    (tmp_path / "sheetsync.toml").write_text(config + summary_config(smtp))
+    worker = WorkerProcess(tmp_path, env=smtp_env(smtp))
+    worker.wait_for(
+        "a summary sent and then found already sent, for each good workbook",
+        lambda: all(
+            {"sent", "already sent"}
+            <= {run["outcome"] for run in worker.runs(name) if run["job"] == "summary"}
+            for name in ("bakery", "gym")
+        ),
+    )
+    assert worker.stop() == 0
+    assert len(smtp.handler.messages) == 2  # once per workbook, however often it came round
+    assert all(received.recipients == ["owner@example.com"] for received in smtp.handler.messages)
+    florist = [run for run in worker.runs("florist") if run["job"] == "summary"]
+    assert florist and all(run["outcome"] == "failed" for run in florist)
+    assert PASSWORD not in worker.log_file.read_text()
+    status = subprocess.run(
+        [SHEETSYNC, "status", "--format", "json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    bakery, gym, florist_status = json.loads(status.stdout)["workbooks"]
+    for good in (bakery, gym):
+        assert good["last_summary"]["outcome"] == "sent"
+        assert good["last_summary"]["to"] == "to:owner@example.com"
+    assert florist_status["last_summary"] is None
+
+
+def test_sigkill_after_a_summary_then_restart_sends_nothing_twice(tmp_path, smtp):
+    write_xlsx(tmp_path / "bakery.xlsx", baseline_grids())
+    config = config_text(("bakery", "bakery.xlsx"), sync="0 0 1 1 *")
+    config = config.replace("[schedule]\n", '[schedule]\nsummary = "*/2 * * * * *"\n')
+    (tmp_path / "sheetsync.toml").write_text(config + summary_config(smtp))
+    worker = WorkerProcess(tmp_path, env=smtp_env(smtp))
+    worker.wait_for("the summary sent", lambda: worker.runs("bakery", "sent"))
+    assert worker.stop(signal.SIGKILL) == -signal.SIGKILL
+    again = WorkerProcess(tmp_path, env=smtp_env(smtp))
+    again.wait_for("the summary found sent", lambda: again.runs("bakery", "already sent"))
+    assert again.stop() == 0
+    assert len(smtp.handler.messages) == 1
+    history = load_workbook(tmp_path / "bakery.xlsx")["History"]
+    months = [row[0].value for row in history.iter_rows(min_row=2)]
+    assert months and len(set(months)) == 1  # one month's rows, written once
