@@ -222,9 +222,6 @@ class Report:
         leaves what depends on such a tab as it is, so it did not do all of its job."""
         return tuple(f for f in self.findings if f.code.startswith("SS1") and f.severity == "error")
 
-    def findings_for_row(self, tab: str, row: int) -> list[Finding]:
-        return self.findings_by_row.get((tab.casefold(), row), [])
-
     def results(self, role: str) -> tuple[RowResult, ...]:
         """The results whose attributes fill the owned columns of the tab of this role."""
         by_role: dict[str, tuple[RowResult, ...]] = {

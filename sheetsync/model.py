@@ -134,7 +134,6 @@ class Model:
     events: tuple[Event, ...]
     cell_issues: tuple[CellIssue, ...]
     tab_names: Mapping[str, str] = field(default_factory=dict)  # role -> configured tab name
-    record_rows: Mapping[str, frozenset[int]] = field(default_factory=dict)  # role -> used rows
     # Section headings and totals rows (role -> rows): not records, and their cells are the user's.
     organising_rows: Mapping[str, frozenset[int]] = field(default_factory=dict)
     # Owned tabs (by role) whose name a tab of the user's already has: sheetsync leaves them be.
@@ -200,7 +199,6 @@ def build_model(
     layouts: dict[str, TabLayout] = {}
     records: dict[str, tuple] = {}
     issues: list[CellIssue] = []
-    used_rows: dict[str, frozenset[int]] = {}
     organising_rows: dict[str, frozenset[int]] = {}
     known = {name.strip().casefold() for name in tab_names.values()}
     look_alikes: dict[str, str] = {}
@@ -217,7 +215,6 @@ def build_model(
         headings_and_totals: set[int] = set()
         parsed = _read_records(schema, layout, tab, locale, issues, headings_and_totals)
         records[schema.role] = parsed
-        used_rows[schema.role] = frozenset(record.row for record in parsed)
         organising_rows[schema.role] = frozenset(headings_and_totals)
     return Model(
         layouts=layouts,
@@ -226,7 +223,6 @@ def build_model(
         events=records["calendar"],
         cell_issues=tuple(issues),
         tab_names=dict(tab_names),
-        record_rows=used_rows,
         organising_rows=organising_rows,
         taken_tabs=_taken_tabs(workbook, tab_names),
         look_alikes=look_alikes,
