@@ -376,12 +376,14 @@ def _goal_results(
         first = context.goals_by_id.get(key) is goal
         figures = context.figures.get(key) if first else None
         findings = _row_findings(model, "strategy", goal.row, by_row)
-        unread = model.unread_cells("strategy", goal.row) | tabs
+        own = model.unread_cells("strategy", goal.row)
+        unread = own | tabs
         if first:
             unread |= context.unread_by_goal.get(key, frozenset())
         # A goal whose Current cannot be known (a tactic's Result reads "lots") is not
-        # "Behind" or "Done": it needs that tactic fixed.
-        needs_fix = _has_error(findings) or derived_from_any(_CURRENT, unread)
+        # "Behind" or "Done": it needs that tactic fixed. So does a cell of its own that did
+        # not read, even with SS201/SS202 ignored or re-graded in the config.
+        needs_fix = _has_error(findings) or bool(own) or derived_from_any(_CURRENT, unread)
         status = goal_status(goal, figures, context.today, needs_fix, rules.at_risk_points)
         results.append(GoalResult(goal, figures, status, findings, unread))
     return tuple(results)
@@ -394,9 +396,11 @@ def _tactic_results(
     results = []
     for tactic in model.tactics:
         findings = _row_findings(model, "plan", tactic.row, by_row)
-        status = tactic_status(tactic, today, _has_error(findings), rules.at_risk_points)
-        unread = model.unread_cells("plan", tactic.row) | tabs
-        results.append(TacticResult(tactic, status, findings, unread))
+        own = model.unread_cells("plan", tactic.row)
+        # A Progress that did not read is not 0 %, even with SS202 ignored: not "Overdue".
+        needs_fix = _has_error(findings) or bool(own)
+        status = tactic_status(tactic, today, needs_fix, rules.at_risk_points)
+        results.append(TacticResult(tactic, status, findings, own | tabs))
     return tuple(results)
 
 

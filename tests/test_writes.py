@@ -412,3 +412,15 @@ def test_an_unknown_figure_is_null_wherever_it_is_shown():
     snapshot = goal_snapshots(report)[0]
     assert (snapshot.goal_id, snapshot.current) == ("G1", None)  # no short sum kept for months
     assert "20 of 100" not in check_text(report)  # T2's 20 alone is not G1's Current
+
+
+def test_a_cell_that_did_not_read_makes_its_row_need_a_fix_even_with_its_rule_ignored():
+    quiet = validate_settings({"rules": {"ignore": ["SS201", "SS202"]}})
+    backend = baseline(
+        {("Plan", "T3", "Progress"): "half way", ("Strategy", "G2", "Target"): "lots"}
+    )
+    report = sheetsync.check(backend, today=TODAY, settings=quiet)
+    assert report.findings == ()
+    t3 = next(t for t in report.tactics if t.tactic.tactic_id == "T3")
+    g2 = next(g for g in report.goals if g.goal.goal_id == "G2")
+    assert (str(t3.status), str(g2.status)) == ("Needs fix", "Needs fix")  # not Overdue, Done
