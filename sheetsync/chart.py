@@ -11,7 +11,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sheetsync.render import oneline
+from sheetsync.celltext import oneline
 from sheetsync.summary import GoalLine
 
 CHART_GOALS = 12

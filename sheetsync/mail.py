@@ -16,9 +16,10 @@ from email.utils import format_datetime, make_msgid, parseaddr
 
 import css_inline
 
+from sheetsync.celltext import oneline
 from sheetsync.chart import Chart, spend_revenue_chart
 from sheetsync.config import SummarySettings
-from sheetsync.render import oneline, render_html, render_text
+from sheetsync.render import render_html, render_text
 from sheetsync.summary import Summary
 
 CHART_CID = "chart"

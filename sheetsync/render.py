@@ -7,20 +7,19 @@ folder whose templates replace the built-in ones of the same name.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 import jinja2
 from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
 
+from sheetsync.celltext import oneline
 from sheetsync.errors import TemplateError
 from sheetsync.summary import Summary
 from sheetsync.template import templates_dir
 
 TEXT_TEMPLATE = "summary.txt"
 HTML_TEMPLATE = "summary.html"
-LONGEST_NAME = 120  # characters of a cell's text shown before "…"
 
 
 def render_text(summary: Summary, own_templates: str = "") -> str:
@@ -96,13 +95,6 @@ def _sentence(filename: str, line: int | None, message: str | None) -> str:
         f"The summary template {where} cannot be used: {message}. Fix the template, or clear "
         "[summary] templates to use the built-in ones."
     )
-
-
-def oneline(value: Any, limit: int = LONGEST_NAME) -> str:
-    """A cell's text on one line, no longer than `limit`: newlines and tabs become spaces."""
-    text = " ".join(str(value or "").split())
-    text = re.sub(r"[\x00-\x1f\x7f]", "", text)
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def text_bar(progress: float | None, width: int = 20) -> str:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sheetsync.celltext import oneline
 from sheetsync.compute import GoalStatus, TacticStatus, roi
 from sheetsync.engine import GoalResult, Report, TacticResult
 from sheetsync.months import (
@@ -198,6 +199,28 @@ class Summary:
     sent: SendRecord | None
 
     @property
+    def needs_you(self) -> tuple[str, ...]:
+        """What needs a person this month, most pressing first, one sentence each."""
+        by_status: dict[str, list[str]] = {}
+        for goal in self.goals:
+            by_status.setdefault(goal.status, []).append(goal.goal_id)
+        lines = [
+            f"{_ids(by_status[status])} {verb[len(by_status[status]) > 1]}."
+            for status, verb in _ATTENTION_SENTENCES
+            if status in by_status
+        ]
+        if self.overdue.total:
+            lines.append(f"{_plural(self.overdue.total, 'tactic is', 'tactics are')} overdue.")
+        lines += [
+            f"{oneline(e.event, 80)} ({e.date.isoformat()}) is not prepared."
+            for e in self.events
+            if e.status == "Unprepared"
+        ]
+        if self.counts["error"]:
+            lines.append(f"{_plural(self.counts['error'], 'error')} to fix in the sheet.")
+        return tuple(lines)
+
+    @property
     def subject(self) -> str:
         return f"Marketing summary — {self.month.label()} — {self.title}"
 
@@ -244,6 +267,27 @@ class Summary:
             "changes": self.changes.as_dict() if self.changes else None,
             "sent": self.sent.as_dict() if self.sent else None,
         }
+
+
+# Goal statuses that need a person, and how to say it for one goal and for several.
+_ATTENTION_SENTENCES = (
+    (str(GoalStatus.NEEDS_FIX), ("has an error to fix first", "have errors to fix first")),
+    (str(GoalStatus.MISSED), ("ended below its target", "ended below their targets")),
+    (str(GoalStatus.BEHIND), ("is behind", "are behind")),
+    (str(GoalStatus.NO_PLAN), ("has no tactics", "have no tactics")),
+)
+
+
+def _ids(ids: Sequence[str], shown: int = 5) -> str:
+    """G1; G1 and G2; G1, G2 and G3; G1, G2, G3, G4, G5 and 7 more."""
+    names = [oneline(i, 20) for i in ids[:shown]]
+    if len(ids) > shown:
+        return ", ".join(names) + f" and {len(ids) - shown} more"
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _plural(count: int, one: str, many: str = "") -> str:
+    return f"{count} {one if count == 1 else (many or one + 's')}"
 
 
 def recipient_key(to: Sequence[str], cc: Sequence[str]) -> str:

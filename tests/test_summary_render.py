@@ -124,3 +124,13 @@ def test_own_templates_replace_the_built_in_ones_and_errors_name_file_and_line(t
     assert undefined.returncode == 2
     assert f"{own / 'summary.txt'}, line 3 cannot be used" in undefined.stderr
     assert "no_such_thing" in undefined.stderr
+
+
+def test_needs_you_names_what_a_person_must_act_on():
+    behind = {("Plan", "T3", "Result"): 10, ("Plan", "T3", "Progress"): 0.1}
+    late = api.summary(baseline(behind), today=D(2026, 8, 15))
+    assert late.needs_you == ("G2 is behind.", "3 tactics are overdue.")
+    assert "NEEDS YOU\n  - G2 is behind.\n  - 3 tactics are overdue.\n" in render_text(late)
+    calm = api.summary(baseline({("Plan", "T1", "Progress"): "done"}), today=D(2026, 7, 1))
+    assert calm.needs_you == ()
+    assert "NEEDS YOU\n  Nothing: every goal is on track or done" in render_text(calm)
