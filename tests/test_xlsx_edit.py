@@ -362,3 +362,27 @@ def test_a_new_tab_in_a_package_written_with_namespace_prefixes(tmp_path: Path) 
             ElementTree.fromstring(content)  # every part is still well-formed
     assert [tab.name for tab in XlsxBackend(path).read().tabs] == ["Plan", "Checks"]
     assert openpyxl.load_workbook(path)["Checks"]["A1"].value == "Severity"
+
+
+@pytest.mark.parametrize(("row", "column", "cell"), [(1, 12, "L1"), (5, 8, "H5")])
+def test_owned_cell_in_a_tables_header_or_totals_row_is_refused(
+    tmp_path: Path, row: int, column: int, cell: str
+) -> None:
+    # The Plan as an Excel table with a totals row: its names and totals are the table's.
+    path = tmp_path / "marketing.xlsx"
+    book = xlsxwriter.Workbook(path)
+    sheets = write_grids(book, baseline_grids())
+    plan = baseline_grids()["Plan"]
+    columns = [{"header": str(header)} for header in plan[0]]
+    columns[7]["total_function"] = "sum"
+    options = {"columns": columns, "total_row": True}
+    sheets["Plan"].add_table(0, 0, len(plan), len(columns) - 1, options)
+    book.close()
+    before = path.read_bytes()
+
+    with pytest.raises(WorkbookUnreachable) as error:
+        XlsxBackend(path).apply(WritePlan(writes=(CellWrite("Plan", row, column, "x"),)))
+
+    assert f"{cell} on the Plan tab" in str(error.value) and "table Table1" in str(error.value)
+    assert path.read_bytes() == before
+    XlsxBackend(path).apply(WritePlan(writes=(CellWrite("Plan", 3, column, 7),)))  # inside: fine

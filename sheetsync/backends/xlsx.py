@@ -381,32 +381,36 @@ def _edited(path: Path, data: bytes, plan: WritePlan) -> bytes:
     """The file's bytes with the plan written, after checking its guards on those bytes."""
     package, cells = _scan_package(path, data, all_formulas=True, formulas_only=True)
     tabs = _TabNames(package)
-    change = PackageEdit()
+    change = PackageEdit(date1904=package.date1904)
     for name in plan.new_tabs:
         if tabs.find(name) is None:
             change.new_tabs.append(NewTab(name, plan.frozen_rows.get(name, 0), SheetEdit()))
             tabs.add(name)
-    written: set[Key] = set()
+    edits: dict[str, SheetEdit] = {}  # as the plan names the tab -> its edit
     for write in plan.writes:
-        tab = _existing_tab(path, tabs, write.tab)
-        edit = _sheet_edit(change, tab, package.date1904)
-        edit.cells[(write.row, write.column)] = NewCell(
-            _stored_value(write, package.date1904), write.kind
+        edit = edits.get(write.tab)
+        if edit is None:
+            edit = edits[write.tab] = _sheet_edit(change, _existing_tab(path, tabs, write.tab))
+        # The plan's own cell, unless its value is stored otherwise: 250k writes at 100k.
+        stored = _stored_value(write, package.date1904)
+        edit.cells[(write.row, write.column)] = (
+            write if stored is write.value else NewCell(stored, write.kind)
         )
         if write.kind == "header" and write.value is not None:
-            change.notes.setdefault(tab, []).append((write.row, write.column))
-        written.add((tab, write.row, write.column))
+            change.notes.setdefault(tabs.find(write.tab) or write.tab, []).append(
+                (write.row, write.column)
+            )
     for guard in plan.guards:
         tab = _existing_tab(path, tabs, guard.tab)
-        _sheet_edit(change, tab, package.date1904).watched.add((guard.row, guard.column))
+        _sheet_edit(change, tab).watched.add((guard.row, guard.column))
     formulas = {
         (tab, row, column): formula
         for tab, sheet in cells.items()
         for (row, column), formula in sheet.formulas.items()
     }
-    results = _formula_results(path, data, package, formulas, plan, written)
+    results = _formula_results(path, data, package, formulas, plan, tabs) if formulas else {}
     for (tab, row, column), value in results.items():
-        _sheet_edit(change, tab, package.date1904).results[(row, column)] = value
+        _sheet_edit(change, tab).results[(row, column)] = value
     change.recalculate = bool(results)
     try:
         edited = edit_package(path, data, package, change)
@@ -443,11 +447,11 @@ def _existing_tab(path: Path, tabs: _TabNames, name: str) -> str:
     return found
 
 
-def _sheet_edit(change: PackageEdit, tab: str, date1904: bool) -> SheetEdit:
+def _sheet_edit(change: PackageEdit, tab: str) -> SheetEdit:
     for new in change.new_tabs:
         if new.name == tab:
             return new.edit
-    return change.sheets.setdefault(tab, SheetEdit(date1904=date1904))
+    return change.sheets.setdefault(tab, SheetEdit(date1904=change.date1904))
 
 
 def _check_guards(
@@ -485,13 +489,14 @@ def _formula_results(
     package: PackageInfo,
     formulas: dict[Key, FormulaCell],
     plan: WritePlan,
-    written: set[Key],
+    tabs: _TabNames,
 ) -> dict[Key, CellValue]:
     """New results of the formulas that read a written cell (None where not worked out).
 
     Only those change: every other formula keeps the result the file stores. Reading the
     whole workbook to evaluate them is done only when there are some.
     """
+    written = {(tabs.find(w.tab) or w.tab, w.row, w.column) for w in plan.writes}
     texts = {key: formula.text for key, formula in formulas.items() if key not in written}
     if not texts or not written:
         return {}

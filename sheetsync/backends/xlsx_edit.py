@@ -36,8 +36,10 @@ from sheetsync.backends.xlsx_parts import (
     SHARED_STRINGS_TYPE,
     STYLES_CONTENT,
     STYLES_TYPE,
+    TABLE_TYPE,
     WORKSHEET_CONTENT,
     WORKSHEET_TYPE,
+    attributes,
     relationships,
     rels_name,
     with_full_calculation,
@@ -53,6 +55,7 @@ from sheetsync.backends.xlsx_sheet_edit import (
     SheetEditor,
     UnsafeEdit,
     WatchedCell,
+    cell_area,
 )
 from sheetsync.backends.xlsx_styles import EMPTY_STYLES, Styles
 from sheetsync.backends.xlsx_zip import (
@@ -62,7 +65,7 @@ from sheetsync.backends.xlsx_zip import (
     rewritten_member,
     write_streamed,
 )
-from sheetsync.workbook import CellError, CellValue
+from sheetsync.workbook import CellError, CellValue, a1
 
 CONTENT_TYPES = "[Content_Types].xml"
 APP_PROPERTIES = "docProps/app.xml"
@@ -100,6 +103,7 @@ class PackageEdit:
     new_tabs: list[NewTab] = field(default_factory=list)
     notes: dict[str, list[Coordinate]] = field(default_factory=dict)  # tab -> noted headers
     recalculate: bool = False  # a write feeds a formula: ask for recalculation on open
+    date1904: bool = False  # the workbook counts dates from 1904
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +177,8 @@ class _Writer:
         sheet_parts = dict(self._package.sheet_parts)
         for new_tab in change.new_tabs:
             sheet_parts[new_tab.name] = self._add_tab(new_tab)
+        for tab, edit in change.sheets.items():
+            self._refuse_table_edges(tab, sheet_parts[tab], edit)
         edits = {**change.sheets, **{new.name: new.edit for new in change.new_tabs}}
         for tab, cells in change.notes.items():
             if tab in edits:
@@ -228,6 +234,31 @@ class _Writer:
         edit.legacy_drawing = notes.legacy_drawing
 
     # Sheets --------------------------------------------------------------------------
+
+    def _refuse_table_edges(self, tab: str, part: str, edit: SheetEdit) -> None:
+        """A table's header row holds its column names, which its part repeats, and its
+        totals row holds formulas: an owned cell there would break the table."""
+        for _, kind, member in relationships(self._parts.get(rels_name(part)), part):
+            if kind != TABLE_TYPE or member not in self._parts:
+                continue
+            table = re.search(rb"<(?:[\w.-]+:)?table\b([^>]*)>", self._parts[member])
+            values = attributes(table[1]) if table else {}
+            found = cell_area(values.get(b"ref", b"").decode())
+            if found is None:
+                continue
+            top, left, bottom, right = found
+            header_rows = int(values.get(b"headerRowCount", b"1") or 1)
+            total_rows = int(values.get(b"totalsRowCount", b"0") or 0)
+            edges = {*range(top, top + header_rows), *range(bottom - total_rows + 1, bottom + 1)}
+            for row, column in edit.cells:
+                if row in edges and left <= column <= right:
+                    name = values.get(b"displayName", values.get(b"name", b"")).decode()
+                    raise WorkbookUnreachable(
+                        f"Cell {a1(row, column)} on the {tab} tab of {self._path} is in the "
+                        f"header or totals row of the table {name}, so sheetsync cannot fill it "
+                        "in; type that cell yourself in Excel, or move the table, and run sync "
+                        "again (nothing was written)."
+                    )
 
     def _edit_sheet(self, target: zipfile.ZipFile, tab: str, part: str, edit: SheetEdit) -> bool:
         """Write the edited sheet into `target`; whether an owned cell held a formula."""

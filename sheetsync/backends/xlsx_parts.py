@@ -18,6 +18,7 @@ COMMENTS_TYPE = f"{RELATIONSHIPS}/comments"
 VML_TYPE = f"{RELATIONSHIPS}/vmlDrawing"
 CALC_CHAIN_TYPE = f"{RELATIONSHIPS}/calcChain"
 SHARED_STRINGS_TYPE = f"{RELATIONSHIPS}/sharedStrings"
+TABLE_TYPE = f"{RELATIONSHIPS}/table"
 
 WORKSHEET_CONTENT = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 STYLES_CONTENT = "application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"

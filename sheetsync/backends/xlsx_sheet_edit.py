@@ -19,7 +19,7 @@ import math
 import re
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 from xml.sax.saxutils import escape
 
 from sheetsync.backends.xlsx_package import Coordinate, column_index
@@ -36,6 +36,16 @@ class NewCell:
     kind: CellKind = "text"
 
 
+class OwnedCell(Protocol):
+    """What the editor needs of an owned cell: a NewCell, or the plan's CellWrite itself."""
+
+    @property
+    def value(self) -> NewValue: ...
+
+    @property
+    def kind(self) -> CellKind: ...
+
+
 class WatchedCell(NamedTuple):
     """A cell as the file stores it, for the caller to read (guards): type, text, format."""
 
@@ -48,7 +58,7 @@ class WatchedCell(NamedTuple):
 class SheetEdit:
     """Everything to do in one worksheet part."""
 
-    cells: dict[Coordinate, NewCell] = field(default_factory=dict)
+    cells: dict[Coordinate, OwnedCell] = field(default_factory=dict)
     results: dict[Coordinate, CellValue] = field(default_factory=dict)  # formula -> new result
     watched: set[Coordinate] = field(default_factory=set)
     legacy_drawing: bytes | None = None  # r:id of a notes drawing to link, when not yet linked
@@ -107,10 +117,14 @@ class SheetEditor:
         self._edit = edit
         self._restyle = restyle
         self.outcome = SheetOutcome()
-        columns: dict[int, set[int]] = {}
-        for row, column in (*edit.cells, *edit.results, *edit.watched):
-            columns.setdefault(row, set()).add(column)
-        self._rows = {row: sorted(found) for row, found in columns.items()}
+        columns: dict[int, list[int]] = {}
+        for row, column in sorted({*edit.cells, *edit.results, *edit.watched}):
+            columns.setdefault(row, []).append(column)
+        # row -> the columns of interest in it, in order; most rows share one tuple.
+        shared: dict[tuple[int, ...], tuple[int, ...]] = {}
+        self._rows = {
+            row: shared.setdefault(tuple(found), tuple(found)) for row, found in columns.items()
+        }
         self._new_rows = sorted({row for row, _ in edit.cells})  # rows to insert if absent
         self._letters: dict[int, bytes] = {}
         self._next_new = 0
@@ -409,7 +423,7 @@ class SheetEditor:
         return style
 
     def _cell_xml(
-        self, row: int, column: int, style: int, cell: NewCell, reference: bytes = b""
+        self, row: int, column: int, style: int, cell: OwnedCell, reference: bytes = b""
     ) -> bytes:
         p = self._p
         style = self._restyle(style, cell.kind) if cell.value is not None else style
@@ -463,7 +477,7 @@ class SheetEditor:
     def _tail(self, tail: bytes) -> bytes:
         p = re.escape(self._p)
         for match in re.finditer(rb"<" + p + rb"mergeCell\b([^>]*?)/?>", tail):
-            area = _area(_attributes(match[1]).get(b"ref", b"").decode())
+            area = cell_area(_attributes(match[1]).get(b"ref", b"").decode())
             if area is not None:
                 self._refuse_inside(area, "merged cells", "unmerge those cells", anchor_ok=True)
         if self._edit.legacy_drawing is None:
@@ -482,7 +496,7 @@ class SheetEditor:
         for match in pattern.finditer(buffer, start, end):
             attributes = _attributes(match[1])
             kind = attributes.get(b"t", b"").decode()
-            area = _area(attributes.get(b"ref", b"").decode())
+            area = cell_area(attributes.get(b"ref", b"").decode())
             if kind in ("shared", "array", "dataTable") and area is not None:
                 self._formula_ranges.append((kind, area))
 
@@ -589,7 +603,7 @@ def serial_number(value: dt.date, date1904: bool) -> float:
     return serial - 1 if not date1904 and serial < 61 else serial
 
 
-def _area(reference: str) -> tuple[int, int, int, int] | None:
+def cell_area(reference: str) -> tuple[int, int, int, int] | None:
     """ "B2:C9" -> (top, left, bottom, right); the first range of a list is enough here."""
     match = _RANGE.match(reference.split(" ")[0])
     if match is None:
@@ -600,9 +614,9 @@ def _area(reference: str) -> tuple[int, int, int, int] | None:
     return top, left, int(match[4]), column_index(match[3])
 
 
-def _grown_dimension(reference: str, cells: dict[Coordinate, NewCell]) -> str:
+def _grown_dimension(reference: str, cells: dict[Coordinate, OwnedCell]) -> str:
     filled = [coordinate for coordinate, cell in cells.items() if cell.value is not None]
-    area = _area(reference)
+    area = cell_area(reference)
     if not filled or area is None:
         return reference
     top, left, bottom, right = area
