@@ -172,8 +172,9 @@ _RANGES: dict[tuple[str, str], tuple[Any, str, str]] = {
         "Type the number the KPI should reach, e.g. 120.",
     ),
     ("calendar", "lead_days"): (
-        lambda v: 0 <= v <= 3650,
-        "Lead Days must be between 0 and 3650",
+        # Whole days: a window's first day is a date, and 7.5 would silently mean 7.
+        lambda v: 0 <= v <= 3650 and v.is_integer(),
+        "Lead Days must be a whole number of days from 0 to 3650",
         "Type how many days of preparation the event needs, e.g. 30.",
     ),
 }

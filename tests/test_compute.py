@@ -563,3 +563,14 @@ def test_negative_money_is_refused(tab, row_id, column, cell):
 def test_goal_sums_are_the_sums_of_what_was_typed(amounts):
     typed_in = [float(amount) for amount in amounts]
     assert exact_sum(typed_in) == float(sum(map(Fraction, amounts), Fraction(0)))
+
+
+def test_lead_days_are_whole_days():
+    # 7.5 lead days was read as 7: the window's first day moved without a word.
+    report = sheetsync.check(baseline({("Calendar", "Office expo", "Lead Days"): 7.5}), today=TODAY)
+    [finding] = [f for f in report.findings if f.code == "SS202"]
+    assert (finding.cell, finding.message) == (
+        "D2",
+        "Lead Days of event Office expo: Lead Days must be a whole number of days from 0 to 3650.",
+    )
+    assert event_outcome(D(2026, 7, 10), due=D(2026, 7, 2), lead_days=8.0) == ("Prepared", False)
