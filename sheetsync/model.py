@@ -366,6 +366,10 @@ def _read_records(
         for (position, column, index, reader, (allowed, message, hint)), value in zip(
             readers, raw, strict=True
         ):
+            if value is None:  # every reader reads an empty cell as blank: skip the call
+                if column.required:
+                    issues.append(_issue("missing", layout, column, row_number, index, row_id))
+                continue
             try:
                 parsed = reader(value, locale)
             except CellProblem as problem:
@@ -383,7 +387,7 @@ def _read_records(
                     )
                 )
                 continue
-            if parsed is None or parsed == ():
+            if parsed is None or (type(parsed) is tuple and not parsed):
                 if column.required:
                     issues.append(_issue("missing", layout, column, row_number, index, row_id))
             elif allowed is not None and not allowed(parsed):

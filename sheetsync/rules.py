@@ -415,8 +415,11 @@ def _cell_issues(context: CheckContext, kinds: tuple[str, ...]) -> Iterator[Hit]
             )
 
 
+_NOUNS = {"strategy": "goal", "plan": "tactic", "calendar": "event"}
+
+
 def _row_name(role: str, row_id: str | None) -> str:
-    noun = {"strategy": "goal", "plan": "tactic", "calendar": "event"}[role]
+    noun = _NOUNS[role]
     return f"{noun} {row_id}" if row_id else f"this {noun}"
 
 
