@@ -305,14 +305,15 @@ def missed_summaries(chosen: list[Target], now: dt.datetime) -> list[MissedSumma
 
 
 def run_until_stopped(worker: Worker) -> int:
-    """Start, wait for SIGTERM/SIGINT, stop cleanly. The exit code: 0."""
+    """Start, wait for SIGTERM, SIGINT or SIGHUP, stop cleanly. The exit code: 0."""
     stop = threading.Event()
 
     def on_signal(number: int, _frame: FrameType | None) -> None:
         worker.log.info(f"{signal.Signals(number).name} received: stopping")
         stop.set()
 
-    for number in (signal.SIGTERM, signal.SIGINT):
+    # SIGHUP too: a closed terminal stops the worker cleanly rather than mid-run.
+    for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(number, on_signal)
     worker.start()
     stop.wait()

@@ -70,7 +70,9 @@ class WorkerProcess:
         return self.process.wait(timeout=STOP_TIMEOUT + 5)
 
 
-def config_text(*workbooks: tuple[str, str], sync: str = "*/2 * * * * *", extra: str = "") -> str:
+def config_text(
+    *workbooks: tuple[str, str], sync: str = "*/2 * * * * *", summary: str = "0 8 1 * *"
+) -> str:
     """A config of (name, .xlsx path or spreadsheet key) workbooks, syncing every 2 seconds."""
     tables = "".join(
         f'[[workbooks]]\nname = "{name}"\n'
@@ -79,8 +81,8 @@ def config_text(*workbooks: tuple[str, str], sync: str = "*/2 * * * * *", extra:
     )
     return (
         f'{tables}[state]\npath = "state/state.db"\n'
-        f'[schedule]\nsync = "{sync}"\ntimezone = "Europe/London"\n'
-        f"stop_timeout = {STOP_TIMEOUT}\nlock_wait = 0.5\n{extra}"
+        f'[schedule]\nsync = "{sync}"\nsummary = "{summary}"\ntimezone = "Europe/London"\n'
+        f"stop_timeout = {STOP_TIMEOUT}\nlock_wait = 0.5\n"
     )
 
 
@@ -160,7 +162,7 @@ def test_sigkill_at_any_moment_then_restart_loses_nothing(tmp_path):
     write_xlsx(path, big_grids(3000))
     before = path.read_bytes()
     (tmp_path / "sheetsync.toml").write_text(config_text(("plan", "plan.xlsx"), sync="* * * * * *"))
-    for delay in (0.2, 0.6, 1.0, 1.4, 1.8, 2.2):
+    for delay in (0.4, 1.0, 1.6, 2.2):  # the first sync takes about 2 s from start
         worker = WorkerProcess(tmp_path)
         worker.wait_for("the worker start", lambda w=worker: len(w.lines()) >= 1)
         time.sleep(delay)  # somewhere in a run: reading, working out, or writing
@@ -294,9 +296,11 @@ def test_each_good_workbook_gets_its_summary_once_and_status_shows_it(tmp_path, 
     write_xlsx(tmp_path / "bakery.xlsx", baseline_grids())
     write_xlsx(tmp_path / "gym.xlsx", baseline_grids())
     config = config_text(
-        ("bakery", "bakery.xlsx"), ("gym", "gym.xlsx"), ("florist", "florist.xlsx")
+        ("bakery", "bakery.xlsx"),
+        ("gym", "gym.xlsx"),
+        ("florist", "florist.xlsx"),
+        summary="*/3 * * * * *",
     )
-    config = config.replace("[schedule]\n", '[schedule]\nsummary = "*/3 * * * * *"\n')
     (tmp_path / "sheetsync.toml").write_text(config + summary_config(smtp))
     worker = WorkerProcess(tmp_path, env=smtp_env(smtp))
     worker.wait_for(
@@ -329,8 +333,7 @@ def test_each_good_workbook_gets_its_summary_once_and_status_shows_it(tmp_path, 
 
 def test_sigkill_after_a_summary_then_restart_sends_nothing_twice(tmp_path, smtp):
     write_xlsx(tmp_path / "bakery.xlsx", baseline_grids())
-    config = config_text(("bakery", "bakery.xlsx"), sync="0 0 1 1 *")
-    config = config.replace("[schedule]\n", '[schedule]\nsummary = "*/2 * * * * *"\n')
+    config = config_text(("bakery", "bakery.xlsx"), sync="0 0 1 1 *", summary="*/2 * * * * *")
     (tmp_path / "sheetsync.toml").write_text(config + summary_config(smtp))
     worker = WorkerProcess(tmp_path, env=smtp_env(smtp))
     worker.wait_for("the summary sent", lambda: worker.runs("bakery", "sent"))
