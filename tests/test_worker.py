@@ -220,7 +220,7 @@ def test_sigterm_lets_the_write_in_progress_finish_then_exits_0(sheets_api, goog
     assert [(r["command"], r["outcome"]) for r in state_runs(folder)] == [("sync", "ok")]
 
 
-def test_sigterm_while_reading_writes_nothing_and_records_the_stop(sheets_api, google_config):
+def test_ctrl_c_while_reading_writes_nothing_and_records_the_stop(sheets_api, google_config):
     (key,), folder = google_config()
     sheets_api.inject(Fault.slow(3, route="values.batchGet"))
     before = sheets_api.grid(key, "Plan")
@@ -229,7 +229,7 @@ def test_sigterm_while_reading_writes_nothing_and_records_the_stop(sheets_api, g
         "the first read reaching Google",
         lambda: sheets_api.requests[("GET", "values.batchGet")] >= 1,
     )
-    assert worker.stop() == 0
+    assert worker.stop(signal.SIGINT) == 0
     (run,) = worker.runs("client0")
     assert run["outcome"] == "stopped"
     assert "did not start writing client0; nothing was written" in run["detail"]
@@ -340,7 +340,7 @@ def test_sigkill_after_a_summary_then_restart_sends_nothing_twice(tmp_path, smtp
     assert worker.stop(signal.SIGKILL) == -signal.SIGKILL
     again = WorkerProcess(tmp_path, env=smtp_env(smtp))
     again.wait_for("the summary found sent", lambda: again.runs("bakery", "already sent"))
-    assert again.stop() == 0
+    assert again.stop(signal.SIGHUP) == 0  # a closed terminal stops it cleanly too
     assert len(smtp.handler.messages) == 1
     history = load_workbook(tmp_path / "bakery.xlsx")["History"]
     months = [row[0].value for row in history.iter_rows(min_row=2)]
