@@ -13,6 +13,27 @@ settings.register_profile("fixed", derandomize=True, database=None, print_blob=T
 settings.register_profile("explore", max_examples=1000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fixed"))
 
+# `make mutants` runs the tests once per mutant, so each property draws the same fixed
+# examples but at most this many (the 150-example workbook property alone takes 20 s).
+_UNDER_MUTATION = "MUTANT_UNDER_TEST" in os.environ
+MUTATION_MAX_EXAMPLES = 25
+
+
+def pytest_collection_modifyitems(items):
+    if not _UNDER_MUTATION:
+        return
+    # The mutated module's own test file first ("sheetsync.compute.x_roi__mutmut_3" ->
+    # test_compute.py): a mutant is usually killed there, and the run stops at the first failure.
+    parts = os.environ["MUTANT_UNDER_TEST"].split(".")
+    own = f"test_{parts[-2]}.py" if len(parts) > 2 else ""
+    items.sort(key=lambda item: item.path.name != own)
+    for item in items:
+        test = getattr(item, "obj", None)
+        # Hypothesis reads a property's settings from this attribute each time it runs.
+        chosen = getattr(test, "_hypothesis_internal_use_settings", None)
+        if chosen is not None and chosen.max_examples > MUTATION_MAX_EXAMPLES:
+            test._hypothesis_internal_use_settings = settings(chosen, max_examples=MUTATION_MAX_EXAMPLES)
+
 
 @pytest.fixture(autouse=True)
 def _own_state_store(tmp_path, monkeypatch):
@@ -26,7 +47,7 @@ def _own_state_store(tmp_path, monkeypatch):
 def _fresh_caches_under_mutation():
     """Under `make mutants`, a cached result from before the mutant was switched on would
     hide it (the locale data, typed decimals): each test starts with empty caches."""
-    if "MUTANT_UNDER_TEST" not in os.environ:
+    if not _UNDER_MUTATION:
         return
     import sys
 

@@ -45,6 +45,9 @@ def test_baseline_statuses():
         ({("Plan", "T2", "Progress"): None}, "At risk"),  # blank counts as 0 %
         ({("Plan", "T2", "Spend"): 2001}, "At risk"),  # overspent
         ({("Plan", "T2", "Spend"): 2000}, "On track"),  # spend equal to budget is fine
+        # No budget set: any spend is over it, a single dollar included.
+        ({("Plan", "T2", "Budget"): None, ("Plan", "T2", "Spend"): 1}, "At risk"),
+        ({("Plan", "T2", "Budget"): None, ("Plan", "T2", "Spend"): None}, "On track"),
     ],
 )
 def test_tactic_status_order(edits, status):
@@ -134,6 +137,25 @@ def test_tiny_spend_gives_no_infinite_figures():
 def test_revenue_kpi_counts_revenue_where_result_is_blank():
     edits = {("Strategy", "G1", "KPI"): "revenue", ("Plan", "T1", "Result"): None}
     assert goal(edits).figures.current == 1500 + 20
+
+
+def test_a_revenue_goals_tactic_with_neither_result_nor_revenue_adds_nothing():
+    edits = {
+        ("Strategy", "G1", "KPI"): "Revenue",
+        ("Plan", "T1", "Result"): None,
+        ("Plan", "T2", "Result"): None,
+        ("Plan", "T2", "Revenue"): None,
+    }
+    assert goal(edits).figures.current == 1500
+
+
+def test_a_blank_budget_adds_nothing_to_the_goals_planned_budget():
+    assert goal({("Plan", "T2", "Budget"): None}).figures.planned_budget == 1000
+
+
+def test_a_tactic_that_tracks_revenue_with_a_blank_spend_spent_nothing():
+    # T1 brought 1,500 for no spend; T2 spent 500 for 0: G1's ROI is (1,500 - 500) / 500.
+    assert goal({("Plan", "T1", "Spend"): None}).roi == pytest.approx(2.0)
 
 
 @pytest.mark.parametrize(

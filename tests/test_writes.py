@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import math
@@ -424,3 +425,45 @@ def test_a_cell_that_did_not_read_makes_its_row_need_a_fix_even_with_its_rule_ig
     t3 = next(t for t in report.tactics if t.tactic.tactic_id == "T3")
     g2 = next(g for g in report.goals if g.goal.goal_id == "G2")
     assert (str(t3.status), str(g2.status)) == ("Needs fix", "Needs fix")  # not Overdue, Done
+
+
+def test_dry_run_tells_each_change_as_the_cell_shows_it():
+    backend = baseline()
+    sheetsync.sync(backend, today=TODAY)
+    grids = {t.name: [list(r) for r in t.rows] for t in backend.workbook.tabs}
+    t1, t2 = grids["Plan"][1], grids["Plan"][2]
+    t1[12:16] = [True, 3, 0, False]  # T1's Status, ROI, Cost per Result and Issues, typed over
+    t2[3] = "Café"  # a channel G1 did not choose, quoted as typed in T2's Issues
+    typed_over = MemoryBackend.from_grids(grids).workbook
+    # A formula a person typed in an owned cell is named: the sync replaces it with a number.
+    formulas = {("Plan", 2, 15): "=I2/K2"}
+    dry = MemoryBackend(dataclasses.replace(typed_over, formulas=formulas))
+    result = sheetsync.sync(dry, today=TODAY, dry_run=True)
+    assert [describe(w) for w in result.plan.writes if w.tab == "Plan"] == [
+        'Plan!M2: TRUE -> "On track"',
+        "Plan!N2: 3 -> 2.75",
+        "Plan!O2: =I2/K2 -> 13.3333 (replaces the formula)",
+        'Plan!P2: FALSE -> ""',
+        'Plan!P3: "" -> "SS304 Tactic T2 uses channel \\"Café\\", which goal G1 did not choose '
+        '(Email, Events)."',
+    ]
+
+
+def test_a_new_owned_column_gets_its_header_styled_as_one_in_a_blank_cell():
+    result = sheetsync.sync(baseline(), today=TODAY, dry_run=True)
+    headers = [(w.a1, w.value, w.old, w.kind) for w in result.plan.writes if w.tab == "Plan"]
+    assert headers[:4] == [
+        ("M1", "Status", None, "header"),
+        ("N1", "ROI", None, "header"),
+        ("O1", "Cost per Result", None, "header"),
+        ("P1", "Issues", None, "header"),
+    ]
+
+
+def test_a_calendar_with_no_events_yet_gets_only_its_status_header():
+    grids = baseline_grids()
+    grids["Calendar"] = grids["Calendar"][:1]
+    result = sheetsync.sync(MemoryBackend.from_grids(grids), today=TODAY, dry_run=True)
+    assert [describe(w) for w in result.plan.writes if w.tab == "Calendar"] == [
+        'Calendar!E1: "" -> "Status"'
+    ]
