@@ -119,11 +119,11 @@ def _tab_writes(
     for column, number, create in columns:
         if create:
             yield CellWrite(tab.name, 1, number, column.header, None, "header")
-    for row in range(2, max(len(tab.rows), max(results, default=1)) + 1):
+    # Every result is of a row read from this tab: the tab's rows are all there is to write.
+    for row, cells in enumerate(tab.rows[1:], 2):
         if row in skipped:
             continue
         result = results.get(row)
-        cells = tab.rows[row - 1] if row <= len(tab.rows) else ()
         for column, number, _ in columns:
             if result is not None and not result.knows(column.key):
                 continue  # computed from a cell that did not read: left as it is, not zeroed
