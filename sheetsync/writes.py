@@ -128,7 +128,7 @@ def _tab_writes(
             if result is not None and not result.knows(column.key):
                 continue  # computed from a cell that did not read: left as it is, not zeroed
             # Rows that hold no goal/tactic/event keep no stale status of ours.
-            value = _stored(getattr(result, column.key), column) if result else None
+            value = _stored(getattr(result, column.key)) if result else None
             old = cells[number - 1] if number <= len(cells) else None
             if not same_value(old, value):
                 yield CellWrite(
@@ -141,7 +141,7 @@ def _tab_writes(
                 )
 
 
-def _stored(value: Any, column: Column) -> str | int | float | None:
+def _stored(value: Any) -> str | int | float | None:
     # Figures are written at full precision (the column's format shows them rounded), so a
     # formula that reads them, or a user comparing, sees the exact ratio, not one cut at 4
     # decimals.

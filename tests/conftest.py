@@ -32,7 +32,9 @@ def pytest_collection_modifyitems(items):
         # Hypothesis reads a property's settings from this attribute each time it runs.
         chosen = getattr(test, "_hypothesis_internal_use_settings", None)
         if chosen is not None and chosen.max_examples > MUTATION_MAX_EXAMPLES:
-            test._hypothesis_internal_use_settings = settings(chosen, max_examples=MUTATION_MAX_EXAMPLES)
+            test._hypothesis_internal_use_settings = settings(
+                chosen, max_examples=MUTATION_MAX_EXAMPLES
+            )
 
 
 @pytest.fixture(autouse=True)

@@ -467,3 +467,30 @@ def test_a_calendar_with_no_events_yet_gets_only_its_status_header():
     assert [describe(w) for w in result.plan.writes if w.tab == "Calendar"] == [
         'Calendar!E1: "" -> "Status"'
     ]
+
+
+def test_each_figure_is_written_in_its_columns_format_and_a_cleared_one_as_blank_text():
+    backend = baseline()
+    first = sheetsync.sync(backend, today=TODAY)
+    g1 = {w.a1: (w.value, w.kind) for w in first.plan.writes if (w.tab, w.row) == ("Strategy", 2)}
+    assert g1 == {
+        "K2": (3000, "money"),  # Planned Budget
+        "L2": (900, "money"),  # Spend
+        "M2": (1500, "money"),  # Revenue
+        "N2": (50, "number"),  # Current
+        "O2": (0.5, "percent"),  # Progress
+        "P2": (600 / 900, "percent"),  # ROI
+        "Q2": (18, "money"),  # Cost per Result
+        "R2": ("On track", "text"),  # Status
+    }
+    # T1 stops tracking revenue: its ROI of 275 % is cleared, and the dry run says so.
+    grids = {t.name: [list(r) for r in t.rows] for t in backend.workbook.tabs}
+    grids["Plan"][1][9] = None
+    again = sheetsync.sync(MemoryBackend.from_grids(grids), today=TODAY, dry_run=True)
+    (roi,) = [w for w in again.plan.writes if (w.tab, w.a1) == ("Plan", "N2")]
+    assert (roi.old, roi.value, roi.kind, describe(roi)) == (
+        2.75,
+        None,
+        "text",
+        'Plan!N2: 2.75 -> ""',
+    )
