@@ -19,7 +19,7 @@ from sheetsync.engine import EventResult, GoalResult, TacticResult
 from sheetsync.model import is_sheetsyncs
 from sheetsync.schema import CHECKS, CHECKS_HEADERS, INPUT_TABS, PLAN, STRATEGY
 from sheetsync.workbook import CellError, Tab
-from sheetsync.writes import describe
+from sheetsync.writes import describe, same_value
 
 
 def header(backend, tab):
@@ -494,3 +494,39 @@ def test_each_figure_is_written_in_its_columns_format_and_a_cleared_one_as_blank
         "text",
         'Plan!N2: 2.75 -> ""',
     )
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "same"),
+    [
+        (None, "", True),  # a blank cell already shows no text
+        ("", None, True),
+        (0.1 + 0.2, 0.3, True),  # float noise is not a change of figure
+        (900, 900.5, False),  # fifty cents more spend is
+        (0.6666, 0.6667, False),  # and so is a hundredth of a percentage point
+        (True, 1, False),  # TRUE typed in a figure's cell is replaced by the figure
+        ("On track", "On track", True),
+        ("On track", "At risk", False),
+        ("1", 1, False),  # a number typed as text is replaced by the number
+    ],
+)
+def test_a_cell_is_written_only_when_what_it_shows_changes(old, new, same):
+    assert same_value(old, new) is same
+
+
+def test_fifty_cents_more_spend_is_written_to_the_goal():
+    backend = baseline()
+    sheetsync.sync(backend, today=TODAY)
+    grids = {t.name: [list(r) for r in t.rows] for t in backend.workbook.tabs}
+    grids["Plan"][1][8] = 400.5  # T1's Spend
+    result = sheetsync.sync(MemoryBackend.from_grids(grids), today=TODAY, dry_run=True)
+    assert "Strategy!L2: 900 -> 900.5" in [describe(w) for w in result.plan.writes]
+
+
+def test_the_checks_tab_is_written_under_the_name_the_user_gave_it():
+    grids = baseline_grids({("Plan", "T2", "Channel"): "TikTok"})
+    backend = MemoryBackend.from_grids({**grids, "CHECKS": [list(CHECKS_HEADERS)]})
+    result = sheetsync.sync(backend, today=TODAY)
+    assert not result.plan.new_tabs
+    assert {w.tab for w in result.plan.writes if w.row > 1 and w.column == 2} == {"CHECKS"}
+    assert backend.workbook.find_tab("CHECKS").rows[1][1] == "SS304"
