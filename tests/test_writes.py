@@ -530,3 +530,20 @@ def test_the_checks_tab_is_written_under_the_name_the_user_gave_it():
     assert not result.plan.new_tabs
     assert {w.tab for w in result.plan.writes if w.row > 1 and w.column == 2} == {"CHECKS"}
     assert backend.workbook.find_tab("CHECKS").rows[1][1] == "SS304"
+
+
+def test_the_checks_tab_gets_a_header_row_and_plain_text_findings_and_the_dry_run_tells_both():
+    backend = baseline({("Plan", "T2", "Channel"): "TikTok"})
+    first = sheetsync.sync(backend, today=TODAY)
+    kinds = {(w.row, w.kind) for w in first.plan.writes if w.tab == "Checks"}
+    assert kinds == {(1, "header"), (2, "text")}
+    # Fixed: the finding's row is cleared, and the dry run shows what each cell held.
+    grids = {t.name: [list(r) for r in t.rows] for t in backend.workbook.tabs}
+    grids["Plan"][2][3] = "Events"
+    fixed = sheetsync.sync(MemoryBackend.from_grids(grids), today=TODAY, dry_run=True)
+    cleared = [describe(w) for w in fixed.plan.writes if w.tab == "Checks"]
+    assert cleared[:3] == [
+        'Checks!A2: "warning" -> ""',
+        'Checks!B2: "SS304" -> ""',
+        'Checks!C2: "Plan" -> ""',
+    ]
