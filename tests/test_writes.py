@@ -547,3 +547,44 @@ def test_the_checks_tab_gets_a_header_row_and_plain_text_findings_and_the_dry_ru
         'Checks!B2: "SS304" -> ""',
         'Checks!C2: "Plan" -> ""',
     ]
+
+
+def checks_after_a_week(edit_checks_row):
+    """Since of the TikTok finding (first seen TODAY) a week later, after `edit_checks_row`
+    changed its row of the Checks tab as a person (or Excel) might."""
+    backend = baseline({("Plan", "T2", "Channel"): "TikTok"})
+    sheetsync.sync(backend, today=TODAY)
+    grids = {t.name: [list(r) for r in t.rows] for t in backend.workbook.tabs}
+    grids["Checks"][1] = edit_checks_row(grids["Checks"][1])
+    later = MemoryBackend.from_grids(grids)
+    sheetsync.sync(later, today=TODAY + dt.timedelta(days=7))
+    return later.workbook.find_tab("Checks").rows[1][7]
+
+
+@pytest.mark.parametrize(
+    ("edit", "since"),
+    [
+        (lambda row: row, "2026-06-15"),
+        # Excel turns a typed 2026-06-15 into a date, or a date and time: the day is kept.
+        (lambda row: row[:7] + [D(2026, 6, 15)], "2026-06-15"),
+        (lambda row: row[:7] + [dt.datetime(2026, 6, 15, 9, 30)], "2026-06-15"),
+        # Its Hint and Since deleted (a shorter row): seen again today, not lost or "None".
+        (lambda row: row[:6], "2026-06-22"),
+        (lambda row: row[:7] + [None], "2026-06-22"),
+    ],
+)
+def test_a_findings_since_survives_what_a_spreadsheet_does_to_the_checks_tab(edit, since):
+    assert checks_after_a_week(edit) == since
+
+
+def test_a_finding_on_a_row_with_a_huge_id_keeps_its_since_and_fits_its_cell():
+    edits = {("Plan", "T2", "Channel"): "TikTok", ("Plan", "T2", "Tactic ID"): "T" * 40000}
+    backend = baseline(edits)
+    sheetsync.sync(backend, today=TODAY)
+    (row_id,) = {
+        row[4] for row in backend.workbook.find_tab("Checks").rows[1:] if row[1] == "SS304"
+    }
+    assert row_id.startswith("TTT") and len(row_id) <= 32767
+    # A week later the finding, its ID cut the same way, is the same: the Checks tab is kept.
+    later = sheetsync.sync(backend, today=TODAY + dt.timedelta(days=7))
+    assert not [w for w in later.plan.writes if w.tab == "Checks"]
