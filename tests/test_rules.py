@@ -425,3 +425,21 @@ def test_a_misspelt_required_column_is_one_error_at_the_misspelt_header():
         'Type the header "Due" in row 1 (is "Due dat" in G1 it? rename it, or add it under '
         '[aliases]: "Due" = ["Due dat"]); sheetsync finds columns by their header, in any order.'
     )
+
+
+def test_a_finding_in_the_json_output_says_its_rule_place_and_fix():
+    report = sheetsync.check(baseline({("Plan", "T2", "Channel"): "TikTok"}), today=TODAY)
+    assert report.as_dict()["findings"] == [
+        {
+            "code": "SS304",
+            "name": "channel-not-in-strategy",
+            "severity": "warning",
+            "tab": "Plan",
+            "cell": "D3",
+            "row": 3,
+            "row_id": "T2",
+            "message": 'Tactic T2 uses channel "TikTok", which goal G1 did not choose '
+            "(Email, Events).",
+            "hint": "Add TikTok to goal G1's Channels, or move the tactic to a goal that uses it.",
+        }
+    ]
