@@ -443,3 +443,27 @@ def test_a_finding_in_the_json_output_says_its_rule_place_and_fix():
             "hint": "Add TikTok to goal G1's Channels, or move the tactic to a goal that uses it.",
         }
     ]
+
+
+@pytest.mark.parametrize(
+    ("added", "suggested"),
+    [
+        (["T7", "T3", "T3"], ["T8", "T9"]),  # after the highest T, wherever it is
+        (["W0", "W0"], ["W1"]),  # numbered from 0: the next is 1
+        (["Launch", "Launch"], ["Launch1"]),  # no number yet: the first
+    ],
+)
+def test_a_repeated_id_is_told_the_next_one_after_the_highest_in_use(added, suggested):
+    grids = baseline_grids()
+    grids["Plan"] += [flyers(tactic_id) for tactic_id in added]
+    hints = [f.hint for f in findings(MemoryBackend.from_grids(grids), "SS203")]
+    assert hints == [f"Give this row its own Tactic ID, e.g. {new}." for new in suggested]
+
+
+def test_a_blank_strategy_cell_is_reported_when_the_plan_cannot_be_read():
+    grids = baseline_grids({("Strategy", "G1", "Business Goal"): None})
+    grids["Plan"].insert(0, ["Marketing plan 2026"])  # a title row above the headers
+    found = findings(MemoryBackend.from_grids(grids))
+    assert [(f.code, f.tab, f.cell) for f in found if f.code == "SS200"] == [
+        ("SS200", "Strategy", "B2")
+    ]
