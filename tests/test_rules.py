@@ -467,3 +467,12 @@ def test_a_blank_strategy_cell_is_reported_when_the_plan_cannot_be_read():
     assert [(f.code, f.tab, f.cell) for f in found if f.code == "SS200"] == [
         ("SS200", "Strategy", "B2")
     ]
+
+
+@pytest.mark.parametrize(
+    ("spend", "shown"),
+    [(2000.5, "2,000.5"), (2100.25, "2,100.25"), (2000.004, "2,000"), (12345.0, "12,345")],
+)
+def test_an_amount_in_a_message_is_shown_to_the_cent_with_thousands_grouped(spend, shown):
+    (overspend,) = findings(baseline({("Plan", "T2", "Spend"): spend}), "SS306")
+    assert overspend.message == f"Tactic T2 has spent {shown}, more than its budget of 2,000."
