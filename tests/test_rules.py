@@ -471,7 +471,7 @@ def test_a_blank_strategy_cell_is_reported_when_the_plan_cannot_be_read():
 
 @pytest.mark.parametrize(
     ("spend", "shown"),
-    [(2000.5, "2,000.5"), (2100.25, "2,100.25"), (2000.004, "2,000"), (12345.0, "12,345")],
+    [(2000.5, "2,000.5"), (2100.25, "2,100.25"), (2000.004, "2,000"), (2345.0, "2,345")],
 )
 def test_an_amount_in_a_message_is_shown_to_the_cent_with_thousands_grouped(spend, shown):
     (overspend,) = findings(baseline({("Plan", "T2", "Spend"): spend}), "SS306")
