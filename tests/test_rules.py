@@ -476,3 +476,14 @@ def test_a_blank_strategy_cell_is_reported_when_the_plan_cannot_be_read():
 def test_an_amount_in_a_message_is_shown_to_the_cent_with_thousands_grouped(spend, shown):
     (overspend,) = findings(baseline({("Plan", "T2", "Spend"): spend}), "SS306")
     assert overspend.message == f"Tactic T2 has spent {shown}, more than its budget of 2,000."
+
+
+def test_a_row_without_an_id_is_called_this_tactic():
+    grids = baseline_grids()
+    grids["Plan"].append(flyers(None))
+    [blank] = findings(MemoryBackend.from_grids(grids))
+    assert (blank.code, blank.cell, blank.message) == (
+        "SS200",
+        "A5",
+        "Tactic ID is blank for this tactic.",
+    )
