@@ -487,3 +487,32 @@ def test_a_row_without_an_id_is_called_this_tactic():
         "A5",
         "Tactic ID is blank for this tactic.",
     )
+
+
+@pytest.mark.parametrize(
+    ("edits", "today", "told", "not_told"),
+    [
+        # G1's budget of 500 is below its tactics' 3,000: over budget, until T2's Budget does
+        # not read; then the sum is unknown and only the unreadable cell is reported.
+        ({("Strategy", "G1", "Budget"): 500}, TODAY, "SS305", None),
+        (
+            {("Strategy", "G1", "Budget"): 500, ("Plan", "T2", "Budget"): "about 300"},
+            TODAY,
+            "SS202",
+            "SS305",
+        ),
+        # After its End, G1 missed its target, unless a Result it counts did not read.
+        ({}, D(2027, 1, 5), "SS308", None),
+        ({("Plan", "T1", "Result"): "lots"}, D(2027, 1, 5), "SS202", "SS308"),
+    ],
+)
+def test_a_goal_is_not_judged_on_a_sum_with_a_cell_that_did_not_read(edits, today, told, not_told):
+    report = sheetsync.check(baseline(edits), today=today)
+    on_g1 = {f.code for f in report.findings if f.row_id in ("G1", "T1", "T2")}
+    assert told in on_g1 and not_told not in on_g1
+
+
+def test_a_long_channel_is_quoted_to_80_characters():
+    channel = "Regional radio " * 10
+    (finding,) = findings(baseline({("Plan", "T2", "Channel"): channel}), "SS304")
+    assert f'channel "{channel[:79]}…", which' in finding.message
