@@ -516,3 +516,12 @@ def test_a_long_channel_is_quoted_to_80_characters():
     channel = "Regional radio " * 10
     (finding,) = findings(baseline({("Plan", "T2", "Channel"): channel}), "SS304")
     assert f'channel "{channel[:79]}…", which' in finding.message
+
+
+def test_an_unknown_goal_is_told_the_first_six_goal_ids():
+    grids = baseline_grids({("Plan", "T1", "Goal ID"): "G99"})
+    grids["Strategy"] += [[f"G{n}", *G1_ROW[1:]] for n in range(3, 10)]
+    (unknown,) = findings(MemoryBackend.from_grids(grids), "SS301")
+    assert unknown.hint == (
+        "Use a Goal ID from the Strategy tab (G1, G2, G3, G4, G5, G6, ...), or add goal G99 there."
+    )
