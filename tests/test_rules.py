@@ -525,3 +525,10 @@ def test_an_unknown_goal_is_told_the_first_six_goal_ids():
     assert unknown.hint == (
         "Use a Goal ID from the Strategy tab (G1, G2, G3, G4, G5, G6, ...), or add goal G99 there."
     )
+
+
+def test_with_no_goals_yet_a_tactics_goal_is_told_there_are_none():
+    grids = baseline_grids()
+    grids["Strategy"] = grids["Strategy"][:1]
+    hints = {f.row_id: f.hint for f in findings(MemoryBackend.from_grids(grids), "SS301")}
+    assert hints["T1"] == "Use a Goal ID from the Strategy tab (none yet), or add goal G1 there."
