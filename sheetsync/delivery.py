@@ -140,6 +140,12 @@ def failure_sentence(error: BaseException, settings: SmtpSettings) -> str:
             f"{_said(error.smtp_error)}); set [summary] sender to an address that server may "
             f"send from. {nothing}"
         )
+    if isinstance(error, smtplib.SMTPNotSupportedError) and "AUTH" in str(error):
+        return (
+            f"{server} offers no login (AUTH) on this connection; check [smtp] security (many "
+            f"servers offer it only after STARTTLS), or leave [smtp] username empty if it needs "
+            f"no login. {nothing}"
+        )
     if isinstance(error, smtplib.SMTPNotSupportedError):
         return (
             f'{server} does not offer STARTTLS; set [smtp] security = "tls" (usually port 465) '
@@ -154,7 +160,10 @@ def failure_sentence(error: BaseException, settings: SmtpSettings) -> str:
         kind = "still failing after retries" if is_temporary(error) else "refused the message"
         return f"{server} {kind} ({error.smtp_code} {_said(error.smtp_error)}). {nothing}"
     if isinstance(error, smtplib.SMTPServerDisconnected):
-        return f"{server} kept closing the connection before the message was taken. {nothing}"
+        return (
+            f"{server} kept closing the connection before the message was taken; if it takes "
+            f'TLS from the start (usually port 465), set [smtp] security = "tls". {nothing}'
+        )
     if isinstance(error, socket.timeout | TimeoutError):
         return (
             f"{server} did not answer within {settings.timeout:g} seconds; check that it is up, "

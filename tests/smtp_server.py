@@ -100,7 +100,8 @@ class SmtpServer:
             port=self.port,
             require_starttls=not self.implicit_tls,
             authenticator=authenticate,
-            auth_require_tls=True,
+            # aiosmtpd only counts STARTTLS as TLS here; an implicit-TLS session is TLS anyway.
+            auth_require_tls=not self.implicit_tls,
             **tls,
         )
         self._controller.start()

@@ -267,3 +267,34 @@ def test_a_run_killed_mid_send_over_smtp_sends_nothing_until_forced(smtp):
     assert len(smtp.handler.messages) == 1
     send(settings, force=True)
     assert len(smtp.handler.messages) == 2
+
+
+def test_implicit_tls_delivers_the_message(tmp_path, monkeypatch):
+    server = SmtpServer(tmp_path, implicit_tls=True)
+    monkeypatch.setenv("SSL_CERT_FILE", str(server.ca_file))
+    monkeypatch.setenv("SHEETSYNC_SMTP_PASSWORD", PASSWORD)
+    server.start()
+    try:
+        sent = send(smtp_settings(server, security="tls"))
+    finally:
+        server.stop()
+    assert sent.outcome.delivery.where == f"the mail server 127.0.0.1:{server.port}"
+    assert len(server.handler.messages) == 1
+
+
+def test_starttls_asked_of_an_implicit_tls_port_is_one_sentence(tmp_path, monkeypatch):
+    server = SmtpServer(tmp_path, implicit_tls=True)
+    monkeypatch.setenv("SSL_CERT_FILE", str(server.ca_file))
+    monkeypatch.setenv("SHEETSYNC_SMTP_PASSWORD", PASSWORD)
+    server.start()
+    try:
+        with pytest.raises(DeliveryFailed) as failed:
+            send(smtp_settings(server, retry_for_seconds=1, timeout=2))
+    finally:
+        server.stop()
+    assert str(failed.value) == (
+        f"The mail server 127.0.0.1:{server.port} kept closing the connection before the "
+        "message was taken; if it takes TLS from the start (usually port 465), set [smtp] "
+        'security = "tls". Nothing was sent; the next `summary --send` tries again.'
+    )
+    assert server.handler.messages == []
