@@ -57,6 +57,7 @@ class GoalLine:
     spend: float | None
     revenue: float | None
     roi: float | None
+    roi_spend: float | None  # what ROI is measured against: the Spend of revenue-tracking tactics
     budget: float | None
     month: MonthFigures | None
     forecast: Forecast | None
@@ -395,6 +396,7 @@ def _goal_line(
         spend=result.spend,
         revenue=result.revenue,
         roi=result.roi,
+        roi_spend=result.figures.tracked_spend if result.figures else None,
         budget=goal.budget,
         month=goal_month_figures(key, baseline, later, end) if end else None,
         forecast=(

@@ -134,3 +134,14 @@ def test_needs_you_names_what_a_person_must_act_on():
     calm = api.summary(baseline({("Plan", "T1", "Progress"): "done"}), today=D(2026, 7, 1))
     assert calm.needs_you == ()
     assert "NEEDS YOU\n  Nothing: every goal is on track or done" in render_text(calm)
+
+
+def test_a_goal_roi_says_which_spend_it_is_measured_against():
+    # G1's tactics T1 (spent 400, revenue 1,500) and T2 (spent 500, revenue not tracked):
+    # ROI 275 % is earned on T1's 400, not on all 900 spent.
+    summary = api.summary(baseline({("Plan", "T2", "Revenue"): None}), today=D(2026, 7, 1))
+    text = render_text(summary)
+    assert "ROI 275% on the 400 spent by tactics that track revenue" in text
+    assert "ROI 275% on the 400 spent by tactics that track revenue" in preview_html(summary)
+    tracked = api.summary(baseline(), today=D(2026, 7, 1))  # both tactics track revenue
+    assert "spent by tactics that track revenue" not in render_text(tracked)
