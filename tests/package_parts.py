@@ -1,10 +1,19 @@
-"""Comparing two .xlsx packages part by part: what a sync may change, and what it must not."""
+"""Comparing two .xlsx packages: what a sync may change, and what it must not.
+
+Part by part (assert_untouched_parts_kept): every member is still there, in order, and
+those a sync need not change keep their bytes. Element by element, in the parts it changed
+(element_changes): every element and attribute is still there and equal after
+canonicalisation (C14N 2.0, so quoting, namespace prefixes and layout do not count), except
+owned cells and what follows from them and from a new tab.
+"""
 
 from __future__ import annotations
 
 import re
 import struct
+import xml.etree.ElementTree as ET
 import zipfile
+from difflib import SequenceMatcher
 from pathlib import Path
 
 # Parts a sync may change: the sheets it writes, and the bookkeeping for formats, notes and
@@ -45,3 +54,129 @@ def assert_untouched_parts_kept(before: Path, after: Path) -> set[str]:
     for name in set(old) - changed:
         assert new_records[name] == old_records[name], name
     return changed
+
+
+def element_changes(
+    before: Path, after: Path, changed: set[str], owned: dict[str, set[str]] | None = None
+) -> list[str]:
+    """In the changed parts, every change sync may not make, in words; [] when there is none.
+
+    `owned` maps a sheet part to the cells written there ("P2"), which may change freely.
+    """
+    old, new = parts(before), parts(after)
+    owned = owned or {}
+    return [
+        change
+        for name in sorted(changed)
+        for change in _part_changes(name, old[name], new[name], owned.get(name, set()))
+    ]
+
+
+# (element, attribute) pairs whose value follows from the cells written or the tabs added.
+_FOLLOWING_ATTRIBUTES = {
+    ("dimension", "ref"),  # the sheet's used range
+    ("row", "spans"),  # the row's first and last column
+    ("calcPr", "fullCalcOnLoad"),  # written cells feed formulas: recalculate on open
+    ("vector", "size"),  # app.xml: the list of sheet names
+}
+# Elements whose text follows from the tabs added: app.xml's count of worksheets.
+_FOLLOWING_TEXT = {"i4"}
+# Elements sheetsync adds to parts it must change: a tab's entries, appended formats, the
+# sheet names of app.xml, owned cells and the rows that hold them.
+_ADDABLE = {
+    "sheet",  # workbook.xml: the new tab
+    "calcPr",
+    "Relationship",  # rels: the new tab's part
+    "Override",  # [Content_Types].xml: the new tab's part
+    "Default",
+    "xf",  # styles.xml: the percent, money, date and header formats
+    "numFmt",
+    "numFmts",
+    "font",
+    "fill",
+    "border",
+    "variant",  # app.xml: "Worksheets" and their count
+    "lpstr",
+    "i4",
+    "legacyDrawing",  # header notes
+}
+_IDENTITY = ("r", "Id", "PartName", "Extension", "name", "sheetId")
+
+
+def _part_changes(name: str, old: bytes, new: bytes, owned: set[str]) -> list[str]:
+    try:
+        old_root = _canonical(old)
+    except (ET.ParseError, UnicodeDecodeError):
+        return [f"{name} changed"]  # not XML (a picture, a macro project): any change counts
+    try:
+        new_root = _canonical(new)
+    except (ET.ParseError, UnicodeDecodeError) as error:
+        return [f"{name} is no longer well-formed XML ({error})"]
+    return [f"{name}: {change}" for change in _element_changes(old_root, new_root, owned, "")]
+
+
+def _canonical(content: bytes) -> ET.Element:
+    """The part's XML in canonical form (C14N 2.0): quoting, prefixes and layout ignored."""
+    return ET.fromstring(ET.canonicalize(content.decode("utf-8-sig"), strip_text=True))
+
+
+def _local(tag: str) -> str:
+    return tag.rpartition("}")[2]
+
+
+def _element_changes(old: ET.Element, new: ET.Element, owned: set[str], path: str) -> list[str]:
+    tag = _local(old.tag)
+    here = f"{path}/{tag}" + (f"[{_identity(old)}]" if _identity(old) else "")
+    changes = []
+    for attribute in sorted(set(old.attrib) | set(new.attrib)):
+        before, after = old.get(attribute), new.get(attribute)
+        follows = (tag, _local(attribute)) in _FOLLOWING_ATTRIBUTES or (
+            _local(attribute) == "count" and after is not None  # of a list sheetsync appends to
+        )
+        if before != after and not follows:
+            changes.append(f"{here} @{_local(attribute)} {before!r} -> {after!r}")
+    if (old.text or "") != (new.text or "") and tag not in _FOLLOWING_TEXT:
+        changes.append(f"{here} text {old.text!r} -> {new.text!r}")
+    changes += _children_changes(old, new, owned, here)
+    return changes
+
+
+def _children_changes(old: ET.Element, new: ET.Element, owned: set[str], here: str) -> list[str]:
+    """Align the children as a diff does (difflib), then compare the pairs and judge the rest.
+
+    A child with an identity (a cell's reference, a relationship's Id) aligns with its
+    namesake; one without aligns with an equal one; a replaced run pairs up in order.
+    """
+    before = [child for child in old if not _is_owned(child, owned)]
+    after = [child for child in new if not _is_owned(child, owned)]
+    matcher = SequenceMatcher(None, [_key(c) for c in before], [_key(c) for c in after], False)
+    changes = []
+    for _, old_start, old_end, new_start, new_end in matcher.get_opcodes():
+        olds, news = before[old_start:old_end], after[new_start:new_end]
+        for pair in zip(olds, news, strict=False):
+            changes += _element_changes(*pair, owned, here)
+        for removed in olds[len(news) :]:
+            changes.append(f"{here}/{_local(removed.tag)}[{_identity(removed)}] was removed")
+        for added in news[len(olds) :]:
+            if not (_local(added.tag) in _ADDABLE or _owned_row(added, owned)):
+                changes.append(f"{here}/{_local(added.tag)}[{_identity(added)}] was added")
+    return changes
+
+
+def _key(element: ET.Element) -> tuple[str, str | bytes]:
+    identity = _identity(element)
+    return (element.tag, identity) if identity else (element.tag, ET.tostring(element))
+
+
+def _identity(element: ET.Element) -> str:
+    return next((element.get(key, "") for key in _IDENTITY if element.get(key)), "")
+
+
+def _is_owned(element: ET.Element, owned: set[str]) -> bool:
+    return _local(element.tag) == "c" and element.get("r") in owned
+
+
+def _owned_row(element: ET.Element, owned: set[str]) -> bool:
+    """A row sheetsync added: every cell in it is an owned one."""
+    cells = list(element)
+    return _local(element.tag) == "row" and bool(cells) and all(_is_owned(c, owned) for c in cells)
