@@ -113,7 +113,8 @@ workbook_option = click.option(
     "--workbook",
     "-w",
     metavar="PATH_OR_URL",
-    help="An .xlsx file, or a Google Sheets URL or key (default: [workbook] in the config).",
+    help="An .xlsx or .xlsm file, or a Google Sheets URL or key (default: [workbook] in the "
+    "config).",
 )
 today_option = click.option(
     "--today",
@@ -370,7 +371,11 @@ def _send_one(target: Target, month: Any, today: dt.date | None, force: bool) ->
 
 
 @main.command()
-@click.option("--path", metavar="FILE.xlsx", help="The new local workbook to create.")
+@click.option(
+    "--path",
+    metavar="FILE.xlsx",
+    help="The new local workbook to create (.xlsx, or .xlsm for macros).",
+)
 @click.option(
     "--google", is_flag=True, help="Create a Google spreadsheet instead ([google] config)."
 )
