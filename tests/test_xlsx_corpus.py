@@ -65,7 +65,13 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Synced]:
     originals = [copy(name, folder / "original") for name in NAMES]
     # Spawned, not forked: a fork would copy the locks LibreOffice's thread and calamine hold.
     processes = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"))
-    with ThreadPoolExecutor(max_workers=1) as thread, processes:
+    with (
+        pytest.MonkeyPatch.context() as environment,
+        ThreadPoolExecutor(max_workers=1) as thread,
+        processes,
+    ):
+        # The state store of these syncs, set up before any test's own (conftest) is.
+        environment.setenv("XDG_DATA_HOME", str(folder / "user-data"))
         reading = thread.submit(recalculated_sheets, originals, folder / "libreoffice-original")
         runs = dict(zip(NAMES, processes.map(_synced_twice, originals), strict=True))
         written = [name for name, run in runs.items() if run.refusal is None]
