@@ -36,7 +36,7 @@ from sheetsync.backends.local_file import (
 )
 from sheetsync.backends.xlsx_edit import NewTab, PackageEdit, edit_package
 from sheetsync.backends.xlsx_formulas import Evaluator, Grid, Key, formulas_reading
-from sheetsync.backends.xlsx_integrity import check_parts, damaged, opened_archive
+from sheetsync.backends.xlsx_integrity import check_archive, check_parts, damaged
 from sheetsync.backends.xlsx_package import (
     FormulaCell,
     PackageInfo,
@@ -136,7 +136,7 @@ def _file_bytes(path: Path) -> tuple[bytes, os.stat_result]:
         raise WorkbookUnreachable(_ole2_problem(path, data))
     if not data.startswith(_ZIP_SIGNATURE):
         raise _not_a_workbook(path)
-    opened_archive(path, data).close()  # before anything unpacks it: a bomb stops here
+    check_archive(path, data)  # before anything unpacks it: a bomb stops here
     return data, version
 
 

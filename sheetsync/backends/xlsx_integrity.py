@@ -10,6 +10,7 @@ traceback, and `check`, `sync --dry-run` and `sync` all agree on the same file.
 
 from __future__ import annotations
 
+import io
 import xml.parsers.expat
 import zipfile
 import zlib
@@ -41,30 +42,29 @@ _ZIP_FAILURES = (
 _OPEN_DOCUMENT = b"application/vnd.oasis.opendocument"
 
 
-def opened_archive(path: Path, data: bytes) -> zipfile.ZipFile:
-    """The file's zip archive, known to be a workbook of a size sheetsync can unpack."""
-    import io
-
+def check_archive(path: Path, data: bytes) -> None:
+    """The file is a zip archive, not an OpenDocument one, of a size sheetsync can unpack."""
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            infos = archive.infolist()
+            is_open_document = archive.namelist()[:1] == ["mimetype"] and archive.read(
+                "mimetype"
+            ).startswith(_OPEN_DOCUMENT)
     except _ZIP_FAILURES:
         raise damaged(path, "its zip structure cannot be read") from None
-    if archive.namelist()[:1] == ["mimetype"] and archive.read("mimetype").startswith(
-        _OPEN_DOCUMENT
-    ):
+    if is_open_document:
         raise WorkbookUnreachable(
             f"{path} is an OpenDocument spreadsheet (.ods, as LibreOffice saves by default), "
             "not an Excel workbook; open it in LibreOffice, choose File > Save As, pick "
             '"Excel 2007-365 (.xlsx)", and point sheetsync at the new file.'
         )
-    unpacked = sum(info.file_size for info in archive.infolist())
+    unpacked = sum(info.file_size for info in infos)
     if unpacked > MAX_UNPACKED_BYTES:
         raise WorkbookUnreachable(
             f"{path} says it unpacks to {unpacked / 2**30:,.0f} GB, far more than any "
             "workbook (a file built to exhaust memory, or badly damaged), so sheetsync does "
             f"not open it; if you trust it, {_repair(path)}."
         )
-    return archive
 
 
 def check_parts(path: Path, archive: zipfile.ZipFile) -> None:
