@@ -35,6 +35,11 @@ WRITE_REFUSED = {
     "sample.strict.xlsx": "Strict Open XML",
 }
 NAMES = [path.name for path in workbooks() if path.name not in REFUSED]
+# Known losses, each failing today; strict, so the test says so the day the writer is fixed.
+KNOWN_LOSSES = {
+    "47889.xlsx": "issue 7: formats appended after a self-closing <styleSheet/> root leave "
+    "styles.xml malformed, and the next sync refuses the file as damaged",
+}
 
 
 @dataclass
@@ -105,7 +110,15 @@ def _sync(path: Path) -> str:
         return f"crashed with {type(error).__name__}: {error}"
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=KNOWN_LOSSES[name]))
+        if name in KNOWN_LOSSES
+        else name
+        for name in NAMES
+    ],
+)
 def test_sync_changes_nothing_it_does_not_own(corpus: dict[str, Synced], name: str) -> None:
     run = corpus[name]
     if name in WRITE_REFUSED:
