@@ -69,6 +69,9 @@ class XlsxBackend:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
+        # The last read's bytes and scan: a write finding the same bytes skips scanning them
+        # again (at 100k tactics, inflating and searching 60 MB of sheet XML).
+        self._scanned: _Scan | None = None
 
     def read(self) -> Workbook:
         """Every tab as typed values. Raises WorkbookUnreachable with the fix."""
@@ -79,6 +82,7 @@ class XlsxBackend:
         if not _same_version(self.path, version):  # saved meanwhile: read the new one whole
             data, version = _file_bytes(self.path)
             snapshot = _read(self.path, data, all_formulas=True)
+        self._scanned = snapshot.scan
         return snapshot.workbook
 
     def apply(self, plan: WritePlan) -> None:
@@ -89,10 +93,21 @@ class XlsxBackend:
         _refuse_if_open_elsewhere(self.path, target)
         _refuse_if_read_only(self.path, target)
         data, before = _file_bytes(self.path)
-        _replace(self.path, target, _edited(self.path, data, plan), before)
+        scanned, self._scanned = self._scanned, None
+        reusable = scanned if scanned is not None and scanned.data == data else None
+        _replace(self.path, target, _edited(self.path, data, plan, reusable), before)
 
 
 # Reading ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Scan:
+    """What `_scan_package` found in these bytes."""
+
+    data: bytes
+    package: PackageInfo
+    sheets: dict[str, SheetCells]
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +120,7 @@ class _Snapshot:
     package: PackageInfo
     formulas: dict[Key, FormulaCell]
     uncertain: frozenset[Key]  # formula cells whose value is neither stored nor worked out
+    scan: _Scan
 
 
 def _file_bytes(path: Path) -> tuple[bytes, os.stat_result]:
@@ -191,7 +207,8 @@ def _read(path: Path, data: bytes, all_formulas: bool) -> _Snapshot:
         tabs=tuple(Tab(name, _trimmed(grid_rows)) for name, grid_rows in rows.items()),
         formulas={key: formula.text for key, formula in formulas.items() if formula.text},
     )
-    return _Snapshot(data, workbook, grid, package, formulas, uncertain)
+    scan = _Scan(data, package, cells)
+    return _Snapshot(data, workbook, grid, package, formulas, uncertain, scan)
 
 
 def _unreadable(path: Path, reason: str) -> WorkbookUnreachable:
@@ -377,9 +394,15 @@ def _refuse_if_read_only(path: Path, target: Path) -> None:
     )
 
 
-def _edited(path: Path, data: bytes, plan: WritePlan) -> bytes:
-    """The file's bytes with the plan written, after checking its guards on those bytes."""
-    package, cells = _scan_package(path, data, all_formulas=True, formulas_only=True)
+def _edited(path: Path, data: bytes, plan: WritePlan, scanned: _Scan | None) -> bytes:
+    """The file's bytes with the plan written, after checking its guards on those bytes.
+
+    `scanned`: the scan of these very bytes by the read before, if there was one.
+    """
+    if scanned is not None:
+        package, cells = scanned.package, scanned.sheets
+    else:
+        package, cells = _scan_package(path, data, all_formulas=True, formulas_only=True)
     tabs = _TabNames(package)
     change = PackageEdit(date1904=package.date1904)
     for name in plan.new_tabs:

@@ -14,6 +14,7 @@ Cells it must not write are refused before anything is saved: a cell inside merg
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
 import math
 import re
@@ -81,12 +82,14 @@ class SheetOutcome:
 
 
 _VALUE = re.compile(rb"<(?:[\w.-]+:)?v\b[^>]*>(.*?)</(?:[\w.-]+:)?v>", re.S)
+_TEXT = re.compile(rb"<(?:[\w.-]+:)?t\b[^>]*>(.*?)</(?:[\w.-]+:)?t>", re.S)
 _STYLE = re.compile(rb"""(?:^|\s)s\s*=\s*["'](\d+)["']""")
 _TYPE = re.compile(rb"""(?:^|\s)t\s*=\s*["']([^"']*)["']""")
 _LAST_REFERENCE = re.compile(rb"""[^>]*?\sr\s*=\s*["']([A-Za-z]{1,3})\d""")
-_BATCH = 1 << 20
+_BATCH = 1 << 20  # bytes handed to the compressor at once
+_BODIES_KEPT = 4096  # distinct new values whose XML is remembered: a few hundred kB at most
 _EPOCH_1900 = dt.datetime(1899, 12, 30)
-_EPOCH_1904 = dt.datetime(1904, 1, 1)  # bytes handed to the compressor at once
+_EPOCH_1904 = dt.datetime(1904, 1, 1)
 _ATTRIBUTE = re.compile(rb"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _ROW_NUMBER = re.compile(rb"""(?:^|\s)r\s*=\s*["'](\d+)["']""")
 _CELL_REFERENCE = re.compile(rb"""(?:^|\s)r\s*=\s*["']([A-Za-z]{1,3})(\d+)["']""")
@@ -127,6 +130,8 @@ class SheetEditor:
         }
         self._new_rows = sorted({row for row, _ in edit.cells})  # rows to insert if absent
         self._letters: dict[int, bytes] = {}
+        self._restyled: dict[tuple[int, CellKind], int] = {}  # (style, kind) -> cell format
+        self._bodies: dict[tuple[type, NewValue], bytes] = {}  # value -> its XML, see _cell_xml
         self._next_new = 0
         self._column_styles: list[tuple[int, int, int]] = []  # (first, last, style)
         self._column_style: dict[int, int] = {}  # column -> its style, once looked up
@@ -225,6 +230,8 @@ class SheetEditor:
                     done = match.start()
                     pieces += self._new_rows_before(number)
                 self._last_row = number
+                if next_new < len(new_rows) and new_rows[next_new] == number:
+                    self._next_new = next_new + 1  # it exists: edited in place, not inserted
                 if number in rows or (self._renumber and number_match is None):
                     pieces.append(buffer[done : match.start()])
                     pieces.append(self._row(match[1], match[3], number, number_match is None))
@@ -395,17 +402,11 @@ class SheetEditor:
         split = split if split != -1 else len(rest)
         cells = self._edit.cells
         row_style = self._row_style(row_attributes) if b"customFormat" in row_attributes else None
-        added = b"".join(
-            self._cell_xml(
-                row,
-                column,
-                row_style if row_style is not None else self._default_style(column),
-                cells[(row, column)],
-                self._reference(row, column),
-            )
-            for column in columns
-        )
-        return rest[:split] + added + rest[split:]
+        added = []
+        for column in columns:
+            style = row_style if row_style is not None else self._default_style(column)
+            added.append(self._cell_xml(row, column, style, cells[(row, column)]))
+        return rest[:split] + b"".join(added) + rest[split:]
 
     def _row_style(self, row_attributes: bytes) -> int | None:
         """The format of a row formatted as a whole (customFormat): its new cells take it."""
@@ -422,24 +423,39 @@ class SheetEditor:
             style = self._column_style[column] = next(found, 0)
         return style
 
-    def _cell_xml(
-        self, row: int, column: int, style: int, cell: OwnedCell, reference: bytes = b""
-    ) -> bytes:
-        p = self._p
-        style = self._restyle(style, cell.kind) if cell.value is not None else style
-        head = b'<%sc r="%s"' % (p, reference or self._reference(row, column))
+    def _cell_xml(self, row: int, column: int, style: int, cell: OwnedCell) -> bytes:
+        value = cell.value
+        if value is not None:
+            key = (style, cell.kind)
+            restyled = self._restyled.get(key)
+            if restyled is None:
+                restyled = self._restyled[key] = self._restyle(style, cell.kind)
+            style = restyled
+        head = b'<%sc r="%s"' % (self._p, self._reference(row, column))
         if style:
             head += b' s="%d"' % style
-        value = cell.value
         if value is None or (isinstance(value, float) and not math.isfinite(value)):
             return head + b"/>" if style else b""
+        # Most values repeat (statuses, issue texts, round figures): their XML is made once.
+        # Keyed by type too, as 1 == 1.0 == True.
+        typed = (type(value), value)
+        body = self._bodies.get(typed)
+        if body is None:
+            body = self._value_xml(value)
+            if len(self._bodies) < _BODIES_KEPT:
+                self._bodies[typed] = body
+        return head + body
+
+    def _value_xml(self, value: str | int | float | bool) -> bytes:
+        """A new cell's XML after its reference and style: its type and value."""
+        p = self._p
         if isinstance(value, bool):
-            return head + b' t="b"><%sv>%d</%sv></%sc>' % (p, value, p, p)
+            return b' t="b"><%sv>%d</%sv></%sc>' % (p, value, p, p)
         if isinstance(value, int | float):
-            return head + b"><%sv>%s</%sv></%sc>" % (p, _number(value), p, p)
+            return b"><%sv>%s</%sv></%sc>" % (p, _number(value), p, p)
         text = _safe_text(value)
         space = b' xml:space="preserve"' if text != text.strip() or "\n" in text else b""
-        return head + b' t="inlineStr"><%sis><%st%s>%s</%st></%sis></%sc>' % (
+        return b' t="inlineStr"><%sis><%st%s>%s</%st></%sis></%sc>' % (
             p,
             p,
             space,
@@ -543,10 +559,7 @@ def _watched(raw: bytes, body: bytes | None) -> WatchedCell:
     kind = found[1].decode() if found else "n"
     body = body or b""
     if kind == "inlineStr":
-        text = "".join(
-            html.unescape(t.decode())
-            for t in re.findall(rb"<(?:[\w.-]+:)?t\b[^>]*>(.*?)</(?:[\w.-]+:)?t>", body, re.S)
-        )
+        text = "".join(_unescaped(t) for t in _TEXT.findall(body))
     else:
         value = _VALUE.search(body)
         text = _unescaped(value[1]) if value else ""
@@ -568,7 +581,12 @@ def _last_column(body: bytes, prefix: bytes) -> int | None:
     reference = _LAST_REFERENCE.match(body, start + len(opening))
     if reference is None or body.count(opening + b" ") != body.count(b" r="):
         return None
-    return column_index(reference[1].decode())
+    return _column_number(reference[1])
+
+
+@functools.lru_cache(maxsize=1024)
+def _column_number(letters: bytes) -> int:
+    return column_index(letters.decode())
 
 
 def _number(value: int | float) -> bytes:
