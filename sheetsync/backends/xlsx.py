@@ -94,8 +94,11 @@ class XlsxBackend:
         _refuse_if_read_only(self.path, target)
         data, before = _file_bytes(self.path)
         scanned, self._scanned = self._scanned, None
-        reusable = scanned if scanned is not None and scanned.data == data else None
-        _replace(self.path, target, _edited(self.path, data, plan, reusable), before)
+        if scanned is not None and scanned.data == data:
+            data = scanned.data  # one copy of the file in memory, not two
+        else:
+            scanned = None
+        _replace(self.path, target, _edited(self.path, data, plan, scanned), before)
 
 
 # Reading ---------------------------------------------------------------------------------
