@@ -99,6 +99,13 @@ _ADDABLE = {
     "lpstr",
     "i4",
     "legacyDrawing",  # header notes
+    # An empty <styleSheet/> (47889.xlsx) gets the lists a format needs, default first.
+    "fonts",
+    "fills",
+    "borders",
+    "cellStyleXfs",
+    "cellXfs",
+    "cellStyles",
 }
 _IDENTITY = ("r", "Id", "PartName", "Extension", "name", "sheetId")
 

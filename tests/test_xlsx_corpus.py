@@ -36,10 +36,7 @@ WRITE_REFUSED = {
 }
 NAMES = [path.name for path in workbooks() if path.name not in REFUSED]
 # Known losses, each failing today; strict, so the test says so the day the writer is fixed.
-KNOWN_LOSSES = {
-    "47889.xlsx": "issue 7: formats appended after a self-closing <styleSheet/> root leave "
-    "styles.xml malformed, and the next sync refuses the file as damaged",
-}
+KNOWN_LOSSES: dict[str, str] = {}
 
 
 @dataclass

@@ -386,3 +386,23 @@ def test_owned_cell_in_a_tables_header_or_totals_row_is_refused(
     assert f"{cell} on the Plan tab" in str(error.value) and "table Table1" in str(error.value)
     assert path.read_bytes() == before
     XlsxBackend(path).apply(WritePlan(writes=(CellWrite("Plan", 3, column, 7),)))  # inside: fine
+
+
+def test_a_styles_part_without_cell_formats_is_never_given_a_new_default_look() -> None:
+    from sheetsync.backends.xlsx_styles import EMPTY_STYLES, styles_to_edit
+
+    main = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    # Empty (corpus 47889.xlsx): every cell has the default look, which EMPTY_STYLES's
+    # format 0 is, so the owned formats go after it and no user cell turns bold on grey.
+    lists = EMPTY_STYLES[EMPTY_STYLES.index(b"<fonts") :]
+    empty = f'<?xml version="1.0"?>\n<styleSheet {main} xml:space="preserve"/>'.encode()
+    filled = f'<?xml version="1.0"?>\n<styleSheet {main} xml:space="preserve">'.encode() + lists
+    assert styles_to_edit(empty) == filled
+    assert styles_to_edit(f"<styleSheet {main}> </styleSheet>".encode()) == (
+        f"<styleSheet {main}>".encode() + lists
+    )
+    assert styles_to_edit(None) == EMPTY_STYLES
+    # Content but no list of cell formats: the first appended format would become format 0.
+    assert styles_to_edit(f'<styleSheet {main}><dxfs count="0"/></styleSheet>'.encode()) is None
+    with_formats = f'<styleSheet {main}><cellXfs count="1"><xf/></cellXfs></styleSheet>'.encode()
+    assert styles_to_edit(with_formats) == with_formats

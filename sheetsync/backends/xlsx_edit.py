@@ -57,7 +57,7 @@ from sheetsync.backends.xlsx_sheet_edit import (
     WatchedCell,
     cell_area,
 )
-from sheetsync.backends.xlsx_styles import EMPTY_STYLES, Styles
+from sheetsync.backends.xlsx_styles import Styles, styles_to_edit
 from sheetsync.backends.xlsx_zip import (
     copy_raw,
     new_member,
@@ -168,7 +168,14 @@ class _Writer:
         self._package = package
         self._workbook_part = workbook_part
         styles_xml = parts.get(package.styles_part) if package.styles_part else None
-        self._styles = Styles(styles_xml or EMPTY_STYLES)
+        usable = styles_to_edit(styles_xml)
+        if usable is None:
+            raise WorkbookUnreachable(
+                f"{path} has a styles part without a list of cell formats, so sheetsync cannot "
+                "format its columns without changing the look of your cells; open the file in "
+                "Excel or LibreOffice, save it, and run sync again (nothing was written)."
+            )
+        self._styles = Styles(usable)
         self._sheets: set[str] = set()  # sheet parts written into the scratch archive
         self._tabs_added = 0
         self._outcomes: dict[str, dict[Coordinate, WatchedCell]] = {}

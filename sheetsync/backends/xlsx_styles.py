@@ -43,6 +43,29 @@ EMPTY_STYLES = (
 )
 
 
+def styles_to_edit(xml: bytes | None) -> bytes | None:
+    """The styles part to append to: the workbook's own; EMPTY_STYLES where it has none; an
+    empty one (`<styleSheet/>`: every cell shows the default look, which EMPTY_STYLES's format
+    0 is) filled with EMPTY_STYLES's lists. None for a part with content but no list of cell
+    formats: the first format appended there would become every unstyled cell's look."""
+    if xml is None:
+        return EMPTY_STYLES
+    root = _ROOT.search(xml)
+    if root is None:
+        return None
+    prefix = (root[1] + b":") if root[1] else b""
+    if _container(xml, prefix + b"cellXfs") is not None:
+        return xml
+    closing = re.match(rb"\s*</styleSheet>", xml[root.end() :])
+    if prefix or not (root[0].endswith(b"/>") or closing):
+        return None
+    # The workbook's own root tag (its namespaces, xml:space), holding EMPTY_STYLES's lists.
+    opening = root[0][:-2].rstrip() + b">" if root[0].endswith(b"/>") else root[0]
+    lists = EMPTY_STYLES[EMPTY_STYLES.index(b"<fonts") : EMPTY_STYLES.rindex(b"</styleSheet>")]
+    rest = root.end() + (closing.end() if closing else 0)
+    return xml[: root.start()] + opening + lists + b"</styleSheet>" + xml[rest:]
+
+
 @dataclass
 class _List:
     """One list of the styles part (`cellXfs`, `fonts`...): its entries, and those added."""
