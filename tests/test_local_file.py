@@ -186,3 +186,25 @@ def macro_enabled(path: Path) -> bool:
     with zipfile.ZipFile(path) as archive:
         types = archive.read("[Content_Types].xml").decode()
     return "application/vnd.ms-excel.sheet.macroEnabled.main+xml" in types
+
+
+def test_a_save_killed_mid_way_leaves_no_temporary_file_behind_for_long(tmp_path: Path) -> None:
+    path = tmp_path / "marketing.xlsx"
+    write_xlsx(path, baseline_grids())
+    killed = tmp_path / ".marketing.xlsx.0badf00d.sheetsync-tmp"  # a sync killed with SIGKILL
+    running = tmp_path / ".marketing.xlsx.1234abcd.sheetsync-tmp"  # another save, under way
+    other = tmp_path / ".budget.xlsx.0badf00d.sheetsync-tmp"  # another workbook's
+    for leftover in (killed, running, other):
+        leftover.write_bytes(b"half a workbook")
+    two_hours_ago = killed.stat().st_mtime - 7200
+    for old in (killed, other):
+        os.utime(old, (two_hours_ago, two_hours_ago))
+
+    assert api.sync(str(path), today=TODAY).written
+
+    assert not killed.exists()
+    assert running.exists() and other.exists()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".sheetsync-tmp")) == [
+        other.name,
+        running.name,
+    ]

@@ -11,8 +11,10 @@ sentence says why and what to do.
 
 from __future__ import annotations
 
+import glob
 import os
 import secrets
+import time
 from pathlib import Path
 
 from sheetsync.backends import WorkbookUnreachable
@@ -20,16 +22,34 @@ from sheetsync.backends import WorkbookUnreachable
 _NEW_FILE_MODE = 0o666  # what the umask is taken from, as for any file a program creates
 
 
+_TEMPORARY_SUFFIX = ".sheetsync-tmp"
+# A save takes seconds; a temporary file this old is what a killed save (SIGKILL, power cut)
+# left behind, never one another run is still writing.
+_LEFTOVER_AFTER_SECONDS = 3600
+
+
 def new_file_beside(target: Path) -> Path:
     """An empty hidden file in `target`'s folder, with the permissions the umask gives."""
+    remove_leftovers(target)
     while True:
-        candidate = target.with_name(f".{target.name}.{secrets.token_hex(4)}.sheetsync-tmp")
+        candidate = target.with_name(f".{target.name}.{secrets.token_hex(4)}{_TEMPORARY_SUFFIX}")
         try:
             # O_EXCL: never open a file someone else put there; the mode passes the umask.
             os.close(os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _NEW_FILE_MODE))
         except FileExistsError:
             continue
         return candidate
+
+
+def remove_leftovers(target: Path) -> None:
+    """Delete the temporary files of earlier saves of `target` that were killed mid-way."""
+    too_old = time.time() - _LEFTOVER_AFTER_SECONDS
+    for leftover in target.parent.glob(f".{glob.escape(target.name)}.*{_TEMPORARY_SUFFIX}"):
+        try:
+            if leftover.lstat().st_mtime < too_old:
+                leftover.unlink()
+        except OSError:
+            pass  # gone already, or not ours to delete: it does no harm where it is
 
 
 def refuse_if_a_save_would_change_it(path: Path, before: os.stat_result) -> None:
