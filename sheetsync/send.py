@@ -150,7 +150,7 @@ def _earlier_send(
         store.record_outcome(last.id, "failed", "interrupted before the outbox file was written")
         return None
     raise DeliveryFailed(
-        f"A send of the {Month.parse(month).label()} summary to {last.recipients} started at "
+        f"A send of the {Month.parse(month).label()} summary to {last.people} started at "
         f"{_when(last.started)} and was interrupted before sheetsync heard whether the mail "
         f"server took it (Message-ID {last.message_id}), so nothing was sent now. Check the "
         "recipients' inboxes; if it did not arrive, run `sheetsync summary --send --force`."

@@ -159,11 +159,23 @@ class SendRecord:
     def as_dict(self) -> dict[str, Any]:
         return {
             "at": (self.finished or self.started).isoformat(timespec="seconds"),
-            "to": self.recipients,
+            "to": self.addressed("to"),
+            "cc": self.addressed("cc"),
             "message_id": self.message_id,
             "transport": self.transport,
             "outcome": self.outcome,
         }
+
+
+    @property
+    def people(self) -> str:
+        """The recipient list as a person reads it: "owner@example.com, cc boss@example.com"."""
+        return ", ".join(self.addressed("to") + [f"cc {a}" for a in self.addressed("cc")])
+
+    def addressed(self, field: str) -> list[str]:
+        """The addresses of one header ("to" or "cc") of the recipient list's key."""
+        prefix = f"{field}:"
+        return [p[len(prefix) :] for p in self.recipients.split(", ") if p.startswith(prefix)]
 
 
 def default_state_path() -> Path:

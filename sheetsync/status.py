@@ -174,7 +174,7 @@ def _block(status: WorkbookStatus) -> str:
     else:
         when = at(sent.finished or sent.started)
         lines.append(
-            f"  Last summary:   {Month.parse(sent.month).label()}, sent {when} ({sent.recipients})"
+            f"  Last summary:   {Month.parse(sent.month).label()}, sent {when} ({sent.people})"
         )
     return "\n".join(lines)
 

@@ -223,7 +223,7 @@ class Worker:
                 "already sent" if sent.outcome.already else "sent",
                 0.0,
                 requests=workbook.requests_sent,
-                detail=f"{month.label()}, {sent.outcome.record.recipients}",
+                detail=f"{month.label()}, {sent.outcome.record.people}",
             )
 
         self._run(target, job, send_once)

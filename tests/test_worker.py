@@ -327,7 +327,7 @@ def test_each_good_workbook_gets_its_summary_once_and_status_shows_it(tmp_path, 
     bakery, gym, florist_status = json.loads(status.stdout)["workbooks"]
     for good in (bakery, gym):
         assert good["last_summary"]["outcome"] == "sent"
-        assert good["last_summary"]["to"] == "to:owner@example.com"
+        assert good["last_summary"]["to"] == ["owner@example.com"]
     assert florist_status["last_summary"] is None
 
 
