@@ -588,3 +588,17 @@ def test_a_finding_on_a_row_with_a_huge_id_keeps_its_since_and_fits_its_cell():
     # A week later the finding, its ID cut the same way, is the same: the Checks tab is kept.
     later = sheetsync.sync(backend, today=TODAY + dt.timedelta(days=7))
     assert not [w for w in later.plan.writes if w.tab == "Checks"]
+
+
+def test_rows_under_a_section_heading_still_get_their_status():
+    grids = baseline_grids()
+    grids["Plan"].insert(2, ["Summer campaigns"])  # a heading between T1 and T2: the user's
+    backend = MemoryBackend.from_grids(grids)
+    sheetsync.sync(backend, today=TODAY)
+    heading = backend.workbook.find_tab("Plan").rows[2]
+    assert heading[0] == "Summer campaigns" and not any(heading[1:])
+    assert [row_of(backend, "Plan", t)["Status"] for t in ("T1", "T2", "T3")] == [
+        "On track",
+        "On track",
+        "Done",
+    ]
