@@ -592,11 +592,12 @@ def test_a_finding_on_a_row_with_a_huge_id_keeps_its_since_and_fits_its_cell():
 
 def test_rows_under_a_section_heading_still_get_their_status():
     grids = baseline_grids()
-    grids["Plan"].insert(2, ["Summer campaigns"])  # a heading between T1 and T2: the user's
+    # A heading between T1 and T2, with no ID: the user's row, never given a status.
+    grids["Plan"].insert(2, [None, None, "Summer campaigns"])
     backend = MemoryBackend.from_grids(grids)
     sheetsync.sync(backend, today=TODAY)
     heading = backend.workbook.find_tab("Plan").rows[2]
-    assert heading[0] == "Summer campaigns" and not any(heading[1:])
+    assert heading[2] == "Summer campaigns" and not any(heading[3:])
     assert [row_of(backend, "Plan", t)["Status"] for t in ("T1", "T2", "T3")] == [
         "On track",
         "On track",
