@@ -432,7 +432,12 @@ def test_dry_run_tells_each_change_as_the_cell_shows_it():
     sheetsync.sync(backend, today=TODAY)
     grids = {t.name: [list(r) for r in t.rows] for t in backend.workbook.tabs}
     t1, t2 = grids["Plan"][1], grids["Plan"][2]
-    t1[12:16] = [True, 3, 0, False]  # T1's Status, ROI, Cost per Result and Issues, typed over
+    t1[12:16] = [
+        True,
+        2500000,
+        0,
+        False,
+    ]  # T1's Status, ROI, Cost per Result and Issues, typed over
     t2[3] = "Café"  # a channel G1 did not choose, quoted as typed in T2's Issues
     typed_over = MemoryBackend.from_grids(grids).workbook
     # A formula a person typed in an owned cell is named: the sync replaces it with a number.
@@ -441,7 +446,7 @@ def test_dry_run_tells_each_change_as_the_cell_shows_it():
     result = sheetsync.sync(dry, today=TODAY, dry_run=True)
     assert [describe(w) for w in result.plan.writes if w.tab == "Plan"] == [
         'Plan!M2: TRUE -> "On track"',
-        "Plan!N2: 3 -> 2.75",
+        "Plan!N2: 2500000 -> 2.75",
         "Plan!O2: =I2/K2 -> 13.3333 (replaces the formula)",
         'Plan!P2: FALSE -> ""',
         'Plan!P3: "" -> "SS304 Tactic T2 uses channel \\"Café\\", which goal G1 did not choose '
