@@ -532,3 +532,33 @@ def test_with_no_goals_yet_a_tactics_goal_is_told_there_are_none():
     grids["Strategy"] = grids["Strategy"][:1]
     hints = {f.row_id: f.hint for f in findings(MemoryBackend.from_grids(grids), "SS301")}
     assert hints["T1"] == "Use a Goal ID from the Strategy tab (none yet), or add goal G1 there."
+
+
+def test_findings_list_errors_first_then_by_tab_then_by_row():
+    grids = baseline_grids(
+        {("Plan", "T1", "Channel"): "TikTok", ("Calendar", "Office expo", "Date"): "soon"}
+    )
+    grids["Strategy"].append(G1_ROW)  # G3 on row 4: no tactic serves it yet
+    found = findings(MemoryBackend.from_grids(grids))
+    assert [(f.severity, f.code, f.tab, f.cell) for f in found] == [
+        ("error", "SS201", "Calendar", "B2"),
+        ("warning", "SS302", "Strategy", "A4"),
+        ("warning", "SS304", "Plan", "D2"),
+    ]
+
+
+def test_a_users_own_tab_comes_after_the_input_tabs_in_the_findings():
+    grids = baseline_grids({("Plan", "T2", "Activity"): None})
+    backend = MemoryBackend.from_grids({**grids, "checks": [["Date", "Payee"], [1, 2]]})
+    found = sheetsync.sync(backend, today=TODAY).report.findings
+    assert [(f.code, f.tab) for f in found] == [("SS200", "Plan"), ("SS105", "checks")]
+
+
+def test_layout_errors_name_the_tab_and_the_cell():
+    grids = baseline_grids()
+    grids["Plan"][0].append("Spend")
+    grids["Calendar"].insert(0, ["My events"])
+    assert [f.message for f in findings(MemoryBackend.from_grids(grids))] == [
+        'The Plan tab has two "Spend" columns; the second is M1.',
+        "The Calendar tab's headers seem to be in row 2; sheetsync reads them from row 1.",
+    ]
