@@ -535,15 +535,19 @@ def test_with_no_goals_yet_a_tactics_goal_is_told_there_are_none():
 
 
 def test_findings_list_errors_first_then_by_tab_then_by_row():
-    grids = baseline_grids(
-        {("Plan", "T1", "Channel"): "TikTok", ("Calendar", "Office expo", "Date"): "soon"}
-    )
+    edits = {
+        ("Plan", "T1", "Spend"): 1001,
+        ("Plan", "T3", "Channel"): "TikTok",
+        ("Calendar", "Office expo", "Date"): "soon",
+    }
+    grids = baseline_grids(edits)
     grids["Strategy"].append(G1_ROW)  # G3 on row 4: no tactic serves it yet
     found = findings(MemoryBackend.from_grids(grids))
     assert [(f.severity, f.code, f.tab, f.cell) for f in found] == [
         ("error", "SS201", "Calendar", "B2"),
         ("warning", "SS302", "Strategy", "A4"),
-        ("warning", "SS304", "Plan", "D2"),
+        ("warning", "SS306", "Plan", "I2"),
+        ("warning", "SS304", "Plan", "D4"),
     ]
 
 
