@@ -566,3 +566,14 @@ def test_layout_errors_name_the_tab_and_the_cell():
         'The Plan tab has two "Spend" columns; the second is M1.',
         "The Calendar tab's headers seem to be in row 2; sheetsync reads them from row 1.",
     ]
+
+
+def test_tabs_named_with_a_stray_space_keep_their_order_in_the_findings():
+    grids = baseline_grids({("Plan", "T1", "Channel"): "TikTok"})
+    grids["Strategy"].append(G1_ROW)  # G3 on row 4: no tactic serves it yet
+    spaced = {f"{name} ": rows for name, rows in grids.items()}
+    found = findings(MemoryBackend.from_grids(spaced))
+    assert [(f.code, f.tab, f.cell) for f in found] == [
+        ("SS302", "Strategy ", "A4"),
+        ("SS304", "Plan ", "D2"),
+    ]
