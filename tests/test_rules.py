@@ -577,3 +577,17 @@ def test_tabs_named_with_a_stray_space_keep_their_order_in_the_findings():
         ("SS302", "Strategy ", "A4"),
         ("SS304", "Plan ", "D2"),
     ]
+
+
+def test_six_goal_ids_are_all_told_with_nothing_left_out():
+    grids = baseline_grids({("Plan", "T1", "Goal ID"): "G99"})
+    grids["Strategy"] += [[f"G{n}", *G1_ROW[1:]] for n in range(3, 7)]
+    (unknown,) = findings(MemoryBackend.from_grids(grids), "SS301")
+    assert "(G1, G2, G3, G4, G5, G6)," in unknown.hint
+
+
+def test_a_strategy_that_cannot_be_read_is_still_listed_first():
+    grids = baseline_grids({("Plan", "T2", "Activity"): None})
+    grids["Strategy"].insert(0, ["Goals 2026"])  # a title row above the headers
+    found = findings(MemoryBackend.from_grids(grids))
+    assert [(f.code, f.tab) for f in found] == [("SS104", "Strategy"), ("SS200", "Plan")]
