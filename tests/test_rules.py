@@ -591,3 +591,20 @@ def test_a_strategy_that_cannot_be_read_is_still_listed_first():
     grids["Strategy"].insert(0, ["Goals 2026"])  # a title row above the headers
     found = findings(MemoryBackend.from_grids(grids))
     assert [(f.code, f.tab) for f in found] == [("SS104", "Strategy"), ("SS200", "Plan")]
+
+
+def test_a_goal_over_budget_is_told_by_how_much_even_after_a_goal_with_no_budget():
+    edits = {("Strategy", "G1", "Budget"): None, ("Strategy", "G2", "Budget"): 100}
+    (over,) = findings(baseline(edits), "SS305")
+    assert (over.row_id, over.message, over.hint) == (
+        "G2",
+        "Goal G2's tactics are budgeted at 500, more than its budget of 100.",
+        "Raise goal G2's Budget, or trim its tactics' budgets by 400.",
+    )
+
+
+def test_a_missing_strategy_tab_is_still_listed_first():
+    grids = baseline_grids({("Plan", "T2", "Activity"): None})
+    del grids["Strategy"]
+    found = findings(MemoryBackend.from_grids(grids))
+    assert [(f.code, f.tab) for f in found] == [("SS100", "Strategy"), ("SS200", "Plan")]
