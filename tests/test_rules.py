@@ -608,3 +608,21 @@ def test_a_missing_strategy_tab_is_still_listed_first():
     del grids["Strategy"]
     found = findings(MemoryBackend.from_grids(grids))
     assert [(f.code, f.tab) for f in found] == [("SS100", "Strategy"), ("SS200", "Plan")]
+
+
+def test_dates_and_advice_are_told_in_full():
+    edits = {
+        ("Plan", "T2", "Due"): D(2026, 4, 1),
+        ("Plan", "T1", "Start"): "next Friday, once the printer is back from repair",
+    }
+    found = {f.code: f for f in findings(baseline(edits))}
+    assert found["SS204"].message == "Tactic T2 ends on 2026-04-01, before it starts on 2026-05-01."
+    assert found["SS201"].hint == (
+        "Type a date such as 03/01/2026 (in en_US, 03/01/2026 is 1 March 2026), or pick one "
+        "from the calendar."
+    )
+
+
+def test_two_blank_cells_on_one_row_are_each_told_left_to_right():
+    edits = {("Plan", "T2", "Activity"): None, ("Plan", "T2", "Due"): None}
+    assert [f.cell for f in findings(baseline(edits), "SS200")] == ["C3", "G3"]
