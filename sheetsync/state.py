@@ -166,7 +166,6 @@ class SendRecord:
             "outcome": self.outcome,
         }
 
-
     @property
     def people(self) -> str:
         """The recipient list as a person reads it: "owner@example.com, cc boss@example.com"."""
