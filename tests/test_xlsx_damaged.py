@@ -72,17 +72,22 @@ def test_cut_or_overwritten_workbooks_are_refused_in_one_sentence_untouched(
     for number in range(MUTATIONS_PER_FILE):
         path = tmp_path / f"{number}-{name}"
         path.write_bytes(mutated(original, rng))
-        before = path.read_bytes()
-        try:
-            api.check(str(path), today=TODAY)
-        except WorkbookUnreachable as error:
-            # What check refuses, sync refuses with the same sentence, writing nothing.
-            assert sync_outcome(path) == str(error)
-            assert_refused_untouched(path, before, str(error))
-            continue
-        message = sync_outcome(path)
-        if message is not None:
-            assert_refused_untouched(path, before, message)
+        assert_checked_and_synced_or_refused_untouched(path)
+
+
+def assert_checked_and_synced_or_refused_untouched(path: Path) -> None:
+    """A damaged file: check and sync both work, or both refuse in one sentence, untouched."""
+    before = path.read_bytes()
+    try:
+        api.check(str(path), today=TODAY)
+    except WorkbookUnreachable as error:
+        # What check refuses, sync refuses with the same sentence, writing nothing.
+        assert sync_outcome(path) == str(error)
+        assert_refused_untouched(path, before, str(error))
+        return
+    message = sync_outcome(path)
+    if message is not None:
+        assert_refused_untouched(path, before, message)
 
 
 def with_part(path: Path, member: str, edit: Callable[[bytes], bytes]) -> None:
@@ -117,16 +122,7 @@ def test_workbooks_with_broken_xml_are_refused_in_one_sentence_untouched(
         path = copy(name, tmp_path)
         path = path.rename(path.with_name(f"{number}-{name}"))
         with_part(path, rng.choice(members), lambda content: xml_mutated(content, rng))
-        before = path.read_bytes()
-        try:
-            api.check(str(path), today=TODAY)
-        except WorkbookUnreachable as error:
-            assert sync_outcome(path) == str(error)
-            assert_refused_untouched(path, before, str(error))
-            continue
-        message = sync_outcome(path)
-        if message is not None:
-            assert_refused_untouched(path, before, message)
+        assert_checked_and_synced_or_refused_untouched(path)
 
 
 def test_xml_with_a_prefix_it_never_declares_is_damaged(tmp_path: Path) -> None:
