@@ -406,3 +406,23 @@ def test_a_styles_part_without_cell_formats_is_never_given_a_new_default_look() 
     assert styles_to_edit(f'<styleSheet {main}><dxfs count="0"/></styleSheet>'.encode()) is None
     with_formats = f'<styleSheet {main}><cellXfs count="1"><xf/></cellXfs></styleSheet>'.encode()
     assert styles_to_edit(with_formats) == with_formats
+
+
+def test_a_styles_part_with_content_but_no_cell_formats_is_refused_untouched(
+    tmp_path: Path,
+) -> None:
+    path = plain_workbook(tmp_path / "marketing.xlsx")
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    with zipfile.ZipFile(path) as archive:
+        parts = [(info, archive.read(info)) for info in archive.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info, content in parts:
+            if info.filename == "xl/styles.xml":
+                content = f'<styleSheet xmlns="{main}"><dxfs count="0"/></styleSheet>'.encode()
+            archive.writestr(info, content)
+    before = path.read_bytes()
+
+    with pytest.raises(WorkbookUnreachable, match="styles part without a list of cell formats"):
+        sheetsync.sync(str(path), today=TODAY)
+
+    assert path.read_bytes() == before
