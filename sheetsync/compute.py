@@ -162,8 +162,14 @@ def tactics_by_goal(tactics: Iterable[Tactic]) -> dict[str, list[Tactic]]:
     return grouped
 
 
+def counts_revenue(goal: Goal) -> bool:
+    """Whether the goal's KPI is Revenue: its Current then counts a tactic's Revenue where the
+    tactic's Result is blank (SPEC 4.2)."""
+    return (goal.kpi or "").strip().casefold() == "revenue"
+
+
 def goal_figures(goal: Goal, tactics: Iterable[Tactic]) -> GoalFigures:
-    counts_revenue = (goal.kpi or "").strip().casefold() == "revenue"
+    revenue_kpi = counts_revenue(goal)
     planned: list[float] = []
     spend: list[float] = []
     revenue: list[float] = []
@@ -177,7 +183,7 @@ def goal_figures(goal: Goal, tactics: Iterable[Tactic]) -> GoalFigures:
             tracked_spend.append(tactic.spend or 0.0)
         if tactic.result is not None:
             current.append(tactic.result)
-        elif counts_revenue:
+        elif revenue_kpi:
             current.append(tactic.revenue or 0.0)
     return GoalFigures(
         planned_budget=exact_sum(planned),
@@ -186,7 +192,7 @@ def goal_figures(goal: Goal, tactics: Iterable[Tactic]) -> GoalFigures:
         current=exact_sum(current),
         tactic_count=len(planned),
         tracked_spend=exact_sum(tracked_spend),
-        revenue_kpi=counts_revenue,
+        revenue_kpi=revenue_kpi,
     )
 
 

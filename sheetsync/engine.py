@@ -19,6 +19,7 @@ from sheetsync.compute import (
     TacticStatus,
     all_goal_figures,
     cost_per_result,
+    counts_revenue,
     event_is_prepared,
     event_status,
     goal_status,
@@ -30,7 +31,15 @@ from sheetsync.compute import (
 from sheetsync.config import RuleSettings, Settings
 from sheetsync.model import Event, Goal, Model, Tactic, build_model
 from sheetsync.rules import CheckContext, Finding, run_checks
-from sheetsync.schema import CALENDAR, INPUT_TABS, PLAN, STRATEGY, TabSchema, derived_from_any
+from sheetsync.schema import (
+    CALENDAR,
+    INPUT_TABS,
+    PLAN,
+    REVENUE_AS_RESULT,
+    STRATEGY,
+    TabSchema,
+    derived_from_any,
+)
 from sheetsync.workbook import Workbook
 
 DEFAULT_LOCALE = "en_US"
@@ -340,17 +349,35 @@ def _context(model: Model, today: dt.date, rules: RuleSettings) -> CheckContext:
         figures=all_goal_figures(model, grouped) if model.readable("plan") else {},
         goals_by_id=goals,
         tactics_by_goal=grouped,
-        unread_by_goal=_unread_by_goal(model, grouped),
+        unread_by_goal=_unread_by_goal(model, grouped, goals),
     )
 
 
-def _unread_by_goal(model: Model, grouped: Mapping[str, list[Tactic]]) -> dict[str, frozenset[str]]:
-    """Goal ID (case-folded) -> the cells of its tactics that did not read, for goals with any."""
-    return {
-        key: unread
-        for key, tactics in grouped.items()
-        if (unread := frozenset().union(*(model.unread_cells("plan", t.row) for t in tactics)))
-    }
+def _unread_by_goal(
+    model: Model, grouped: Mapping[str, list[Tactic]], goals: Mapping[str, Goal]
+) -> dict[str, frozenset[str]]:
+    """Goal ID (case-folded) -> the cells of its tactics that did not read, for goals with any;
+    with REVENUE_AS_RESULT where the goal's Current counts one of those Revenues."""
+    by_goal = {}
+    for key, tactics in grouped.items():
+        unread = frozenset().union(*(model.unread_cells("plan", t.row) for t in tactics))
+        if "plan.revenue" in unread and _counts_an_unread_revenue(model, goals.get(key), tactics):
+            unread |= {REVENUE_AS_RESULT}
+        if unread:
+            by_goal[key] = unread
+    return by_goal
+
+
+def _counts_an_unread_revenue(model: Model, goal: Goal | None, tactics: list[Tactic]) -> bool:
+    """Whether a Revenue KPI counts a Revenue that did not read: one whose Result is blank."""
+    return (
+        goal is not None
+        and counts_revenue(goal)
+        and any(
+            t.result is None and "plan.revenue" in model.unread_cells("plan", t.row)
+            for t in tactics
+        )
+    )
 
 
 def _row_findings(model: Model, role: str, row: int, by_row: FindingsByRow) -> tuple[Finding, ...]:

@@ -17,7 +17,7 @@ from typing import Any, Literal, NamedTuple
 from sheetsync.compute import GoalFigures, event_is_prepared, is_overspent, preparation_window
 from sheetsync.lookalikes import lookalikes
 from sheetsync.model import Event, Goal, Model, TabLayout, Tactic
-from sheetsync.schema import INPUT_TABS, OWNED_TABS, REQUIRED_TABS
+from sheetsync.schema import CURRENT_SOURCES, INPUT_TABS, OWNED_TABS, REQUIRED_TABS
 from sheetsync.workbook import a1
 
 Severity = Literal["error", "warning"]
@@ -113,7 +113,7 @@ CATALOG: dict[str, Rule] = {}
 
 # Cells whose value, when it did not read, leaves a comparison unknown.
 _MONEY_READ = frozenset({"plan.budget", "plan.spend"})
-_CURRENT_READ = frozenset({"plan.result", "plan.revenue"})
+_CURRENT_READ = frozenset(CURRENT_SOURCES)
 
 
 def rule(
@@ -869,7 +869,7 @@ def goal_missed(context: CheckContext) -> Iterator[Hit]:
         if figures is None or goal.end is None or goal.target is None:
             continue
         if context.goal_unread(goal) & _CURRENT_READ:
-            continue  # Current is unknown while a tactic's Result does not read
+            continue  # unknown while a Result it counts (or a Revenue KPI's Revenue) did not read
         if context.today > goal.end and figures.current < goal.target:
             yield at(
                 strategy,

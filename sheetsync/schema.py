@@ -48,7 +48,11 @@ class TabSchema:
         return self.inputs + self.owned
 
 
-_CURRENT = ("plan.result", "plan.revenue")
+# A Revenue KPI counts a tactic's Revenue where its Result is blank (SPEC 4.2), so a goal's
+# Current depends on its tactics' Revenue only then: the engine adds this source to what did not
+# read for such a goal, never for one counting leads or sign-ups.
+REVENUE_AS_RESULT = "plan.revenue_as_result"
+CURRENT_SOURCES = ("plan.result", REVENUE_AS_RESULT)
 
 STRATEGY = TabSchema(
     role="strategy",
@@ -89,12 +93,16 @@ STRATEGY = TabSchema(
         Column("Planned Budget", "planned_budget", "money", derived_from=("plan.budget",)),
         Column("Spend", "spend", "money", derived_from=("plan.spend",)),
         Column("Revenue", "revenue", "money", derived_from=("plan.revenue",)),
-        # A Revenue KPI counts a tactic's Revenue where its Result is blank.
-        Column("Current", "current", "number", derived_from=_CURRENT),
-        Column("Progress", "progress", "percent", derived_from=(*_CURRENT, "strategy.target")),
+        Column("Current", "current", "number", derived_from=CURRENT_SOURCES),
+        Column(
+            "Progress", "progress", "percent", derived_from=(*CURRENT_SOURCES, "strategy.target")
+        ),
         Column("ROI", "roi", "percent", derived_from=("plan.spend", "plan.revenue")),
         Column(
-            "Cost per Result", "cost_per_result", "money", derived_from=("plan.spend", *_CURRENT)
+            "Cost per Result",
+            "cost_per_result",
+            "money",
+            derived_from=("plan.spend", *CURRENT_SOURCES),
         ),
         Column("Status", "status", derived_from=("plan",)),
         # Goal findings such as SS302 and SS305 come from the Plan too.

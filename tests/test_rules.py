@@ -504,6 +504,8 @@ def test_a_row_without_an_id_is_called_this_tactic():
         # After its End, G1 missed its target, unless a Result it counts did not read.
         ({}, D(2027, 1, 5), "SS308", None),
         ({("Plan", "T1", "Result"): "lots"}, D(2027, 1, 5), "SS202", "SS308"),
+        # G1 counts leads, not revenue: a Revenue that did not read leaves its Current known.
+        ({("Plan", "T1", "Revenue"): "lots"}, D(2027, 1, 5), "SS308", None),
     ],
 )
 def test_a_goal_is_not_judged_on_a_sum_with_a_cell_that_did_not_read(edits, today, told, not_told):

@@ -345,6 +345,47 @@ def test_a_value_that_did_not_read_is_never_0_in_a_figure_or_a_rule(edits, left,
         assert (goal.current, goal.progress, str(goal.status)) == (None, None, "Needs fix")
 
 
+def test_a_revenue_that_did_not_read_holds_back_current_only_where_the_kpi_counts_it():
+    # G1 counts Qualified leads: T2's Revenue "lots" leaves its Revenue and ROI as they were,
+    # but its Current (30 + 40 leads), Progress and Status follow the Results.
+    result, before, after = synced_then(
+        {("Plan", "T2", "Revenue"): "lots", ("Plan", "T2", "Result"): 40}
+    )
+    assert [f.code for f in result.report.findings] == ["SS202"]
+    g1 = row_of(after, "Strategy", "G1")
+    assert (g1["Current"], g1["Progress"], g1["Status"]) == (70, 0.7, "On track")
+    assert g1["Cost per Result"] == 900 / 70
+    for held in ("Revenue", "ROI"):
+        assert g1[held] == owned_value(before, "G1", held)
+
+
+@pytest.mark.parametrize(
+    ("t2_result", "current", "status"),
+    [
+        # A Revenue KPI counts T2's Revenue where its Result is blank: unknown, held back.
+        (None, 1500, "Needs fix"),
+        # T2's Result is filled in, so its Revenue is not counted: G1's Current is known.
+        (200, 1700, "On track"),
+    ],
+)
+def test_a_revenue_that_did_not_read_holds_back_a_revenue_kpi_it_counts(t2_result, current, status):
+    edits = {
+        ("Strategy", "G1", "KPI"): "Revenue",
+        ("Strategy", "G1", "Target"): 3000,
+        ("Plan", "T1", "Result"): None,
+        ("Plan", "T2", "Result"): t2_result,
+    }
+    backend = baseline(edits)
+    sheetsync.sync(backend, today=TODAY)
+    assert row_of(backend, "Strategy", "G1")["Current"] == 1500 + (t2_result or 0)
+    grids = {t.name: [list(r) for r in t.rows] for t in backend.workbook.tabs}
+    next(r for r in grids["Plan"] if r[0] == "T2")[grids["Plan"][0].index("Revenue")] = "lots"
+    edited = MemoryBackend.from_grids(grids)
+    sheetsync.sync(edited, today=TODAY)
+    g1 = row_of(edited, "Strategy", "G1")
+    assert (g1["Current"], g1["Status"]) == (current, status)
+
+
 def owned_value(backend, row_id, header):
     for tab in backend.workbook.tabs:
         for row in tab.rows[1:]:
