@@ -10,6 +10,7 @@ from typing import Any
 import click
 import orjson
 
+from sheetsync.amounts import apart, points
 from sheetsync.engine import Report, gc_paused
 from sheetsync.rules import CATALOG, SEVERITY_ORDER, Finding
 
@@ -158,9 +159,12 @@ def _goal_lines(report: Report, limit: int | None) -> list[str]:
         status = click.style(f"{result.status!s:<11}", fg=_STATUS_COLOURS.get(str(result.status)))
         shown = []  # joined by commas only between the parts that are there
         if result.current is not None and goal.target:
-            reached = f"{_number(result.current)} of {_number(goal.target)} {goal.kpi or ''}"
+            # 89.96 of 90 is not "90 of 90 (100%)": shown with the decimals that tell them apart.
+            current, target = apart(result.current, goal.target, places=1)
+            reached = f"{current} of {target} {goal.kpi or ''}"
             if result.progress is not None:
-                reached = f"{reached.strip()} ({result.progress:.0%})"
+                percent = apart(points(result.progress), 100, places=0)[0]
+                reached = f"{reached.strip()} ({percent}%)"
             shown.append(reached.strip())
         if result.roi is not None:
             shown.append(f"ROI {result.roi:.0%}")
@@ -219,10 +223,6 @@ def generic_hint(template: str) -> str:
         text + (f"<{name.replace('_', ' ')}>" if name else "")
         for text, name, _, _ in string.Formatter().parse(template)
     )
-
-
-def _number(value: float) -> str:
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
 
 
 def _plural(count: int, noun: str) -> str:

@@ -13,6 +13,7 @@ import jinja2
 from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
 
+from sheetsync.amounts import points, rounded_apart
 from sheetsync.celltext import oneline
 from sheetsync.errors import TemplateError
 from sheetsync.summary import Summary
@@ -50,9 +51,9 @@ def _environment(own_templates: str, locale: str) -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     environment.filters.update(
-        number=lambda value: _number(value, locale),
+        number=lambda value, *others: _number(value, locale, *others),
         signed=lambda value: _signed(value, locale),
-        percent=lambda value: _percent(value, locale),
+        percent=lambda value, *others: _percent(value, locale, *others),
         day=lambda value: _day(value, locale),
         oneline=oneline,
         bar=text_bar,
@@ -105,10 +106,14 @@ def text_bar(progress: float | None, width: int = 20) -> str:
     return "[" + "#" * filled + "-" * (width - filled) + "]"
 
 
-def _number(value: float | None, locale: str) -> str:
+def _number(value: float | None, locale: str, *others: float | None) -> str:
+    """Whole from 100 up, else to the cent; with more decimals where that is what it takes to
+    read differently from `others` (`{{ g.spend | number(g.budget) }}`: 100.004 is not 100)."""
     if value is None:
         return "–"
-    return format_decimal(round(value, 0 if abs(value) >= 100 else 2), locale=locale)
+    compared = [other for other in others if other is not None]
+    shown = rounded_apart(value, *compared, places=0 if abs(value) >= 100 else 2)[0]
+    return format_decimal(shown, locale=locale, decimal_quantization=False)
 
 
 def _signed(value: float | None, locale: str) -> str:
@@ -118,8 +123,16 @@ def _signed(value: float | None, locale: str) -> str:
     return f"+{shown}" if value > 0 else shown
 
 
-def _percent(value: float | None, locale: str) -> str:
-    return "–" if value is None else format_percent(value, locale=locale)
+def _percent(value: float | None, locale: str, *others: float | None) -> str:
+    """Whole percent; with decimals where that is what it takes to read differently from
+    `others` (`{{ g.progress | percent(1) }}`: 99.6 % of a target is not 100 %)."""
+    if value is None:
+        return "–"
+    compared = [points(other) for other in others if other is not None]
+    if not compared:
+        return format_percent(value, locale=locale)
+    shown = rounded_apart(points(value), *compared, places=0)[0].scaleb(-2)
+    return format_percent(shown, locale=locale, decimal_quantization=False)
 
 
 def _day(value: dt.date | None, locale: str) -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any, Literal, NamedTuple
 
+from sheetsync.amounts import apart, difference, points
 from sheetsync.compute import GoalFigures, event_is_prepared, is_overspent, preparation_window
 from sheetsync.lookalikes import lookalikes
 from sheetsync.model import Event, Goal, Model, TabLayout, Tactic
@@ -212,7 +213,7 @@ def _shown(value: Any) -> Any:
     if type(value) is dt.date:  # the common case first: most facts are dates and text
         return value.isoformat()
     if isinstance(value, float):
-        return f"{value:,.2f}".rstrip("0").rstrip(".") if value % 1 else f"{value:,.0f}"
+        return apart(value)[0]
     if isinstance(value, dt.date):
         return value.isoformat()
     return value
@@ -777,14 +778,15 @@ def _over_goal_budget(
             continue
         total = amount(figures)
         if total > goal.budget:  # an exact sum (compute.exact_sum): equal is not over
+            shown, budget, excess = apart(total, goal.budget, difference(total, goal.budget))
             yield at(
                 strategy,
                 "budget",
                 goal.row,
                 goal.goal_id,
-                budget=goal.budget,
-                excess=total - goal.budget,
-                **{name: total},
+                budget=budget,
+                excess=excess,
+                **{name: shown},
             )
 
 
@@ -805,13 +807,14 @@ def overspend(context: CheckContext) -> Iterator[Hit]:
         for tactic in context.model.tactics:
             # A Budget that did not read is unknown, not 0: no overspend to tell of.
             if is_overspent(tactic) and not context.unread("plan", tactic.row) & _MONEY_READ:
+                spend, budget = apart(tactic.spend or 0.0, tactic.budget or 0.0)
                 yield at(
                     plan,
                     "spend",
                     tactic.row,
                     tactic.tactic_id,
-                    spend=tactic.spend,
-                    budget=tactic.budget or 0.0,
+                    spend=spend,
+                    budget=budget,
                     what=_row_name("plan", tactic.tactic_id),
                 )
     for hit in _over_goal_budget(context, lambda figures: figures.spend, "spend", "plan.spend"):
@@ -846,7 +849,8 @@ def overdue(context: CheckContext) -> Iterator[Hit]:
                 tactic.tactic_id,
                 due=tactic.due,
                 what=_row_name("plan", tactic.tactic_id),
-                done=f"{done:.0%}",
+                # 99.6 % done is not "100% done" beside "was due".
+                done=apart(points(done), 100, places=0)[0] + "%",
             )
 
 
@@ -871,14 +875,15 @@ def goal_missed(context: CheckContext) -> Iterator[Hit]:
         if context.goal_unread(goal) & _CURRENT_READ:
             continue  # unknown while a Result it counts (or a Revenue KPI's Revenue) did not read
         if context.today > goal.end and figures.current < goal.target:
+            current, target = apart(figures.current, goal.target)  # 99.996 is not 100
             yield at(
                 strategy,
                 "end",
                 goal.row,
                 goal.goal_id,
                 end=goal.end,
-                current=figures.current,
-                target=goal.target,
+                current=current,
+                target=target,
                 kpi=goal.kpi or "KPI",
             )
 

@@ -471,7 +471,14 @@ def test_a_blank_strategy_cell_is_reported_when_the_plan_cannot_be_read():
 
 @pytest.mark.parametrize(
     ("spend", "shown"),
-    [(2000.5, "2,000.5"), (2100.25, "2,100.25"), (2000.004, "2,000"), (2345.0, "2,345")],
+    [
+        (2000.5, "2,000.5"),
+        (2100.25, "2,100.25"),
+        (2100.254, "2,100.25"),
+        # To the cent it would read "spent 2,000, more than its budget of 2,000".
+        (2000.004, "2,000.004"),
+        (2345.0, "2,345"),
+    ],
 )
 def test_an_amount_in_a_message_is_shown_to_the_cent_with_thousands_grouped(spend, shown):
     (overspend,) = findings(baseline({("Plan", "T2", "Spend"): spend}), "SS306")
@@ -628,3 +635,63 @@ def test_dates_and_advice_are_told_in_full():
 def test_two_blank_cells_on_one_row_are_each_told_left_to_right():
     edits = {("Plan", "T2", "Activity"): None, ("Plan", "T2", "Due"): None}
     assert [f.cell for f in findings(baseline(edits), "SS200")] == ["C3", "G3"]
+
+
+@pytest.mark.parametrize(
+    ("edits", "today", "code", "told"),
+    [
+        # Rounded to the cent, each would read as no difference at all ("spent 1,000, more
+        # than its budget of 1,000"): the amounts are shown as typed where cents hide it.
+        (
+            {("Plan", "T1", "Spend"): 1000.004},
+            TODAY,
+            "SS306",
+            "Tactic T1 has spent 1,000.004, more than its budget of 1,000.",
+        ),
+        (
+            {("Strategy", "G1", "Budget"): 2999.996},
+            TODAY,
+            "SS305",
+            "Goal G1's tactics are budgeted at 3,000, more than its budget of 2,999.996. "
+            "Raise goal G1's Budget, or trim its tactics' budgets by 0.004.",
+        ),
+        (
+            {("Strategy", "G1", "Budget"): 899.999},
+            TODAY,
+            "SS306",
+            "Goal G1 has spent 900, more than its budget of 899.999.",
+        ),
+        (
+            {("Plan", "T3", "Progress"): 0.996},
+            TODAY,
+            "SS307",
+            "Tactic T3 was due 2026-04-30 and is 99.6% done.",
+        ),
+        (
+            {("Strategy", "G2", "Target"): 250.004},
+            D(2026, 10, 1),
+            "SS308",
+            "Goal G2 ended 2026-09-30 at 250 of its 250.004 Newsletter sign-ups target.",
+        ),
+        # Amounts that differ in cents keep the usual two decimals at most.
+        (
+            {("Plan", "T1", "Spend"): 1000.5},
+            TODAY,
+            "SS306",
+            "Tactic T1 has spent 1,000.5, more than its budget of 1,000.",
+        ),
+    ],
+)
+def test_amounts_compared_in_a_message_never_read_the_same(edits, today, code, told):
+    report = sheetsync.check(baseline(edits), today=today)
+    said = [f"{f.message} {f.hint}" for f in report.findings if f.code == code]
+    assert any(text.startswith(told) for text in said), said
+
+
+def test_check_tells_a_goal_just_short_of_its_target_apart_from_done():
+    from sheetsync.present import check_text
+
+    edits = {("Plan", "T1", "Result"): 69.96, ("Strategy", "G1", "Target"): 90}
+    text = check_text(sheetsync.check(baseline(edits), today=TODAY))
+    assert "89.96 of 90 Qualified leads (99.96%)" in text  # not "90.0 of 90 ... (100%)"
+    assert "250 of 500 Newsletter sign-ups (50%)" in text

@@ -145,3 +145,15 @@ def test_a_goal_roi_says_which_spend_it_is_measured_against():
     assert "ROI 275% on the 400 spent by tactics that track revenue" in preview_html(summary)
     tracked = api.summary(baseline(), today=D(2026, 7, 1))  # both tactics track revenue
     assert "spent by tactics that track revenue" not in render_text(tracked)
+
+
+def test_a_figure_just_short_of_its_target_or_over_its_budget_shows_by_how_much():
+    # G2's 250 sign-ups against a target of 250.4 are not "250 of 250 (100%)", and G1's spend
+    # of 900 against a budget of 899.999 is not "900 of 900".
+    edits = {("Strategy", "G2", "Target"): 250.4, ("Strategy", "G1", "Budget"): 899.999}
+    summary = api.summary(baseline(edits), today=D(2026, 7, 1))
+    for shown in (render_text(summary), preview_html(summary)):
+        assert "250 of 250.4 (99.8%)" in shown.replace("<b>", "").replace("</b>", "")
+        assert "Spent 900 of 899.999" in shown
+    plain = render_text(api.summary(baseline(), today=D(2026, 7, 1)))
+    assert "250 of 500 (50%)" in plain and "Spent 900 of 5,000 budget" in plain
