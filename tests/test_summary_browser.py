@@ -14,6 +14,7 @@ from playwright.sync_api import Browser, sync_playwright
 from workbooks import baseline
 
 from sheetsync import api
+from sheetsync.config import validate_settings
 from sheetsync.mail import preview_html
 
 CHROMIUM = "/usr/bin/chromium"
@@ -48,8 +49,12 @@ def browser() -> Browser:
 
 @pytest.fixture(scope="module")
 def preview(tmp_path_factory) -> Path:
-    summary = api.summary(baseline(HOSTILE), today=dt.date(2026, 7, 1))
-    path = tmp_path_factory.mktemp("preview") / "summary.html"
+    folder = tmp_path_factory.mktemp("preview")
+    # Its own state store: a module fixture runs before conftest's per-test one, and the
+    # user's default store may belong to another sheetsync version.
+    settings = validate_settings({"state": {"path": str(folder / "state.db")}})
+    summary = api.summary(baseline(HOSTILE), today=dt.date(2026, 7, 1), settings=settings)
+    path = folder / "summary.html"
     path.write_text(preview_html(summary), "utf-8")
     return path
 
