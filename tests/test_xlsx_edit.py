@@ -297,9 +297,10 @@ def test_strict_open_xml_is_refused_untouched(tmp_path: Path) -> None:
     assert path.read_bytes() == before
 
 
-def test_overwritten_formula_drops_the_calc_chain_and_asks_for_recalculation(
+def test_a_calc_chain_left_empty_goes_and_the_workbook_asks_for_recalculation(
     tmp_path: Path,
 ) -> None:
+    # The chain's only formula becomes a value (chains with more: test_xlsx_calc_chain).
     cells = '<row r="1"><c r="A1"><v>1</v></c><c r="B1"><f>A1*2</f><v>2</v></c></row>'
     path = hand_made(tmp_path / "made.xlsx", sheet_xml(cells))
     with zipfile.ZipFile(path, "a") as archive:

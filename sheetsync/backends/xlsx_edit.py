@@ -11,7 +11,9 @@ it does not need to change is copied as the bytes it is, in its place. It change
 - for a new tab: its sheet part, the workbook part's sheet list, the workbook's
   relationships, [Content_Types].xml and docProps/app.xml's titles (xlsx_parts);
 - the workbook part's calcPr, when a write feeds a formula: spreadsheet programs then
-  recalculate on open; the calc chain is dropped when a formula cell becomes a value.
+  recalculate on open;
+- the calc chain, when a formula cell becomes a value: that cell's entry goes
+  (xlsx_calc_chain); a chain left empty goes too, and spreadsheet programs then recalculate.
 
 A Strict Open XML workbook, or an owned cell inside merged cells or a formula covering
 several cells, is refused in one sentence before anything is written.
@@ -29,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sheetsync.backends import WorkbookUnreachable
+from sheetsync.backends.xlsx_calc_chain import without_entries
 from sheetsync.backends.xlsx_notes import add_notes
 from sheetsync.backends.xlsx_package import Coordinate, PackageInfo, time_styles
 from sheetsync.backends.xlsx_parts import (
@@ -190,13 +193,16 @@ class _Writer:
         for tab, cells in change.notes.items():
             if tab in edits:
                 self._add_notes(sheet_parts[tab], cells, edits[tab])
-        overwrote_formula = False
+        replaced: dict[str, set[Coordinate]] = {}  # tab -> owned cells that held a formula
         scratch = io.BytesIO()
         with zipfile.ZipFile(scratch, "w") as edited:
             for tab, edit in edits.items():
-                overwrote_formula |= self._edit_sheet(edited, tab, sheet_parts[tab], edit)
-        if change.recalculate or overwrote_formula:
-            self._recalculate(drop_chain=overwrote_formula)
+                replaced[tab] = self._edit_sheet(edited, tab, sheet_parts[tab], edit)
+        chain_removed = self._edit_calc_chain(replaced)
+        if change.recalculate or chain_removed:
+            self._parts.changed[self._workbook_part] = with_full_calculation(
+                self._parts[self._workbook_part]
+            )
         self._save_styles()
         return EditedPackage(self._assemble(scratch.getvalue()), self._watched_values())
 
@@ -267,8 +273,10 @@ class _Writer:
                         "again (nothing was written)."
                     )
 
-    def _edit_sheet(self, target: zipfile.ZipFile, tab: str, part: str, edit: SheetEdit) -> bool:
-        """Write the edited sheet into `target`; whether an owned cell held a formula."""
+    def _edit_sheet(
+        self, target: zipfile.ZipFile, tab: str, part: str, edit: SheetEdit
+    ) -> set[Coordinate]:
+        """Write the edited sheet into `target`; the owned cells that held a formula."""
         editor = SheetEditor(edit, self._styles.styled)
         if part in self._parts.changed:  # a new tab
             chunks: Iterator[bytes] = iter([self._parts.changed.pop(part)])
@@ -286,25 +294,37 @@ class _Writer:
             ) from None
         self._outcomes[tab] = editor.outcome.watched
         self._sheets.add(part)
-        return editor.outcome.overwrote_formula
+        return editor.outcome.replaced_formulas
 
     # Workbook settings ---------------------------------------------------------------
 
-    def _recalculate(self, drop_chain: bool) -> None:
+    def _edit_calc_chain(self, replaced: dict[str, set[Coordinate]]) -> bool:
+        """The calc chain without the cells whose formula became a value (Excel calls a
+        chain naming a cell without a formula damage); whether the chain had to go."""
+        if not any(replaced.values()):
+            return False
         parts = self._parts
-        parts.changed[self._workbook_part] = with_full_calculation(parts[self._workbook_part])
-        if not drop_chain:
-            return
         workbook_rels = rels_name(self._workbook_part)
-        for _, kind, member in relationships(parts.get(workbook_rels), self._workbook_part):
-            if kind == CALC_CHAIN_TYPE and member in parts:
-                # A formula became a value: Excel rebuilds the chain, and would call a stale
-                # one damage. It recalculates on open, so nothing is lost.
-                parts.removed.add(member)
-                parts.changed[workbook_rels] = without_relationship_to(
-                    parts[workbook_rels], self._workbook_part, member
-                )
-                parts.changed[CONTENT_TYPES] = without_override(parts[CONTENT_TYPES], member)
+        links = relationships(parts.get(workbook_rels), self._workbook_part)
+        chain = next((m for _, kind, m in links if kind == CALC_CHAIN_TYPE and m in parts), None)
+        if chain is None:
+            return False
+        ids = self._package.sheet_ids
+        edited = None  # a tab without a sheetId: its entries cannot be told, the chain goes
+        if all(tab in ids for tab, found in replaced.items() if found):
+            cells = [(ids[tab], a1(*cell)) for tab, found in replaced.items() for cell in found]
+            edited = without_entries(parts[chain], cells)
+        if edited is not None:
+            if edited != parts[chain]:
+                parts.changed[chain] = edited
+            return False
+        # Excel rebuilds the chain; the workbook is recalculated on open, so nothing is lost.
+        parts.removed.add(chain)
+        parts.changed[workbook_rels] = without_relationship_to(
+            parts[workbook_rels], self._workbook_part, chain
+        )
+        parts.changed[CONTENT_TYPES] = without_override(parts[CONTENT_TYPES], chain)
+        return True
 
     def _save_styles(self) -> None:
         styles = self._styles.edited()

@@ -13,7 +13,7 @@ import html
 import posixpath
 import re
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 from zipfile import ZipFile
 
@@ -46,6 +46,7 @@ class PackageInfo:
     defined_names: dict[tuple[str, str | None], str]  # (NAME, tab or None) -> "Tab!$A$1"
     styles_part: str | None
     workbook_part: str = "xl/workbook.xml"
+    sheet_ids: dict[str, int] = field(default_factory=dict)  # tab name -> its sheetId
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +73,7 @@ def read_package_info(archive: ZipFile) -> PackageInfo:
     relationships = _relationships(archive, workbook_part)
     sheet_names: list[str] = []
     sheet_parts: dict[str, str] = {}
+    sheet_ids: dict[str, int] = {}
     defined_names: dict[tuple[str, str | None], str] = {}
     full_calc = date1904 = False
     for element in root.iter():
@@ -82,6 +84,8 @@ def read_package_info(archive: ZipFile) -> PackageInfo:
             target = relationships.get(_relationship_id(element), ("", ""))
             if target[1].endswith(_WORKSHEET):
                 sheet_parts[name] = target[0]
+            if element.get("sheetId", "").isdigit():
+                sheet_ids[name] = int(element.get("sheetId", ""))
         elif tag == "calcPr":
             full_calc = _is_true(element.get("fullCalcOnLoad"))
         elif tag == "workbookPr":
@@ -96,6 +100,7 @@ def read_package_info(archive: ZipFile) -> PackageInfo:
         defined_names,
         styles[0] if styles else None,
         workbook_part,
+        sheet_ids,
     )
 
 

@@ -78,7 +78,8 @@ class SheetOutcome:
     """What the editor found while writing the part."""
 
     watched: dict[Coordinate, WatchedCell] = field(default_factory=dict)
-    overwrote_formula: bool = False  # an owned cell held a formula: the calc chain is stale
+    # Owned cells that held a formula: their calc chain entries are stale.
+    replaced_formulas: set[Coordinate] = field(default_factory=set)
 
 
 _VALUE = re.compile(rb"<(?:[\w.-]+:)?v\b[^>]*>(.*?)</(?:[\w.-]+:)?v>", re.S)
@@ -386,7 +387,8 @@ class SheetEditor:
         if coordinate in self._edit.watched:
             self.outcome.watched[coordinate] = _watched(match[1], match[2])
         if coordinate in self._edit.cells:
-            self.outcome.overwrote_formula |= b"<" + self._p + b"f" in (match[2] or b"")
+            if b"<" + self._p + b"f" in (match[2] or b""):
+                self.outcome.replaced_formulas.add(coordinate)
             return self._cell_xml(row, column, _style(match[1]), self._edit.cells[coordinate])
         if coordinate in self._edit.results:
             return self._with_result(match, self._edit.results[coordinate])
