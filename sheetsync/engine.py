@@ -10,6 +10,7 @@ import functools
 import gc
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from operator import attrgetter, countOf
 from typing import Any, ClassVar, ParamSpec, TypeVar
 
 from sheetsync.compute import (
@@ -223,7 +224,7 @@ class Report:
     title: str  # [workbook] title, else the file name or spreadsheet title
 
     def count(self, severity: str) -> int:
-        return sum(1 for finding in self.findings if finding.severity == severity)
+        return countOf(map(attrgetter("severity"), self.findings), severity)
 
     @property
     def layout_errors(self) -> tuple[Finding, ...]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import string
 from collections import Counter
 from collections.abc import Iterable
+from itertools import groupby
+from operator import attrgetter
 from typing import Any
 
 import click
@@ -87,25 +89,36 @@ def as_json(document: dict[str, Any]) -> str:
 def _first_of_each_rule(
     findings: list[Finding], limit: int | None
 ) -> tuple[list[Finding], dict[tuple[str, str], int]]:
-    """The findings to list, and how many of each rule are left out."""
+    """The findings to list, and how many of each rule are left out (in the order the first
+    one left out comes)."""
     if limit is None:
         return findings, {}
+    counts = Counter(map(_code, findings))
+    # The scan stops once every rule has its findings listed and its first one left out seen:
+    # in a neglected plan that is a few dozen of thousands.
+    awaited = sum(min(count, limit + 1) for count in counts.values())
     seen: Counter[str] = Counter()
     shown = []
     more: dict[tuple[str, str], int] = {}
     for finding in findings:
-        seen[finding.code] += 1
-        if seen[finding.code] <= limit:
+        if not awaited:
+            break
+        number = seen[finding.code] = seen[finding.code] + 1
+        if number <= limit:
             shown.append(finding)
-        else:
-            key = (finding.code, finding.name)
-            more[key] = more.get(key, 0) + 1
+            awaited -= 1
+        elif number == limit + 1:
+            more[(finding.code, finding.name)] = counts[finding.code] - limit
+            awaited -= 1
     return shown, more
+
+
+_code = attrgetter("code")
 
 
 def _rule_counts(findings: Iterable[Finding]) -> list[str]:
     """One line per rule with its count, errors first, then the most frequent."""
-    counts = Counter((finding.severity, finding.code, finding.name) for finding in findings)
+    counts = Counter(map(attrgetter("severity", "code", "name"), findings))
     ranked = sorted(counts.items(), key=lambda item: (SEVERITY_ORDER[item[0][0]], -item[1]))
     width = len(f"{max(counts.values()):,}")
     lines = [click.style("Findings by rule", bold=True)]
@@ -133,13 +146,14 @@ def _title(report: Report) -> str:
 
 
 def _by_tab(report: Report) -> Iterable[tuple[str, list[Finding]]]:
+    """Each tab's findings, in workbook order. The report lists them errors first, then by tab
+    and row, so each tab's are in that order already."""
     groups: dict[str, list[Finding]] = {}
-    for finding in report.findings:
-        groups.setdefault(finding.tab, []).append(finding)
+    for tab, findings in groupby(report.findings, key=attrgetter("tab")):
+        groups.setdefault(tab, []).extend(findings)
     # Workbook order; a missing tab (SS100) has no position and comes first.
     position = {tab.name: index for index, tab in enumerate(report.workbook.tabs)}
-    for tab, findings in sorted(groups.items(), key=lambda group: position.get(group[0], -1)):
-        yield tab, sorted(findings, key=lambda f: (SEVERITY_ORDER[f.severity], f.row or 0))
+    return sorted(groups.items(), key=lambda group: position.get(group[0], -1))
 
 
 def _finding_lines(finding: Finding) -> list[str]:
@@ -171,10 +185,10 @@ def _goal_lines(report: Report, limit: int | None) -> list[str]:
         lines.append(f"  {goal.goal_id or '?':<6} {status}  {', '.join(shown)}".rstrip())
     if limit is not None and len(report.goals) > limit:
         lines.append(f"  … and {len(report.goals) - limit:,} more goals")
-    tactic_counts = Counter(str(result.status) for result in report.tactics)
+    tactic_counts = Counter(map(attrgetter("status"), report.tactics))
     if tactic_counts:
         parts = ", ".join(
-            f"{count:,} {status.lower()}" for status, count in tactic_counts.most_common()
+            f"{count:,} {str(status).lower()}" for status, count in tactic_counts.most_common()
         )
         lines.append(f"  Tactics: {parts}")
     return lines

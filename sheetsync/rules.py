@@ -2,7 +2,7 @@
 
 A rule function looks at the model and yields `Hit`s (where, and the facts for its
 message); `run_checks` turns hits into `Finding`s carrying the rule's code, name,
-severity, message and hint.
+severity and wording, which fills the message and hint when they are shown.
 """
 
 from __future__ import annotations
@@ -11,37 +11,15 @@ import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from operator import itemgetter
-from typing import Any, Literal, NamedTuple
+from typing import Any, NamedTuple
 
 from sheetsync.amounts import apart, difference, points
 from sheetsync.compute import GoalFigures, event_is_prepared, is_overspent, preparation_window
+from sheetsync.findings import SEVERITY_ORDER, Finding, Severity, Template, Wording
 from sheetsync.lookalikes import lookalikes
 from sheetsync.model import Event, Goal, Model, TabLayout, Tactic
 from sheetsync.schema import CURRENT_SOURCES, INPUT_TABS, OWNED_TABS, REQUIRED_TABS
 from sheetsync.workbook import a1
-
-Severity = Literal["error", "warning"]
-SEVERITY_ORDER = {"error": 0, "warning": 1}
-
-
-class Finding(NamedTuple):
-    """One rule firing on one place. A named tuple, not a dataclass: a neglected plan has tens
-    of thousands, and a frozen dataclass takes three times as long to make."""
-
-    code: str
-    name: str
-    severity: Severity
-    tab: str
-    cell: str | None
-    row: int | None
-    row_id: str | None
-    message: str
-    hint: str
-
-    def as_dict(self) -> dict[str, Any]:
-        """Every field by its name, in order (SPEC 7's finding object)."""
-        return self._asdict()
 
 
 class Hit(NamedTuple):
@@ -108,6 +86,7 @@ class Rule:
     why: str
     example: str
     check: Callable[[CheckContext], Iterator[Hit]]
+    wording: Wording  # message and hint, made ready to fill
 
 
 CATALOG: dict[str, Rule] = {}
@@ -131,7 +110,10 @@ def rule(
     """Register a rule function in the catalog under its code."""
 
     def register(check: Callable[[CheckContext], Iterator[Hit]]):
-        CATALOG[code] = Rule(code, name, severity, message, hint, what, why, example, check)
+        wording = Wording(Template.parse(message, capitalized=True), Template.parse(hint))
+        CATALOG[code] = Rule(
+            code, name, severity, message, hint, what, why, example, check, wording
+        )
         return check
 
     return register
@@ -147,44 +129,31 @@ def run_checks(
     ignore: tuple[str, ...] = (),
     severity: Mapping[str, Severity] | None = None,
 ) -> list[Finding]:
-    """Every finding of every rule not ignored, errors first, then by tab and row."""
+    """Every finding of every rule not ignored, errors first, then by tab, row and code."""
     regrade = severity or {}
     tab_order = {name.casefold(): index for index, name in enumerate(_tab_names(context.model))}
-    keyed = []  # (sort key, finding): a neglected plan has tens of thousands; kept lean
-    for code, entry in CATALOG.items():
+    findings: list[Finding] = []
+    places: list[int] = []
+    for code in sorted(CATALOG):  # by code, so a sort by place keeps codes in order
         if code in ignore:
             continue
+        entry = CATALOG[code]
         grade = regrade.get(code, entry.severity)
         rank = SEVERITY_ORDER[grade]
-        message, hint, name = entry.message, entry.hint, entry.name
         for hit in entry.check(context):
-            facts = {"tab": hit.tab, "cell": hit.cell, "row_id": _quoted(hit.row_id)}
-            # Inline for the common facts (short text, dates): this runs for every finding.
-            for key, value in hit.facts.items():
-                kind = type(value)
-                if kind is str:
-                    short = len(value) <= _QUOTED_LENGTH or key in _SENTENCE_FACTS
-                    facts[key] = value if short else _quoted(value)
-                elif kind is dt.date:
-                    facts[key] = value.isoformat()
-                else:
-                    facts[key] = _shown(value)
-            text = message.format_map(facts)
-            finding = Finding(
-                code,
-                name,
-                grade,
-                hit.tab,
-                hit.cell,
-                hit.row,
-                hit.row_id,
-                text[:1].upper() + text[1:],
-                hint.format_map(facts),
-            )
-            order = tab_order.get(hit.tab.casefold(), 9)
-            keyed.append(((rank, order, hit.row or 0, code), finding))
-    keyed.sort(key=itemgetter(0))
-    return [finding for _, finding in keyed]
+            findings.append(Finding(entry.code, entry.name, grade, *hit, entry.wording))
+            places.append(_place(rank, tab_order.get(hit.tab.casefold(), _OTHER_TAB), hit.row))
+    return [findings[index] for index in sorted(range(len(findings)), key=places.__getitem__)]
+
+
+_OTHER_TAB = 9  # a tab that is not an input tab (an owned tab's name taken) comes last
+_ROWS = 1 << 32  # more rows than a sheet holds
+
+
+def _place(rank: int, tab: int, row: int | None) -> int:
+    """Where a finding is listed, as one number (errors first, then by tab, then by row): a
+    neglected plan sorts tens of thousands, and numbers compare faster than tuples."""
+    return (rank * (_OTHER_TAB + 1) + tab) * _ROWS + (row or 0)
 
 
 def _tab_names(model: Model) -> list[str]:
@@ -193,30 +162,6 @@ def _tab_names(model: Model) -> list[str]:
         layout = model.layout(schema.role)
         names.append(layout.name if layout else model.tab_names.get(schema.role, ""))
     return names
-
-
-# Facts that are already sentences of sheetsync's (a cell's problem and its fix, whose quotes
-# cells.py shortened), not values from the sheet.
-_SENTENCE_FACTS = frozenset({"problem", "fix"})
-# A value quoted in a message is shortened past this many characters: a 40,000-character
-# channel name helps nobody in a message, and would not fit in the Issues cell.
-_QUOTED_LENGTH = 80
-
-
-def _quoted(text: str | None) -> str | None:
-    if text is None or len(text) <= _QUOTED_LENGTH:
-        return text
-    return text[: _QUOTED_LENGTH - 1] + "…"
-
-
-def _shown(value: Any) -> Any:
-    if type(value) is dt.date:  # the common case first: most facts are dates and text
-        return value.isoformat()
-    if isinstance(value, float):
-        return apart(value)[0]
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
 
 
 def _ids(goals: Mapping[str, Goal], limit: int = 6) -> str:
