@@ -228,9 +228,17 @@ class Report:
 
     @property
     def layout_errors(self) -> tuple[Finding, ...]:
-        """The SS1xx errors: a tab not found, not readable, or not sheetsync's to write. Sync
-        leaves what depends on such a tab as it is, so it did not do all of its job."""
-        return tuple(f for f in self.findings if f.code.startswith("SS1") and f.severity == "error")
+        """What in the layout keeps sync from doing all of its job: the SS1xx errors (a tab not
+        found or not readable: what depends on it is left as it is), and SS105 on the Checks
+        tab's name, whatever its grade (a warning, since nothing in the user's data is wrong, but
+        sync does not write its Checks tab)."""
+        checks = self.model.taken_tabs.get("checks")
+        return tuple(
+            f
+            for f in self.findings
+            if f.code.startswith("SS1")
+            and (f.severity == "error" or (f.code == "SS105" and f.tab == checks))
+        )
 
     def results(self, role: str) -> tuple[RowResult, ...]:
         """The results whose attributes fill the owned columns of the tab of this role."""

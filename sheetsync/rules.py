@@ -317,7 +317,9 @@ def headers_not_in_row_1(context: CheckContext) -> Iterator[Hit]:
 @rule(
     "SS105",
     "tab-name-taken",
-    "error",
+    # Nothing in the user's data is wrong, so `check` passes; sync still says its Checks tab was
+    # not written, and exits 1 (Report.layout_errors).
+    "warning",
     message='The "{tab}" tab is not one sheetsync made, so sheetsync leaves it alone and does not '
     "write {holds} there.",
     hint='Rename your "{tab}" tab, or give sheetsync\'s tab another name in the config: [tabs] '
@@ -325,7 +327,8 @@ def headers_not_in_row_1(context: CheckContext) -> Iterator[Hit]:
     what="A tab of yours has the name of a tab sheetsync keeps (Checks or History), and its row 1 "
     "is not sheetsync's.",
     why="sheetsync rewrites its own tabs; it never writes over a tab of yours, so its own is not "
-    "kept until one of the two is renamed.",
+    "kept until one of the two is renamed. Nothing in your data is wrong, so this is a warning; "
+    "but while it is the Checks tab, sync says it did not write it and exits 1.",
     example='A cheque register called "checks" with Date, Payee and Amount in row 1.',
 )
 def tab_name_taken(context: CheckContext) -> Iterator[Hit]:

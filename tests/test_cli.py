@@ -131,6 +131,50 @@ def test_sync_with_a_title_row_above_the_plan_headers_leaves_the_figures_and_exi
     assert after == strategy  # no "No plan", no zeros
 
 
+def with_own_tab(path: Path, name: str) -> None:
+    """The clean workbook plus a tab of the user's own named like one of sheetsync's."""
+    register = [["Date", "Payee", "Amount"], ["2026-06-01", "Rent", 900]]
+    write_xlsx(path, {**baseline_grids(), name: register})
+
+
+@pytest.mark.parametrize("name", ["History", "checks"])
+def test_a_users_own_tab_named_like_sheetsyncs_is_a_warning_to_check(tmp_path, name):
+    path = tmp_path / "own-tab.xlsx"
+    with_own_tab(path, name)
+    result = run("check", "--workbook", str(path), "--today", TODAY.isoformat())
+    assert result.returncode == 0, result.stdout  # nothing in the user's data is wrong
+    assert f'warning  -      The "{name}" tab is not one sheetsync made' in result.stdout
+    assert f'Fix: Rename your "{name}" tab' in result.stdout
+    assert "0 errors, 1 warning" in result.stdout
+
+
+def test_sync_says_its_checks_tab_was_not_written_and_exits_1(tmp_path):
+    from openpyxl import load_workbook
+
+    path = tmp_path / "own-tab.xlsx"
+    with_own_tab(path, "Checks")
+    result = run("sync", "--workbook", str(path), "--today", TODAY.isoformat())
+    assert result.returncode == 1, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("Wrote ")  # the rest is written
+    assert lines[1] == "Not written until the layout is fixed:"
+    assert 'The "Checks" tab is not one sheetsync made, so sheetsync leaves it alone' in lines[2]
+    assert '[tabs] checks = "sheetsync Checks"' in lines[3]
+    book = load_workbook(path)
+    assert [[c.value for c in row] for row in book["Checks"].iter_rows()][0] == [
+        "Date",
+        "Payee",
+        "Amount",
+    ]
+    assert book["Plan"]["M2"].value == "On track"
+    # A History tab of the user's is not sync's to write: sync did all of its job.
+    history = tmp_path / "own-history.xlsx"
+    with_own_tab(history, "History")
+    synced = run("sync", "--workbook", str(history), "--today", TODAY.isoformat())
+    assert synced.returncode == 0, synced.stdout
+    assert "Not written" not in synced.stdout and "0 errors, 1 warning" in synced.stdout
+
+
 def test_missing_workbook_exits_3(tmp_path):
     result = run("check", "--workbook", str(tmp_path / "nope.xlsx"))
     assert result.returncode == 3
