@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
 from sheetsync.cells import READERS, CellProblem, read_text
-from sheetsync.organising import is_organising, is_total_label
+from sheetsync.organising import is_organising, may_organise
 from sheetsync.schema import (
     CALENDAR,
     OWNED_TABS,
@@ -352,11 +352,12 @@ def _read_records(
         if not any(value is not None and not is_blank(value) for value in raw):
             continue
         id_cell = cells[id_index] if 0 <= id_index < width else None
-        # Only a row without an ID (or with "Total" there) can be a heading or a totals row.
-        if (is_blank(id_cell) or is_total_label(id_cell)) and is_organising(
+        # Only a row without an ID (or with "Total" or words there) can be a heading or totals.
+        if may_organise(id_cell, schema.ids_are_codes) and is_organising(
             [(reader[1], value) for reader, value in zip(readers, raw, strict=True)],
             schema.id_key or "",
             locale,
+            schema.ids_are_codes,
         ):
             organising.add(row_number)
             continue

@@ -1,6 +1,9 @@
 """Rows people add to organise a sheet, which are not goals, tactics or events (SPEC 2).
 
 - A section heading: one text cell, no ID, no dates, no numbers ("Q1 campaigns" in Activity).
+  Typed in the ID column (the template's first column) it is a heading too where IDs are codes
+  (T1, G-2, 2026-Q1-email: one word) and it is words ("Q1 campaigns"); a lone "T12" is a tactic
+  just begun, and its blank required cells are reported.
 - A totals row: no ID, and nothing but numbers under the number columns, with or without a
   "Total" label (which may stand in the ID column: "Total" is not a tactic's name).
 
@@ -23,13 +26,23 @@ _NUMBER_TYPES = frozenset({"number", "money", "percent"})
 _TOTAL_LABEL = re.compile(r"(grand\s+|sub-?\s?)?(totals?|sum)\b", re.IGNORECASE)
 
 
-def is_organising(cells: Sequence[tuple[Column, CellValue]], id_key: str, locale: str) -> bool:
+def may_organise(id_cell: CellValue, ids_are_codes: bool) -> bool:
+    """Whether a row with this in its ID column may be a heading or a totals row (the cheap
+    test first: most rows have an ID)."""
+    return is_blank(id_cell) or is_total_label(id_cell) or (ids_are_codes and _is_words(id_cell))
+
+
+def is_organising(
+    cells: Sequence[tuple[Column, CellValue]], id_key: str, locale: str, ids_are_codes: bool
+) -> bool:
     """Whether a row's input cells (column, value) make a section heading or a totals row."""
     filled = [(column, value) for column, value in cells if not is_blank(value)]
     labels = [value for _, value in filled if is_total_label(value)]
     values = [(column, value) for column, value in filled if not is_total_label(value)]
     if any(column.key == id_key for column, _ in values):
-        return False  # a row with an ID is a record, whatever else it holds
+        # A row with an ID is a record, whatever else it holds; words alone in a column of
+        # codes are a heading typed in the first column.
+        return ids_are_codes and not labels and len(values) == 1 and _is_words(values[0][1])
     if all(_is_number_in_number_column(column, value, locale) for column, value in values):
         return bool(labels or values)
     if len(values) == 1 and not labels:
@@ -41,6 +54,11 @@ def is_organising(cells: Sequence[tuple[Column, CellValue]], id_key: str, locale
 def is_total_label(value: CellValue) -> bool:
     """Total, Totals, Subtotal, Grand total or Sum, and what follows (Total Q1)."""
     return isinstance(value, str) and _TOTAL_LABEL.match(value.strip()) is not None
+
+
+def _is_words(value: CellValue) -> bool:
+    """Text of more than one word: never an ID where IDs are codes."""
+    return isinstance(value, str) and len(value.split(maxsplit=1)) > 1
 
 
 def _is_number_in_number_column(column: Column, value: CellValue, locale: str) -> bool:

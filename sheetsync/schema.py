@@ -42,6 +42,9 @@ class TabSchema:
     inputs: tuple[Column, ...]
     owned: tuple[Column, ...]
     id_key: str | None  # the input column whose value names a row
+    # Whether IDs are codes (T1, G-2, 2026-Q1-email) rather than names (an event's "Trade
+    # show"): in a tab of codes, words alone in the ID column are a section heading.
+    ids_are_codes: bool = False
 
     @property
     def columns(self) -> tuple[Column, ...]:
@@ -58,6 +61,7 @@ STRATEGY = TabSchema(
     role="strategy",
     default_name="Strategy",
     id_key="goal_id",
+    ids_are_codes=True,
     inputs=(
         Column("Goal ID", "goal_id", required=True, aliases=("Goal", "ID")),
         Column("Business Goal", "business_goal", required=True, aliases=("Business Objective",)),
@@ -114,6 +118,7 @@ PLAN = TabSchema(
     role="plan",
     default_name="Plan",
     id_key="tactic_id",
+    ids_are_codes=True,
     inputs=(
         Column("Tactic ID", "tactic_id", required=True, aliases=("Tactic", "ID")),
         Column("Goal ID", "goal_id", required=True, aliases=("Goal",)),

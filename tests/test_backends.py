@@ -248,10 +248,11 @@ def test_a_users_own_tab_named_checks_is_left_alone(make):
 
 
 def organised_plan(totals: list[Any]) -> list[list[Any]]:
-    """The baseline Plan with a section heading above each goal's tactics and a totals row."""
+    """The baseline Plan with a section heading above each goal's tactics (in Activity, and in
+    Tactic ID, the first column) and a totals row."""
     header, t1, t2, t3 = baseline_grids()["Plan"]
     heading = [None, None, "Q1 campaigns"] + [None] * 9
-    return [header, heading, t1, t2, [], [None, None, "Newsletter"], t3, totals]
+    return [header, heading, t1, t2, [], ["Newsletter sign-ups"], t3, totals]
 
 
 def test_headings_and_totals_rows_are_not_tactics(make):

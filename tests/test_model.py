@@ -26,6 +26,12 @@ PLAN_ROWS = [
     ([None, None, "Grand total", None, None, None, None, "$3,500.00"], False),
     (["Subtotal Q1"], False),
     (["T9"], True),  # a tactic just begun: an ID makes a record
+    # Words alone in Tactic ID, the first column, are a heading: an ID is a code, one word.
+    (["Q1 campaigns"], False),
+    (["  Newsletter  and  social "], False),
+    (["2026-Q1-email"], True),  # a code, however long
+    (["Q1 campaigns", "G1"], True),  # words with a Goal ID: a tactic with an odd ID
+    (["Q1 campaigns", None, None, None, None, None, None, 300], True),  # ... or with a Budget
     ([None, None, "Flyers", "Email"], True),  # two text cells: a tactic without an ID
     ([None, None, None, None, None, D(2026, 6, 1)], True),  # a date is not a heading
     ([None, None, None, None, None, "2026-06-01"], True),  # ... nor a date typed as text
@@ -42,3 +48,20 @@ def test_headings_and_totals_rows_are_not_tactics(row, is_tactic):
     tactic_rows = [t.tactic.row for t in report.tactics]
     assert (5 in tactic_rows) is is_tactic
     assert bool([f for f in report.findings if f.row == 5]) is is_tactic
+
+
+@pytest.mark.parametrize(
+    ("tab", "row", "is_record"),
+    [
+        ("Strategy", ["Growth goals"], False),  # a heading in Goal ID, where IDs are codes
+        ("Strategy", ["G3"], True),  # a goal just begun
+        # Events are named, not coded: a lone name is an event whose Date is missing.
+        ("Calendar", ["Food and Drink Expo"], True),
+    ],
+)
+def test_words_in_the_id_column_are_a_heading_only_where_ids_are_codes(tab, row, is_record):
+    report = sheetsync.check(baseline({(tab, "+", ""): row}), today=TODAY)
+    records = {"Strategy": report.goals, "Calendar": report.events}[tab]
+    appended = 4 if tab == "Strategy" else 3
+    assert (appended in [record.row for record in records]) is is_record
+    assert bool([f for f in report.findings if f.tab == tab and f.row == appended]) is is_record
