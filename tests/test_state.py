@@ -36,7 +36,7 @@ def test_a_new_store_is_at_the_latest_schema_in_wal_mode(tmp_path):
         assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == len(MIGRATIONS)
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
-    assert {"runs", "snapshots", "goal_snapshots", "tactic_snapshots", "summaries"} <= tables
+    assert {"runs", "snapshots", "goal_snapshots", "tactic_figures", "summaries"} <= tables
 
 
 def test_a_store_from_an_older_version_is_moved_forward(tmp_path, monkeypatch):
@@ -49,6 +49,41 @@ def test_a_store_from_an_older_version_is_moved_forward(tmp_path, monkeypatch):
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1
         db.execute("INSERT INTO notes (text) VALUES ('migrated')")
+
+
+def test_a_store_of_schema_1_keeps_its_tactic_figures(tmp_path):
+    """Schema 1 kept a row per tactic; schema 2 one per snapshot. Nothing is lost on the way."""
+    path = tmp_path / "state.db"
+    with sqlite3.connect(path) as db:
+        db.executescript(MIGRATIONS[0])
+        db.execute("PRAGMA user_version = 1")
+        db.execute(
+            "INSERT INTO runs (workbook, command, as_of, started) VALUES ('book', 'sync', "
+            "'2026-10-01', '2026-10-01T08:00:00+00:00')"
+        )
+        for day in ("2026-10-01", "2026-10-02"):
+            db.execute(
+                "INSERT INTO snapshots (workbook, as_of, run_id) VALUES ('book', ?, 1)", (day,)
+            )
+        rows = [
+            (1, "t1", "T1", "G1", "Done", 10.5, 200.0, 3.0, 1.0, 18.05),
+            (1, "t2", "T2", None, "Overdue", None, None, None, None, None),
+            (2, "t1", "T1", "G1", "On track", 12.0, None, 4.0, 0.5, None),
+        ]
+        db.executemany(f"INSERT INTO tactic_snapshots VALUES ({', '.join('?' * 10)})", rows)
+    with StateStore(path) as store:
+        first, second = (store.snapshot("book", day) for day in (D(2026, 10, 1), D(2026, 10, 2)))
+    assert first.tactics == {
+        "t1": TacticSnapshot("T1", "G1", "Done", 10.5, 200.0, 3.0, 1.0, 18.05),
+        "t2": TacticSnapshot("T2", None, "Overdue", None, None, None, None, None),
+    }
+    assert second.tactics == {
+        "t1": TacticSnapshot("T1", "G1", "On track", 12.0, None, 4.0, 0.5, None)
+    }
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+    assert "tactic_snapshots" not in tables
 
 
 def test_a_store_written_by_a_newer_sheetsync_is_refused_untouched(tmp_path):
@@ -88,8 +123,12 @@ def test_a_later_sync_of_the_same_day_replaces_that_days_snapshot(tmp_path):
 def test_a_repeated_id_keeps_its_first_row(tmp_path):
     with StateStore(tmp_path / "state.db") as store:
         run = store.start_run("book", "sync", D(2026, 10, 1))
-        store.record_snapshot("book", run, D(2026, 10, 1), [goal("G1", 5.0), goal("g1", 99.0)], [])
-        assert store.snapshot("book", D(2026, 10, 1)).goals["g1"].spend == 5.0
+        goals = [goal("G1", 5.0), goal("g1", 99.0)]
+        tactics = [tactic("T1", "Done"), tactic("t1", "Overdue")]
+        store.record_snapshot("book", run, D(2026, 10, 1), goals, tactics)
+        snapshot = store.snapshot("book", D(2026, 10, 1))
+    assert snapshot.goals["g1"].spend == 5.0
+    assert snapshot.tactics == {"t1": tactic("T1", "Done")}
 
 
 def test_two_connections_write_without_losing_a_run(tmp_path):
