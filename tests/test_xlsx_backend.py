@@ -787,6 +787,26 @@ def test_formula_results_a_sync_changes_are_worked_out_again(tmp_path: Path) -> 
         assert 'fullCalcOnLoad="1"' in archive.read("xl/workbook.xml").decode()
 
 
+def test_a_write_after_a_read_works_formulas_out_from_what_was_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sync reads the file once: the formulas a write feeds start from the read's values."""
+    path = as_if_saved_by_excel(plan_with_spend_formulas(tmp_path / "marketing.xlsx"))
+    backend = XlsxBackend(path)
+    backend.read()
+    reads = []
+    read_values = xlsx_backend._calamine_rows
+    monkeypatch.setattr(
+        xlsx_backend, "_calamine_rows", lambda path: reads.append(path) or read_values(path)
+    )
+
+    backend.apply(status_writes("Done", "Done", "Overdue"))
+
+    assert reads == []
+    assert calamine_values(path, "Summary") == [[2.0]]
+    assert column(path, "Plan", 7) == EXPECTED_SPEND
+
+
 def test_formula_overwritten_by_a_write_becomes_the_value(tmp_path: Path) -> None:
     path = plan_with_spend_formulas(tmp_path / "marketing.xlsx")
     XlsxBackend(path).apply(WritePlan(writes=(CellWrite("Plan", 2, 7, 9),)))
