@@ -71,12 +71,28 @@ def sync(
         StateStore(state_path(settings)) as store,
         _failures_recorded(store, "sync", workbook, today, settings) as started,
     ):
-        backend, report = _read_and_evaluate(workbook, today, settings)
-        plan = plan_writes(report, settings.tabs.checks)
-        if plan:
-            backend.apply(plan)
-        record_sync(store, report, backend, len(plan.writes), started)
+        report, plan = _sync_once(store, workbook, today, settings, started)
     return SyncResult(report, plan, written=bool(plan))
+
+
+# Like the read and the engine, the writer and the snapshot make many small values and free
+# them as they go; beside the report's millions of values, the collector's passes cost them
+# 0.7 s at 100k tactics.
+@gc_paused
+def _sync_once(
+    store: StateStore,
+    workbook: str | Backend | None,
+    today: dt.date | None,
+    settings: Settings,
+    started: dt.datetime,
+) -> tuple[Report, WritePlan]:
+    """Read, check, write the plan, and keep the run and the day's snapshot."""
+    backend, report = _read_and_evaluate(workbook, today, settings)
+    plan = plan_writes(report, settings.tabs.checks)
+    if plan:
+        backend.apply(plan)
+    record_sync(store, report, backend, len(plan.writes), started)
+    return report, plan
 
 
 def summary(
