@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 from xml.sax.saxutils import escape
 
 from sheetsync.backends.xlsx_package import Coordinate, column_index
@@ -67,6 +67,13 @@ class SheetEdit:
     date1904: bool = False
 
 
+class _Figure:
+    """Any finite number, where a new cell's XML is made once for every figure."""
+
+
+_FIGURE = _Figure()
+
+
 class UnsafeEdit(Exception):
     """An owned cell sits where writing it would break the user's sheet.
 
@@ -87,6 +94,7 @@ _VALUE = re.compile(rb"<(?:[\w.-]+:)?v\b[^>]*>(.*?)</(?:[\w.-]+:)?v>", re.S)
 _TEXT = re.compile(rb"<(?:[\w.-]+:)?t\b[^>]*>(.*?)</(?:[\w.-]+:)?t>", re.S)
 _STYLE = re.compile(rb"""(?:^|\s)s\s*=\s*["'](\d+)["']""")
 _TYPE = re.compile(rb"""(?:^|\s)t\s*=\s*["']([^"']*)["']""")
+_LEADING_LETTERS = re.compile(rb"([A-Za-z]{1,3})\d")
 _LAST_REFERENCE = re.compile(rb"""[^>]*?\sr\s*=\s*["']([A-Za-z]{1,3})\d""")
 _AFTER_TAG_NAME = frozenset({b" ", b"\t", b"\r", b"\n", b"/", b">"})
 _SLASH = ord("/")
@@ -128,15 +136,15 @@ class SheetEditor:
         self._new_rows = sorted({row for row, _ in edit.cells})  # rows to insert if absent
         self._letters: dict[int, bytes] = {}
         self._restyled: dict[tuple[int, CellKind], int] = {}  # (style, kind) -> cell format
-        # (column, format, kind, type, value) -> a new cell's XML before and after its row
-        # number; see _cell_xml.
-        self._made: dict[tuple[int, int, CellKind, type, NewValue], tuple[bytes, bytes]] = {}
+        # (column, format, kind, type, value) -> a new cell's XML around its row number
+        self._made: dict[tuple[Any, ...], tuple[bytes, bytes]] = {}
         self._next_new = 0
         self._column_styles: list[tuple[int, int, int]] = []  # (first, last, style)
         self._column_style: dict[int, int] = {}  # column -> its style, once looked up
         self._formula_ranges: list[tuple[str, tuple[int, int, int, int]]] = []
         self._last_row = 0
         self._renumber = False  # a row was inserted before rows that rely on their order
+        self._plain_cells = False  # every cell of the rows at hand opens as <c r="...
         self._p = b""
 
     def edited(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
@@ -166,6 +174,7 @@ class SheetEditor:
             rb"<" + p + rb"c\b([^>]*?)(?:/>|>(.*?)</" + p + rb"c>)", re.S
         )
         self._row_extensions = b"<" + self._p + b"extLst"
+        self._figure_end = b"</%sv></%sc>" % (self._p, self._p)
         yield self._head(buffer[: start.start()])
         if start[0].endswith(b"/>"):
             yield b"<" + self._p + b"sheetData>"
@@ -218,9 +227,9 @@ class SheetEditor:
             done = complete = 0  # bytes of the buffer passed on; bytes of whole rows in it
             rows = self._rows
             new_rows = self._new_rows
-            for start, attributes, body, finish in _whole_rows(
-                buffer, end if end != -1 else len(buffer), *tags
-            ):
+            limit = end if end != -1 else len(buffer)
+            self._plain_cells = _plain_cells(buffer, limit, self._p)
+            for start, attributes, body, finish in _whole_rows(buffer, limit, *tags):
                 number_match = _ROW_NUMBER.search(attributes)
                 number = int(number_match[1]) if number_match else self._last_row + 1
                 if number <= self._last_row:  # Excel calls such a sheet damaged too
@@ -285,8 +294,8 @@ class SheetEditor:
         if b"spans" in attributes:
             attributes = self._grown_spans(attributes, number)
         if not cells:
-            return b"" if new_row else b"<" + p + b"row" + attributes + b"/>"
-        return b"<" + p + b"row" + attributes + b">" + cells + b"</" + p + b"row>"
+            return b"" if new_row else b"<%srow%s/>" % (p, attributes)
+        return b"<%srow%s>%s</%srow>" % (p, attributes, cells, p)
 
     def _grown_spans(self, attributes: bytes, row: int) -> bytes:
         """The row's attributes with its spans hint covering the written cells."""
@@ -316,9 +325,14 @@ class SheetEditor:
     def _cells_by_reference(self, body: bytes, row: int, row_attributes: bytes) -> bytes | None:
         """The quick way, for rows whose cells all say where they are: find each cell of
         interest by its reference; new cells go last. None when that is not enough."""
-        last_column = _last_column(body, self._p)
-        if last_column is None or b"r='" in body:
-            return None  # cells placed by their order, or quoted unusually: walk through them
+        if self._plain_cells:
+            last_column = _plain_last_column(body, self._p)
+        else:
+            last_column = _last_column(body, self._p)
+            if b"r='" in body:
+                return None  # quoted unusually: walk through the cells
+        if last_column is None:
+            return None  # cells placed by their order: walk through them
         cells = self._edit.cells
         replaced: list[tuple[int, int, bytes]] = []
         appended: list[int] = []
@@ -408,11 +422,15 @@ class SheetEditor:
         split = split if split != -1 else len(rest)
         cells = self._edit.cells
         row_style = self._row_style(row_attributes) if b"customFormat" in row_attributes else None
-        added = []
+        column_style = self._column_style
+        added = [rest[:split]]
         for column in columns:
-            style = row_style if row_style is not None else self._default_style(column)
+            style = row_style if row_style is not None else column_style.get(column)
+            if style is None:
+                style = self._default_style(column)
             added.append(self._cell_xml(row, column, style, cells[(row, column)]))
-        return rest[:split] + b"".join(added) + rest[split:]
+        added.append(rest[split:])
+        return b"".join(added)
 
     def _row_style(self, row_attributes: bytes) -> int | None:
         """The format of a row formatted as a whole (customFormat): its new cells take it."""
@@ -431,30 +449,43 @@ class SheetEditor:
 
     def _cell_xml(self, row: int, column: int, style: int, cell: OwnedCell) -> bytes:
         """The owned cell's new element (b"" when it is blank and has no format)."""
-        # Most cells repeat one another but for their row (a column's statuses, issue texts
-        # and round figures, in one format): that XML is made once. Keyed by type too, as
-        # 1 == 1.0 == True.
         value = cell.value
-        key = (column, style, cell.kind, type(value), value)
-        made = self._made.get(key)
-        if made is None:
-            made = self._made_cell(column, style, cell)
-            if len(self._made) < _CELLS_KEPT:
-                self._made[key] = made
-        before, after = made
+        if (type(value) is float or type(value) is int) and math.isfinite(value):  # not bool
+            before, after = self._made_cell(column, style, cell.kind, _FIGURE)
+            return b"%s%d%s%s%s" % (before, row, after, _number(value), self._figure_end)
+        before, after = self._made_cell(column, style, cell.kind, value)
         return before + b"%d" % row + after if before else b""
 
-    def _made_cell(self, column: int, style: int, cell: OwnedCell) -> tuple[bytes, bytes]:
-        """A new cell's XML before its row number (b"" for no element) and after it."""
-        value = cell.value
+    def _made_cell(
+        self, column: int, style: int, kind: CellKind, value: NewValue | _Figure
+    ) -> tuple[bytes, bytes]:
+        """A new cell's XML before its row number (b"" for no element) and after it (up to
+        the number, for a _FIGURE).
+
+        A column's cells differ in little but their row (statuses, issue texts, figures in
+        one format), so this is made once per column, format and value; once for every
+        figure, as ROIs are rarely the same twice.
+        """
+        key = (column, style, kind, value.__class__, value)  # by type too: 1 == 1.0 == True
+        made = self._made.get(key)
+        if made is None:
+            made = self._new_cell(column, style, kind, value)
+            if len(self._made) < _CELLS_KEPT:
+                self._made[key] = made
+        return made
+
+    def _new_cell(
+        self, column: int, style: int, kind: CellKind, value: NewValue | _Figure
+    ) -> tuple[bytes, bytes]:
         if value is not None:
-            key = (style, cell.kind)
-            restyled = self._restyled.get(key)
+            restyled = self._restyled.get((style, kind))
             if restyled is None:
-                restyled = self._restyled[key] = self._restyle(style, cell.kind)
+                restyled = self._restyled[(style, kind)] = self._restyle(style, kind)
             style = restyled
         before = b'<%sc r="%s' % (self._p, self._column_letters(column))
         after = b'" s="%d"' % style if style else b'"'
+        if isinstance(value, _Figure):
+            return before, after + b"><%sv>" % self._p
         if value is None or (isinstance(value, float) and not math.isfinite(value)):
             return (before, after + b"/>") if style else (b"", b"")
         return before, after + self._value_xml(value)
@@ -522,6 +553,8 @@ class SheetEditor:
     def _note_formula_ranges(
         self, pattern: re.Pattern[bytes], buffer: bytes, start: int, end: int
     ) -> None:
+        if buffer.find(b"<" + self._p + b"f", start, end) == -1:
+            return  # no formula here: the pattern's pass over every tag is skipped
         for match in pattern.finditer(buffer, start, end):
             attributes = _attributes(match[1])
             kind = attributes.get(b"t", b"").decode()
@@ -647,6 +680,24 @@ def _last_column(body: bytes, prefix: bytes) -> int | None:
     if reference is None or body.count(opening + b" ") != body.count(b" r="):
         return None
     return _column_number(reference[1])
+
+
+def _plain_cells(buffer: bytes, end: int, prefix: bytes) -> bool:
+    """Whether every cell before `end` opens as <c r="...: then each row's cells say where
+    they are, and its last one is found without counting them (one pass over a megabyte of
+    rows instead of two over every row)."""
+    opening = b"<" + prefix + b"c"
+    return buffer.count(opening, 0, end) == buffer.count(opening + b' r="', 0, end)
+
+
+def _plain_last_column(body: bytes, prefix: bytes) -> int | None:
+    """The column of the last cell of a row whose cells all open as <c r="..., 0 for none."""
+    opening = b"<" + prefix + b'c r="'
+    start = body.rfind(opening)
+    if start == -1:
+        return 0
+    reference = _LEADING_LETTERS.match(body, start + len(opening))
+    return _column_number(reference[1]) if reference else None
 
 
 @functools.lru_cache(maxsize=1024)
