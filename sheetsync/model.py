@@ -7,12 +7,14 @@ catalog turns those facts into findings.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any, Literal, NamedTuple
 
-from sheetsync.cells import READERS, CellProblem, read_text
-from sheetsync.organising import is_organising, may_organise
+from sheetsync.cells import READERS, CellProblem, Reader, read_text
+from sheetsync.columns import TO_READ, transposed, typed_values
+from sheetsync.organising import ids_that_may_organise, is_organising, may_organise
 from sheetsync.schema import (
     CALENDAR,
     OWNED_TABS,
@@ -72,7 +74,11 @@ class Event(NamedTuple):
 
 # Records are named tuples, not frozen dataclasses: one per row, and a frozen dataclass takes
 # three times as long to make (a tenth of reading a 10k-tactic plan).
-RECORD_TYPES: dict[str, type] = {"strategy": Goal, "plan": Tactic, "calendar": Event}
+RECORD_TYPES: dict[str, type[Goal] | type[Tactic] | type[Event]] = {
+    "strategy": Goal,
+    "plan": Tactic,
+    "calendar": Event,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,7 +286,13 @@ def find_layout(schema: TabSchema, tab: Tab, aliases: Mapping[str, tuple[str, ..
     missing = tuple(c for c in schema.inputs if c.required and c.key not in columns)
     headers_in_row = _lower_header_row(schema, tab, names, len(columns)) if missing else None
     return TabLayout(
-        schema, tab.name, columns, tab.header, missing, tuple(duplicates), headers_in_row
+        schema,
+        tab.name,
+        columns,
+        tab.header,
+        missing,
+        tuple(duplicates),
+        headers_in_row,
     )
 
 
@@ -300,7 +312,10 @@ def _lower_header_row(
 
 
 def _looks_like_header(
-    schema: TabSchema, names: Mapping[str, str], cells: tuple[CellValue, ...], more_than: int = 0
+    schema: TabSchema,
+    names: Mapping[str, str],
+    cells: tuple[CellValue, ...],
+    more_than: int = 0,
 ) -> bool:
     """At least half the schema's required headers, and more than `more_than` of its headers."""
     keys = {names.get(normalize_header(text)) for text in cells if isinstance(text, str)}
@@ -320,6 +335,18 @@ def _look_alike(
     return None
 
 
+class _ColumnReader(NamedTuple):
+    """How one known column of a tab is read, and where its values go in a record."""
+
+    position: int  # of its field in the record (schema order)
+    column: Column
+    sheet_index: int  # the sheet's column, 0-based
+    read: Reader
+    allowed: Callable[[Any], bool] | None  # a value it refuses is out of range (SS202)
+    out_of_range: str  # that finding's message template, and its hint
+    hint: str
+
+
 def _read_records(
     schema: TabSchema,
     layout: TabLayout,
@@ -328,77 +355,173 @@ def _read_records(
     issues: list[CellIssue],
     organising: set[int],
 ) -> tuple:
-    record_type = RECORD_TYPES[schema.role]
-    # Records take their fields in schema order (tests/test_model.py holds them to it), so a
-    # row is built positionally: keyword construction was the engine's largest per-row cost.
-    blank_values: list[Any] = [() if c.type == "list" else None for c in schema.inputs]
-    readers = [
-        (
+    """The tab's rows as records, a column at a time: the cells that hold their column's type
+    at once (columns.py), then the others one by one, and a row without an ID of its own whole
+    (it may be a heading). Issues are told row by row, left to right (schema order) in a row.
+    """
+    readers = _column_readers(schema, layout)
+    rows = tab.rows[1:]
+    if not readers:
+        return ()  # no known column, so no row holds a value
+    raw = transposed(rows, [reader.sheet_index for reader in readers])
+    typed = [_typed(reader, values) for reader, values in zip(readers, raw, strict=True)]
+    records = _records(schema, readers, typed, len(rows))
+    id_number = next((n for n, r in enumerate(readers) if r.column.key == schema.id_key), None)
+    to_read = _cells_to_read(typed)
+    # A row whose ID is blank, "Total" or words may be a section heading or a totals row.
+    headings = (
+        set()
+        if id_number is None
+        else ids_that_may_organise(typed[id_number], schema.ids_are_codes)
+    )
+    for index in sorted(to_read.keys() | headings):
+        row_number, cells, numbers = index + 2, rows[index], to_read.get(index, [])
+        if id_number is None or index in headings:
+            records[index] = _read_row(
+                schema, readers, layout, row_number, cells, locale, issues, organising
+            )
+            continue
+        row_id = typed[id_number][index]
+        values = list(records[index][1:])
+        for reader in map(readers.__getitem__, numbers):
+            value = cells[reader.sheet_index] if reader.sheet_index < len(cells) else None
+            values[reader.position] = _read_cell(
+                reader, value, layout, row_number, row_id, locale, issues
+            )
+        records[index] = RECORD_TYPES[schema.role]._make((row_number, *values))
+    return tuple(record for record in records if record is not None)
+
+
+def _records(
+    schema: TabSchema, readers: list[_ColumnReader], typed: list[list[Any]], count: int
+) -> list[Any]:
+    """A record per row from the typed columns (TO_READ left in them), in schema order, as
+    tests/test_model.py holds them to: built positionally, a blank for each column the tab
+    lacks."""
+    fields: list[Iterable[Any]] = [repeat(_blank(column)) for column in schema.inputs]
+    for reader, values in zip(readers, typed, strict=True):
+        fields[reader.position] = values
+    make = RECORD_TYPES[schema.role]._make
+    # strict=False: a lacking column's blanks repeat without end.
+    return list(map(make, zip(range(2, count + 2), *fields, strict=False)))
+
+
+def _column_readers(schema: TabSchema, layout: TabLayout) -> list[_ColumnReader]:
+    return [
+        _ColumnReader(
             position,
             column,
             layout.columns[column.key] - 1,
             READERS[column.type],
-            _range_for(schema.role, column),
+            *_range_for(schema.role, column),
         )
         for position, column in enumerate(schema.inputs)
         if column.key in layout.columns
     ]
-    indexes = [index for _, _, index, _, _ in readers]
+
+
+def _blank(column: Column) -> Any:
+    return () if column.type == "list" else None
+
+
+def _typed(reader: _ColumnReader, values: Sequence[CellValue]) -> list[Any]:
+    """A column's values where they read as they are, else TO_READ: a blank in a required
+    column (SS200) and a value out of range (SS202) are told where cells are read one by one."""
+    blank = TO_READ if reader.column.required else _blank(reader.column)
+    typed = typed_values(reader.column.type, values, blank)
+    allowed = reader.allowed
+    if allowed is None:
+        return typed
+    return [v if v is TO_READ or v is blank or allowed(v) else TO_READ for v in typed]
+
+
+def _cells_to_read(typed: list[list[Any]]) -> dict[int, list[int]]:
+    """Row index -> the columns (as reader numbers, in order) of its cells to read one by one."""
+    cells: dict[int, list[int]] = {}
+    for number, column in enumerate(typed):
+        for index in [index for index, value in enumerate(column) if value is TO_READ]:
+            cells.setdefault(index, []).append(number)  # most columns have few or none
+    return cells
+
+
+def _read_row(
+    schema: TabSchema,
+    readers: list[_ColumnReader],
+    layout: TabLayout,
+    row_number: int,
+    cells: tuple[CellValue, ...],
+    locale: str,
+    issues: list[CellIssue],
+    organising: set[int],
+) -> Any:
+    """A row read cell by cell: a record, or None for a row with no value in a known column,
+    a section heading or a totals row (which go in `organising`)."""
+    width = len(cells)
+    raw = [cells[reader.sheet_index] if reader.sheet_index < width else None for reader in readers]
+    if not any(value is not None and not is_blank(value) for value in raw):
+        return None
     id_index = layout.columns.get(schema.id_key or "", 0) - 1
-    records = []
-    for row_number, cells in enumerate(tab.rows[1:], 2):
-        width = len(cells)
-        raw = [cells[index] if index < width else None for index in indexes]
-        if not any(value is not None and not is_blank(value) for value in raw):
-            continue
-        id_cell = cells[id_index] if 0 <= id_index < width else None
-        # Only a row without an ID (or with "Total" or words there) can be a heading or totals.
-        if may_organise(id_cell, schema.ids_are_codes) and is_organising(
-            [(reader[1], value) for reader, value in zip(readers, raw, strict=True)],
-            schema.id_key or "",
-            locale,
-            schema.ids_are_codes,
-        ):
-            organising.add(row_number)
-            continue
-        row_id = _row_id(cells, id_index, locale)
-        values = blank_values.copy()
-        for (position, column, index, reader, (allowed, message, hint)), value in zip(
-            readers, raw, strict=True
-        ):
-            if value is None:  # every reader reads an empty cell as blank: skip the call
-                if column.required:
-                    issues.append(_issue("missing", layout, column, row_number, index, row_id))
-                continue
-            try:
-                parsed = reader(value, locale)
-            except CellProblem as problem:
-                kind: CellIssueKind = "date" if column.type == "date" else "number"
-                issues.append(
-                    _issue(
-                        kind,
-                        layout,
-                        column,
-                        row_number,
-                        index,
-                        row_id,
-                        problem.message,
-                        problem.hint,
-                    )
-                )
-                continue
-            if parsed is None or (type(parsed) is tuple and not parsed):
-                if column.required:
-                    issues.append(_issue("missing", layout, column, row_number, index, row_id))
-            elif allowed is not None and not allowed(parsed):
-                text = message.format(header=column.header)
-                issues.append(
-                    _issue("range", layout, column, row_number, index, row_id, text, hint)
-                )
-            else:
-                values[position] = parsed
-        records.append(record_type(row_number, *values))
-    return tuple(records)
+    id_cell = cells[id_index] if 0 <= id_index < width else None
+    # Only a row without an ID (or with "Total" or words there) can be a heading or totals.
+    if may_organise(id_cell, schema.ids_are_codes) and is_organising(
+        [(reader.column, value) for reader, value in zip(readers, raw, strict=True)],
+        schema.id_key or "",
+        locale,
+        schema.ids_are_codes,
+    ):
+        organising.add(row_number)
+        return None
+    row_id = _row_id(cells, id_index, locale)
+    values = [_blank(column) for column in schema.inputs]
+    for reader, value in zip(readers, raw, strict=True):
+        values[reader.position] = _read_cell(
+            reader, value, layout, row_number, row_id, locale, issues
+        )
+    return RECORD_TYPES[schema.role](row_number, *values)
+
+
+def _read_cell(
+    reader: _ColumnReader,
+    value: CellValue,
+    layout: TabLayout,
+    row_number: int,
+    row_id: str | None,
+    locale: str,
+    issues: list[CellIssue],
+) -> Any:
+    """One cell as its column's type, or a blank and an issue when it is blank but required,
+    does not read, or is out of range."""
+    column, index = reader.column, reader.sheet_index
+    if value is None:  # every reader reads an empty cell as blank: skip the call
+        if column.required:
+            issues.append(_issue("missing", layout, column, row_number, index, row_id))
+        return _blank(column)
+    try:
+        parsed = reader.read(value, locale)
+    except CellProblem as problem:
+        kind: CellIssueKind = "date" if column.type == "date" else "number"
+        issues.append(
+            _issue(
+                kind,
+                layout,
+                column,
+                row_number,
+                index,
+                row_id,
+                problem.message,
+                problem.hint,
+            )
+        )
+        return _blank(column)
+    if parsed is None or (type(parsed) is tuple and not parsed):
+        if column.required:
+            issues.append(_issue("missing", layout, column, row_number, index, row_id))
+        return _blank(column)
+    if reader.allowed is not None and not reader.allowed(parsed):
+        text = reader.out_of_range.format(header=column.header)
+        issues.append(_issue("range", layout, column, row_number, index, row_id, text, reader.hint))
+        return _blank(column)
+    return parsed
 
 
 def _issue(

@@ -32,6 +32,18 @@ def may_organise(id_cell: CellValue, ids_are_codes: bool) -> bool:
     return is_blank(id_cell) or is_total_label(id_cell) or (ids_are_codes and _is_words(id_cell))
 
 
+def ids_that_may_organise(ids: Sequence[object], ids_are_codes: bool) -> set[int]:
+    """The indexes of the IDs with which a row may be a heading or a totals row, as
+    may_organise tells, for a whole ID column at once: IDs read as text (stripped), and
+    anything else (a blank, a number to read) counted in."""
+    total = _TOTAL_LABEL.match
+    return {
+        index
+        for index, text in enumerate(ids)
+        if type(text) is not str or total(text) or (ids_are_codes and _is_words(text))
+    }
+
+
 def is_organising(
     cells: Sequence[tuple[Column, CellValue]], id_key: str, locale: str, ids_are_codes: bool
 ) -> bool:

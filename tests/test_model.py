@@ -1,11 +1,14 @@
 """The parsed records: field order, and rows that are not records."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from workbooks import TODAY, D, baseline
 
 import sheetsync
+from sheetsync.cells import READERS, CellProblem
 from sheetsync.model import RECORD_TYPES
-from sheetsync.schema import INPUT_TABS
+from sheetsync.schema import INPUT_TABS, PLAN
 from sheetsync.workbook import CellError
 
 
@@ -65,3 +68,47 @@ def test_words_in_the_id_column_are_a_heading_only_where_ids_are_codes(tab, row,
     appended = 4 if tab == "Strategy" else 3
     assert (appended in [record.row for record in records]) is is_record
     assert bool([f for f in report.findings if f.tab == tab and f.row == appended]) is is_record
+
+
+# What people leave in a cell, with the edges of what reads as it is: typed numbers at and past
+# the largest figure read, fractions at 0 and 1, and percent points.
+ANY_CELL = st.one_of(
+    st.none(),
+    st.text(max_size=12),
+    st.text(alphabet="0123456789.,-$%k /", max_size=10),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from([0.0, -0.0, 1.0, -1.0, 0.45, 45.0, 1e15, -1e15, 999_999_999_999_999.9]),
+    st.integers(min_value=-(10**16), max_value=10**16),
+    st.booleans(),
+    st.dates(),
+    st.datetimes(),
+    st.builds(CellError, st.sampled_from(["#REF!", "#N/A"])),
+)
+# The ranges SPEC 2 sets: money is never negative, a percentage is from 0 % to 100 %.
+IN_RANGE = {"money": lambda v: v >= 0, "percent": lambda v: 0 <= v <= 1}
+# A blank, unreadable or out-of-range cell (a blank Goal ID is SS300's).
+CELL_RULES = ("SS200", "SS201", "SS202", "SS300")
+
+
+@settings(max_examples=300, deadline=None)
+@given(column=st.sampled_from(PLAN.inputs), value=ANY_CELL)
+def test_a_tactic_s_cell_reads_as_its_reader_reads_it_alone(column, value):
+    # Plan is read a column at a time, with cells that already hold their type taken as they
+    # are: every cell must still read exactly as cells.py reads it, or be told as it tells.
+    report = sheetsync.check(baseline({("Plan", "T1", column.header): value}), today=TODAY)
+    tactic = next(result.tactic for result in report.tactics if result.tactic.row == 2)
+    cell = f"{'ABCDEFGHIJKL'[PLAN.inputs.index(column)]}2"
+    told = [f.code for f in report.findings if f.cell == cell and f.code in CELL_RULES]
+    blank = () if column.type == "list" else None
+    try:
+        expected = READERS[column.type](value, "en_US")
+    except CellProblem:
+        assert ("SS201" if column.type == "date" else "SS202") in told
+        assert getattr(tactic, column.key) == blank
+        return
+    if expected in (None, ()) or not IN_RANGE.get(column.type, lambda v: True)(expected):
+        assert bool(told) is (expected not in (None, ()) or column.required)
+        assert getattr(tactic, column.key) == blank
+    else:
+        assert told == []
+        assert getattr(tactic, column.key) == expected
