@@ -136,7 +136,7 @@ class _LocaleData:
     year_first: bool
     date_parser: dateutil_parser.parser  # knows the locale's month names and order
     number_example: str
-    money_example: str
+    money_example: str | None  # None: the locale has no country, so no currency
     date_example: str
 
 
@@ -180,8 +180,6 @@ def read_percent(value: CellValue, locale: str) -> float | None:
     """A fraction: `45%`, 45 and 0.45 are all 0.45; done/yes/✓/TRUE are 1.0, no/FALSE 0.0."""
     if type(value) is float and isfinite(value):
         return _as_fraction(value)
-    if type(value) is int:
-        return _as_fraction(_int_as_float(value, _PERCENT, locale))
     if isinstance(value, bool):
         return 1.0 if value else 0.0
     if isinstance(value, str):
@@ -345,10 +343,10 @@ def _plain_digits(digits: str, data: _LocaleData) -> str | None:
 
 def _amount_problem(value: CellValue, kind: _Kind, data: _LocaleData) -> CellProblem:
     if kind is _MONEY:
-        hint = (
-            f"Type an amount such as {data.money_example} or {data.number_example}; "
-            "a currency sign may go before or after it."
-        )
+        amounts = data.number_example
+        if data.money_example:
+            amounts = f"{data.money_example} or {amounts}"
+        hint = f"Type an amount such as {amounts}; a currency sign may go before or after it."
     elif kind is _PERCENT:
         hint = "Type a percentage such as 45%, or done when the work is finished."
     else:
@@ -479,7 +477,7 @@ def _shown(value: CellValue) -> str:
     if isinstance(value, str):
         text = " ".join(value.split())
         return f'"{text[:40]}…"' if len(text) > 40 else f'"{text}"'
-    if isinstance(value, CellError | None):
+    if isinstance(value, CellError | None):  # told before any message quotes the cell
         return str(value)
     if isinstance(value, bool):
         return _text_of(value)
@@ -624,7 +622,7 @@ def _currency_alternatives(locale: Locale) -> str:
     symbols |= set(Locale.parse("en").currency_symbols.values())
     symbols |= set(locale.currency_symbols.values())
     # A lone letter would be read as k/M/B scale or swallow a typo; such symbols are rare.
-    words = sorted((s for s in symbols if not (len(s) == 1 and s.isalpha())), key=len, reverse=True)
+    words = sorted(s for s in symbols if not (len(s) == 1 and s.isalpha()))
     signs = "".join(map(re.escape, _CURRENCY_SIGNS))
     sign = rf"[^\W\d_]{{0,3}}[{signs}]"  # $, and the US$ and CA$ other locales write
     alternatives = "|".join([sign, *(re.escape(word) for word in words)])
@@ -632,11 +630,10 @@ def _currency_alternatives(locale: Locale) -> str:
     return rf"(?=[^\W\d_]|[{signs}])(?:{alternatives})"
 
 
-def _money_example(locale: Locale) -> str:
+def _money_example(locale: Locale) -> str | None:
+    """1200.50 in the currency of the locale's country; None when it names no country ("fr")."""
     currencies = get_territory_currencies(locale.territory) if locale.territory else []
-    if not currencies:
-        return format_decimal(1200.5, "#,##0.00", locale=locale)
-    return format_currency(1200.5, currencies[0], locale=locale)
+    return format_currency(1200.5, currencies[0], locale=locale) if currencies else None
 
 
 def _date_example(locale: Locale) -> str:
