@@ -107,7 +107,15 @@ _ADDABLE = {
     "cellXfs",
     "cellStyles",
 }
+# Where those of them that have one place may be added: the notes link is the worksheet's own
+# child, after its cells (in <sheetData> Excel calls the file damaged).
+_ADDED_ONLY_UNDER = {"legacyDrawing": "/worksheet"}
 _IDENTITY = ("r", "Id", "PartName", "Extension", "name", "sheetId")
+
+
+def _addable(element: ET.Element, parent: str) -> bool:
+    tag = _local(element.tag)
+    return tag in _ADDABLE and _ADDED_ONLY_UNDER.get(tag, parent) == parent
 
 
 def _part_changes(name: str, old: bytes, new: bytes, owned: set[str]) -> list[str]:
@@ -119,7 +127,64 @@ def _part_changes(name: str, old: bytes, new: bytes, owned: set[str]) -> list[st
         new_root = _canonical(new)
     except (ET.ParseError, UnicodeDecodeError) as error:
         return [f"{name} is no longer well-formed XML ({error})"]
-    return [f"{name}: {change}" for change in _element_changes(old_root, new_root, owned, "")]
+    changes = [f"{name}: {change}" for change in _element_changes(old_root, new_root, owned, "")]
+    misplaced = set(out_of_schema_order(new_root)) - set(out_of_schema_order(old_root))
+    return changes + [f"{name}: <{element}> is out of the schema's order" for element in misplaced]
+
+
+# A worksheet's children in the order its schema requires (ECMA-376 CT_Worksheet, 18.3.1.99):
+# Excel calls a sheet with them in another order damaged.
+WORKSHEET_ORDER = [
+    "sheetPr",
+    "dimension",
+    "sheetViews",
+    "sheetFormatPr",
+    "cols",
+    "sheetData",
+    "sheetCalcPr",
+    "sheetProtection",
+    "protectedRanges",
+    "scenarios",
+    "autoFilter",
+    "sortState",
+    "dataConsolidate",
+    "customSheetViews",
+    "mergeCells",
+    "phoneticPr",
+    "conditionalFormatting",
+    "dataValidations",
+    "hyperlinks",
+    "printOptions",
+    "pageMargins",
+    "pageSetup",
+    "headerFooter",
+    "rowBreaks",
+    "colBreaks",
+    "customProperties",
+    "cellWatches",
+    "ignoredErrors",
+    "smartTags",
+    "drawing",
+    "legacyDrawing",
+    "legacyDrawingHF",
+    "drawingHF",
+    "picture",
+    "oleObjects",
+    "controls",
+    "webPublishItems",
+    "tableParts",
+    "extLst",
+]
+
+
+def out_of_schema_order(root: ET.Element) -> list[str]:
+    """The worksheet's children that come after one they must precede ([] for other parts)."""
+    if _local(root.tag) != "worksheet":
+        return []
+    places = [
+        WORKSHEET_ORDER.index(_local(c.tag)) for c in root if _local(c.tag) in WORKSHEET_ORDER
+    ]
+    return [WORKSHEET_ORDER[p] for n, p in enumerate(places) if p < max(places[:n], default=-1)]
 
 
 def _canonical(content: bytes) -> ET.Element:
@@ -165,7 +230,7 @@ def _children_changes(old: ET.Element, new: ET.Element, owned: set[str], here: s
         for removed in olds[len(news) :]:
             changes.append(f"{here}/{_local(removed.tag)}[{_identity(removed)}] was removed")
         for added in news[len(olds) :]:
-            if not (_local(added.tag) in _ADDABLE or _owned_row(added, owned)):
+            if not (_addable(added, here) or _owned_row(added, owned)):
                 changes.append(f"{here}/{_local(added.tag)}[{_identity(added)}] was added")
     return changes
 

@@ -13,7 +13,8 @@ from xml.etree import ElementTree
 import openpyxl
 import pytest
 import xlsxwriter
-from package_parts import assert_untouched_parts_kept, parts
+from libreoffice import recalculated_sheets
+from package_parts import assert_untouched_parts_kept, element_changes, parts
 from workbooks import TODAY, baseline_grids
 
 import sheetsync
@@ -137,6 +138,85 @@ def plain_workbook(path: Path) -> Path:
     write_grids(book, baseline_grids())
     book.close()
     return path
+
+
+OWNED_NOTE = "Filled in by sheetsync — edits here are overwritten."
+PLAN_PART = "xl/worksheets/sheet2.xml"
+
+
+def synced_copy(original: Path) -> tuple[Path, set[str]]:
+    """A copy of `original` synced, and the cells sync wrote on the Plan tab."""
+    path = original.with_name("marketing.xlsx")
+    path.write_bytes(original.read_bytes())
+    result = sheetsync.sync(str(path), today=TODAY)
+    assert result.written
+    return path, {write.a1 for write in result.plan.writes if write.tab == "Plan"}
+
+
+def worksheet_children(xml: bytes) -> list[str]:
+    return [child.tag.rpartition("}")[2] for child in ElementTree.fromstring(xml)]
+
+
+def test_a_header_note_goes_beside_a_chart_on_the_same_tab(tmp_path: Path) -> None:
+    original = tmp_path / "original.xlsx"
+    book = xlsxwriter.Workbook(original)
+    plan = write_grids(book, baseline_grids())["Plan"]
+    chart = book.add_chart({"type": "column"})
+    chart.add_series({"values": "=Plan!$H$2:$H$4", "categories": "=Plan!$A$2:$A$4"})
+    plan.insert_chart("R6", chart)
+    book.close()
+
+    path, written = synced_copy(original)
+
+    changed = assert_untouched_parts_kept(original, path)  # the chart's parts among the kept
+    before, after = parts(original), parts(path)
+    for name in ("xl/charts/chart1.xml", "xl/drawings/drawing1.xml"):
+        assert after[name] == before[name], name
+    assert element_changes(original, path, {PLAN_PART}, {PLAN_PART: written}) == []
+    assert worksheet_children(after[PLAN_PART])[-2:] == ["drawing", "legacyDrawing"]
+    links = after["xl/worksheets/_rels/sheet2.xml.rels"].decode()
+    assert 'Target="../drawings/drawing1.xml"' in links and "/comments" in links
+    assert openpyxl.load_workbook(path)["Plan"]["M1"].comment.text == OWNED_NOTE
+    assert PLAN_PART in changed
+    opened = recalculated_sheets([path], tmp_path / "libreoffice")[path]
+    assert opened is not None and opened["Plan"].startswith("Tactic ID,")
+
+
+def test_a_header_note_joins_the_form_controls_and_leaves_the_printed_header_alone(
+    tmp_path: Path,
+) -> None:
+    from PIL import Image
+
+    logo = tmp_path / "logo.png"
+    Image.new("RGB", (8, 8), "red").save(logo)
+    original = tmp_path / "original.xlsx"
+    book = xlsxwriter.Workbook(original)
+    plan = write_grids(book, baseline_grids())["Plan"]
+    plan.insert_button("R6", {"caption": "Refresh", "macro": "refresh"})
+    plan.set_header("&L&G", {"image_left": str(logo)})  # a picture in the printed header
+    book.close()
+    before = parts(original)
+    controls, printed = "xl/drawings/vmlDrawing1.vml", "xl/drawings/vmlDrawing2.vml"
+    assert b'ObjectType="Button"' in before[controls] and b'id="LH"' in before[printed]
+
+    path, written = synced_copy(original)
+
+    assert_untouched_parts_kept(original, path)
+    after = parts(path)
+    assert after[printed] == before[printed]
+    # The button stays as it was; the note's box follows it in the same drawing.
+    assert after[controls].startswith(before[controls][: before[controls].rindex(b"</xml>")])
+    headers = [cell for cell in written if re.fullmatch("[A-Z]+1", cell)]
+    assert after[controls].count(b'ObjectType="Note"') == len(headers) == 4
+    assert element_changes(original, path, {PLAN_PART}, {PLAN_PART: written}) == []
+    children = worksheet_children(after[PLAN_PART])
+    assert children.count("legacyDrawing") == 1 and children[-2:] == [
+        "legacyDrawing",
+        "legacyDrawingHF",
+    ]
+    assert openpyxl.load_workbook(path)["Plan"]["M1"].comment.text == OWNED_NOTE
+    opened = recalculated_sheets([path], tmp_path / "libreoffice")[path]
+    assert opened is not None and opened["Plan"].startswith("Tactic ID,")
 
 
 def test_a_sync_changing_one_cell_rewrites_one_sheet_part_only(tmp_path: Path) -> None:

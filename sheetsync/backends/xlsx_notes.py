@@ -3,8 +3,15 @@
 A note (Excel's "comment") lives in two parts linked from the sheet: the comments part holds
 its text and author, and a VML drawing holds the yellow box Excel shows. A sheet with notes
 already gets sheetsync's appended to both; a sheet without gets a new pair. A header that
-already has a note keeps it (it is the user's), and a sheet whose drawings sheetsync cannot
-tell apart gets no note: a missing hint is better than a damaged drawing.
+already has a note keeps it (it is the user's).
+
+A sheet has at most one VML drawing for its cells (linked by `legacyDrawing`), which holds
+its notes' boxes and its form controls (buttons, check boxes) alike, and may have another for
+the pictures of its printed header and footer (`legacyDrawingHF`). So a sheet with form
+controls but no notes gets a comments part and the note boxes go into the controls' drawing;
+a header or footer drawing is left alone. A chart, shape or picture is in a DrawingML part
+(`drawing`), which notes never touch. A sheet whose VML drawings sheetsync cannot tell apart
+gets no note: a missing hint is better than a damaged drawing.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import posixpath
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Literal
 from xml.sax.saxutils import escape
 
 from sheetsync.backends.xlsx_package import Coordinate
@@ -32,6 +40,10 @@ from sheetsync.workbook import a1
 OWNED_HEADER_NOTE = "Filled in by sheetsync — edits here are overwritten."
 NOTE_AUTHOR = "sheetsync"
 _SHAPES_PER_BLOCK = 1024  # VML shape ids come in blocks of 1024 per drawing (o:idmap)
+# Header and footer pictures: left, center, right of header or footer, per page kind.
+_HEADER_FOOTER_SHAPE = re.compile(
+    rb"""<(?:[\w.-]+:)?shape\b[^>]*\sid\s*=\s*["'][LCR][HF](?:FIRST|EVEN)?["']"""
+)
 
 _NEW_COMMENTS = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -81,34 +93,62 @@ def add_notes(
     rels_part = rels_name(sheet_part)
     links = relationships(read.get(rels_part), sheet_part)
     comments = [member for _, kind, member in links if kind == COMMENTS_TYPE]
-    drawings = [member for _, kind, member in links if kind == VML_TYPE]
-    if len(comments) > 1 or len(drawings) > 1 or bool(comments) != bool(drawings):
-        return NotesEdit()  # drawings sheetsync cannot tell apart
-    if comments and (comments[0] not in read or drawings[0] not in read):
+    drawings = [(rid, member) for rid, kind, member in links if kind == VML_TYPE]
+    if any(member not in read for member in comments + [m for _, m in drawings]):
         return NotesEdit()
-    if comments:
-        return _added_to_existing(read, comments[0], drawings[0], cells)
+    kinds = [_drawing_kind(read[member]) for _, member in drawings]
+    for_cells = [drawing for drawing, kind in zip(drawings, kinds, strict=True) if kind == "cells"]
+    if len(comments) > 1 or len(for_cells) > 1 or None in kinds or (comments and not for_cells):
+        return NotesEdit()  # drawings sheetsync cannot tell apart
+    if for_cells:
+        comments_part = comments[0] if comments else None
+        return _added_to_existing(
+            read, sheet_part, comments_part, for_cells[0], cells, content_types
+        )
     return _new_notes(read, sheet_part, rels_part, cells, content_types)
 
 
+def _drawing_kind(vml: bytes) -> Literal["cells", "header-footer"] | None:
+    """What a VML drawing holds: notes and form controls, each anchored to cells ("cells"),
+    or header and footer pictures, named for their place (LH, CF...); None when it is
+    neither or both (say one with no shape at all)."""
+    anchored = b"ClientData" in vml
+    printed = _HEADER_FOOTER_SHAPE.search(vml) is not None
+    if anchored != printed:
+        return "cells" if anchored else "header-footer"
+    return None
+
+
 def _added_to_existing(
-    read: Mapping[str, bytes], comments_part: str, drawing_part: str, cells: list[Coordinate]
+    read: Mapping[str, bytes],
+    sheet_part: str,
+    comments_part: str | None,
+    drawing: tuple[str, str],
+    cells: list[Coordinate],
+    content_types: bytes,
 ) -> NotesEdit:
-    comments = read[comments_part]
+    """Notes added to the sheet's drawing, and to its comments part (new if it has none)."""
+    drawing_id, drawing_part = drawing
+    comments = read[comments_part] if comments_part else _NEW_COMMENTS.encode()
     noted = {m.decode().upper() for m in re.findall(rb"""\sref\s*=\s*["']([^"']+)""", comments)}
     fresh = [cell for cell in cells if a1(*cell) not in noted]
     if not fresh:
         return NotesEdit()
-    drawing = read[drawing_part]
-    if _NOTE_SHAPE_TYPE[:28].encode() not in drawing and b'id="_x0000_t202"' not in drawing:
-        drawing = _before_end(drawing, b"</xml>", _NOTE_SHAPE_TYPE.encode())
-    first_id = max([int(n) for n in re.findall(rb"_x0000_s(\d+)", drawing)] or [1024]) + 1
-    return NotesEdit(
-        {
-            comments_part: _with_comments(comments, fresh),
-            drawing_part: _before_end(drawing, b"</xml>", _shapes(fresh, first_id)),
-        }
-    )
+    edit = NotesEdit(legacy_drawing=drawing_id.encode())
+    if comments_part is None:
+        comments_part = _free_name(read, "xl/comments{}.xml")
+        rels_part = rels_name(sheet_part)
+        edit.parts[rels_part], _ = with_relationship(
+            read.get(rels_part), sheet_part, COMMENTS_TYPE, comments_part
+        )
+        edit.content_types = with_override(content_types, comments_part, COMMENTS_CONTENT)
+    vml = read[drawing_part]
+    if _NOTE_SHAPE_TYPE[:28].encode() not in vml and b'id="_x0000_t202"' not in vml:
+        vml = _before_end(vml, b"</xml>", _NOTE_SHAPE_TYPE.encode())
+    first_id = max([int(n) for n in re.findall(rb"_x0000_s(\d+)", vml)] or [1024]) + 1
+    edit.parts[comments_part] = _with_comments(comments, fresh)
+    edit.parts[drawing_part] = _before_end(vml, b"</xml>", _shapes(fresh, first_id))
+    return edit
 
 
 def _new_notes(

@@ -123,6 +123,9 @@ _AFTER_LEGACY_DRAWING = frozenset(
         b"AlternateContent",
     }
 )
+_LEGACY_DRAWING = frozenset({b"legacyDrawing"})
+_LEGACY_DRAWING_LINK = re.compile(rb"<(?:[\w.-]+:)?legacyDrawing\b")
+_TAG = re.compile(rb"<(/?)(?:[\w.-]+:)?([\w.-]+)[^>]*?(/?)>")
 
 
 class SheetEditor:
@@ -542,12 +545,19 @@ class SheetEditor:
                 self._refuse_inside(area, "merged cells", "unmerge those cells", anchor_ok=True)
         if self._edit.legacy_drawing is None:
             return tail
+        # The worksheet's own children follow </sheetData> (absent after <sheetData/>); a
+        # sheet links one notes drawing at most, so one already linked stays the one.
+        closing = b"</" + self._p + b"sheetData>"
+        start = len(closing) if tail.startswith(closing) else 0
+        linked = _first_top_level(tail, _LEGACY_DRAWING, start)
+        if _LEGACY_DRAWING_LINK.match(tail, linked):
+            return tail
         link = b'<%slegacyDrawing r:id="%s" xmlns:r="%s"/>' % (
             self._p,
             self._edit.legacy_drawing,
             b"http://schemas.openxmlformats.org/officeDocument/2006/relationships",
         )
-        at = _first_top_level(tail, _AFTER_LEGACY_DRAWING)
+        at = _first_top_level(tail, _AFTER_LEGACY_DRAWING, start)
         return tail[:at] + link + tail[at:]
 
     def _note_formula_ranges(
@@ -777,11 +787,11 @@ def _grown_spans(attributes: bytes, columns: list[int]) -> bytes:
     return attributes[: match.start(3)] + b"%d:%d" % (low, high) + attributes[match.end(3) :]
 
 
-def _first_top_level(xml: bytes, names: frozenset[bytes]) -> int:
-    """Where the first top-level element with one of these local names starts, else the
-    position of the root's closing tag."""
+def _first_top_level(xml: bytes, names: frozenset[bytes], start: int = 0) -> int:
+    """Where the first top-level element from `start` with one of these local names starts,
+    else the position of the root's closing tag."""
     depth = 0
-    for match in re.finditer(rb"<(/?)(?:[\w.-]+:)?([\w.-]+)[^>]*?(/?)>", xml):
+    for match in _TAG.finditer(xml, start):
         if match[0].startswith((b"<!", b"<?")):
             continue
         closing, name, empty = match[1], match[2], match[3]
