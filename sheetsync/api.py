@@ -25,7 +25,7 @@ from sheetsync.months import Month
 from sheetsync.runs import record_failure, record_run, record_sync, workbook_key
 from sheetsync.state import StateStore, now_utc, state_path
 from sheetsync.workbook import Workbook, WritePlan
-from sheetsync.writes import plan_writes
+from sheetsync.writes import naming_formulas, plan_writes, written_cells
 
 if TYPE_CHECKING:  # imported where used: `check` starts without the mail and template libraries
     from sheetsync.send import SendOutcome
@@ -64,8 +64,11 @@ def sync(
     """
     settings = settings or validate_settings({})
     if dry_run:
-        _, report = _read_and_evaluate(workbook, today, settings)
-        return SyncResult(report, plan_writes(report, settings.tabs.checks), written=False)
+        backend, report = _read_and_evaluate(workbook, today, settings)
+        plan = plan_writes(report, settings.tabs.checks)
+        # Only a dry run asks which of those cells hold formulas (a Google request of its own).
+        named = naming_formulas(plan, backend.formulas(written_cells(plan)))
+        return SyncResult(report, named, written=False)
     with (
         _one_run_at_a_time(workbook, settings),
         StateStore(state_path(settings)) as store,

@@ -7,7 +7,7 @@ nothing above the seam knows which backend it talks to.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Literal
@@ -26,6 +26,9 @@ class CellError:
 # What a backend reads from one cell. Google serial-number dates arrive as numbers;
 # the parser knows which columns hold dates and converts them.
 CellValue = str | int | float | bool | dt.date | dt.datetime | CellError | None
+
+# A cell's place: (tab name, 1-based row, 1-based column).
+CellKey = tuple[str, int, int]
 
 # How a written value should look; each backend maps these to its own formats.
 CellKind = Literal["text", "number", "money", "percent", "date", "header"]
@@ -62,10 +65,16 @@ class Workbook:
     locale: str | None = None  # e.g. "en_GB"; None when the file does not say
     timezone: str | None = None  # IANA name, e.g. "Europe/London"
     url: str | None = None  # where a person opens it (Google), or None
-    # The formula text of each cell holding one, by (tab, row, column), where the backend can
-    # tell (xlsx does; Google's and memory's reads have values only), so a dry run can say
-    # which formula a write would replace.
-    formulas: Mapping[tuple[str, int, int], str] = field(default_factory=dict)
+    # The formula text of each cell holding one, by (tab, row, column), where the read tells
+    # (xlsx does; a memory workbook may be given them; Google's values do not say, and its
+    # backend's `formulas()` asks for them), so a dry run can say which formula a write would
+    # replace.
+    formulas: Mapping[CellKey, str] = field(default_factory=dict)
+
+    def formulas_in(self, cells: Collection[CellKey]) -> dict[CellKey, str]:
+        """Those of `cells` that hold a formula, with it."""
+        known = self.formulas
+        return {cell: known[cell] for cell in cells if cell in known} if known else {}
 
     def find_tab(self, name: str) -> Tab | None:
         """The tab whose name matches, ignoring case and surrounding spaces."""

@@ -24,7 +24,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import FrameType
@@ -42,7 +42,7 @@ from sheetsync.runlog import RunLine, open_log
 from sheetsync.runs import record_failure, workbook_key
 from sheetsync.schedule import last_fire_time, schedule_zone, summary_trigger, sync_trigger
 from sheetsync.state import StateStore, now_utc, state_path
-from sheetsync.workbook import Workbook, WritePlan
+from sheetsync.workbook import CellKey, Workbook, WritePlan
 from sheetsync.workbooks import Target, targets
 
 # Leave this much of stop_timeout for writing down the runs that did not finish in time.
@@ -71,6 +71,10 @@ class StoppableWorkbook:
         assert self._backend is not None, "the library reads before it writes"
         self.writing = True
         self._backend.apply(plan)
+
+    def formulas(self, cells: Collection[CellKey]) -> Mapping[CellKey, str]:
+        assert self._backend is not None, "the library reads before it asks"
+        return self._backend.formulas(cells)
 
     @property
     def requests_sent(self) -> int | None:

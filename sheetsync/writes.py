@@ -15,6 +15,7 @@ from sheetsync.engine import Report, RowResult, gc_paused
 from sheetsync.model import TabLayout
 from sheetsync.schema import CHECKS_HEADERS, INPUT_TABS, Column, derived_from_any, normalize_header
 from sheetsync.workbook import (
+    CellKey,
     CellKind,
     CellValue,
     CellWrite,
@@ -46,9 +47,7 @@ def plan_writes(report: Report, checks_tab: str) -> WritePlan:
         rows = {result.row: result for result in report.results(schema.role)}
         # A heading's or a totals row's cells are the user's, =SUM(...) under Spend included.
         skipped = report.model.organising_rows.get(schema.role, frozenset())
-        tab_writes = _naming_formulas(
-            list(_tab_writes(tab, columns, rows, skipped)), report.workbook.formulas
-        )
+        tab_writes = list(_tab_writes(tab, columns, rows, skipped))
         writes += tab_writes
         guards += _guards(layout, tab, tab_writes)
     if "checks" in report.model.taken_tabs:
@@ -68,22 +67,26 @@ def describe(write: CellWrite) -> str:
     return f"{where}: {_shown(write.old)} -> {_shown(write.value)}"
 
 
-def _naming_formulas(
-    writes: list[CellWrite], formulas: Mapping[tuple[str, int, int], str]
-) -> list[CellWrite]:
-    """The writes, each over a cell holding a formula marked with that formula.
+def written_cells(plan: WritePlan) -> list[CellKey]:
+    """Where the plan writes: the cells a dry run asks the backend for formulas in."""
+    return [(write.tab, write.row, write.column) for write in plan.writes]
+
+
+def naming_formulas(plan: WritePlan, formulas: Mapping[CellKey, str]) -> WritePlan:
+    """The plan, each write over a cell holding a formula marked with that formula.
 
     An owned cell is sheetsync's, but a person may have typed a formula there; the dry run
     says which formula a sync would replace with its value.
     """
     if not formulas:
-        return writes
-    return [
+        return plan
+    writes = tuple(
         replace(write, old_formula=formulas[key])
         if (key := (write.tab, write.row, write.column)) in formulas
         else write
-        for write in writes
-    ]
+        for write in plan.writes
+    )
+    return replace(plan, writes=writes)
 
 
 def _shown(value: CellValue) -> str:

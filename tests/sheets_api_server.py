@@ -1893,6 +1893,15 @@ class SheetsApiServer:
             sheet.put(box.row0, box.col0, None if value == "" else value)
             book.touch()
 
+    def type_cell(self, key: str, tab: str, a1: str, text: str) -> None:
+        """Another user types into one cell, as in the Sheets UI (USER_ENTERED: "=..." is a
+        formula, which FORMULA rendering returns and the other renderings compute)."""
+        with self._lock:
+            book = self._spreadsheets[key]
+            sheet, box = book.box(f"{quote_title(tab)}!{a1}")
+            sheet.put(box.row0, box.col0, user_entered(text, book.locale))
+            book.touch()
+
     def _sheet(self, key: str, tab: str) -> Sheet:
         sheet = self._spreadsheets[key].sheet_titled(tab)
         if sheet is None:

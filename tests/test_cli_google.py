@@ -62,6 +62,18 @@ def test_check_and_sync_a_google_spreadsheet(sheets_api, spreadsheet):
     assert sum(sheets_api.requests.values()) == 2  # one metadata read, one values read
 
 
+def test_dry_run_names_a_formula_of_yours_that_sync_would_replace(sheets_api, spreadsheet):
+    key, url, folder = spreadsheet
+    assert run(folder, "sync", "--workbook", url, "--today", TODAY.isoformat()).returncode == 0
+    sheets_api.type_cell(key, "Plan", "N3", "=J3-I3")  # T2's ROI: a profit formula of theirs
+    sheets_api.reset_counts()
+    dry = run(folder, "sync", "--workbook", url, "--today", TODAY.isoformat(), "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "Plan!N3: =J3-I3 -> -1 (replaces the formula)" in dry.stdout.splitlines()
+    assert sum(sheets_api.requests.values()) == 3  # metadata, values, and the formulas
+    assert sheets_api.grid(key, "Plan")[2][13] == "#NAME?"  # nothing written
+
+
 def test_unshared_spreadsheet_exits_3_with_the_fix(sheets_api, spreadsheet):
     key, url, folder = spreadsheet
     sheets_api.set_shared(key, False)

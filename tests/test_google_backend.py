@@ -42,6 +42,7 @@ from sheetsync.backends.google_requests import (
 )
 from sheetsync.config import GoogleSettings, Settings
 from sheetsync.workbook import CellError, CellWrite, Guard, Workbook, WritePlan
+from sheetsync.writes import describe
 
 KEY = "1ieRgnZ296CcvWYi5GY21vAxIzU93-_9kHAdMdDNzkaQ"
 
@@ -1120,4 +1121,48 @@ def test_a_sync_makes_the_same_requests_whatever_the_row_count(sheets_api, copie
     sheets_api.reset_counts()
     again = sheetsync.sync(backend_for(sheets_api, key), today=TODAY)
     assert not again.written
+    assert sheets_api.requests == {("GET", "spreadsheets.get"): 1, ("GET", "values.batchGet"): 1}
+
+
+def test_a_dry_run_names_a_formula_it_would_replace_for_one_more_read(sheets_api):
+    grids = {tab: as_sheets_cells(rows) for tab, rows in baseline_grids().items()}
+    key = sheets_api.add_spreadsheet("Bean & Crumb", grids)
+    sheetsync.sync(backend_for(sheets_api, key), today=TODAY)  # the owned columns exist now
+    # T2's ROI (N3): the user's own formula. T1's Issues (P2): text starting with "=", written
+    # RAW, reads the same with FORMULA rendering, and is no formula.
+    sheets_api.type_cell(key, "Plan", "N3", "=J3-I3")
+    sheets_api.set_cell(key, "Plan", "P2", "=not a formula")
+    sheets_api.reset_counts()
+    dry = sheetsync.sync(backend_for(sheets_api, key), today=TODAY, dry_run=True)
+    assert sorted(describe(write) for write in dry.plan.writes) == [
+        "Plan!N3: =J3-I3 -> -1 (replaces the formula)",
+        'Plan!P2: "=not a formula" -> ""',
+    ]
+    # One read more than a check: the written columns' cells, rendered as formulas.
+    assert sheets_api.requests == {("GET", "spreadsheets.get"): 1, ("GET", "values.batchGet"): 2}
+    (asked,) = [
+        r for r in sheets_api.request_log if r.query.get("valueRenderOption") == ["FORMULA"]
+    ]
+    assert sorted(asked.query["ranges"]) == ["'Plan'!N3:N3", "'Plan'!P2:P2"]
+    # A real sync asks for no formulas: the same requests as before dry runs could name them.
+    sheets_api.reset_counts()
+    assert sheetsync.sync(backend_for(sheets_api, key), today=TODAY).written
+    assert sheets_api.requests == {
+        ("GET", "spreadsheets.get"): 1,
+        ("GET", "values.batchGet"): 2,
+        ("POST", "values.batchUpdate"): 1,
+    }
+    assert sheets_api.grid(key, "Plan")[2][13] == -1
+
+
+def test_a_first_dry_run_asks_for_no_formulas_where_no_cell_is_yet(sheets_api):
+    # Each tab's grid ends at its last input column and the Checks tab is still to be made:
+    # every cell the sync would write is yet to exist, so it holds no formula, and nothing is
+    # asked (Google would refuse a range past the grid or on a missing tab).
+    grids = {tab: as_sheets_cells(rows) for tab, rows in baseline_grids().items()}
+    sizes = {tab: (len(rows), len(rows[0])) for tab, rows in grids.items()}
+    key = sheets_api.add_spreadsheet("Bean & Crumb", grids, grid=sizes)
+    sheets_api.reset_counts()
+    dry = sheetsync.sync(backend_for(sheets_api, key), today=TODAY, dry_run=True)
+    assert dry.plan.writes and not any(write.old_formula for write in dry.plan.writes)
     assert sheets_api.requests == {("GET", "spreadsheets.get"): 1, ("GET", "values.batchGet"): 1}

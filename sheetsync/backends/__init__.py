@@ -5,10 +5,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Protocol
 
 from sheetsync.errors import WorkbookChanged, WorkbookUnreachable
-from sheetsync.workbook import Workbook, WritePlan
+from sheetsync.workbook import CellKey, Workbook, WritePlan
 
 if TYPE_CHECKING:
     from sheetsync.config import Settings
@@ -35,6 +36,12 @@ class Backend(Protocol):
         Raises WorkbookChanged (nothing written) when a guarded cell no longer
         holds what was read, and WorkbookUnreachable when the write fails.
         """
+        ...
+
+    def formulas(self, cells: Collection[CellKey]) -> Mapping[CellKey, str]:
+        """The formula in each of `cells` (tab, row, column) that holds one, as last read, so
+        a dry run can name the formulas a sync would replace. A local file's read already
+        knows them; Google is asked in one more request (only a dry run asks)."""
         ...
 
 

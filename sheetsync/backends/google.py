@@ -5,6 +5,9 @@ The requests it makes, and no others:
     read()   GET  spreadsheets/{key}?fields=...           titles, sheet ids, grid sizes, locale
              GET  spreadsheets/{key}/values:batchGet      sheetsync's tabs in full, and the first
                                                           rows of the others, at once
+    formulas() GET spreadsheets/{key}/values:batchGet    the columns a dry run would write, with
+                                                          valueRenderOption=FORMULA (only
+                                                          `sync --dry-run` asks; a sync never does)
     apply()  GET  spreadsheets/{key}/values:batchGet      only the guarded header and ID cells
              POST spreadsheets/{key}:batchUpdate          only to add tabs, grow grids, format
              GET  spreadsheets/{key}/values:batchGet      the guards again, after that batchUpdate
@@ -20,7 +23,7 @@ planned in google_requests.py; every failure's sentence is google_errors.py.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -50,6 +53,7 @@ from sheetsync.backends.google_requests import (
 from sheetsync.errors import WorkbookChanged, WorkbookUnreachable
 from sheetsync.workbook import (
     CellError,
+    CellKey,
     CellValue,
     Guard,
     Tab,
@@ -109,6 +113,7 @@ class GoogleBackend:
         self._http: SheetsHttpClient | None = None
         self._title: str | None = None
         self._grids: dict[str, SheetGrid] | None = None
+        self._read: Workbook | None = None  # the last read, to tell a formula from text
 
     def read(self) -> Workbook:
         """sheetsync's tabs (and the top of the others), in one spreadsheets.get and one
@@ -122,13 +127,34 @@ class GoogleBackend:
             Tab(grid.title, _rows_from(value_range))
             for grid, value_range in zip(grids, value_ranges, strict=True)
         )
-        return Workbook(
+        self._read = Workbook(
             title=properties.get("title", self.key),
             tabs=tabs,
             locale=properties.get("locale"),
             timezone=properties.get("timeZone"),
             url=self.url,
         )
+        return self._read
+
+    def formulas(self, cells: Collection[CellKey]) -> dict[CellKey, str]:
+        """The formulas in `cells`, in one values:batchGet rendering FORMULA over each written
+        column's rows (the values read say nothing of formulas). Cells past the grid, or on a
+        tab yet to be made, hold none and are not asked for."""
+        rectangles = _column_rectangles(cells, self._grids or {})
+        if not rectangles or self._read is None:
+            return {}
+        params = {**READ_PARAMS, "valueRenderOption": "FORMULA"}
+        with self._explaining_failures():
+            reply = self._client().values_batch_get(
+                self.key, [rectangle.a1 for rectangle in rectangles], params=params
+            )
+        found = _cells_found(rectangles, reply.get("valueRanges", []))
+        wanted = set(cells)
+        return {
+            cell: shown
+            for cell, shown in found.items()
+            if cell in wanted and _is_formula(shown, self._read, cell)
+        }
 
     def apply(self, plan: WritePlan) -> None:
         """Check the guards, create/grow/format only if needed, then write every cell.
@@ -295,6 +321,28 @@ def cell_value(raw: Any) -> CellValue:
     if isinstance(raw, bool | int | float):
         return raw
     return None if raw is None else str(raw)
+
+
+def _column_rectangles(cells: Iterable[CellKey], grids: Mapping[str, SheetGrid]) -> list[Rectangle]:
+    """One range per tab and column, from its first to its last cell inside the grid."""
+    rows_by_column: dict[tuple[str, int], list[int]] = defaultdict(list)
+    for tab, row, column in cells:
+        grid = grids.get(tab)
+        if grid is not None and row <= grid.rows and column <= grid.columns:
+            rows_by_column[(tab, column)].append(row)
+    return [
+        Rectangle(tab, min(rows), max(rows), column, column)
+        for (tab, column), rows in rows_by_column.items()
+    ]
+
+
+def _is_formula(shown: Any, read: Workbook, cell: CellKey) -> bool:
+    """Whether FORMULA rendering shows a formula: `=` and something other than the value read
+    (text that starts with `=`, written RAW, reads the same both ways)."""
+    if not isinstance(shown, str) or not shown.startswith("="):
+        return False
+    tab = read.find_tab(cell[0])
+    return tab is None or tab.value(cell[1], cell[2]) != shown
 
 
 # --- guards ------------------------------------------------------------------------------------

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from sheetsync.backends import WorkbookChanged
-from sheetsync.workbook import CellValue, Tab, Workbook, WritePlan
+from sheetsync.workbook import CellKey, CellValue, Tab, Workbook, WritePlan
 
 
 class MemoryBackend:
@@ -30,6 +30,9 @@ class MemoryBackend:
 
     def read(self) -> Workbook:
         return self.workbook
+
+    def formulas(self, cells: Collection[CellKey]) -> dict[CellKey, str]:
+        return self.workbook.formulas_in(cells)
 
     def apply(self, plan: WritePlan) -> None:
         for guard in plan.guards:

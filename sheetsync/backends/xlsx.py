@@ -19,6 +19,7 @@ import io
 import os
 import re
 import zipfile
+from collections.abc import Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +50,7 @@ from sheetsync.backends.xlsx_sheet_edit import NewCell, SheetEdit, serial_number
 from sheetsync.backends.xlsx_zip import read_chunks
 from sheetsync.workbook import (
     CellError,
+    CellKey,
     CellValue,
     CellWrite,
     Guard,
@@ -72,6 +74,7 @@ class XlsxBackend:
         # The last read's bytes and scan: a write finding the same bytes skips scanning them
         # again (at 100k tactics, inflating and searching 60 MB of sheet XML).
         self._scanned: _Scan | None = None
+        self._read: Workbook | None = None  # the last read, whose formulas a dry run names
 
     def read(self) -> Workbook:
         """Every tab as typed values. Raises WorkbookUnreachable with the fix."""
@@ -83,7 +86,12 @@ class XlsxBackend:
             data, version = _file_bytes(self.path)
             snapshot = _read(self.path, data, all_formulas=True)
         self._scanned = snapshot.scan
+        self._read = snapshot.workbook
         return snapshot.workbook
+
+    def formulas(self, cells: Collection[CellKey]) -> dict[CellKey, str]:
+        """From the last read, which looked for every formula (see the Backend protocol)."""
+        return self._read.formulas_in(cells) if self._read is not None else {}
 
     def apply(self, plan: WritePlan) -> None:
         """Write the plan's tabs and cells, all or nothing; see the Backend protocol."""
