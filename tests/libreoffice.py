@@ -2,7 +2,8 @@
 
 Each workbook is opened headless, every formula recalculated (not the results the file
 stores), and every sheet saved as CSV. One LibreOffice start converts a whole batch: a
-start costs seconds, a small workbook a fraction of one. LibreOffice is the Debian package
+start costs seconds, a small workbook a fraction of one. Pivot tables are read back
+from its own OpenDocument save. LibreOffice is the Debian package
 libreoffice-calc-nogui, installed on first use when absent (the suite runs as root).
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import zipfile
 from pathlib import Path
 
 # Comma, double quote, UTF-8, from row 1, values as stored (not as shown), every sheet (-1).
@@ -26,6 +28,11 @@ _RECALCULATE_ON_LOAD = """<?xml version="1.0" encoding="UTF-8"?>
 """
 _CONVERTED = re.compile(r"^convert (.+?) using filter", re.M)
 _SHEET = re.compile(r"^Writing sheet (.*) -> (.+)$")
+# A pivot table in OpenDocument's content.xml: its name and the cells it fills.
+_PIVOT_TABLE = re.compile(
+    r'<table:data-pilot-table table:name="([^"]*)"[^>]*?'
+    r'table:target-range-address="[^".]*\.\$?([A-Z]+\$?\d+):[^".]*\.\$?([A-Z]+\$?\d+)"'
+)
 Sheets = dict[str, str]  # sheet name -> its recalculated values as CSV text
 
 
@@ -61,6 +68,29 @@ def recalculated_sheets(files: list[Path], folder: Path) -> dict[Path, Sheets | 
             break
         found[unopened[0]] = None  # the first file it did not convert is one it cannot open
         pending = [f for f in pending[pending.index(unopened[0]) + 1 :] if f not in converted]
+    return found
+
+
+def pivot_tables(files: list[Path], folder: Path) -> dict[Path, list[str]]:
+    """The pivot tables LibreOffice finds in each file, as "name at A8:B11" (read back from
+    its own OpenDocument save); [] for a file it cannot open."""
+    profile = folder / "profile"
+    run = subprocess.run(
+        [soffice(), f"-env:UserInstallation={profile.as_uri()}", "--headless"]
+        + ["--convert-to", "ods", "--outdir", str(folder / "ods"), *map(str, files)],
+        capture_output=True,
+        timeout=1200,
+    )
+    found = {}
+    for file in files:
+        saved = folder / "ods" / f"{file.stem}.ods"
+        content = ""
+        if run.returncode == 0 and saved.exists():
+            with zipfile.ZipFile(saved) as package:
+                content = package.read("content.xml").decode()
+        found[file] = [
+            f"{name} at {first}:{last}" for name, first, last in _PIVOT_TABLE.findall(content)
+        ]
     return found
 
 

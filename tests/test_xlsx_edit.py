@@ -13,9 +13,10 @@ from xml.etree import ElementTree
 import openpyxl
 import pytest
 import xlsxwriter
-from libreoffice import recalculated_sheets
+from libreoffice import pivot_tables, recalculated_sheets
 from package_parts import assert_untouched_parts_kept, element_changes, parts
 from workbooks import TODAY, baseline_grids
+from xlsx_corpus import CORPUS
 
 import sheetsync
 from sheetsync.backends import WorkbookUnreachable
@@ -144,13 +145,16 @@ OWNED_NOTE = "Filled in by sheetsync — edits here are overwritten."
 PLAN_PART = "xl/worksheets/sheet2.xml"
 
 
-def synced_copy(original: Path) -> tuple[Path, set[str]]:
-    """A copy of `original` synced, and the cells sync wrote on the Plan tab."""
+def synced_copy(original: Path) -> tuple[Path, dict[str, set[str]]]:
+    """A copy of `original` synced, and the cells sync wrote, by tab."""
     path = original.with_name("marketing.xlsx")
     path.write_bytes(original.read_bytes())
     result = sheetsync.sync(str(path), today=TODAY)
     assert result.written
-    return path, {write.a1 for write in result.plan.writes if write.tab == "Plan"}
+    written: dict[str, set[str]] = {}
+    for write in result.plan.writes:
+        written.setdefault(write.tab, set()).add(write.a1)
+    return path, written
 
 
 def worksheet_children(xml: bytes) -> list[str]:
@@ -172,7 +176,7 @@ def test_a_header_note_goes_beside_a_chart_on_the_same_tab(tmp_path: Path) -> No
     before, after = parts(original), parts(path)
     for name in ("xl/charts/chart1.xml", "xl/drawings/drawing1.xml"):
         assert after[name] == before[name], name
-    assert element_changes(original, path, {PLAN_PART}, {PLAN_PART: written}) == []
+    assert element_changes(original, path, {PLAN_PART}, {PLAN_PART: written["Plan"]}) == []
     assert worksheet_children(after[PLAN_PART])[-2:] == ["drawing", "legacyDrawing"]
     links = after["xl/worksheets/_rels/sheet2.xml.rels"].decode()
     assert 'Target="../drawings/drawing1.xml"' in links and "/comments" in links
@@ -206,9 +210,9 @@ def test_a_header_note_joins_the_form_controls_and_leaves_the_printed_header_alo
     assert after[printed] == before[printed]
     # The button stays as it was; the note's box follows it in the same drawing.
     assert after[controls].startswith(before[controls][: before[controls].rindex(b"</xml>")])
-    headers = [cell for cell in written if re.fullmatch("[A-Z]+1", cell)]
+    headers = [cell for cell in written["Plan"] if re.fullmatch("[A-Z]+1", cell)]
     assert after[controls].count(b'ObjectType="Note"') == len(headers) == 4
-    assert element_changes(original, path, {PLAN_PART}, {PLAN_PART: written}) == []
+    assert element_changes(original, path, {PLAN_PART}, {PLAN_PART: written["Plan"]}) == []
     children = worksheet_children(after[PLAN_PART])
     assert children.count("legacyDrawing") == 1 and children[-2:] == [
         "legacyDrawing",
@@ -217,6 +221,50 @@ def test_a_header_note_joins_the_form_controls_and_leaves_the_printed_header_alo
     assert openpyxl.load_workbook(path)["Plan"]["M1"].comment.text == OWNED_NOTE
     opened = recalculated_sheets([path], tmp_path / "libreoffice")[path]
     assert opened is not None and opened["Plan"].startswith("Tactic ID,")
+
+
+def test_a_pivot_table_its_cache_and_records_survive_a_sync(tmp_path: Path) -> None:
+    # XlsxWriter cannot write a pivot table; openpyxl keeps one it reads. So: Excel's pivot
+    # (corpus 54436.xlsx: PivotTable2 at A8:B11 of Sheet1, over A1:C6), plus the plan.
+    original = tmp_path / "original.xlsx"
+    original.write_bytes((CORPUS / "54436.xlsx").read_bytes())
+    book = openpyxl.load_workbook(original)
+    for name, rows in baseline_grids().items():
+        sheet = book.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+    book.save(original)
+    pivot = {
+        "xl/pivotTables/pivotTable1.xml",
+        "xl/pivotTables/_rels/pivotTable1.xml.rels",
+        "xl/pivotCache/pivotCacheDefinition1.xml",
+        "xl/pivotCache/_rels/pivotCacheDefinition1.xml.rels",
+        "xl/pivotCache/pivotCacheRecords1.xml",
+        "xl/worksheets/_rels/sheet1.xml.rels",  # Sheet1 -> its pivot table
+    }
+    before = parts(original)
+    assert pivot <= set(before) and b"<pivotCache " in before["xl/workbook.xml"]
+
+    path, written = synced_copy(original)
+
+    changed = assert_untouched_parts_kept(original, path)
+    assert not pivot & changed and "xl/worksheets/sheet1.xml" not in changed
+    after = parts(path)
+    tabs = ("Strategy", "Plan", "Calendar")  # after Sheet1
+    owned = {f"xl/worksheets/sheet{n}.xml": written[tab] for n, tab in enumerate(tabs, 2)}
+    assert element_changes(original, path, changed, owned) == []  # the workbook's pivotCaches
+    for part, element in (
+        ("xl/workbook.xml", rb"<pivotCaches>.*?</pivotCaches>"),
+        ("xl/_rels/workbook.xml.rels", rb"<Relationship [^>]*pivotCacheDefinition1[^>]*>"),
+    ):
+        kept = re.search(element, before[part])
+        assert kept is not None and kept[0] in after[part], part
+    statuses = [row[12].value for row in openpyxl.load_workbook(path)["Plan"].iter_rows(min_row=2)]
+    assert statuses == ["On track", "On track", "Done"]
+    assert pivot_tables([original, path], tmp_path / "libreoffice") == {
+        original: ["PivotTable2 at A8:B11"],
+        path: ["PivotTable2 at A8:B11"],
+    }
 
 
 def test_a_sync_changing_one_cell_rewrites_one_sheet_part_only(tmp_path: Path) -> None:
