@@ -157,3 +157,11 @@ def test_a_figure_just_short_of_its_target_or_over_its_budget_shows_by_how_much(
         assert "Spent 900 of 899.999" in shown
     plain = render_text(api.summary(baseline(), today=D(2026, 7, 1)))
     assert "250 of 500 (50%)" in plain and "Spent 900 of 5,000 budget" in plain
+
+
+def test_a_goal_that_ended_just_short_is_not_told_it_reached_100_percent():
+    # G2 ended with 250 sign-ups of a target of 250.4: 99.8 %, not "100% of target".
+    summary = api.summary(baseline({("Strategy", "G2", "Target"): 250.4}), today=D(2026, 10, 5))
+    for shown in (render_text(summary), preview_html(summary)):
+        plain = shown.replace("<b>", "").replace("</b>", "")
+        assert "Ended September 30, 2026 at 99.8% of target." in plain
