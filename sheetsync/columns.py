@@ -41,7 +41,7 @@ def typed_values(field_type: FieldType, values: Sequence[CellValue], blank: Any)
             (value.strip() or blank) if type(value) is str else blank if value is None else TO_READ
             for value in values
         ]
-    if field_type in ("number", "money"):
+    if field_type == "number":
         return [
             value
             if type(value) is float and -_LARGEST < value < _LARGEST
@@ -50,7 +50,16 @@ def typed_values(field_type: FieldType, values: Sequence[CellValue], blank: Any)
             else TO_READ
             for value in values
         ]
-    if field_type == "percent":  # a fraction as typed; 45 (percent points) takes the reader
+    if field_type == "money":  # never negative (SPEC 2.5): a negative amount takes the reader
+        return [
+            value
+            if type(value) is float and 0.0 <= value < _LARGEST
+            else blank
+            if value is None
+            else TO_READ
+            for value in values
+        ]
+    if field_type == "percent":  # a fraction as typed; 45 (percent points) or -0.1 takes the reader
         return [
             value
             if type(value) is float and 0.0 <= value <= 1.0

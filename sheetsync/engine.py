@@ -10,6 +10,7 @@ import functools
 import gc
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from itertools import takewhile
 from operator import attrgetter, countOf
 from typing import Any, ClassVar, ParamSpec, TypeVar
 
@@ -280,11 +281,18 @@ class Report:
 
 
 def _index_findings(findings: tuple[Finding, ...]) -> dict[tuple[str, int], list[Finding]]:
+    folded = {tab: tab.casefold() for tab in set(map(attrgetter("tab"), findings))}
     by_row: dict[tuple[str, int], list[Finding]] = {}
     for finding in findings:
         if finding.row is not None and finding.row > 1:
-            by_row.setdefault((finding.tab.casefold(), finding.row), []).append(finding)
+            by_row.setdefault((folded[finding.tab], finding.row), []).append(finding)
     return by_row
+
+
+def _rows_with_errors(findings: tuple[Finding, ...]) -> set[tuple[str, int]]:
+    """(tab, row) of each row with an error finding: a report lists its errors first."""
+    errors = takewhile(lambda finding: finding.severity == "error", findings)
+    return {(finding.tab.casefold(), finding.row) for finding in errors if finding.row}
 
 
 def _goal_dict(result: GoalResult) -> dict[str, Any]:
@@ -316,6 +324,7 @@ def evaluate(workbook: Workbook, today: dt.date, settings: Settings, location: s
     context = _context(model, today, settings.rules)
     findings = tuple(run_checks(context, settings.rules.ignore, settings.rules.severity))
     by_row = _index_findings(findings)
+    errors = _rows_with_errors(findings)
     return Report(
         workbook=workbook,
         title=settings.workbook.title or workbook.title,
@@ -324,8 +333,8 @@ def evaluate(workbook: Workbook, today: dt.date, settings: Settings, location: s
         locale=locale,
         model=model,
         findings=findings,
-        goals=_goal_results(context, by_row, settings.rules),
-        tactics=_tactic_results(model, today, by_row, settings.rules),
+        goals=_goal_results(context, by_row, errors, settings.rules),
+        tactics=_tactic_results(model, today, by_row, errors, settings.rules),
         events=_event_results(context, today, settings.rules),
         findings_by_row=by_row,
     )
@@ -367,9 +376,12 @@ def _unread_by_goal(
 ) -> dict[str, frozenset[str]]:
     """Goal ID (case-folded) -> the cells of its tactics that did not read, for goals with any;
     with REVENUE_AS_RESULT where the goal's Current counts one of those Revenues."""
+    rows = {row for role, row in model.unread_by_row if role == "plan"}
     by_goal = {}
     for key, tactics in grouped.items():
-        unread = frozenset().union(*(model.unread_cells("plan", t.row) for t in tactics))
+        unread = frozenset().union(
+            *(model.unread_cells("plan", t.row) for t in tactics if t.row in rows)
+        )
         if "plan.revenue" in unread and _counts_an_unread_revenue(model, goals.get(key), tactics):
             unread |= {REVENUE_AS_RESULT}
         if unread:
@@ -389,29 +401,27 @@ def _counts_an_unread_revenue(model: Model, goal: Goal | None, tactics: list[Tac
     )
 
 
-def _row_findings(model: Model, role: str, row: int, by_row: FindingsByRow) -> tuple[Finding, ...]:
+def _tab_key(model: Model, role: str) -> str | None:
+    """How the tab of this role is named in findings_by_row (None when it is absent)."""
     layout = model.layout(role)
-    return tuple(by_row.get((layout.name.casefold(), row), ())) if layout else ()
-
-
-def _has_error(findings: tuple[Finding, ...]) -> bool:
-    return any(finding.severity == "error" for finding in findings)
+    return layout.name.casefold() if layout else None
 
 
 _CURRENT = next(column for column in STRATEGY.owned if column.key == "current")
 
 
 def _goal_results(
-    context: CheckContext, by_row: FindingsByRow, rules: RuleSettings
+    context: CheckContext, by_row: FindingsByRow, errors: set[tuple[str, int]], rules: RuleSettings
 ) -> tuple[GoalResult, ...]:
     model, tabs = context.model, context.model.unread_tabs
+    tab = _tab_key(model, "strategy")
     results = []
     for goal in model.goals:
         key = (goal.goal_id or "").casefold()
         # A repeated ID's later rows are errors (SS203); only the first row owns the figures.
         first = context.goals_by_id.get(key) is goal
         figures = context.figures.get(key) if first else None
-        findings = _row_findings(model, "strategy", goal.row, by_row)
+        findings = tuple(by_row.get((tab, goal.row), ())) if tab else ()
         own = model.unread_cells("strategy", goal.row)
         unread = own | tabs
         if first:
@@ -419,24 +429,30 @@ def _goal_results(
         # A goal whose Current cannot be known (a tactic's Result reads "lots") is not
         # "Behind" or "Done": it needs that tactic fixed. So does a cell of its own that did
         # not read, even with SS201/SS202 ignored or re-graded in the config.
-        needs_fix = _has_error(findings) or bool(own) or derived_from_any(_CURRENT, unread)
+        has_error = (tab, goal.row) in errors
+        needs_fix = has_error or bool(own) or derived_from_any(_CURRENT, unread)
         status = goal_status(goal, figures, context.today, needs_fix, rules.at_risk_points)
         results.append(GoalResult(goal, figures, status, findings, unread))
     return tuple(results)
 
 
 def _tactic_results(
-    model: Model, today: dt.date, by_row: FindingsByRow, rules: RuleSettings
+    model: Model,
+    today: dt.date,
+    by_row: FindingsByRow,
+    errors: set[tuple[str, int]],
+    rules: RuleSettings,
 ) -> tuple[TacticResult, ...]:
     tabs = model.unread_tabs
+    tab = _tab_key(model, "plan")
     results = []
     for tactic in model.tactics:
-        findings = _row_findings(model, "plan", tactic.row, by_row)
+        findings = tuple(by_row.get((tab, tactic.row), ())) if tab else ()
         own = model.unread_cells("plan", tactic.row)
         # A Progress that did not read is not 0 %, even with SS202 ignored: not "Overdue".
-        needs_fix = _has_error(findings) or bool(own)
+        needs_fix = (tab, tactic.row) in errors or bool(own)
         status = tactic_status(tactic, today, needs_fix, rules.at_risk_points)
-        results.append(TacticResult(tactic, status, findings, own | tabs))
+        results.append(TacticResult(tactic, status, findings, own | tabs if tabs else own))
     return tuple(results)
 
 

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
+from sheetsync.amounts import apart
+
 Severity = Literal["error", "warning"]
 SEVERITY_ORDER = {"error": 0, "warning": 1}
 
@@ -27,9 +29,9 @@ _QUOTED_LENGTH = 80
 class Template:
     """A rule's message or hint, "{what} was due {due}.", filled with a finding's facts.
 
-    Facts are text (figures too, which rules show side by side with amounts.apart), dates
-    and whole numbers, which str.format shows as a message should, except text of more than
-    _QUOTED_LENGTH characters, which is shortened.
+    Facts are text, dates and whole numbers, which str.format shows as a message should,
+    except text of more than _QUOTED_LENGTH characters, which is shortened; and the rule's
+    figures, which are shown side by side (amounts.apart) as the message is filled.
     """
 
     source: str
@@ -53,14 +55,17 @@ class Template:
     def fill(self, finding: Finding) -> str:
         if self.fixed is not None:
             return self.fixed
+        facts = finding.facts
+        if finding.wording.figures:
+            facts = _figures_shown(facts, finding.wording.figures)
         if self.uses_place:
-            text = self.source.format_map(_shown_facts(finding))
+            text = self.source.format_map(_shown_facts(finding, facts))
         else:
-            text = self.source.format_map(finding.facts)
+            text = self.source.format_map(facts)
             # No fact is longer than all of them together: when they total _QUOTED_LENGTH
             # characters or fewer (most messages), none needed shortening.
             if len(text) - self.own_length > _QUOTED_LENGTH:
-                text = self.source.format_map(_shown_facts(finding))
+                text = self.source.format_map(_shown_facts(finding, facts))
         return _with_capital(text) if self.capitalized else text
 
 
@@ -69,10 +74,13 @@ def _with_capital(text: str) -> str:
 
 
 class Wording(NamedTuple):
-    """A rule's message and hint templates."""
+    """A rule's message and hint templates, and the facts they show as figures."""
 
     message: Template
     hint: Template
+    # Facts that are figures (spend, budget...), shown side by side: 100.004 and 100 must not
+    # both read 100. Worked out when a message is filled, as amounts.apart is not quick.
+    figures: tuple[str, ...] = ()
 
 
 class Finding(NamedTuple):
@@ -115,14 +123,20 @@ class Finding(NamedTuple):
 _PLACE_FACTS = frozenset({"tab", "cell", "row_id"})
 
 
-def _shown_facts(finding: Finding) -> dict[str, Any]:
+def _figures_shown(facts: Mapping[str, Any], figures: tuple[str, ...]) -> dict[str, Any]:
+    """The facts with those of these figures that the finding has as text, side by side."""
+    names = [name for name in figures if name in facts]
+    return {**facts, **dict(zip(names, apart(*(facts[name] for name in names)), strict=True))}
+
+
+def _shown_facts(finding: Finding, facts: Mapping[str, Any]) -> dict[str, Any]:
     """Every fact of a finding as its message shows it: its place (tab, cell, row ID), then
-    the rule's own facts, long text shortened."""
-    facts = {"tab": finding.tab, "cell": finding.cell, "row_id": quoted(finding.row_id)}
-    for name, value in finding.facts.items():
+    the rule's own `facts`, long text shortened."""
+    shown = {"tab": finding.tab, "cell": finding.cell, "row_id": quoted(finding.row_id)}
+    for name, value in facts.items():
         short = type(value) is not str or len(value) <= _QUOTED_LENGTH or name in _SENTENCE_FACTS
-        facts[name] = value if short else quoted(value)
-    return facts
+        shown[name] = value if short else quoted(value)
+    return shown
 
 
 def quoted(text: str | None) -> str | None:

@@ -194,6 +194,10 @@ _PERCENT_RANGE = (
     "Type a percentage such as 45%, or done when finished.",
 )
 
+# The ranges that hold for every value columns.py takes as it is: it takes only amounts from 0
+# and fractions from 0 to 1, and leaves the others to the readers (and to these checks).
+_KEPT_WHEN_TYPED = {("money", _MONEY_RANGE[0]), ("percent", _PERCENT_RANGE[0])}
+
 
 def build_model(
     workbook: Workbook,
@@ -430,7 +434,7 @@ def _typed(reader: _ColumnReader, values: Sequence[CellValue]) -> list[Any]:
     blank = TO_READ if reader.column.required else _blank(reader.column)
     typed = typed_values(reader.column.type, values, blank)
     allowed = reader.allowed
-    if allowed is None:
+    if allowed is None or (reader.column.type, allowed) in _KEPT_WHEN_TYPED:
         return typed
     return [v if v is TO_READ or v is blank or allowed(v) else TO_READ for v in typed]
 

@@ -11,6 +11,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from sheetsync.amounts import apart, difference, points
@@ -50,6 +51,15 @@ class CheckContext:
     def unread(self, role: str, row: int) -> frozenset[str]:
         """The cells of a row that did not read: no rule treats them as blank or 0."""
         return self.model.unread_cells(role, row)
+
+    def rows_unread(self, *cells: str) -> frozenset[int]:
+        """The rows of a tab where one of these cells ("plan.progress") did not read."""
+        role = cells[0].partition(".")[0]
+        return frozenset(
+            row
+            for (tab, row), unread in self.model.unread_by_row.items()
+            if tab == role and not unread.isdisjoint(cells)
+        )
 
     def goal_unread(self, goal: Goal) -> frozenset[str]:
         return self.unread_by_goal.get((goal.goal_id or "").casefold(), frozenset())
@@ -106,11 +116,13 @@ def rule(
     what: str,
     why: str,
     example: str,
+    figures: tuple[str, ...] = (),
 ) -> Callable[[Callable[[CheckContext], Iterator[Hit]]], Callable[[CheckContext], Iterator[Hit]]]:
-    """Register a rule function in the catalog under its code."""
+    """Register a rule function in the catalog under its code. `figures` names the facts that
+    are figures, shown side by side (amounts.apart) when a message is."""
 
     def register(check: Callable[[CheckContext], Iterator[Hit]]):
-        wording = Wording(Template.parse(message, capitalized=True), Template.parse(hint))
+        wording = Wording(Template.parse(message, capitalized=True), Template.parse(hint), figures)
         CATALOG[code] = Rule(
             code, name, severity, message, hint, what, why, example, check, wording
         )
@@ -139,10 +151,15 @@ def run_checks(
             continue
         entry = CATALOG[code]
         grade = regrade.get(code, entry.severity)
-        rank = SEVERITY_ORDER[grade]
+        name, wording = entry.name, entry.wording
+        starts: dict[str, int] = {}  # tab -> the place of this rule's findings in its row 0
         for hit in entry.check(context):
-            findings.append(Finding(entry.code, entry.name, grade, *hit, entry.wording))
-            places.append(_place(rank, tab_order.get(hit.tab.casefold(), _OTHER_TAB), hit.row))
+            findings.append(Finding(code, name, grade, *hit, wording))
+            start = starts.get(hit.tab)
+            if start is None:
+                order = tab_order.get(hit.tab.casefold(), _OTHER_TAB)
+                start = starts[hit.tab] = _place(SEVERITY_ORDER[grade], order, 0)
+            places.append(start + (hit.row or 0))
     return [findings[index] for index in sorted(range(len(findings)), key=places.__getitem__)]
 
 
@@ -469,13 +486,9 @@ _NUMBERED_ID = re.compile(r"(.*?)([0-9]+)")
 
 def _highest_numbers(ids: Iterable[str | None]) -> dict[str, int]:
     """Case-folded prefix -> the highest number after it among the IDs (T3, t7 -> {"t": 7})."""
-    highest: dict[str, int] = {}
-    for name in ids:
-        match = _NUMBERED_ID.fullmatch(name or "")
-        if match:
-            prefix = match[1].casefold()
-            highest[prefix] = max(highest.get(prefix, 0), int(match[2]))
-    return highest
+    numbered = filter(None, map(_NUMBERED_ID.fullmatch, (name or "" for name in ids)))
+    # In ascending order, so each prefix is left with its highest number.
+    return dict(sorted((match[1].casefold(), int(match[2])) for match in numbered))
 
 
 def _new_id(repeated_id: str, highest: dict[str, int]) -> str:
@@ -680,6 +693,7 @@ def channel_not_in_strategy(context: CheckContext) -> Iterator[Hit]:
         return
     goals = context.goals_by_id
     chosen = {key: {c.casefold() for c in goal.channels} for key, goal in goals.items()}
+    listed = {key: ", ".join(goal.channels) for key, goal in goals.items()}
     for tactic in context.model.tactics:
         key = (tactic.goal_id or "").casefold()
         goal = goals.get(key)
@@ -694,7 +708,7 @@ def channel_not_in_strategy(context: CheckContext) -> Iterator[Hit]:
                 what=_row_name("plan", tactic.tactic_id),
                 channel=tactic.channel,
                 goal=goal.goal_id,
-                channels=", ".join(goal.channels),
+                channels=listed[key],
             )
 
 
@@ -707,6 +721,7 @@ def channel_not_in_strategy(context: CheckContext) -> Iterator[Hit]:
     what="The tactics of a goal are budgeted at more than the goal's budget.",
     why="The plan promises money the strategy did not allocate.",
     example="Goal G2 has a budget of 5,000; its tactics' budgets add up to 6,200.",
+    figures=("planned", "budget", "excess"),
 )
 def plan_over_budget(context: CheckContext) -> Iterator[Hit]:
     yield from _over_goal_budget(
@@ -726,15 +741,14 @@ def _over_goal_budget(
             continue
         total = amount(figures)
         if total > goal.budget:  # an exact sum (compute.exact_sum): equal is not over
-            shown, budget, excess = apart(total, goal.budget, difference(total, goal.budget))
             yield at(
                 strategy,
                 "budget",
                 goal.row,
                 goal.goal_id,
-                budget=budget,
-                excess=excess,
-                **{name: shown},
+                budget=goal.budget,
+                excess=difference(total, goal.budget),
+                **{name: total},
             )
 
 
@@ -748,21 +762,22 @@ def _over_goal_budget(
     "the goal's Budget.",
     why="Money spent past the budget comes from somewhere else in the plan.",
     example="Tactic T6 has a budget of 400 and a spend of 520.",
+    figures=("spend", "budget", "excess"),
 )
 def overspend(context: CheckContext) -> Iterator[Hit]:
     plan = context.layout("plan")
     if plan is not None:
+        # A Budget that did not read is unknown, not 0: no overspend to tell of.
+        unread = context.rows_unread(*_MONEY_READ)
         for tactic in context.model.tactics:
-            # A Budget that did not read is unknown, not 0: no overspend to tell of.
-            if is_overspent(tactic) and not context.unread("plan", tactic.row) & _MONEY_READ:
-                spend, budget = apart(tactic.spend or 0.0, tactic.budget or 0.0)
+            if is_overspent(tactic) and tactic.row not in unread:
                 yield at(
                     plan,
                     "spend",
                     tactic.row,
                     tactic.tactic_id,
-                    spend=spend,
-                    budget=budget,
+                    spend=tactic.spend or 0.0,
+                    budget=tactic.budget or 0.0,
                     what=_row_name("plan", tactic.tactic_id),
                 )
     for hit in _over_goal_budget(context, lambda figures: figures.spend, "spend", "plan.spend"):
@@ -785,11 +800,10 @@ def overdue(context: CheckContext) -> Iterator[Hit]:
     plan = context.layout("plan")
     if plan is None:
         return
+    unread = context.rows_unread("plan.progress")  # unknown, not 0 %
     for tactic in context.model.tactics:
-        done = tactic.progress or 0.0  # blank is 0 %; a Progress that did not read is unknown
-        if "plan.progress" in context.unread("plan", tactic.row):
-            continue
-        if tactic.due and context.today > tactic.due and done < 1.0:
+        done = tactic.progress or 0.0  # blank is 0 %
+        if tactic.due and context.today > tactic.due and done < 1.0 and tactic.row not in unread:
             yield at(
                 plan,
                 "due",
@@ -797,9 +811,14 @@ def overdue(context: CheckContext) -> Iterator[Hit]:
                 tactic.tactic_id,
                 due=tactic.due,
                 what=_row_name("plan", tactic.tactic_id),
-                # 99.6 % done is not "100% done" beside "was due".
-                done=apart(points(done), 100, places=0)[0] + "%",
+                done=_percent_done(done),
             )
+
+
+@lru_cache(maxsize=1024)  # a neglected plan's progress repeats: blank, 25 %, 50 %...
+def _percent_done(done: float) -> str:
+    """99.6 % done is not "100% done" beside "was due"."""
+    return apart(points(done), 100, places=0)[0] + "%"
 
 
 @rule(
@@ -811,6 +830,7 @@ def overdue(context: CheckContext) -> Iterator[Hit]:
     what="A goal's End date has passed and its KPI is below its Target.",
     why="A missed goal should be reviewed, not silently carried along.",
     example="Goal G3 ended 2026-09-30 with 80 of 120 qualified leads.",
+    figures=("current", "target"),
 )
 def goal_missed(context: CheckContext) -> Iterator[Hit]:
     strategy = context.layout("strategy")
@@ -823,15 +843,14 @@ def goal_missed(context: CheckContext) -> Iterator[Hit]:
         if context.goal_unread(goal) & _CURRENT_READ:
             continue  # unknown while a Result it counts (or a Revenue KPI's Revenue) did not read
         if context.today > goal.end and figures.current < goal.target:
-            current, target = apart(figures.current, goal.target)  # 99.996 is not 100
             yield at(
                 strategy,
                 "end",
                 goal.row,
                 goal.goal_id,
                 end=goal.end,
-                current=current,
-                target=target,
+                current=figures.current,  # 99.996 of 100 does not read "100 of 100"
+                target=goal.target,
                 kpi=goal.kpi or "KPI",
             )
 
