@@ -125,12 +125,21 @@ def check_report(args: dict[str, Any]) -> tuple[float, Facts]:
 
 @case
 def sync(args: dict[str, Any]) -> tuple[float, Facts]:
-    """`sheetsync.sync(path, today=...)` on the file as it is: writes whatever has changed."""
+    """`sheetsync.sync(path, today=...)` on the file as it is: writes whatever has changed.
+
+    Its state store is beside the file (in the scratch folder), not the user's own: a
+    benchmark's runs are no one's history, and another checkout's schema cannot refuse it.
+    """
     import sheetsync
+    from sheetsync.config import validate_settings
 
     _preload_backends()
+    state = Path(args["path"]).with_name("benchmark-state.db")
+    settings = validate_settings({"state": {"path": str(state)}})
     with Stopwatch() as watch:
-        result = sheetsync.sync(args["path"], today=dt.date.fromisoformat(args["today"]))
+        result = sheetsync.sync(
+            args["path"], today=dt.date.fromisoformat(args["today"]), settings=settings
+        )
     return watch.seconds, {
         "cpu_seconds": watch.cpu_seconds,
         "written": result.written,
