@@ -46,7 +46,7 @@ from sheetsync.backends.xlsx_package import (
     scan_sheet,
     time_styles,
 )
-from sheetsync.backends.xlsx_sheet_edit import NewCell, SheetEdit, serial_number
+from sheetsync.backends.xlsx_sheet_edit import NewCell, OwnedCell, SheetEdit, serial_number
 from sheetsync.backends.xlsx_zip import read_chunks
 from sheetsync.workbook import (
     CellError,
@@ -433,10 +433,11 @@ def _edited(path: Path, data: bytes, plan: WritePlan, scanned: _Scan | None) -> 
         if edit is None:
             edit = edits[write.tab] = _sheet_edit(change, _existing_tab(path, tabs, write.tab))
         # The plan's own cell, unless its value is stored otherwise: 250k writes at 100k.
-        stored = _stored_value(write, package.date1904)
-        edit.cells[(write.row, write.column)] = (
-            write if stored is write.value else NewCell(stored, write.kind)
-        )
+        cell: OwnedCell = write
+        if write.kind == "date":
+            stored = _stored_value(write, package.date1904)
+            cell = write if stored is write.value else NewCell(stored, write.kind)
+        edit.cells[(write.row, write.column)] = cell
         if write.kind == "header" and write.value is not None:
             change.notes.setdefault(tabs.find(write.tab) or write.tab, []).append(
                 (write.row, write.column)
@@ -515,9 +516,9 @@ def _check_guards(
 
 
 def _stored_value(write: CellWrite, date1904: bool) -> str | int | float | None:
-    """The value as the cell stores it: a date kind written as ISO text is a date's number."""
+    """The value as a date cell stores it: written as ISO text, it is the date's number."""
     value = write.value
-    if write.kind == "date" and isinstance(value, str):
+    if isinstance(value, str):
         try:
             return serial_number(dt.date.fromisoformat(value), date1904)
         except ValueError:
