@@ -173,7 +173,7 @@ def _sync_rows(context: Context, tactics: int) -> Iterator[Row]:
         first.peak_rss,
         f"{ratio:.2f}× openpyxl load + save (CPU time: {cpu_ratio:.2f}×)",
         (Target(f"≤ {WRITE_RATIO}×", ratio <= WRITE_RATIO), *_memory_target(tactics, first)),
-        f"{_wrote(first)}; {_runs(first)}",
+        f"{_wrote(first)}; {_cpu(first)}; {_runs(first)}",
     )
 
     # The first sync left `fresh` synced: syncing it again must find nothing to write.
@@ -249,7 +249,7 @@ def _floor_row(tactics: int, case: str, result: Measurement, notes: str) -> Row:
         result.seconds,
         None,
         result.peak_rss,
-        notes="; ".join(part for part in (notes, _runs(result)) if part),
+        notes="; ".join(part for part in (notes, _cpu(result), _runs(result)) if part),
     )
 
 
@@ -286,6 +286,11 @@ def _memory_target(tactics: int, result: Measurement) -> tuple[Target, ...]:
 
 def _wrote(result: Measurement) -> str:
     return f"wrote {result.facts['writes']:,} cells" if result.facts["written"] else "wrote nothing"
+
+
+def _cpu(result: Measurement) -> str:
+    cpu_seconds = result.facts.get("cpu_seconds")
+    return f"CPU time {cpu_seconds:.2f} s" if cpu_seconds is not None else ""
 
 
 def _runs(result: Measurement) -> str:
