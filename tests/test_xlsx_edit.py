@@ -378,6 +378,41 @@ def test_cells_and_rows_are_inserted_in_order(tmp_path: Path, prefix: str) -> No
     assert openpyxl.load_workbook(path)["Plan"]["A4"].number_format == "0%"
 
 
+def test_rows_cut_between_the_pieces_the_editor_reads_are_each_written_once(
+    tmp_path: Path,
+) -> None:
+    """The editor reads a sheet a megabyte at a time: a row cut between two pieces is edited
+    whole and once, an empty row (<row/>) gets its cell, and the first piece, with rich text
+    (where not every <c... tag is a cell) and cells that leave out their reference, is
+    edited like the others."""
+    text = "x" * 500
+    red = '<r><rPr><color rgb="FFFF0000"/></rPr><t>red</t></r>'
+    rows = []
+    for row in range(1, 4001):
+        if row % 7 == 0:
+            rows.append(f'<row r="{row}"/>')
+        elif row == 50:
+            rows.append('<row r="50"><c t="inlineStr"><is><t>A50</t></is></c><c><v>7</v></c></row>')
+        else:
+            body = red if row in (1, 101) else f"<t>{text}{row}</t>"
+            rows.append(f'<row r="{row}"><c r="A{row}" t="inlineStr"><is>{body}</is></c></row>')
+    path = hand_made(tmp_path / "made.xlsx", sheet_xml("".join(rows)))
+    assert zipfile.ZipFile(path).getinfo("xl/worksheets/sheet1.xml").file_size > 1 << 20
+    writes = tuple(CellWrite("Plan", row, 2, f"S{row}") for row in range(1, 4001))
+
+    XlsxBackend(path).apply(WritePlan(writes=writes))
+
+    first = {50: "A50", 1: "red", 101: "red"}
+    expected = [
+        (None if row % 7 == 0 else first.get(row, f"{text}{row}"), f"S{row}")
+        for row in range(1, 4001)
+    ]
+    assert list(rows_of(path)) == expected
+    sheet = zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml").decode()
+    row_50 = re.search(r'<row r="50">.*?</row>', sheet)
+    assert row_50 is not None and row_50[0].count("<c") == 2  # B50 written over, not added
+
+
 def test_cells_without_references_keep_their_place(tmp_path: Path) -> None:
     # Cells and rows may leave out r: each is then the one after the previous.
     cells = "<row><c><v>1</v></c><c><v>3</v></c></row><row><c><v>5</v></c></row>"
