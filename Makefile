@@ -52,20 +52,29 @@ bench: $(STAMP)
 bench-worker: $(STAMP)
 	$(BIN)/python -m benchmarks.worker
 
-# Mutation testing of the rules, figures, write planner and cell readers (README, "Mutation
-# testing"): each mutant against those modules' own test files. One module at a time, e.g.
-# `make mutants MODULE=compute` (about 20 minutes on two busy cores); `mutmut show NAME` shows
-# a survivor.
-# mutmut's config holds one test selection for every module; a module whose own test file
-# covers it drops the others through pytest's --deselect (mutmut then maps its mutants to
-# those tests only): the cell readers' survivors take 2 s each instead of minutes.
-MUTANT_DESELECT_cells := tests/test_compute.py tests/test_rules.py tests/test_writes.py
+# Mutation testing (README, "Mutation testing"), one module at a time, e.g.
+# `make mutants MODULE=compute` or `make mutants MODULE=backends.google_requests`; `mutmut show
+# NAME` shows a survivor. mutmut first runs the module's test files once to map each test to the
+# functions it calls, then tries each mutant against its function's tests only. mutmut's config
+# has one test selection for every module, so the files are chosen here, per module, through
+# pytest's testpaths (the config selects none): a module's map and clean run cost its own tests.
+# MUTANT_DESELECT_<module> drops a module's slow tests (pytest's --deselect).
+# No MODULE: the rules, figures, write planner and cell readers against their own test files.
+MUTANT_TESTS := tests/test_compute.py tests/test_rules.py tests/test_writes.py tests/test_cells.py
+# The cell readers' own test file covers them: their survivors take 2 s each instead of minutes.
+MUTANT_TESTS_cells := tests/test_cells.py
+# The Google write planning, through the real gspread client and the Sheets API test server
+# (the interleavings property and the CLI's subprocesses are left out: slow, or blind to a mutant).
+MUTANT_TESTS_backends.google_requests := tests/test_google_requests.py tests/test_google_backend.py \
+	tests/test_google_init.py tests/test_backends.py
+# Two children on a machine of one's own; `MUTANT_CHILDREN=1` on a shared one.
 MUTANT_CHILDREN ?= 2
+MUTANT_PYTEST = -o "testpaths=$(strip $(or $(MUTANT_TESTS_$(MODULE)),$(MUTANT_TESTS)))" \
+	$(addprefix --deselect=,$(MUTANT_DESELECT_$(MODULE)))
 
 mutants: $(STAMP)
 	$(BIN)/python -m pip install --quiet 'mutmut>=3.3,<4'
-	PYTEST_ADDOPTS="$(addprefix --deselect=,$(MUTANT_DESELECT_$(MODULE)))" \
-		$(BIN)/mutmut run --max-children $(MUTANT_CHILDREN) $(if $(MODULE),"sheetsync.$(MODULE)*") || true
+	PYTEST_ADDOPTS='$(MUTANT_PYTEST)' $(BIN)/mutmut run --max-children $(MUTANT_CHILDREN) $(if $(MODULE),"sheetsync.$(MODULE)*") || true
 	$(BIN)/mutmut results
 
 lint: $(STAMP)

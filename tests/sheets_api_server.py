@@ -1136,6 +1136,9 @@ class SheetsApi:
         grid.update(properties.pop("gridProperties", {}))
         index = min(properties.pop("index", len(book.sheets)), len(book.sheets))
         sheet_id = properties.pop("sheetId", 0 if first else self.new_id())
+        if sheet_id < 0:
+            # The reference says "Must be non-negative"; no recording holds Google's wording.
+            raise invalid_argument(f"{label}: sheetId must be non-negative, not {sheet_id}.")
         if any(sheet.sheet_id == sheet_id for sheet in book.sheets):
             # No recording holds this one; worded as other Sheets API fakes word it.
             raise invalid_argument(f"{label}: A sheet with the id {sheet_id} already exists.")
@@ -1194,6 +1197,12 @@ class SheetsApi:
     ) -> dict[str, Any]:
         sheet = book.sheet_with_id(detail.get("sheetId", 0), label)
         dimension = detail.get("dimension", "ROWS")
+        if dimension not in DIMENSION_KEYS:
+            at = "requests[" + label.partition("[")[2].partition("]")[0] + "].append_dimension"
+            raise invalid_argument(
+                f"Invalid value at '{at}.dimension' "
+                f'(type.googleapis.com/google.apps.sheets.v4.Dimension), "{dimension}"'
+            )
         end = sheet.row_count if dimension == "ROWS" else sheet.column_count
         sheet.resize(dimension, end, end + detail.get("length", 0), inserted=True)
         return {}
@@ -1276,6 +1285,8 @@ class SheetsApi:
 
     def keep_format(self, book: Spreadsheet, detail: dict[str, Any], label: str) -> dict[str, Any]:
         """Formatting is only recorded (so tests can see it was asked for), never rendered."""
+        if label.endswith(".repeatCell"):
+            check_repeat_cell(detail, label)
         where = detail.get("range") or detail.get("dimensions") or {}
         sheet = book.sheet_with_id(where.get("sheetId", 0), label)
         sheet.formats.append({label.rpartition(".")[2]: copy.deepcopy(detail)})
@@ -1822,6 +1833,19 @@ class SheetsApiServer:
         with self._lock:
             return copy.deepcopy(self._sheet(key, tab).formats)
 
+    def cell_formats(self, key: str, tab: str) -> list[tuple[str, dict[str, Any]]]:
+        """(A1 range, the format it sets) for each repeatCell on the tab, in the order sent: what
+        a person sees in Format > Number and the toolbar. An open end is left open ("G2:G")."""
+        with self._lock:
+            sent = [f["repeatCell"] for f in self._sheet(key, tab).formats if "repeatCell" in f]
+        return [
+            (
+                open_range_a1(request["range"]),
+                masked(request["cell"], parse_field_mask(request["fields"])),
+            )
+            for request in sent
+        ]
+
     def permissions(self, key: str) -> list[dict[str, Any]]:
         with self._lock:
             return copy.deepcopy(self._spreadsheets[key].permissions)
@@ -2021,6 +2045,32 @@ class SheetsApiServer:
         return Reply(200, token)
 
 
+GRID_RANGE_FIELDS = {"sheetId", *DIMENSION_KEYS["ROWS"], *DIMENSION_KEYS["COLUMNS"]}
+REPEAT_CELL_FIELDS = {"range", "cell", "fields"}
+
+
+def check_repeat_cell(detail: dict[str, Any], label: str) -> None:
+    """Google's refusals of a repeatCell it cannot read: a misspelt field name, no field mask,
+    a negative index."""
+    at = "requests[" + label.partition("[")[2].partition("]")[0] + "].repeat_cell"
+    grid_range = detail.get("range", {})
+    for names, known, where in (
+        (detail, REPEAT_CELL_FIELDS, at),
+        (grid_range, GRID_RANGE_FIELDS, f"{at}.range"),
+    ):
+        for name in names:
+            if name not in known:
+                raise invalid_argument(
+                    f"Invalid JSON payload received. Unknown name \"{name}\" at '{where}': "
+                    "Cannot find field."
+                )
+    if not detail.get("fields"):
+        raise invalid_argument(f"{label}: At least one field must be updated, but fields is empty.")
+    for name in sorted(GRID_RANGE_FIELDS & set(grid_range)):
+        if grid_range[name] < 0:  # no recording holds Google's wording of this one
+            raise invalid_argument(f"{label}: {name} must be non-negative, not {grid_range[name]}.")
+
+
 def grid_range_a1(grid_range: dict[str, Any], sheet: Sheet) -> str:
     box = Box(
         grid_range.get("startRowIndex", 0),
@@ -2029,6 +2079,18 @@ def grid_range_a1(grid_range: dict[str, Any], sheet: Sheet) -> str:
         grid_range.get("endColumnIndex", sheet.column_count),
     )
     return box.a1()
+
+
+def open_range_a1(grid_range: dict[str, Any]) -> str:
+    """A GridRange in A1 notation as a person writes it, an open end left open (A2:A, A:A)."""
+    first_column = grid_range.get("startColumnIndex", 0)
+    first_row = grid_range.get("startRowIndex", 0) + 1
+    end_row, end_column = grid_range.get("endRowIndex"), grid_range.get("endColumnIndex")
+    if (end_row, end_column) == (first_row, first_column + 1):
+        return f"{column_letters(first_column)}{first_row}"
+    first = column_letters(first_column) + (str(first_row) if first_row > 1 or end_row else "")
+    last = (column_letters(end_column - 1) if end_column else "") + str(end_row or "")
+    return f"{first}:{last}"
 
 
 def parsed_body(raw: bytes) -> Any:

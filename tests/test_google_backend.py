@@ -35,11 +35,6 @@ from sheetsync.backends.google_http import (
 )
 from sheetsync.backends.google_http import gspread_client as gspread_client_for
 from sheetsync.backends.google_location import spreadsheet_key
-from sheetsync.backends.google_requests import (
-    HEADER_FORMAT,
-    REQUEST_BODY_LIMIT,
-    value_update_bodies,
-)
 from sheetsync.config import GoogleSettings, Settings
 from sheetsync.workbook import CellError, CellWrite, Guard, Workbook, WritePlan
 from sheetsync.writes import describe
@@ -121,47 +116,6 @@ def test_rate_limiter_forgets_requests_older_than_a_minute():
     clock.now += 61
     assert limiter.acquire() == 0
     assert limiter.waits == []
-
-
-# --- splitting a values write ------------------------------------------------------------------
-
-
-def status_writes(rows: int, text: str = "On track") -> list[CellWrite]:
-    return [CellWrite("Plan", row, 11, text) for row in range(2, rows + 2)]
-
-
-def test_one_values_request_carries_every_cell_up_to_googles_payload_limit():
-    bodies = value_update_bodies(status_writes(100_000))
-    assert len(bodies) == 1
-    assert bodies[0]["valueInputOption"] == "RAW"
-    assert bodies[0]["data"] == [{"range": "'Plan'!K2:K100001", "values": [["On track"]] * 100_000}]
-
-
-def test_a_values_write_is_split_into_parts_of_about_2_mb_as_google_recommends():
-    text = "x" * 1000
-    bodies = value_update_bodies(status_writes(12_000, text))  # about 12 MB of cell text
-    assert REQUEST_BODY_LIMIT == 2_000_000
-    assert len(bodies) == 7
-    assert all(len(json.dumps(body).encode()) <= REQUEST_BODY_LIMIT for body in bodies)
-    written = [row for body in bodies for part in body["data"] for row in part["values"]]
-    assert written == [[text]] * 12_000
-
-
-def test_value_ranges_are_rectangles_of_adjacent_cells_and_none_clears():
-    writes = [
-        CellWrite("Plan", 2, 11, "Done"),
-        CellWrite("Plan", 2, 12, 0.5, kind="percent"),
-        CellWrite("Plan", 3, 11, "Overdue"),
-        CellWrite("Plan", 3, 12, None),
-        CellWrite("Plan", 7, 11, None),
-        CellWrite("It's", 1, 1, "=IMPORTXML(1)"),
-    ]
-    (body,) = value_update_bodies(writes)
-    assert {part["range"]: part["values"] for part in body["data"]} == {
-        "'It''s'!A1:A1": [["=IMPORTXML(1)"]],
-        "'Plan'!K2:L3": [["Done", 0.5], ["Overdue", ""]],
-        "'Plan'!K7:K7": [[""]],
-    }
 
 
 # --- credentials -------------------------------------------------------------------------------
@@ -458,7 +412,15 @@ def test_a_plan_with_nothing_to_write_sends_nothing(sheets_api):
     assert sheets_api.requests == {}
 
 
-def test_apply_grows_a_trimmed_grid_and_formats_the_new_column(sheets_api):
+BOLD_ON_GREY = {
+    "userEnteredFormat": {
+        "textFormat": {"bold": True},
+        "backgroundColor": {"red": 0.9, "green": 0.9, "blue": 0.9},
+    }
+}
+
+
+def test_apply_grows_a_trimmed_grid_and_formats_the_new_columns(sheets_api):
     checks = [["Severity", "Rule", "Message"]]
     key = sheets_api.add_spreadsheet(
         "Trimmed", {"Plan": PLAN, "Checks": checks}, grid={"Plan": (4, 6), "Checks": (1, 3)}
@@ -466,27 +428,38 @@ def test_apply_grows_a_trimmed_grid_and_formats_the_new_column(sheets_api):
     backend = backend_for(sheets_api, key)
     workbook = backend.read()
     sheets_api.reset_counts()
-    roi = [CellWrite("Plan", row, 7, 0.25 * row, kind="percent") for row in (2, 3, 4)]
     finding = ["error", "SS200", "Goal ID is blank", "Plan", "B4"]
+    # Row by row, as the planner writes them: only T1 has an issue, so the last cell written
+    # (T3's ROI) is left of the widest column, Issues.
     plan = status_plan(
         workbook,
         CellWrite("Plan", 1, 7, "ROI", kind="header"),
-        *roi,
+        CellWrite("Plan", 1, 8, "Issues", kind="header"),
+        CellWrite("Plan", 2, 7, 0.5, kind="percent"),
+        CellWrite("Plan", 2, 8, "Start is after End"),
+        CellWrite("Plan", 3, 7, 0.75, kind="percent"),
+        CellWrite("Plan", 4, 7, 1, kind="percent"),
         *(CellWrite("Checks", 2, column, text) for column, text in enumerate(finding, 1)),
     )
     backend.apply(plan)
-    assert [row[6] for row in sheets_api.grid(key, "Plan")] == ["ROI", 0.5, 0.75, 1]
+    assert [row[6:] for row in sheets_api.grid(key, "Plan")] == [
+        ["ROI", "Issues"],
+        [0.5, "Start is after End"],
+        [0.75],
+        [1],
+    ]
     assert sheets_api.grid(key, "Checks") == checks + [finding]
     assert sheets_api.sheet_properties(key, "Plan")["gridProperties"] == {
         "rowCount": 4,
-        "columnCount": 7,
+        "columnCount": 8,
     }
     checks_grid = sheets_api.sheet_properties(key, "Checks")["gridProperties"]
     assert (checks_grid["rowCount"], checks_grid["columnCount"]) == (2, 5)
-    formats = [request["repeatCell"] for request in sheets_api.formats(key, "Plan")]
-    assert [f["cell"]["userEnteredFormat"] for f in formats] == [
-        HEADER_FORMAT,
-        {"numberFormat": {"type": "PERCENT", "pattern": "0%"}},
+    # The new headers bold on grey; ROI as a percentage down to the last row, rows to come too.
+    assert sheets_api.cell_formats(key, "Plan") == [
+        ("G1", BOLD_ON_GREY),
+        ("G2:G", {"userEnteredFormat": {"numberFormat": {"type": "PERCENT", "pattern": "0%"}}}),
+        ("H1", BOLD_ON_GREY),
     ]
     # The guards are read before the layout and again right before the values write.
     assert sheets_api.requests == {
@@ -517,6 +490,38 @@ def test_apply_creates_a_new_tab_with_a_frozen_styled_header(sheets_api):
         "frozenRowCount": 1,
     }
     assert len(sheets_api.formats(key, "Checks")) == 3  # one per header cell
+    assert sheets_api.requests == {
+        ("POST", "spreadsheets.batchUpdate"): 1,
+        ("POST", "values.batchUpdate"): 1,
+    }
+
+
+def test_a_spreadsheet_with_a_single_tab_gets_its_checks_tab(sheets_api):
+    key = sheets_api.add_spreadsheet("Plan only", {"Plan": PLAN})
+    backend = backend_for(sheets_api, key)
+    backend.read()
+    writes = (CellWrite("Checks", 1, 1, "Severity", kind="header"),)
+    backend.apply(WritePlan(writes, (), ("Checks",), {"Checks": 1}))
+    assert sheets_api.grid(key, "Checks") == [["Severity"]]
+    assert sheets_api.grid(key, "Plan") == PLAN
+
+
+def test_two_new_tabs_are_made_in_one_request_as_wide_as_what_is_written_to_them(sheets_api):
+    key = bean_and_crumb(sheets_api)
+    backend = backend_for(sheets_api, key)
+    backend.read()
+    sheets_api.reset_counts()
+    writes = (CellWrite("Checks", 1, 1, "Severity", kind="header"),)
+    # History gets nothing written yet, and its header row is not given: one, as for every tab.
+    backend.apply(WritePlan(writes, (), ("Checks", "History"), {"Checks": 1}))
+    assert sheets_api.grid(key, "Checks") == [["Severity"]]
+    assert sheets_api.grid(key, "History") == []
+    for tab in ("Checks", "History"):
+        assert sheets_api.sheet_properties(key, tab)["gridProperties"] == {
+            "rowCount": 1000,
+            "columnCount": 1,
+            "frozenRowCount": 1,
+        }
     assert sheets_api.requests == {
         ("POST", "spreadsheets.batchUpdate"): 1,
         ("POST", "values.batchUpdate"): 1,
@@ -890,23 +895,42 @@ def test_a_protected_range_is_told_with_where_to_unprotect_it(sheets_api):
     assert sheets_api.grid(key, "Plan")[2][4] == ""
 
 
-def test_a_sync_past_googles_10_million_cells_is_refused_before_writing(sheets_api):
+@pytest.mark.parametrize(
+    ("write", "cells"),
+    [
+        (CellWrite("Plan", 1, 7, "ROI", kind="header"), "10,000,003"),  # a new column
+        (CellWrite("Plan", 5, 1, "T4"), "10,000,005"),  # a new row
+    ],
+    ids=["column", "row"],
+)
+def test_a_sync_past_googles_10_million_cells_is_refused_before_writing(sheets_api, write, cells):
     key = sheets_api.add_spreadsheet(
         "Full", {"Plan": PLAN, "Leads": [["Name"]]}, grid={"Plan": (4, 6), "Leads": (399_999, 25)}
     )
     backend = backend_for(sheets_api, key)
     workbook = backend.read()
     sheets_api.reset_counts()
-    plan = status_plan(workbook, CellWrite("Plan", 1, 7, "ROI", kind="header"))
+    plan = status_plan(workbook, write)
     with pytest.raises(WorkbookUnreachable) as failure:
         backend.apply(plan)
     assert str(failure.value) == (
-        "This sync would grow the spreadsheet “Full” to 10,000,003 cells, more than the "
+        f"This sync would grow the spreadsheet “Full” to {cells} cells, more than the "
         "10,000,000 Google Sheets allows, so nothing was written; delete empty rows and columns "
         "at the end of its tabs, or tabs you no longer need (every cell of every tab counts, "
         "blank or not), and run sync again."
     )
     assert sheets_api.requests == {}
+
+
+def test_a_sync_that_fills_the_spreadsheet_to_exactly_10_million_cells_is_written(sheets_api):
+    # 4 x 6 in Plan, 399,998 x 25 in Leads and 22 x 1 in Notes: a new column in Plan takes the
+    # spreadsheet to exactly Google's limit, which it allows.
+    grid = {"Plan": (4, 6), "Leads": (399_998, 25), "Notes": (22, 1)}
+    tabs = {"Plan": PLAN, "Leads": [["Name"]], "Notes": [["Note"]]}
+    key = sheets_api.add_spreadsheet("Nearly full", tabs, grid=grid)
+    backend = backend_for(sheets_api, key)
+    backend.apply(status_plan(backend.read(), CellWrite("Plan", 1, 7, "ROI", kind="header")))
+    assert sheets_api.grid(key, "Plan")[0] == [*PLAN[0], "ROI"]
 
 
 def test_googles_own_10_million_cell_refusal_gets_the_same_advice(sheets_api):
@@ -932,6 +956,13 @@ def test_a_cell_longer_than_google_takes_is_refused_before_writing(sheets_api):
         "Sheets allows in a cell, so nothing was written."
     )
     assert sheets_api.requests == {}
+
+
+def test_a_cell_of_exactly_50000_characters_is_written(sheets_api):
+    key = bean_and_crumb(sheets_api)
+    backend = backend_for(sheets_api, key)
+    backend.apply(status_plan(backend.read(), CellWrite("Plan", 3, 6, "x" * 50_000)))
+    assert sheets_api.grid(key, "Plan")[2][5] == "x" * 50_000
 
 
 def test_a_retryable_refresh_failure_is_retried_and_not_called_an_expired_sign_in():
