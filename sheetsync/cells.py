@@ -24,6 +24,7 @@ from babel.localedata import LocaleDataDict
 from babel.numbers import (
     format_currency,
     format_decimal,
+    get_currency_symbol,
     get_decimal_symbol,
     get_group_symbol,
     get_territory_currencies,
@@ -80,6 +81,10 @@ _PERCENT_WORDS = {
 
 # Unicode's currency symbols (category Sc) that people type beside amounts.
 _CURRENCY_SIGNS = "$¢£¤¥֏؋৲৳৻૱௹฿៛₠₡₢₣₤₥₦₧₨₩₪₫€₭₮₯₰₱₲₳₴₵₶₷₸₹₺₻₼₽₾₿⃀﷼﹩＄￠￡￥￦"
+
+# Marks that show nothing: right-to-left locales (Arabic, Hebrew) write them around amounts and
+# currency signs, and text copied from a web page may carry a zero-width space.
+_INVISIBLE = dict.fromkeys(map(ord, "\u061c\u200b\u200e\u200f\u2066\u2067\u2068\u2069\ufeff"))
 
 # Written into the float text as an exponent, so "1.1k" is exactly 1100.0, not 1100.0000000000002.
 _SCALE_EXPONENTS = {"k": 3, "m": 6, "mm": 6, "mn": 6, "b": 9, "bn": 9}
@@ -294,7 +299,7 @@ def _amount_from_text(text: str, value: str, data: _LocaleData, kind: _Kind) -> 
 
 def _parse_decorated(text: str, data: _LocaleData, kind: _Kind) -> tuple[float, bool] | None:
     """Text with separators, sign, brackets, currency, scale or % -> (number, had %), or None."""
-    match = data.amount.fullmatch(text)
+    match = data.amount.fullmatch(text if text.isascii() else text.translate(_INVISIBLE).strip())
     if match is None:
         return None
     opening, sign, before, later_sign, digits, scale, percent, after, closing = match.groups()
@@ -621,8 +626,17 @@ def _currency_alternatives(locale: Locale) -> str:
     symbols = set(list_currencies())
     symbols |= set(Locale.parse("en").currency_symbols.values())
     symbols |= set(locale.currency_symbols.values())
-    # A lone letter would be read as k/M/B scale or swallow a typo; such symbols are rare.
-    words = sorted(s for s in symbols if not (len(s) == 1 and s.isalpha()))
+    # A lone letter would be read as k/M/B scale or swallow a typo; such symbols are rare, but
+    # the locale's own currency is what its people type (R1 200 in South Africa, Q50 in Guatemala).
+    own = _own_currency(locale)
+    own_symbol = get_currency_symbol(own, locale) if own else None
+    words = sorted(
+        {
+            symbol.translate(_INVISIBLE)
+            for symbol in symbols
+            if symbol == own_symbol or not (len(symbol) == 1 and symbol.isalpha())
+        }
+    )
     signs = "".join(map(re.escape, _CURRENCY_SIGNS))
     sign = rf"[^\W\d_]{{0,3}}[{signs}]"  # $, and the US$ and CA$ other locales write
     alternatives = "|".join([sign, *(re.escape(word) for word in words)])
@@ -630,10 +644,16 @@ def _currency_alternatives(locale: Locale) -> str:
     return rf"(?=[^\W\d_]|[{signs}])(?:{alternatives})"
 
 
-def _money_example(locale: Locale) -> str | None:
-    """1200.50 in the currency of the locale's country; None when it names no country ("fr")."""
+def _own_currency(locale: Locale) -> str | None:
+    """The currency of the locale's country (ZAR for en_ZA); None when it names none ("fr")."""
     currencies = get_territory_currencies(locale.territory) if locale.territory else []
-    return format_currency(1200.5, currencies[0], locale=locale) if currencies else None
+    return currencies[0] if currencies else None
+
+
+def _money_example(locale: Locale) -> str | None:
+    """1200.50 in the locale's own currency, or None."""
+    own = _own_currency(locale)
+    return format_currency(1200.5, own, locale=locale) if own else None
 
 
 def _date_example(locale: Locale) -> str:

@@ -184,6 +184,14 @@ AMOUNTS = [
     ("1234'567'890", "de_CH", 1_234_567_890.0),
     ("1 200 kr", "sv_SE", 1200.0),
     ("5kr", "sv_SE", 5.0),
+    # a one-letter currency is read where it is the locale's own
+    ("R1 200,50", "en_ZA", 1200.5),
+    ("R 1 200", "en_ZA", 1200.0),
+    ("Q1,200.50", "es_GT", 1200.5),
+    ("K50", "en_ZM", 50.0),
+    # right-to-left locales write invisible direction marks around the amount and the sign
+    ("\u200f1,200.50\u00a0ج.م.\u200f", "ar_EG", 1200.5),
+    ("\u200f1,200.50\u00a0\u200f₪", "he_IL", 1200.5),
 ]
 
 
@@ -257,6 +265,21 @@ def test_money_problems_quote_the_cell(value, locale, message):
 def test_money_hint_shows_an_amount_in_the_locale(locale, examples):
     hint = problem(read_money, "lots", locale).hint
     assert hint == f"Type an amount such as {examples}; a currency sign may go before or after it."
+
+
+@pytest.mark.parametrize(
+    "locale", LOCALES + ("en_ZA", "es_GT", "en_ZM", "ar_EG", "he_IL", "pt_CV", "fr", "es_419")
+)
+def test_the_amounts_a_hint_suggests_read_back(locale):
+    hint = problem(read_money, "lots", locale).hint
+    told = re.fullmatch(
+        r"Type an amount such as (.+?)(?: or (.+))?; a currency sign may go before or after it\.",
+        hint,
+    )
+    assert told is not None, hint
+    for amount in filter(None, told.groups()):
+        # 1200.50, or 1,200 in a currency without cents (the yen)
+        assert read_money(amount, locale) in (1200.5, 1200.0), amount
 
 
 def test_number_problem_says_number_and_gives_the_locale_example():
