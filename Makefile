@@ -74,6 +74,9 @@ MUTANT_PYTEST = -o "testpaths=$(strip $(or $(MUTANT_TESTS_$(MODULE)),$(MUTANT_TE
 
 mutants: $(STAMP)
 	$(BIN)/python -m pip install --quiet 'mutmut>=3.3,<4'
+	@# mutmut keeps the map of which test calls which function from its first run: a test whose
+	@# calls changed since would not meet the mutants it now reaches. Each run maps afresh.
+	rm -f mutants/mutmut-stats.json
 	PYTEST_ADDOPTS='$(MUTANT_PYTEST)' $(BIN)/mutmut run --max-children $(MUTANT_CHILDREN) $(if $(MODULE),"sheetsync.$(MODULE)*") || true
 	$(BIN)/mutmut results
 
