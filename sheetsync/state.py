@@ -28,21 +28,25 @@ from sheetsync.errors import StateError
 
 
 def _tactics_as_one_row(db: sqlite3.Connection) -> None:
-    """Schema 2: each snapshot's tactics move from a row each to one row (see the top)."""
+    """Schema 2: each snapshot's tactics move from a row each to one row (see the top).
+
+    Written as schema 2 packs them, whatever later versions do: a later change of format
+    is a step of its own.
+    """
     db.execute(
         "CREATE TABLE tactic_figures ("
         "snapshot_id INTEGER PRIMARY KEY REFERENCES snapshots (id) ON DELETE CASCADE, "
         "figures BLOB NOT NULL)"
     )
     snapshots = [row[0] for row in db.execute("SELECT id FROM snapshots")]
-    columns = ", ".join(TacticSnapshot._fields)
     for snapshot_id in snapshots:
         rows = db.execute(
-            f"SELECT {columns} FROM tactic_snapshots WHERE snapshot_id = ? ORDER BY rowid",
+            "SELECT tactic_id, goal_id, status, spend, revenue, result, progress, roi "
+            "FROM tactic_snapshots WHERE snapshot_id = ? ORDER BY rowid",
             (snapshot_id,),
         )
-        tactics = [TacticSnapshot(*row) for row in rows]
-        db.execute("INSERT INTO tactic_figures VALUES (?, ?)", (snapshot_id, _packed(tactics)))
+        figures = zlib.compress(orjson.dumps([tuple(row) for row in rows]), 1)
+        db.execute("INSERT INTO tactic_figures VALUES (?, ?)", (snapshot_id, figures))
     db.execute("DROP TABLE tactic_snapshots")
 
 
