@@ -98,7 +98,11 @@ _ADDABLE = {
     "variant",  # app.xml: "Worksheets" and their count
     "lpstr",
     "i4",
-    "legacyDrawing",  # header notes
+    "legacyDrawing",  # header notes: the link, and the notes added to a sheet's own
+    "author",
+    "comment",
+    "shape",
+    "shapetype",
     # An empty <styleSheet/> (47889.xlsx) gets the lists a format needs, default first.
     "fonts",
     "fills",
@@ -108,8 +112,15 @@ _ADDABLE = {
     "cellStyles",
 }
 # Where those of them that have one place may be added: the notes link is the worksheet's own
-# child, after its cells (in <sheetData> Excel calls the file damaged).
-_ADDED_ONLY_UNDER = {"legacyDrawing": "/worksheet"}
+# child, after its cells (in <sheetData> Excel calls the file damaged); a note goes in the
+# comments part's lists, its box in the VML drawing.
+_ADDED_ONLY_UNDER = {
+    "legacyDrawing": "/worksheet",
+    "author": "/comments/authors",
+    "comment": "/comments/commentList",
+    "shape": "/xml",
+    "shapetype": "/xml",
+}
 _IDENTITY = ("r", "Id", "PartName", "Extension", "name", "sheetId")
 
 

@@ -100,6 +100,8 @@ def test_sync_keeps_charts_sparklines_tables_and_every_other_feature(tmp_path: P
     before, after = parts(original), parts(path)
     plan_part = "xl/worksheets/sheet2.xml"
     assert plan_part in changed
+    owned = by_part(written_by_tab(result))
+    assert element_changes(original, path, changed, owned) == []  # notes added to the user's
     for name in ("xl/worksheets/sheet1.xml", plan_part, "xl/worksheets/sheet4.xml"):
         assert outside_sheet_data(after[name]) == outside_sheet_data(before[name]), name
     assert any(name.startswith("xl/charts/chart") for name in after)
@@ -151,10 +153,23 @@ def synced_copy(original: Path) -> tuple[Path, dict[str, set[str]]]:
     path.write_bytes(original.read_bytes())
     result = sheetsync.sync(str(path), today=TODAY)
     assert result.written
+    return path, written_by_tab(result)
+
+
+def written_by_tab(result: sheetsync.SyncResult) -> dict[str, set[str]]:
     written: dict[str, set[str]] = {}
     for write in result.plan.writes:
         written.setdefault(write.tab, set()).add(write.a1)
-    return path, written
+    return written
+
+
+def by_part(written: dict[str, set[str]], first: int = 1) -> dict[str, set[str]]:
+    """The cells written on the plan's tabs by sheet part, the tabs' parts numbered in order
+    from sheet`first`.xml (as XlsxWriter and openpyxl number them)."""
+    tabs = ("Strategy", "Plan", "Calendar")
+    return {
+        f"xl/worksheets/sheet{n}.xml": written.get(tab, set()) for n, tab in enumerate(tabs, first)
+    }
 
 
 def worksheet_children(xml: bytes) -> list[str]:
@@ -176,7 +191,7 @@ def test_a_header_note_goes_beside_a_chart_on_the_same_tab(tmp_path: Path) -> No
     before, after = parts(original), parts(path)
     for name in ("xl/charts/chart1.xml", "xl/drawings/drawing1.xml"):
         assert after[name] == before[name], name
-    assert element_changes(original, path, {PLAN_PART}, {PLAN_PART: written["Plan"]}) == []
+    assert element_changes(original, path, changed, by_part(written)) == []
     assert worksheet_children(after[PLAN_PART])[-2:] == ["drawing", "legacyDrawing"]
     links = after["xl/worksheets/_rels/sheet2.xml.rels"].decode()
     assert 'Target="../drawings/drawing1.xml"' in links and "/comments" in links
@@ -205,14 +220,14 @@ def test_a_header_note_joins_the_form_controls_and_leaves_the_printed_header_alo
 
     path, written = synced_copy(original)
 
-    assert_untouched_parts_kept(original, path)
+    changed = assert_untouched_parts_kept(original, path)
     after = parts(path)
     assert after[printed] == before[printed]
     # The button stays as it was; the note's box follows it in the same drawing.
     assert after[controls].startswith(before[controls][: before[controls].rindex(b"</xml>")])
     headers = [cell for cell in written["Plan"] if re.fullmatch("[A-Z]+1", cell)]
     assert after[controls].count(b'ObjectType="Note"') == len(headers) == 4
-    assert element_changes(original, path, {PLAN_PART}, {PLAN_PART: written["Plan"]}) == []
+    assert element_changes(original, path, changed, by_part(written)) == []
     children = worksheet_children(after[PLAN_PART])
     assert children.count("legacyDrawing") == 1 and children[-2:] == [
         "legacyDrawing",
@@ -250,8 +265,7 @@ def test_a_pivot_table_its_cache_and_records_survive_a_sync(tmp_path: Path) -> N
     changed = assert_untouched_parts_kept(original, path)
     assert not pivot & changed and "xl/worksheets/sheet1.xml" not in changed
     after = parts(path)
-    tabs = ("Strategy", "Plan", "Calendar")  # after Sheet1
-    owned = {f"xl/worksheets/sheet{n}.xml": written[tab] for n, tab in enumerate(tabs, 2)}
+    owned = by_part(written, first=2)  # after Sheet1
     assert element_changes(original, path, changed, owned) == []  # the workbook's pivotCaches
     for part, element in (
         ("xl/workbook.xml", rb"<pivotCaches>.*?</pivotCaches>"),
