@@ -132,14 +132,14 @@ def _figures_shown(facts: Mapping[str, Any], figures: tuple[str, ...]) -> dict[s
 def _shown_facts(finding: Finding, facts: Mapping[str, Any]) -> dict[str, Any]:
     """Every fact of a finding as its message shows it: its place (tab, cell, row ID), then
     the rule's own `facts`, long text shortened."""
-    shown = {"tab": finding.tab, "cell": finding.cell, "row_id": quoted(finding.row_id)}
+    shown = {"tab": finding.tab, "cell": finding.cell, "row_id": _quoted(finding.row_id)}
     for name, value in facts.items():
         short = type(value) is not str or len(value) <= _QUOTED_LENGTH or name in _SENTENCE_FACTS
-        shown[name] = value if short else quoted(value)
+        shown[name] = value if short else _quoted(value)
     return shown
 
 
-def quoted(text: str | None) -> str | None:
+def _quoted(text: str | None) -> str | None:
     if text is None or len(text) <= _QUOTED_LENGTH:
         return text
     return text[: _QUOTED_LENGTH - 1] + "…"

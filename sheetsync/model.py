@@ -370,29 +370,25 @@ def _read_records(
     raw = transposed(rows, [reader.sheet_index for reader in readers])
     typed = [_typed(reader, values) for reader, values in zip(readers, raw, strict=True)]
     records = _records(schema, readers, typed, len(rows))
-    id_number = next((n for n, r in enumerate(readers) if r.column.key == schema.id_key), None)
+    ids = next((typed[n] for n, r in enumerate(readers) if r.column.key == schema.id_key), None)
     to_read = _cells_to_read(typed)
-    # A row whose ID is blank, "Total" or words may be a section heading or a totals row.
-    headings = (
-        set()
-        if id_number is None
-        else ids_that_may_organise(typed[id_number], schema.ids_are_codes)
-    )
-    for index in sorted(to_read.keys() | headings):
-        row_number, cells, numbers = index + 2, rows[index], to_read.get(index, [])
-        if id_number is None or index in headings:
+    # Rows read whole: a row whose ID is blank, "Total" or words may be a section heading or a
+    # totals row, and without an ID column any row may.
+    if ids is None:
+        whole = set(range(len(rows)))
+    else:
+        whole = ids_that_may_organise(ids, schema.ids_are_codes)
+    for index in sorted(to_read.keys() | whole):
+        if ids is None or index in whole:
             records[index] = _read_row(
-                schema, readers, layout, row_number, cells, locale, issues, organising
+                schema, readers, layout, index + 2, rows[index], locale, issues, organising
             )
-            continue
-        row_id = typed[id_number][index]
-        values = list(records[index][1:])
-        for reader in map(readers.__getitem__, numbers):
-            value = cells[reader.sheet_index] if reader.sheet_index < len(cells) else None
-            values[reader.position] = _read_cell(
-                reader, value, layout, row_number, row_id, locale, issues
+        else:
+            row_id = ids[index]
+            to_read_here = [readers[number] for number in to_read[index]]
+            records[index] = _with_cells_read(
+                records[index], to_read_here, rows[index], layout, row_id, locale, issues
             )
-        records[index] = RECORD_TYPES[schema.role]._make((row_number, *values))
     return tuple(record for record in records if record is not None)
 
 
@@ -408,6 +404,25 @@ def _records(
     make = RECORD_TYPES[schema.role]._make
     # strict=False: a lacking column's blanks repeat without end.
     return list(map(make, zip(range(2, count + 2), *fields, strict=False)))
+
+
+def _with_cells_read(
+    record: Any,
+    readers: list[_ColumnReader],
+    cells: tuple[CellValue, ...],
+    layout: TabLayout,
+    row_id: str,
+    locale: str,
+    issues: list[CellIssue],
+) -> Any:
+    """The record with these columns' cells read one by one, as cells.py reads them."""
+    values = list(record[1:])
+    for reader in readers:
+        value = cells[reader.sheet_index] if reader.sheet_index < len(cells) else None
+        values[reader.position] = _read_cell(
+            reader, value, layout, record.row, row_id, locale, issues
+        )
+    return record._make((record.row, *values))
 
 
 def _column_readers(schema: TabSchema, layout: TabLayout) -> list[_ColumnReader]:

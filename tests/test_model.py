@@ -3,9 +3,10 @@
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from workbooks import TODAY, D, baseline
+from workbooks import TODAY, D, baseline, baseline_grids
 
 import sheetsync
+from sheetsync.backends.memory import MemoryBackend
 from sheetsync.cells import READERS, CellProblem
 from sheetsync.model import RECORD_TYPES
 from sheetsync.schema import INPUT_TABS, PLAN
@@ -112,3 +113,13 @@ def test_a_tactic_s_cell_reads_as_its_reader_reads_it_alone(column, value):
     else:
         assert told == []
         assert getattr(tactic, column.key) == expected
+
+
+def test_without_its_id_column_a_plan_s_headings_and_totals_are_still_not_tactics():
+    grids = baseline_grids()
+    for row in grids["Plan"]:
+        del row[0]  # Tactic ID
+    grids["Plan"] += [[None, "Q1 campaigns"], [None] * 6 + [3500, 1200]]
+    report = sheetsync.check(MemoryBackend.from_grids(grids), today=TODAY)
+    assert [result.tactic.row for result in report.tactics] == [2, 3, 4]
+    assert [finding.code for finding in report.findings] == ["SS101"]
