@@ -80,7 +80,7 @@ class NotesEdit:
 
     parts: dict[str, bytes] = field(default_factory=dict)  # zip member -> new content
     content_types: bytes | None = None
-    legacy_drawing: bytes | None = None  # the relationship id the sheet must link, if new
+    legacy_drawing: bytes | None = None  # the notes drawing's relationship id, linked if not yet
 
 
 def add_notes(
