@@ -11,17 +11,22 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 from itertools import combinations
+from math import isfinite
+from typing import TypeGuard
 
 # Quantizing to 15 decimals stays exact for any finite float, however large; halves round to
 # even, as babel does in the summary (52.5 % is 52 %).
 _EXACT = Context(prec=400, rounding=ROUND_HALF_EVEN)
 _MOST_PLACES = 15
+_UNITS = [10.0**-places for places in range(_MOST_PLACES + 1)]
 
 Figure = float | Decimal
 
 
 def apart(*figures: Figure, places: int = 2) -> list[str]:
     """Each figure as text (`1,200.5`), to `places` decimals or as many more as keep them apart."""
+    if _plainly_apart(figures, _UNITS[places]):  # most messages: tens of thousands of them
+        return [_float_text(figure, places) for figure in figures]
     return [_text(figure) for figure in rounded_apart(*figures, places=places)]
 
 
@@ -46,6 +51,36 @@ def difference(minuend: float, subtrahend: float) -> Decimal:
 def points(fraction: float) -> Decimal:
     """A fraction as percent points, exactly as typed: 0.996 is 99.6, not 99.60000000000001."""
     return _exact(fraction).scaleb(2)
+
+
+def _plainly_apart(figures: tuple[Figure, ...], unit: float) -> TypeGuard[tuple[float, ...]]:
+    """Whether these are floats that differ from each other, and from 0 unless they are 0, by
+    more than one unit of the last decimal shown: those read apart when rounded to it, which is
+    told without decimal arithmetic (a tenth of the time)."""
+    if len(figures) == 2:  # the usual pair, told in a few comparisons: no loop
+        first, second = figures
+        return (
+            isinstance(first, float)
+            and isinstance(second, float)
+            and isfinite(first - second)  # both finite (inf - inf is nan, inf - 1 is inf)
+            and abs(first - second) > unit
+            and (abs(first) > unit or not first)
+            and (abs(second) > unit or not second)
+        )
+    floats = [figure for figure in figures if isinstance(figure, float) and isfinite(figure)]
+    if len(floats) < len(figures):
+        return False
+    for index, figure in enumerate(floats):
+        if figure and abs(figure) <= unit:
+            return False
+        if any(abs(figure - other) <= unit for other in floats[index + 1 :]):
+            return False
+    return True
+
+
+def _float_text(figure: float, places: int) -> str:
+    text = f"{figure:,.{places}f}"
+    return text.rstrip("0").rstrip(".") if places else text
 
 
 def _reads_apart(figures: list[Decimal], rounded: list[Decimal]) -> bool:
