@@ -79,8 +79,19 @@ def _plainly_apart(figures: tuple[Figure, ...], unit: float) -> TypeGuard[tuple[
 
 
 def _float_text(figure: float, places: int) -> str:
+    if _typed_half(figure, places):  # 2.675 is typed a half, but its float is 2.67499...
+        return _text(_exact(figure).quantize(Decimal(1).scaleb(-places), context=_EXACT))
     text = f"{figure:,.{places}f}"
     return text.rstrip("0").rstrip(".") if places else text
+
+
+def _typed_half(figure: float, places: int) -> bool:
+    """Whether the figure as typed ends in a 5 just past the decimals shown, where rounding the
+    float would round a number a hair off the typed one; an exponent form (1e-05) is taken as
+    one too, to be safe."""
+    typed = repr(figure)
+    decimals = typed.partition(".")[2]
+    return "e" in typed or (len(decimals) == places + 1 and decimals.endswith("5"))
 
 
 def _reads_apart(figures: list[Decimal], rounded: list[Decimal]) -> bool:
