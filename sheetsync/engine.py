@@ -65,9 +65,22 @@ def gc_paused(function: Callable[_P, _R]) -> Callable[_P, _R]:
         try:
             return function(*args, **kwargs)
         finally:
+            _age_survivors()
             gc.enable()
 
     return run
+
+
+def _age_survivors() -> None:
+    """Count what the paused run left alive as old, so the next young pass does not walk it.
+
+    The youngest generation holds everything made during the pause (a million values at
+    10k tactics); the first collection after it would traverse them all to free nothing
+    (20 ms at 10k). Freezing moves every tracked object aside and unfreezing puts them in
+    the oldest generation, both by splicing lists; a later full collection still sees them.
+    """
+    gc.freeze()
+    gc.unfreeze()
 
 
 # An Issues cell is read at a glance: a few findings, short enough to read in the sheet.
