@@ -229,6 +229,8 @@ def test_numbers_also_read_percent_text(value, expected):
         ("-(50)", "en_US", '"-(50)" is not an amount of money'),
         ("(-50)", "en_US", '"(-50)" is not an amount of money'),  # minus twice: which was meant?
         ("3x", "en_US", '"3x" is not an amount of money'),  # a return typed where money goes
+        # a lone letter is the country's own currency sign (R in en_ZA), or a typo
+        ("1 200 F", "fr_FR", '"1 200 F" is not an amount of money'),
         ("(50", "en_US", '"(50" is not an amount of money'),
         ("+-5", "en_US", '"+-5" is not an amount of money'),
         ("$", "en_US", '"$" is not an amount of money'),
