@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import attrgetter, itemgetter
 from typing import Any, NamedTuple
 
 from sheetsync.amounts import apart, difference, points
@@ -468,7 +469,7 @@ def duplicate_id(context: CheckContext) -> Iterator[Hit]:
             first = firsts.setdefault(record_id.casefold(), record)
             if first is not record:
                 if highest is None:
-                    highest = _highest_numbers(getattr(r, key) for r in records)
+                    highest = _highest_numbers(map(attrgetter(key), records))
                 yield at(
                     layout,
                     key,
@@ -486,9 +487,12 @@ _NUMBERED_ID = re.compile(r"(.*?)([0-9]+)")
 
 def _highest_numbers(ids: Iterable[str | None]) -> dict[str, int]:
     """Case-folded prefix -> the highest number after it among the IDs (T3, t7 -> {"t": 7})."""
-    numbered = filter(None, map(_NUMBERED_ID.fullmatch, (name or "" for name in ids)))
-    # In ascending order, so each prefix is left with its highest number.
-    return dict(sorted((match[1].casefold(), int(match[2])) for match in numbered))
+    numbered = list(filter(None, map(_NUMBERED_ID.fullmatch, filter(None, ids))))
+    prefixes = map(str.casefold, map(itemgetter(1), numbered))
+    numbers = map(int, map(itemgetter(2), numbered))
+    # In ascending order, so each prefix is left with its highest number. Every step is a
+    # builtin's loop: one repeated ID in a 10k plan has all 10,000 IDs read here.
+    return dict(sorted(zip(prefixes, numbers, strict=True)))
 
 
 def _new_id(repeated_id: str, highest: dict[str, int]) -> str:
