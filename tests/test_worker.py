@@ -29,6 +29,7 @@ SHEETSYNC = str(Path(sys.executable).with_name("sheetsync"))
 SERIAL_EPOCH = dt.date(1899, 12, 30)
 WAIT_SECONDS = 90  # how long to wait for something that should happen within seconds
 STOP_TIMEOUT = 10
+STARTED: list[WorkerProcess] = []  # every worker a test started, ended after the test
 
 
 class WorkerProcess:
@@ -45,6 +46,7 @@ class WorkerProcess:
                 stderr=log,
                 env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
             )
+        STARTED.append(self)
 
     def lines(self) -> list[dict[str, Any]]:
         return [json.loads(line) for line in self.log_file.read_text().splitlines() if line]
@@ -67,7 +69,20 @@ class WorkerProcess:
 
     def stop(self, how: signal.Signals = signal.SIGTERM) -> int:
         self.process.send_signal(how)
-        return self.process.wait(timeout=STOP_TIMEOUT + 5)
+        # The worker bounds its own stop by stop_timeout; the margin is for a loaded machine,
+        # where a process needs seconds more to be scheduled, not for the worker.
+        return self.process.wait(timeout=STOP_TIMEOUT + 50)
+
+
+@pytest.fixture(autouse=True)
+def no_worker_outlives_its_test():
+    """A test that fails before it stops its worker must not leave it syncing for the next."""
+    yield
+    while STARTED:
+        process = STARTED.pop().process
+        if process.poll() is None:
+            process.kill()
+            process.wait()
 
 
 def config_text(
