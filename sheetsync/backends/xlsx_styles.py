@@ -55,7 +55,7 @@ def styles_to_edit(xml: bytes | None) -> bytes | None:
         return None
     prefix = (root[1] + b":") if root[1] else b""
     if _container(xml, prefix + b"cellXfs") is not None:
-        return xml
+        return _with_default_lists(xml, prefix)
     closing = re.match(rb"\s*</styleSheet>", xml[root.end() :])
     if prefix or not (root[0].endswith(b"/>") or closing):
         return None
@@ -64,6 +64,30 @@ def styles_to_edit(xml: bytes | None) -> bytes | None:
     lists = EMPTY_STYLES[EMPTY_STYLES.index(b"<fonts") : EMPTY_STYLES.rindex(b"</styleSheet>")]
     rest = root.end() + (closing.end() if closing else 0)
     return xml[: root.start()] + opening + lists + b"</styleSheet>" + xml[rest:]
+
+
+# The lists an owned format appends to that a part may leave out, each with the lists that
+# follow it in a styles part (ECMA-376 18.8.39).
+_DEFAULT_LISTS = (
+    (b"fonts", (b"fills", b"borders", b"cellStyleXfs", b"cellXfs")),
+    (b"fills", (b"borders", b"cellStyleXfs", b"cellXfs")),
+)
+
+
+def _with_default_lists(xml: bytes, prefix: bytes) -> bytes:
+    """The part with EMPTY_STYLES's font and fills lists where it has none. Its cells then show
+    the default font and no fill, which those lists' first entries are: without them, the bold
+    font or grey fill of an owned header would be entry 0, which every other cell uses."""
+    for name, following in _DEFAULT_LISTS:
+        if _container(xml, prefix + name) is not None:
+            continue
+        default = re.search(rb"<" + name + rb"\b.*?</" + name + b">", EMPTY_STYLES)
+        assert default is not None
+        listed = re.sub(rb"<(/?)", rb"<\g<1>" + prefix, default[0])
+        found = [_container(xml, prefix + later) for later in following]
+        at = min(place[2][0] for place in found if place is not None)  # cellXfs is there
+        xml = xml[:at] + listed + xml[at:]
+    return xml
 
 
 @dataclass
