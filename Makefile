@@ -67,6 +67,19 @@ MUTANT_TESTS_cells := tests/test_cells.py
 # (the interleavings property and the CLI's subprocesses are left out: slow, or blind to a mutant).
 MUTANT_TESTS_backends.google_requests := tests/test_google_requests.py tests/test_google_backend.py \
 	tests/test_google_init.py tests/test_backends.py
+# The lossless .xlsx writer, through real files (XlsxWriter, openpyxl); left out as slow: a long
+# column's running total, a large sheet's read, an office program's lock wait, and the tests
+# that open the result in LibreOffice.
+XLSX_WRITE_TESTS := tests/test_xlsx_styles.py tests/test_xlsx_edit.py tests/test_xlsx_backend.py tests/test_backends.py
+XLSX_SLOW_TESTS := $(addprefix tests/test_xlsx_backend.py::test_,\
+	running_total_down_a_long_column_follows_a_written_cell a_large_sheet_reads_every_row \
+	file_open_in_an_office_program_reads_but_is_not_written) \
+	$(addprefix tests/test_xlsx_edit.py::test_,a_header_note_goes_beside_a_chart_on_the_same_tab \
+	a_header_note_joins_the_form_controls_and_leaves_the_printed_header_alone \
+	a_pivot_table_its_cache_and_records_survive_a_sync)
+$(foreach part,styles edit parts notes zip,\
+	$(eval MUTANT_TESTS_backends.xlsx_$(part) := $(XLSX_WRITE_TESTS))\
+	$(eval MUTANT_DESELECT_backends.xlsx_$(part) := $(XLSX_SLOW_TESTS)))
 # Two children on a machine of one's own; `MUTANT_CHILDREN=1` on a shared one.
 MUTANT_CHILDREN ?= 2
 MUTANT_PYTEST = -o "testpaths=$(strip $(or $(MUTANT_TESTS_$(MODULE)),$(MUTANT_TESTS)))" \

@@ -582,6 +582,8 @@ def test_a_styles_part_without_cell_formats_is_never_given_a_new_default_look() 
     assert styles_to_edit(None) == EMPTY_STYLES
     # Content but no list of cell formats: the first appended format would become format 0.
     assert styles_to_edit(f'<styleSheet {main}><dxfs count="0"/></styleSheet>'.encode()) is None
+    assert styles_to_edit(f'<styleSheet {main}><cellXfs count="0"/></styleSheet>'.encode()) is None
+    assert styles_to_edit(f"<styleSheet {main}><cellXfs> </cellXfs></styleSheet>".encode()) is None
     lists = '<fonts count="1"><font/></fonts><fills count="1"><fill/></fills>'
     with_formats = f'<styleSheet {main}>{lists}<cellXfs count="1"><xf/></cellXfs></styleSheet>'
     assert styles_to_edit(with_formats.encode()) == with_formats.encode()

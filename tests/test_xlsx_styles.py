@@ -12,7 +12,10 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import openpyxl
-from openpyxl.styles import Font
+import pytest
+from openpyxl.formatting.rule import Rule
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles.differential import DifferentialStyle
 from openpyxl.worksheet.worksheet import Worksheet
 
 from sheetsync.backends.xlsx import XlsxBackend
@@ -49,13 +52,17 @@ def styles_part(path: Path) -> bytes:
     return xml
 
 
-def with_styles_part(path: Path, styles: str) -> Path:
+def with_part(path: Path, name: str, new: str | bytes) -> Path:
     with zipfile.ZipFile(path) as archive:
         parts = [(info, archive.read(info)) for info in archive.infolist()]
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         for info, content in parts:
-            archive.writestr(info, styles if info.filename == "xl/styles.xml" else content)
+            archive.writestr(info, new if info.filename == name else content)
     return path
+
+
+def with_styles_part(path: Path, styles: str) -> Path:
+    return with_part(path, "xl/styles.xml", styles)
 
 
 def since(row: int, day: str) -> WritePlan:
@@ -121,24 +128,37 @@ def test_an_owned_header_in_the_users_own_font_keeps_it_and_turns_bold(tmp_path:
     assert (header.fill.fill_type, header.fill.fgColor.rgb) == ("solid", "FFD9D9D9")
 
 
+@pytest.mark.parametrize(
+    ("lists", "written"),
+    [
+        ("", str),
+        ('<fonts count="1"><font/></fonts>', str),
+        ('<fonts count="0"/><fills></fills>', str),
+        ("", lambda xml: prefixed(xml)),
+    ],
+    ids=["neither", "no-fills", "empty", "prefixed"],
+)
 def test_a_header_in_a_workbook_whose_styles_list_no_font_or_fill_turns_bold_grey_alone(
-    tmp_path: Path,
+    tmp_path: Path, lists: str, written: Callable[[str], str]
 ) -> None:
-    # Some programs list cell formats but no fonts or fills: every cell then shows the default
-    # font, unfilled. The bold font and the grey fill must not become that default.
+    # Some programs list cell formats but no fonts or fills (nor number formats): every cell
+    # then shows the default font, unfilled. The bold font and the grey fill must not become
+    # that default.
     main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
     formats = '<cellXfs count="1"><xf/></cellXfs>'  # every attribute left to its default
-    path = with_styles_part(
-        plan_workbook(tmp_path / "marketing.xlsx"),
-        f'<styleSheet xmlns="{main}">{formats}</styleSheet>',
+    styles = written(f'<styleSheet xmlns="{main}">{lists}{formats}</styleSheet>')
+    path = with_styles_part(plan_workbook(tmp_path / "marketing.xlsx"), styles)
+    writes = (
+        CellWrite("Plan", 1, 5, "Issues", kind="header"),
+        CellWrite("Plan", 2, 4, "2026-03-01", kind="date"),
     )
-    XlsxBackend(path).apply(WritePlan(writes=(CellWrite("Plan", 1, 5, "Issues", kind="header"),)))
+    XlsxBackend(path).apply(WritePlan(writes=writes))
     sheet = openpyxl.load_workbook(path)["Plan"]
     header = sheet["E1"]
     assert header.font.bold and header.fill.fgColor.rgb == "FFD9D9D9"
+    assert sheet["D2"].number_format == "yyyy-mm-dd"
     for cell in ("A1", "D1", "A2", "B4"):
         assert not sheet[cell].font.bold and sheet[cell].fill.fill_type is None, cell
-
     styles_part(path)
 
 
@@ -174,3 +194,102 @@ def test_a_figure_written_into_a_cell_in_the_users_own_font_keeps_the_font(
     )
     assert (sheet["B3"].font.name, sheet["B3"].number_format) == ("Calibri", "#,##0.00")
     styles_part(path)
+
+
+def prefixed(xml: str) -> str:
+    """The part as a program that names SpreadsheetML's namespace `x:` writes it."""
+    xml = re.sub(r"<(/?)(\w+)", r"<\1x:\2", xml)
+    return xml.replace(' xmlns="', ' xmlns:x="', 1)
+
+
+def plainly(xml: str) -> str:
+    """Lists without their (optional) count, so openpyxl's empty numFmts is a bare
+    `<numFmts/>`, and attributes in single quotes."""
+    xml = re.sub(r' count="\d+"', "", xml.split("?>", 1)[-1]).replace(" />", "/>")
+    return re.sub(r'="([^"]*)"', r"='\1'", xml)
+
+
+def pretty(xml: str) -> str:
+    """Each entry on a line of its own, as LibreOffice writes the part."""
+    return xml.replace("><", ">\n  <")
+
+
+@pytest.mark.parametrize(
+    "written", [prefixed, plainly, pretty], ids=["prefixed", "plain", "pretty"]
+)
+def test_styles_parts_written_by_other_programs_get_the_owned_looks(
+    tmp_path: Path, written: Callable[[str], str]
+) -> None:
+    path = plan_workbook(tmp_path / "marketing.xlsx")
+    path = with_styles_part(path, written(styles_part(path).decode()))
+    writes = (
+        CellWrite("Plan", 1, 5, "Issues", kind="header"),
+        CellWrite("Plan", 2, 2, 0.25, kind="percent"),
+        CellWrite("Plan", 2, 4, "2026-03-01", kind="date"),
+    )
+    XlsxBackend(path).apply(WritePlan(writes=writes))
+    styles_part(path)
+    sheet = openpyxl.load_workbook(path)["Plan"]
+    assert [sheet[c].number_format for c in ("B2", "D2", "B3")] == ["0%", "yyyy-mm-dd", "General"]
+    assert sheet["E1"].font.bold and sheet["E1"].fill.fgColor.rgb == "FFD9D9D9"
+    assert not sheet["A1"].font.bold and sheet["A1"].fill.fill_type is None
+
+
+def test_figures_and_headers_in_aligned_cells_keep_their_alignment(tmp_path: Path) -> None:
+    def aligned(sheet):
+        sheet["B2"].alignment = Alignment(horizontal="center")
+        sheet["E1"].alignment = Alignment(wrap_text=True)
+
+    path = plan_workbook(tmp_path / "marketing.xlsx", aligned)
+    writes = (
+        CellWrite("Plan", 1, 5, "Issues", kind="header"),
+        CellWrite("Plan", 2, 2, 0.25, kind="percent"),
+    )
+    XlsxBackend(path).apply(WritePlan(writes=writes))
+    sheet = openpyxl.load_workbook(path)["Plan"]
+    assert (sheet["B2"].alignment.horizontal, sheet["B2"].number_format) == ("center", "0%")
+    assert sheet["E1"].alignment.wrap_text and sheet["E1"].font.bold
+    styles_part(path)
+
+
+def test_a_header_in_a_workbook_with_a_colour_rule_gets_the_right_font_and_fill(
+    tmp_path: Path,
+) -> None:
+    # A colour rule keeps its own font and fill in the styles part, after the cells' lists.
+    def colour_rule(sheet):
+        red = DifferentialStyle(font=Font(color="9C0006"), fill=PatternFill(bgColor="FFC7CE"))
+        sheet.conditional_formatting.add("B2:B9", Rule(type="expression", dxf=red, formula=["1"]))
+
+    path = plan_workbook(tmp_path / "marketing.xlsx", colour_rule)
+    XlsxBackend(path).apply(WritePlan(writes=(CellWrite("Plan", 1, 5, "Issues", kind="header"),)))
+    header = openpyxl.load_workbook(path)["Plan"]["E1"]
+    assert header.font.bold and (header.font.color is None or header.font.color.rgb != "009C0006")
+    assert (header.fill.fill_type, header.fill.fgColor.rgb) == ("solid", "FFD9D9D9")
+    styles_part(path)
+
+
+def test_a_figure_keeps_the_cell_style_its_cell_is_in(tmp_path: Path) -> None:
+    def calculation(sheet):
+        sheet["B2"].style = "Calculation"
+
+    path = plan_workbook(tmp_path / "marketing.xlsx", calculation)
+    XlsxBackend(path).apply(WritePlan(writes=(CellWrite("Plan", 2, 2, 0.25, kind="percent"),)))
+    cell = openpyxl.load_workbook(path)["Plan"]["B2"]
+    assert (cell.style, cell.number_format) == ("Calculation", "0%")
+
+
+def test_a_cell_whose_look_is_past_the_list_of_formats_gets_the_default_look_and_its_figure(
+    tmp_path: Path,
+) -> None:
+    # Excel shows a cell whose style number is past the styles part's list in the default
+    # look; the figure written there is shown as a percent on that look.
+    path = plan_workbook(tmp_path / "marketing.xlsx")
+    with zipfile.ZipFile(path) as archive:
+        count = len(re.findall(rb"<xf\b", archive.read("xl/styles.xml").split(b"<cellXfs")[1]))
+        sheet = archive.read("xl/worksheets/sheet1.xml")
+    with_part(
+        path, "xl/worksheets/sheet1.xml", sheet.replace(b'<c r="B2"', b'<c r="B2" s="%d"' % count)
+    )
+    XlsxBackend(path).apply(WritePlan(writes=(CellWrite("Plan", 2, 2, 0.25, kind="percent"),)))
+    cell = openpyxl.load_workbook(path)["Plan"]["B2"]
+    assert (cell.value, cell.number_format, cell.font.name) == (0.25, "0%", "Calibri")

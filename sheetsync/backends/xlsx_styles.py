@@ -47,15 +47,18 @@ def styles_to_edit(xml: bytes | None) -> bytes | None:
     """The styles part to append to: the workbook's own; EMPTY_STYLES where it has none; an
     empty one (`<styleSheet/>`: every cell shows the default look, which EMPTY_STYLES's format
     0 is) filled with EMPTY_STYLES's lists. None for a part with content but no list of cell
-    formats: the first format appended there would become every unstyled cell's look."""
+    formats, or an empty one: the first format appended there would become every unstyled
+    cell's look."""
     if xml is None:
         return EMPTY_STYLES
     root = _ROOT.search(xml)
     if root is None:
         return None
     prefix = (root[1] + b":") if root[1] else b""
-    if _container(xml, prefix + b"cellXfs") is not None:
-        return _with_default_lists(xml, prefix)
+    formats = _container(xml, prefix + b"cellXfs")
+    if formats is not None:
+        # An empty list is no list: every cell shows the default look, which no entry holds.
+        return _with_default_lists(xml, prefix) if b"<" in xml[formats[0] : formats[1]] else None
     closing = re.match(rb"\s*</styleSheet>", xml[root.end() :])
     if prefix or not (root[0].endswith(b"/>") or closing):
         return None
@@ -75,17 +78,25 @@ _DEFAULT_LISTS = (
 
 
 def _with_default_lists(xml: bytes, prefix: bytes) -> bytes:
-    """The part with EMPTY_STYLES's font and fills lists where it has none. Its cells then show
-    the default font and no fill, which those lists' first entries are: without them, the bold
-    font or grey fill of an owned header would be entry 0, which every other cell uses."""
+    """The part with EMPTY_STYLES's font and fills lists where it has none or an empty one.
+    Its cells then show the default font and no fill, which those lists' first entries are:
+    without them, the bold font or grey fill of an owned header would be entry 0, which every
+    other cell uses."""
     for name, following in _DEFAULT_LISTS:
-        if _container(xml, prefix + name) is not None:
+        found = _container(xml, prefix + name)
+        if found is not None and b"<" in xml[found[0] : found[1]]:
             continue
         default = re.search(rb"<" + name + rb"\b.*?</" + name + b">", EMPTY_STYLES)
         assert default is not None
         listed = re.sub(rb"<(/?)", rb"<\g<1>" + prefix, default[0])
-        found = [_container(xml, prefix + later) for later in following]
-        at = min(place[2][0] for place in found if place is not None)  # cellXfs is there
+        if found is not None:  # the empty list gives way to the default one
+            opening, end = found[2]
+            if not xml[opening:end].endswith(b"/>"):  # <fonts></fonts>: its closing tag too
+                end = found[1] + len(b"</" + prefix + name + b">")
+            xml = xml[:opening] + listed + xml[end:]
+            continue
+        places = [_container(xml, prefix + later) for later in following]
+        at = min(place[2][0] for place in places if place is not None)  # cellXfs is there
         xml = xml[:at] + listed + xml[at:]
     return xml
 
@@ -150,7 +161,8 @@ class Styles:
 
     def _styled(self, style: int, kind: CellKind) -> int:
         formats = self._lists[b"cellXfs"]
-        base = formats.get(style) or formats.get(0) or self._tag(b"xf", b"")
+        base = formats.get(style) or formats.get(0)  # a style past the list: the default look
+        assert base is not None  # styles_to_edit gives a part with a cell format
         attributes = _attributes(base)
         if kind == "header":
             attributes[b"fontId"] = str(self._bold(int(attributes.get(b"fontId", b"0")))).encode()
@@ -181,7 +193,8 @@ class Styles:
 
     def _bold(self, font_id: int) -> int:
         fonts = self._lists[b"fonts"]
-        font = fonts.get(font_id) or fonts.get(0) or self._tag(b"font", b"")
+        font = fonts.get(font_id) or fonts.get(0)
+        assert font is not None  # styles_to_edit gives a part with a font
         bold = re.sub(rb"<" + re.escape(self._prefix) + rb"b\b[^>]*/>", b"", font)
         opening = re.match(rb"<[^>]*?(/?)>", bold)
         assert opening is not None  # every entry found starts with its tag
@@ -201,7 +214,7 @@ class Styles:
         return self._lists[b"fills"].find_or_add(fill)
 
     def _tag(self, name: bytes, attributes: bytes) -> bytes:
-        return b"<" + self._prefix + name + (b" " + attributes if attributes else b"") + b"/>"
+        return b"<" + self._prefix + name + b" " + attributes + b"/>"
 
     def _entries(self, name: bytes, child: bytes) -> list[bytes]:
         found = _container(self._xml, self._prefix + name)
