@@ -70,7 +70,8 @@ MUTANT_TESTS_backends.google_requests := tests/test_google_requests.py tests/tes
 # The lossless .xlsx writer, through real files (XlsxWriter, openpyxl); left out as slow: a long
 # column's running total, a large sheet's read, an office program's lock wait, and the tests
 # that open the result in LibreOffice.
-XLSX_WRITE_TESTS := tests/test_xlsx_styles.py tests/test_xlsx_edit.py tests/test_xlsx_backend.py tests/test_backends.py
+XLSX_WRITE_TESTS := tests/test_xlsx_styles.py tests/test_xlsx_edit.py tests/test_xlsx_backend.py \
+	tests/test_backends.py
 XLSX_SLOW_TESTS := $(addprefix tests/test_xlsx_backend.py::test_,\
 	running_total_down_a_long_column_follows_a_written_cell a_large_sheet_reads_every_row \
 	file_open_in_an_office_program_reads_but_is_not_written) \
