@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import orjson
+from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_random
 
 from sheetsync.config import Settings
 from sheetsync.errors import StateError
@@ -227,6 +228,24 @@ def now_utc() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
+def _use_write_ahead_log(db: sqlite3.Connection) -> None:
+    """Readers and one writer at once (cron beside the worker). When processes open a new store
+    at the same moment, SQLite can refuse the switch at once ("database is locked") without
+    waiting as the busy timeout asks, so the switch is tried again for as long."""
+    for attempt in Retrying(
+        retry=retry_if_exception(_is_locked),
+        stop=stop_after_delay(BUSY_TIMEOUT_SECONDS),
+        wait=wait_random(0.01, 0.1),
+        reraise=True,
+    ):
+        with attempt:
+            db.execute("PRAGMA journal_mode = WAL")
+
+
+def _is_locked(error: BaseException) -> bool:
+    return isinstance(error, sqlite3.OperationalError) and "locked" in str(error)
+
+
 class StateStore:
     """The state store file, opened and migrated; one connection, used from one thread."""
 
@@ -239,7 +258,7 @@ class StateStore:
             )
             self._db.row_factory = sqlite3.Row
             self._db.execute("PRAGMA foreign_keys = ON")
-            self._db.execute("PRAGMA journal_mode = WAL")
+            _use_write_ahead_log(self._db)
             self._migrate()
         except sqlite3.DatabaseError as error:
             raise StateError(

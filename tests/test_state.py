@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
 import sqlite3
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +19,7 @@ from sheetsync.state import (
 )
 
 D = dt.date
+PROCESSES, ATTEMPTS = 6, 60  # the race showed in 4 of 80 attempts of 6 processes
 
 
 def goal(goal_id: str, spend: float, current: float = 0.0) -> GoalSnapshot:
@@ -136,3 +139,22 @@ def test_two_connections_write_without_losing_a_run(tmp_path):
     with StateStore(path) as one, StateStore(path) as two:
         ids = [store.start_run("book", "sync", D(2026, 10, 1)) for store in (one, two, one)]
         assert len(set(ids)) == 3 and len(two.runs("book")) == 3
+
+
+def _open_when_all_are_ready(path: str, ready) -> str:
+    ready.wait()
+    try:
+        StateStore(Path(path)).close()
+    except StateError as error:
+        return str(error)
+    return "opened"
+
+
+def test_processes_opening_a_new_store_at_the_same_moment_all_open_it(tmp_path):
+    # Cron's sync and the worker's summary starting together on a first run: SQLite refused
+    # one of them ("database is locked") about one time in twenty, before waiting.
+    with multiprocessing.Manager() as manager, multiprocessing.Pool(PROCESSES) as pool:
+        for attempt in range(ATTEMPTS):
+            path, ready = str(tmp_path / f"state-{attempt}.db"), manager.Barrier(PROCESSES)
+            opened = pool.starmap(_open_when_all_are_ready, [(path, ready)] * PROCESSES)
+            assert opened == ["opened"] * PROCESSES
