@@ -13,6 +13,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 import python_calamine
+import xlsxwriter
 from openpyxl.comments import Comment
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Border, Font, PatternFill, Side
@@ -353,6 +354,33 @@ def test_changed_guard_stops_the_write(tmp_path: Path) -> None:
     assert "A3" in str(error.value) and "Plan" in str(error.value)
     assert '"T9"' in str(error.value) and '"T2"' in str(error.value)
     assert path.read_bytes() == before
+
+
+def test_changed_guard_in_a_workbook_with_shared_strings_stops_the_write(tmp_path: Path) -> None:
+    # Excel, LibreOffice and XlsxWriter keep text in the shared strings part (openpyxl does not).
+    path = tmp_path / "marketing.xlsx"
+    book = xlsxwriter.Workbook(path)
+    sheet = book.add_worksheet("Plan")
+    for row, values in enumerate([["Tactic ID", "Status"], ["T1", "Idea"], ["T2", "Idea"]]):
+        sheet.write_row(row, 0, values)
+    book.close()
+    with zipfile.ZipFile(path) as archive:
+        assert "xl/sharedStrings.xml" in archive.namelist()
+    before = path.read_bytes()
+    plan = WritePlan(
+        writes=(CellWrite("Plan", 3, 2, "Done"),),
+        guards=(Guard("Plan", 1, 1, "Tactic ID"), Guard("Plan", 3, 1, "T9")),
+    )
+
+    with pytest.raises(WorkbookChanged) as error:
+        XlsxBackend(path).apply(plan)
+
+    assert "Cell A3 on the Plan tab" in str(error.value)
+    assert 'changed from "T9" to "T2"' in str(error.value)
+    assert path.read_bytes() == before
+    guarded = WritePlan(writes=plan.writes, guards=(Guard("Plan", 3, 1, "T2"),))
+    XlsxBackend(path).apply(guarded)
+    assert XlsxBackend(path).read().tabs[0].rows[2] == ("T2", "Done")
 
 
 def test_guards_compare_as_trimmed_text(tmp_path: Path) -> None:
