@@ -1197,3 +1197,17 @@ def test_a_first_dry_run_asks_for_no_formulas_where_no_cell_is_yet(sheets_api):
     dry = sheetsync.sync(backend_for(sheets_api, key), today=TODAY, dry_run=True)
     assert dry.plan.writes and not any(write.old_formula for write in dry.plan.writes)
     assert sheets_api.requests == {("GET", "spreadsheets.get"): 1, ("GET", "values.batchGet"): 1}
+
+
+def test_a_tab_named_like_a_new_one_of_ours_made_meanwhile_stops_the_write(sheets_api):
+    key = bean_and_crumb(sheets_api)
+    backend = backend_for(sheets_api, key)
+    backend.read()
+    # A colleague makes a cheque register called "checks" while sheetsync is about to add its own.
+    colleague = gspread_client_for(settings_for(sheets_api)).open_by_key(key)
+    colleague.add_worksheet("checks", rows=10, cols=3).update([["Cheque", "Amount"]], "A1")
+    writes = (CellWrite("Checks", 1, 1, "Severity", kind="header"), CellWrite("Checks", 2, 1, "x"))
+    with pytest.raises(WorkbookChanged, match="A tab named “checks” was added .*nothing was"):
+        backend.apply(WritePlan(writes, (), ("Checks",), {"Checks": 1}))
+    assert sheets_api.grid(key, "checks") == [["Cheque", "Amount"]]
+    assert sheets_api.requests[("POST", "values.batchUpdate")] == 0

@@ -44,10 +44,12 @@ from sheetsync.backends.google_requests import (
     REQUEST_BODY_LIMIT,
     Layout,
     SheetGrid,
+    added_tab_ids,
     plan_layout,
     quote_tab,
     refuse_past_cell_limit,
     refuse_past_limits,
+    tab_made_by_others,
     value_update_bodies,
 )
 from sheetsync.errors import WorkbookChanged, WorkbookUnreachable
@@ -230,24 +232,42 @@ class GoogleBackend:
         layout = plan_layout(plan, grids)
         if not layout.requests:
             return layout.grids, False
+        ours = added_tab_ids(layout)
         for attempt in self._client().write_attempts():
             with attempt:
                 if attempt.retry_state.attempt_number > 1:
-                    layout = plan_layout(plan, _grid_map(self._fetch_metadata()))
+                    layout = self._lay_out_again(plan, ours)
                 if layout.requests:
-                    layout = self._send_layout(plan, layout)
+                    layout = self._send_layout(plan, layout, ours)
         return layout.grids, True
 
-    def _send_layout(self, plan: WritePlan, layout: Layout) -> Layout:
+    def _send_layout(self, plan: WritePlan, layout: Layout, ours: set[int]) -> Layout:
         try:
             self._client().batch_update(self.key, {"requests": list(layout.requests)})
         except APIError as error:
             if http_status(error) != 400 or "already exists" not in google_message(error):
                 raise
-            # Someone (or an earlier attempt whose answer was lost) added that tab meanwhile.
-            layout = plan_layout(plan, _grid_map(self._fetch_metadata()))
+            # A tab of that name or id was made meanwhile: by an earlier attempt whose answer
+            # was lost, or by someone else.
+            layout = self._lay_out_again(plan, ours)
             if layout.requests:
                 self._client().batch_update(self.key, {"requests": list(layout.requests)})
+        return layout
+
+    def _lay_out_again(self, plan: WritePlan, ours: set[int]) -> Layout:
+        """What is still missing, from the spreadsheet as it is now; refused (WorkbookChanged,
+        nothing written) when a tab sheetsync means to add was made by someone else meanwhile,
+        which may be theirs."""
+        grids = _grid_map(self._fetch_metadata())
+        taken = tab_made_by_others(plan, grids, ours)
+        if taken is not None:
+            raise WorkbookChanged(
+                f"A tab named “{taken}” was added to the spreadsheet while sheetsync was "
+                "working, so nothing was written; run sync again (a tab of yours by that name "
+                "is left alone and named in the findings)."
+            )
+        layout = plan_layout(plan, grids)
+        ours |= added_tab_ids(layout)
         return layout
 
     def _write_values(self, plan: WritePlan, guards_checked: bool) -> None:

@@ -5,7 +5,7 @@ values:batchUpdate bodies in parts of about 2 MB. Pure functions; google.py send
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from json import dumps
 from typing import Any
@@ -100,6 +100,27 @@ def plan_layout(plan: WritePlan, grids: Mapping[str, SheetGrid]) -> Layout:
             )
     requests += _format_requests(plan.writes, after)
     return Layout(tuple(requests), after)
+
+
+def added_tab_ids(layout: Layout) -> set[int]:
+    """The sheet ids of the tabs a layout adds. sheetsync picks them, so a tab found later under
+    one of those titles with one of these ids is its own (a send whose answer was lost)."""
+    return {
+        request["addSheet"]["properties"]["sheetId"]
+        for request in layout.requests
+        if "addSheet" in request
+    }
+
+
+def tab_made_by_others(
+    plan: WritePlan, grids: Mapping[str, SheetGrid], ours: Collection[int]
+) -> str | None:
+    """The title of a tab the plan means to add that someone else has made since the read."""
+    for title in plan.new_tabs:
+        found = _find_grid(grids, title)
+        if found is not None and found.sheet_id not in ours:
+            return found.title
+    return None
 
 
 def _extents(writes: Iterable[CellWrite]) -> dict[str, tuple[int, int]]:
