@@ -101,6 +101,19 @@ def config_text(
     )
 
 
+def status_workbooks(folder: Path) -> list[dict[str, Any]]:
+    """What `sheetsync status --format json` says of each workbook, run as a user would."""
+    status = subprocess.run(
+        [SHEETSYNC, "status", "--format", "json"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert status.returncode == 0, status.stderr
+    return json.loads(status.stdout)["workbooks"]
+
+
 def state_runs(folder: Path) -> list[dict[str, Any]]:
     with sqlite3.connect(folder / "state" / "state.db") as db:
         db.row_factory = sqlite3.Row
@@ -132,15 +145,7 @@ def test_worker_syncs_the_good_workbooks_again_and_again_and_reports_the_broken_
     assert "Status" in [cell.value for cell in plan[1]]
     recorded = {(Path(run["workbook"]).name, run["outcome"]) for run in state_runs(tmp_path)}
     assert recorded == {("bakery.xlsx", "ok"), ("gym.xlsx", "ok"), ("florist.xlsx", "failed")}
-    status = subprocess.run(
-        [SHEETSYNC, "status", "--format", "json"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert status.returncode == 0, status.stderr
-    bakery, gym, florist = json.loads(status.stdout)["workbooks"]
+    bakery, gym, florist = status_workbooks(tmp_path)
     assert (bakery["name"], gym["name"], florist["name"]) == ("bakery", "gym", "florist")
     for good in (bakery, gym):
         assert (good["last_run"]["command"], good["last_run"]["outcome"]) == ("sync", "ok")
@@ -332,14 +337,7 @@ def test_each_good_workbook_gets_its_summary_once_and_status_shows_it(tmp_path, 
     florist = [run for run in worker.runs("florist") if run["job"] == "summary"]
     assert florist and all(run["outcome"] == "failed" for run in florist)
     assert PASSWORD not in worker.log_file.read_text()
-    status = subprocess.run(
-        [SHEETSYNC, "status", "--format", "json"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    bakery, gym, florist_status = json.loads(status.stdout)["workbooks"]
+    bakery, gym, florist_status = status_workbooks(tmp_path)
     for good in (bakery, gym):
         assert good["last_summary"]["outcome"] == "sent"
         assert good["last_summary"]["to"] == ["owner@example.com"]
