@@ -10,8 +10,6 @@ import functools
 import gc
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from itertools import takewhile
-from operator import attrgetter, countOf
 from typing import Any, ClassVar, ParamSpec, TypeVar
 
 from sheetsync.compute import (
@@ -31,8 +29,9 @@ from sheetsync.compute import (
     tactics_by_goal,
 )
 from sheetsync.config import RuleSettings, Settings
+from sheetsync.findings import Finding, Findings
 from sheetsync.model import Event, Goal, Model, Tactic, build_model
-from sheetsync.rules import CheckContext, Finding, run_checks
+from sheetsync.rules import CheckContext, run_checks
 from sheetsync.schema import (
     CALENDAR,
     INPUT_TABS,
@@ -88,15 +87,24 @@ ISSUES_SHOWN = 5
 ISSUES_LENGTH = 1000
 
 
+def _no_findings(row: int) -> tuple[Finding, ...]:
+    return ()
+
+
 class _RowResult:
     """What every row's result offers the owned columns besides its figures."""
 
     __slots__ = ()
     schema: ClassVar[TabSchema]
-    findings: tuple[Finding, ...]  # the findings on this row, for its Issues cell
+    # The findings on a row of this result's tab, for its Issues cell: made only when asked for.
+    findings_of: Callable[[int], tuple[Finding, ...]]
     # What this row's figures are computed from that did not read: tabs ("plan") and cells
     # ("plan.spend", of its own row or its goal's tactics).
     unread: frozenset[str]
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        return self.findings_of(self.row)
 
     @property
     def issues(self) -> str:
@@ -131,7 +139,7 @@ class GoalResult(_RowResult):
     goal: Goal
     figures: GoalFigures | None
     status: GoalStatus
-    findings: tuple[Finding, ...] = ()
+    findings_of: Callable[[int], tuple[Finding, ...]] = _no_findings
     unread: frozenset[str] = frozenset()
 
     @property
@@ -183,7 +191,7 @@ class TacticResult(_RowResult):
     schema: ClassVar[TabSchema] = PLAN
     tactic: Tactic
     status: TacticStatus
-    findings: tuple[Finding, ...] = ()
+    findings_of: Callable[[int], tuple[Finding, ...]] = _no_findings
     unread: frozenset[str] = frozenset()
 
     @property
@@ -208,7 +216,7 @@ class EventResult(_RowResult):
     schema: ClassVar[TabSchema] = CALENDAR
     event: Event
     status: EventStatus | None
-    findings: tuple[Finding, ...] = ()
+    findings_of: Callable[[int], tuple[Finding, ...]] = _no_findings
     unread: frozenset[str] = frozenset()
 
     @property
@@ -217,7 +225,6 @@ class EventResult(_RowResult):
 
 
 RowResult = GoalResult | TacticResult | EventResult
-FindingsByRow = Mapping[tuple[str, int], list[Finding]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,16 +236,20 @@ class Report:
     today: dt.date
     locale: str
     model: Model
-    findings: tuple[Finding, ...]
+    found: Findings  # every finding, kept as each rule's columns
     goals: tuple[GoalResult, ...]
     tactics: tuple[TacticResult, ...]
     events: tuple[EventResult, ...]
-    findings_by_row: FindingsByRow  # (tab, row) -> its findings
 
     title: str  # [workbook] title, else the file name or spreadsheet title
 
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        """Every finding, errors first, then by tab, row and code."""
+        return self.found.all()
+
     def count(self, severity: str) -> int:
-        return countOf(map(attrgetter("severity"), self.findings), severity)
+        return self.found.count(severity)
 
     @property
     def layout_errors(self) -> tuple[Finding, ...]:
@@ -247,6 +258,8 @@ class Report:
         tab's name, whatever its grade (a warning, since nothing in the user's data is wrong, but
         sync does not write its Checks tab)."""
         checks = self.model.taken_tabs.get("checks")
+        if not any(part.code.startswith("SS1") for part in self.found.parts):
+            return ()
         return tuple(
             f
             for f in self.findings
@@ -263,14 +276,17 @@ class Report:
         }
         return by_role[role]
 
-    def as_dict(self) -> dict[str, Any]:
-        """The JSON document of `sheetsync check --format json` (SPEC 7)."""
+    def as_dict(self, findings: Any = None) -> dict[str, Any]:
+        """The JSON document of `sheetsync check --format json` (SPEC 7); `findings` stands in
+        for the list of every finding's object (present.check_json writes that list itself)."""
         return {
             "workbook": self.title,
             "location": self.location,
             "today": self.today.isoformat(),
             "counts": {"error": self.count("error"), "warning": self.count("warning")},
-            "findings": [finding.as_dict() for finding in self.findings],
+            "findings": (
+                [finding.as_dict() for finding in self.findings] if findings is None else findings
+            ),
             "goals": [_goal_dict(result) for result in self.goals],
             "tactics": [
                 {
@@ -291,21 +307,6 @@ class Report:
                 for r in self.events
             ],
         }
-
-
-def _index_findings(findings: tuple[Finding, ...]) -> dict[tuple[str, int], list[Finding]]:
-    folded = {tab: tab.casefold() for tab in set(map(attrgetter("tab"), findings))}
-    by_row: dict[tuple[str, int], list[Finding]] = {}
-    for finding in findings:
-        if finding.row is not None and finding.row > 1:
-            by_row.setdefault((folded[finding.tab], finding.row), []).append(finding)
-    return by_row
-
-
-def _rows_with_errors(findings: tuple[Finding, ...]) -> set[tuple[str, int]]:
-    """(tab, row) of each row with an error finding: a report lists its errors first."""
-    errors = takewhile(lambda finding: finding.severity == "error", findings)
-    return {(finding.tab.casefold(), finding.row) for finding in errors if finding.row}
 
 
 def _goal_dict(result: GoalResult) -> dict[str, Any]:
@@ -335,9 +336,8 @@ def evaluate(workbook: Workbook, today: dt.date, settings: Settings, location: s
     locale = settings.rules.locale or workbook.locale or DEFAULT_LOCALE
     model = build_model(workbook, _tab_names(settings), settings.aliases, locale)
     context = _context(model, today, settings.rules)
-    findings = tuple(run_checks(context, settings.rules.ignore, settings.rules.severity))
-    by_row = _index_findings(findings)
-    errors = _rows_with_errors(findings)
+    found = run_checks(context, settings.rules.ignore, settings.rules.severity)
+    errors = found.rows_with_errors()
     return Report(
         workbook=workbook,
         title=settings.workbook.title or workbook.title,
@@ -345,11 +345,10 @@ def evaluate(workbook: Workbook, today: dt.date, settings: Settings, location: s
         today=today,
         locale=locale,
         model=model,
-        findings=findings,
-        goals=_goal_results(context, by_row, errors, settings.rules),
-        tactics=_tactic_results(model, today, by_row, errors, settings.rules),
+        found=found,
+        goals=_goal_results(context, found, errors, settings.rules),
+        tactics=_tactic_results(model, today, found, errors, settings.rules),
         events=_event_results(context, today, settings.rules),
-        findings_by_row=by_row,
     )
 
 
@@ -415,7 +414,7 @@ def _counts_an_unread_revenue(model: Model, goal: Goal | None, tactics: list[Tac
 
 
 def _tab_key(model: Model, role: str) -> str | None:
-    """How the tab of this role is named in findings_by_row (None when it is absent)."""
+    """How the tab of this role is named in Findings.on_row (None when it is absent)."""
     layout = model.layout(role)
     return layout.name.casefold() if layout else None
 
@@ -424,17 +423,17 @@ _CURRENT = next(column for column in STRATEGY.owned if column.key == "current")
 
 
 def _goal_results(
-    context: CheckContext, by_row: FindingsByRow, errors: set[tuple[str, int]], rules: RuleSettings
+    context: CheckContext, found: Findings, errors: set[tuple[str, int]], rules: RuleSettings
 ) -> tuple[GoalResult, ...]:
     model, tabs = context.model, context.model.unread_tabs
     tab = _tab_key(model, "strategy")
+    findings_of = functools.partial(found.on_row, tab) if tab else _no_findings
     results = []
     for goal in model.goals:
         key = (goal.goal_id or "").casefold()
         # A repeated ID's later rows are errors (SS203); only the first row owns the figures.
         first = context.goals_by_id.get(key) is goal
         figures = context.figures.get(key) if first else None
-        findings = tuple(by_row.get((tab, goal.row), ())) if tab else ()
         own = model.unread_cells("strategy", goal.row)
         unread = own | tabs
         if first:
@@ -445,27 +444,27 @@ def _goal_results(
         has_error = (tab, goal.row) in errors
         needs_fix = has_error or bool(own) or derived_from_any(_CURRENT, unread)
         status = goal_status(goal, figures, context.today, needs_fix, rules.at_risk_points)
-        results.append(GoalResult(goal, figures, status, findings, unread))
+        results.append(GoalResult(goal, figures, status, findings_of, unread))
     return tuple(results)
 
 
 def _tactic_results(
     model: Model,
     today: dt.date,
-    by_row: FindingsByRow,
+    found: Findings,
     errors: set[tuple[str, int]],
     rules: RuleSettings,
 ) -> tuple[TacticResult, ...]:
     tabs = model.unread_tabs
     tab = _tab_key(model, "plan")
+    findings_of = functools.partial(found.on_row, tab) if tab else _no_findings
     results = []
     for tactic in model.tactics:
-        findings = tuple(by_row.get((tab, tactic.row), ())) if tab else ()
         own = model.unread_cells("plan", tactic.row)
         # A Progress that did not read is not 0 %, even with SS202 ignored: not "Overdue".
         needs_fix = (tab, tactic.row) in errors or bool(own)
         status = tactic_status(tactic, today, needs_fix, rules.at_risk_points)
-        results.append(TacticResult(tactic, status, findings, own | tabs if tabs else own))
+        results.append(TacticResult(tactic, status, findings_of, own | tabs if tabs else own))
     return tuple(results)
 
 
@@ -482,5 +481,5 @@ def _event_results(
             # Unprepared only if no tactic whose Due did not read could have prepared it.
             unread |= context.unread_due(event)
         known = not derived_from_any(_OWNED["calendar"]["status"], unread)
-        results.append(EventResult(event, status if known else None, (), unread))
+        results.append(EventResult(event, status if known else None, _no_findings, unread))
     return tuple(results)

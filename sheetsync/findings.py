@@ -1,16 +1,19 @@
-"""A finding, and its message and hint, which are written only when it is shown.
+"""Findings, kept as columns, and their messages and hints, which are written only when shown.
 
 A neglected plan has tens of thousands of findings and a text report shows a few of each
-rule, so a finding keeps its rule's templates and the facts to fill them with, and fills
-them when its message or hint is asked for (all of them for JSON and the Checks tab).
+rule. So a rule's findings on a tab are kept as columns (`FindingColumns`: the cells, rows,
+row IDs and each fact, one value per finding), a `Finding` is made only when one is asked
+for, and a JSON report fills a rule's messages a column at a time.
 """
 
 from __future__ import annotations
 
 import string
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
+
+import orjson
 
 from sheetsync.amounts import apart
 
@@ -42,6 +45,9 @@ class Template:
     own_length: int  # of the template's own words, without its facts
     uses_place: bool  # names the finding's tab, cell or row ID
     fixed: str | None  # the text, when the template names no fact
+    # The same with "%s" for each fact, in the order of `names`, for a column of findings at once.
+    positional: str
+    names: tuple[str, ...]
 
     @classmethod
     def parse(cls, template: str, *, capitalized: bool = False) -> Template:
@@ -55,11 +61,17 @@ class Template:
             literal.replace("%", "%%") + ("" if name is None else f"%({name})s")
             for literal, name, _, _ in parts
         )
+        positional = "".join(
+            literal.replace("%", "%%") + ("" if name is None else "%s")
+            for literal, name, _, _ in parts
+        )
+        order = tuple(name for _, name, _, _ in parts if name is not None)
         own_length = sum(len(literal) for literal, _, _, _ in parts)
         fixed = None
         if not names:
             fixed = _with_capital(template.format()) if capitalized else template.format()
-        return cls(printf, capitalized, own_length, bool(names & _PLACE_FACTS), fixed)
+        uses_place = bool(names & _PLACE_FACTS)
+        return cls(printf, capitalized, own_length, uses_place, fixed, positional, order)
 
     def fill(self, finding: Finding) -> str:
         if self.fixed is not None:
@@ -67,15 +79,45 @@ class Template:
         facts = finding.facts
         if finding.wording.figures:
             facts = _figures_shown(facts, finding.wording.figures)
+        place = (finding.tab, finding.cell, finding.row_id)
         if self.uses_place:
-            text = self.printf % _shown_facts(finding, facts)
+            text = self.printf % _shown_facts(*place, facts)
         else:
             text = self.printf % facts
             # No fact is longer than all of them together: when they total _QUOTED_LENGTH
             # characters or fewer (most messages), none needed shortening.
             if len(text) - self.own_length > _QUOTED_LENGTH:
-                text = self.printf % _shown_facts(finding, facts)
+                text = self.printf % _shown_facts(*place, facts)
         return _with_capital(text) if self.capitalized else text
+
+    def fill_all(self, found: FindingColumns) -> list[str]:
+        """What `fill` gives each of these findings, filled a column at a time."""
+        if self.fixed is not None:
+            return [self.fixed] * len(found)
+        hits = found.hits
+        facts = hits.facts
+        if found.wording.figures:
+            facts = _figures_shown_columns(facts, found.wording.figures)
+        if self.uses_place:
+            texts = self._filled(_shown_columns(hits, facts))
+        else:
+            texts = self._filled(facts)
+            own, printf = self.own_length, self.printf
+            for index, text in enumerate(texts):
+                if len(text) - own > _QUOTED_LENGTH:  # as in `fill`
+                    row_facts = {name: column[index] for name, column in facts.items()}
+                    place = (hits.tab, hits.cells[index], hits.row_ids[index])
+                    texts[index] = printf % _shown_facts(*place, row_facts)
+        if self.capitalized:
+            return [text[:1].upper() + text[1:] for text in texts]
+        return texts
+
+    def _filled(self, columns: Mapping[str, Sequence[Any]]) -> list[str]:
+        positional = self.positional
+        return [
+            positional % values
+            for values in zip(*[columns[name] for name in self.names], strict=True)
+        ]
 
 
 def _with_capital(text: str) -> str:
@@ -129,6 +171,158 @@ class Finding(NamedTuple):
         }
 
 
+class Hits(NamedTuple):
+    """A rule's hits on one tab as columns, one value per hit in each: a neglected plan's
+    tactic rules fire thousands of times, and a column is made in one comprehension."""
+
+    tab: str
+    cells: Sequence[str | None]
+    rows: Sequence[int | None]
+    row_ids: Sequence[str | None]
+    facts: Mapping[str, Sequence[Any]]  # each fact's values, in the order of the hits
+
+
+@dataclass(frozen=True, slots=True)
+class FindingColumns:
+    """One rule's findings on one tab, as columns; a `Finding` is made when one is asked for."""
+
+    code: str
+    name: str
+    severity: Severity
+    wording: Wording
+    hits: Hits
+
+    def __len__(self) -> int:
+        return len(self.hits.rows)
+
+    def finding(self, index: int) -> Finding:
+        hits = self.hits
+        facts = {name: values[index] for name, values in hits.facts.items()}
+        place = (hits.tab, hits.cells[index], hits.rows[index], hits.row_ids[index])
+        return Finding(self.code, self.name, self.severity, *place, facts, self.wording)
+
+    def json_objects(self) -> list[str]:
+        """Each finding's `as_dict()` as orjson writes it indented two levels deep (as in the
+        list under "findings"), made a column at a time for a JSON report's thousands."""
+        hits = self.hits
+        fixed = [self.code, self.name, self.severity, hits.tab]
+        template = _JSON_OBJECT % (*(_json(value).replace("%", "%%") for value in fixed),)
+        hint = self.wording.hint
+        hints = (
+            [_json(hint.fixed)] * len(self)
+            if hint.fixed is not None
+            else _json_texts(hint.fill_all(self))
+        )
+        return [
+            template % values
+            for values in zip(
+                _json_texts(hits.cells),
+                ["null" if row is None else str(row) for row in hits.rows],
+                _json_texts(hits.row_ids),
+                _json_texts(self.wording.message.fill_all(self)),
+                hints,
+                strict=True,
+            )
+        ]
+
+
+# Finding.as_dict() inside a document's list, as orjson's OPT_INDENT_2 lays it out: the rule's
+# own values filled in once, then each finding's cell, row, row ID, message and hint.
+_JSON_OBJECT = (
+    '    {\n      "code": %s,\n      "name": %s,\n      "severity": %s,\n      "tab": %s,\n'
+    '      "cell": %%s,\n      "row": %%s,\n      "row_id": %%s,\n      "message": %%s,\n'
+    '      "hint": %%s\n    }'
+)
+
+
+def _json(value: str | None) -> str:
+    return orjson.dumps(value).decode()
+
+
+def _json_texts(values: Sequence[str | None]) -> list[str]:
+    """Each text as a JSON string (None as null), escaped by orjson in one call: in a list
+    written without spaces, a quote, a comma and a quote only ever separate two texts."""
+    texts = [value for value in values if value is not None]
+    if not texts:
+        return ["null"] * len(values)
+    encoded = iter(orjson.dumps(texts).decode()[2:-2].split('","'))
+    if len(texts) == len(values):
+        return [f'"{text}"' for text in encoded]
+    return ["null" if value is None else f'"{next(encoded)}"' for value in values]
+
+
+class Findings:
+    """Every finding of a check, in report order: errors first, then by tab, row and code.
+
+    Kept as each rule's columns; a text report makes the few it lists, and the rest are made
+    only when all are asked for (sync's Checks tab and Issues cells).
+    """
+
+    def __init__(self, parts: Sequence[FindingColumns], places: Sequence[int]) -> None:
+        """`places`: one sortable number per finding, part by part (see rules.run_checks)."""
+        self.parts = tuple(parts)
+        # A stable sort: findings in one place keep the order their rules made them in.
+        self.order = sorted(range(len(places)), key=places.__getitem__)
+        self._all: tuple[Finding, ...] | None = None
+        self._by_row: dict[tuple[str, int], tuple[Finding, ...]] | None = None
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    def all(self) -> tuple[Finding, ...]:
+        if self._all is None:
+            made = [part.finding(index) for part in self.parts for index in range(len(part))]
+            self._all = tuple(map(made.__getitem__, self.order))
+        return self._all
+
+    def in_order(self, values: Sequence[Any]) -> list[Any]:
+        """Values given one per finding, part by part, in report order."""
+        return list(map(values.__getitem__, self.order))
+
+    def count(self, severity: str) -> int:
+        return sum(len(part) for part in self.parts if part.severity == severity)
+
+    def parts_in_order(self) -> list[FindingColumns]:
+        """The parts, by where the first of each one's findings is listed."""
+        position = [0] * len(self.order)
+        for place, number in enumerate(self.order):
+            position[number] = place
+        firsts, start = [], 0
+        for part in self.parts:
+            firsts.append(min(position[start : start + len(part)]))
+            start += len(part)
+        return [self.parts[index] for index in sorted(range(len(firsts)), key=firsts.__getitem__)]
+
+    def on_tab(self, tab: str) -> Iterator[Finding]:
+        """The findings on this tab, in report order, each made as it is reached."""
+        owners = [(part, index) for part in self.parts for index in range(len(part))]
+        for number in self.order:
+            part, index = owners[number]
+            if part.hits.tab == tab:
+                yield part.finding(index)
+
+    def on_row(self, tab_key: str, row: int) -> tuple[Finding, ...]:
+        """The findings on one row of a tab (its name case-folded), for its Issues cell."""
+        if self._by_row is None:
+            by_row: dict[tuple[str, int], list[Finding]] = {}
+            for finding in self.all():
+                if finding.row is not None and finding.row > 1:
+                    key = (finding.tab.casefold(), finding.row)
+                    by_row.setdefault(key, []).append(finding)
+            self._by_row = {key: tuple(found) for key, found in by_row.items()}
+        return self._by_row.get((tab_key, row), ())
+
+    def rows_with_errors(self) -> set[tuple[str, int]]:
+        """(tab case-folded, row) of each row with an error finding."""
+        return {
+            (part.hits.tab.casefold(), row)
+            for part in self.parts
+            if part.severity == "error"
+            for row in part.hits.rows
+            if row
+        }
+
+
 _PLACE_FACTS = frozenset({"tab", "cell", "row_id"})
 
 
@@ -138,13 +332,46 @@ def _figures_shown(facts: Mapping[str, Any], figures: tuple[str, ...]) -> dict[s
     return {**facts, **dict(zip(names, apart(*(facts[name] for name in names)), strict=True))}
 
 
-def _shown_facts(finding: Finding, facts: Mapping[str, Any]) -> dict[str, Any]:
+def _figures_shown_columns(
+    facts: Mapping[str, Sequence[Any]], figures: tuple[str, ...]
+) -> dict[str, Sequence[Any]]:
+    """`_figures_shown` for columns of facts, one value per finding in each."""
+    names = [name for name in figures if name in facts]
+    if not names:
+        return dict(facts)
+    rows = zip(*[facts[name] for name in names], strict=True)
+    shown = zip(*[apart(*values) for values in rows], strict=True)
+    return {**facts, **dict(zip(names, shown, strict=True))}
+
+
+def _shown_facts(
+    tab: str, cell: str | None, row_id: str | None, facts: Mapping[str, Any]
+) -> dict[str, Any]:
     """Every fact of a finding as its message shows it: its place (tab, cell, row ID), then
     the rule's own `facts`, long text shortened."""
-    shown = {"tab": finding.tab, "cell": finding.cell, "row_id": _quoted(finding.row_id)}
+    shown = {"tab": tab, "cell": cell, "row_id": _quoted(row_id)}
     for name, value in facts.items():
         short = type(value) is not str or len(value) <= _QUOTED_LENGTH or name in _SENTENCE_FACTS
         shown[name] = value if short else _quoted(value)
+    return shown
+
+
+def _shown_columns(hits: Hits, facts: Mapping[str, Sequence[Any]]) -> dict[str, Sequence[Any]]:
+    """`_shown_facts` for columns of facts."""
+    shown: dict[str, Sequence[Any]] = {
+        "tab": [hits.tab] * len(hits.rows),
+        "cell": hits.cells,
+        "row_id": [_quoted(row_id) for row_id in hits.row_ids],
+    }
+    for name, values in facts.items():
+        shown[name] = (
+            values
+            if name in _SENTENCE_FACTS
+            else [
+                value if type(value) is not str or len(value) <= _QUOTED_LENGTH else _quoted(value)
+                for value in values
+            ]
+        )
     return shown
 
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import string
 from collections import Counter
-from collections.abc import Iterable
-from itertools import groupby
+from collections.abc import Iterator
 from operator import attrgetter
 from typing import Any
 
@@ -14,7 +13,8 @@ import orjson
 
 from sheetsync.amounts import apart, points
 from sheetsync.engine import Report, gc_paused
-from sheetsync.rules import CATALOG, SEVERITY_ORDER, Finding
+from sheetsync.findings import SEVERITY_ORDER, Finding, Findings
+from sheetsync.rules import CATALOG
 
 _COLOURS = {"error": "red", "warning": "yellow"}
 _STATUS_COLOURS = {
@@ -44,9 +44,9 @@ def check_text(report: Report, *, everything: bool = False) -> str:
     limit = None if everything else FINDINGS_PER_RULE
     lines = [_title(report), ""]
     held_back = 0
-    for tab, findings in _by_tab(report):
+    for tab, counts in _by_tab(report):
         lines.append(click.style(tab, bold=True))
-        shown, more = _first_of_each_rule(findings, limit)
+        shown, more = _first_of_each_rule(report.found.on_tab(tab), counts, limit)
         for finding in shown:
             lines += _finding_lines(finding)
         for (code, name), count in more.items():
@@ -54,7 +54,7 @@ def check_text(report: Report, *, everything: bool = False) -> str:
         held_back += sum(more.values())
         lines.append("")
     if held_back:
-        lines += _rule_counts(report.findings) + [
+        lines += _rule_counts(report.found) + [
             f"{held_back:,} findings are not listed above: `sheetsync check --all` lists every "
             "one, and `--format json` gives them all to a script.",
             "",
@@ -77,8 +77,21 @@ def layout_lines(report: Report) -> list[str]:
 
 @gc_paused  # tens of thousands of small dicts, none freed until the document is written
 def check_json(report: Report) -> str:
-    """The JSON document of `sheetsync check --format json`, every finding in it."""
-    return as_json(report.as_dict())
+    """The JSON document of `sheetsync check --format json`, every finding in it.
+
+    What `as_json(report.as_dict())` writes, with the findings' list written a rule's column at
+    a time (findings.FindingColumns.json_objects): a neglected plan has tens of thousands.
+    """
+    found = report.found
+    document = as_json(report.as_dict(findings=_FINDINGS_HERE))
+    objects = found.in_order([text for part in found.parts for text in part.json_objects()])
+    listed = "[\n" + ",\n".join(objects) + "\n  ]" if objects else "[]"
+    return document.replace(f'\n  "findings": "{_FINDINGS_HERE}"', f'\n  "findings": {listed}', 1)
+
+
+# Stands in for the findings' list in the document; no text of a sheet's reaches this place
+# (the key is the document's own, and a quote inside any text is escaped).
+_FINDINGS_HERE = "findings go here"
 
 
 def as_json(document: dict[str, Any]) -> str:
@@ -87,13 +100,12 @@ def as_json(document: dict[str, Any]) -> str:
 
 
 def _first_of_each_rule(
-    findings: list[Finding], limit: int | None
+    findings: Iterator[Finding], counts: Counter[str], limit: int | None
 ) -> tuple[list[Finding], dict[tuple[str, str], int]]:
-    """The findings to list, and how many of each rule are left out (in the order the first
-    one left out comes)."""
+    """The findings to list (of a tab's, with `counts` by rule), and how many of each rule are
+    left out (in the order the first one left out comes)."""
     if limit is None:
-        return findings, {}
-    counts = Counter(map(_code, findings))
+        return list(findings), {}
     # The scan stops once every rule has its findings listed and its first one left out seen:
     # in a neglected plan that is a few dozen of thousands.
     awaited = sum(min(count, limit + 1) for count in counts.values())
@@ -113,12 +125,12 @@ def _first_of_each_rule(
     return shown, more
 
 
-_code = attrgetter("code")
-
-
-def _rule_counts(findings: Iterable[Finding]) -> list[str]:
-    """One line per rule with its count, errors first, then the most frequent."""
-    counts = Counter(map(attrgetter("severity", "code", "name"), findings))
+def _rule_counts(found: Findings) -> list[str]:
+    """One line per rule with its count, errors first, then the most frequent (and of two as
+    frequent, the one listed first)."""
+    counts: Counter[tuple[str, str, str]] = Counter()
+    for part in found.parts_in_order():
+        counts[(part.severity, part.code, part.name)] += len(part)
     ranked = sorted(counts.items(), key=lambda item: (SEVERITY_ORDER[item[0][0]], -item[1]))
     width = len(f"{max(counts.values()):,}")
     lines = [click.style("Findings by rule", bold=True)]
@@ -145,12 +157,11 @@ def _title(report: Report) -> str:
     return click.style(report.title, bold=True) + where + f", as of {report.today.isoformat()}"
 
 
-def _by_tab(report: Report) -> Iterable[tuple[str, list[Finding]]]:
-    """Each tab's findings, in workbook order. The report lists them errors first, then by tab
-    and row, so each tab's are in that order already."""
-    groups: dict[str, list[Finding]] = {}
-    for tab, findings in groupby(report.findings, key=attrgetter("tab")):
-        groups.setdefault(tab, []).extend(findings)
+def _by_tab(report: Report) -> list[tuple[str, Counter[str]]]:
+    """The tabs with findings, in workbook order, each with its count of findings by rule."""
+    groups: dict[str, Counter[str]] = {}
+    for part in report.found.parts_in_order():
+        groups.setdefault(part.hits.tab, Counter())[part.code] += len(part)
     # Workbook order; a missing tab (SS100) has no position and comes first.
     position = {tab.name: index for index, tab in enumerate(report.workbook.tabs)}
     return sorted(groups.items(), key=lambda group: position.get(group[0], -1))

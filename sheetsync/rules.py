@@ -17,11 +17,19 @@ from typing import Any, NamedTuple
 
 from sheetsync.amounts import apart, difference, points
 from sheetsync.compute import GoalFigures, event_is_prepared, is_overspent, preparation_window
-from sheetsync.findings import SEVERITY_ORDER, Finding, Severity, Template, Wording
+from sheetsync.findings import (
+    SEVERITY_ORDER,
+    FindingColumns,
+    Findings,
+    Hits,
+    Severity,
+    Template,
+    Wording,
+)
 from sheetsync.lookalikes import lookalikes
 from sheetsync.model import Event, Goal, Model, TabLayout, Tactic
 from sheetsync.schema import CURRENT_SOURCES, INPUT_TABS, OWNED_TABS, REQUIRED_TABS
-from sheetsync.workbook import a1
+from sheetsync.workbook import a1, column_letter
 
 
 class Hit(NamedTuple):
@@ -86,6 +94,10 @@ class CheckContext:
         return self.model.readable(role)
 
 
+# A rule yields its hits one by one, or as columns where it fires on every row of a tab.
+RuleCheck = Callable[[CheckContext], Iterator[Hit | Hits]]
+
+
 @dataclass(frozen=True, slots=True)
 class Rule:
     code: str
@@ -96,7 +108,7 @@ class Rule:
     what: str
     why: str
     example: str
-    check: Callable[[CheckContext], Iterator[Hit]]
+    check: RuleCheck
     wording: Wording  # message and hint, made ready to fill
 
 
@@ -118,11 +130,11 @@ def rule(
     why: str,
     example: str,
     figures: tuple[str, ...] = (),
-) -> Callable[[Callable[[CheckContext], Iterator[Hit]]], Callable[[CheckContext], Iterator[Hit]]]:
+) -> Callable[[RuleCheck], RuleCheck]:
     """Register a rule function in the catalog under its code. `figures` names the facts that
     are figures, shown side by side (amounts.apart) when a message is."""
 
-    def register(check: Callable[[CheckContext], Iterator[Hit]]):
+    def register(check: RuleCheck) -> RuleCheck:
         wording = Wording(Template.parse(message, capitalized=True), Template.parse(hint), figures)
         CATALOG[code] = Rule(
             code, name, severity, message, hint, what, why, example, check, wording
@@ -141,27 +153,48 @@ def run_checks(
     context: CheckContext,
     ignore: tuple[str, ...] = (),
     severity: Mapping[str, Severity] | None = None,
-) -> list[Finding]:
+) -> Findings:
     """Every finding of every rule not ignored, errors first, then by tab, row and code."""
     regrade = severity or {}
     tab_order = {name.casefold(): index for index, name in enumerate(_tab_names(context.model))}
-    findings: list[Finding] = []
+    parts: list[FindingColumns] = []
     places: list[int] = []
     for code in sorted(CATALOG):  # by code, so a sort by place keeps codes in order
         if code in ignore:
             continue
         entry = CATALOG[code]
         grade = regrade.get(code, entry.severity)
-        name, wording = entry.name, entry.wording
-        starts: dict[str, int] = {}  # tab -> the place of this rule's findings in its row 0
-        for hit in entry.check(context):
-            findings.append(Finding(code, name, grade, *hit, wording))
-            start = starts.get(hit.tab)
-            if start is None:
-                order = tab_order.get(hit.tab.casefold(), _OTHER_TAB)
-                start = starts[hit.tab] = _place(SEVERITY_ORDER[grade], order, 0)
-            places.append(start + (hit.row or 0))
-    return [findings[index] for index in sorted(range(len(findings)), key=places.__getitem__)]
+        for hits in _as_columns(entry.check(context)):
+            parts.append(FindingColumns(code, entry.name, grade, entry.wording, hits))
+            order = tab_order.get(hits.tab.casefold(), _OTHER_TAB)
+            start = _place(SEVERITY_ORDER[grade], order, 0)
+            places += [start + (row or 0) for row in hits.rows]
+    return Findings(parts, places)
+
+
+def _as_columns(found: Iterable[Hit | Hits]) -> Iterator[Hits]:
+    """A rule's hits as columns, in the order it made them: a run of single hits on one tab
+    with the same facts becomes one `Hits`."""
+    run: list[Hit] = []
+    for item in found:
+        if isinstance(item, Hit):
+            if run and (item.tab != run[0].tab or item.facts.keys() != run[0].facts.keys()):
+                yield _columns(run)
+                run = []
+            run.append(item)
+        elif item.rows:
+            if run:
+                yield _columns(run)
+                run = []
+            yield item
+    if run:
+        yield _columns(run)
+
+
+def _columns(run: list[Hit]) -> Hits:
+    _, cells, rows, row_ids, facts = zip(*run, strict=True)
+    columns = {name: [one[name] for one in facts] for name in run[0].facts}
+    return Hits(run[0].tab, cells, rows, row_ids, columns)
 
 
 _OTHER_TAB = 9  # a tab that is not an input tab (an owned tab's name taken) comes last
@@ -632,53 +665,52 @@ def goal_without_tactics(context: CheckContext) -> Iterator[Hit]:
     why="Work outside the goal's period does not count toward it, or the goal's dates are wrong.",
     example="Goal G1 runs 2026-01-01 to 2026-06-30; tactic T3 is due 2026-07-15.",
 )
-def tactic_outside_goal_window(context: CheckContext) -> Iterator[Hit]:
+def tactic_outside_goal_window(context: CheckContext) -> Iterator[Hit | Hits]:
     plan = context.layout("plan")
     if plan is None or context.layout("strategy") is None:
         return
     goals = context.goals_by_id
-    for tactic in context.model.tactics:
-        goal = goals.get((tactic.goal_id or "").casefold())
-        if goal is None or goal.start is None or goal.end is None:
-            continue
-        starts_early = tactic.start and tactic.start < goal.start
-        ends_late = tactic.due and tactic.due > goal.end
-        if not (starts_early or ends_late):
-            continue
-        window = {
-            "what": _row_name("plan", tactic.tactic_id),
-            "goal": goal.goal_id,
-            "goal_start": goal.start,
-            "goal_end": goal.end,
-        }
-        if starts_early:
-            yield at(
-                plan,
-                "start",
-                tactic.row,
-                tactic.tactic_id,
-                edge="starts",
-                date=tactic.start,
-                relation="before",
-                goal_edge="start",
-                goal_date=goal.start,
-                column="Start",
-                **window,
-            )
-        if ends_late:
-            yield at(
-                plan,
-                "due",
-                tactic.row,
-                tactic.tactic_id,
-                edge="is due",
-                date=tactic.due,
-                relation="after",
-                goal_edge="end",
-                goal_date=goal.end,
-                column="Due",
-                **window,
-            )
+    dated = [
+        (tactic, goal)
+        for tactic in context.model.tactics
+        if (goal := goals.get((tactic.goal_id or "").casefold())) is not None
+        and goal.start is not None
+        and goal.end is not None
+    ]
+    early = [(t, g) for t, g in dated if t.start and t.start < g.start]
+    late = [(t, g) for t, g in dated if t.due and t.due > g.end]
+    # A tactic that does both is told of its Start first: the two sort by row, then in this order.
+    for key, pairs, edge, relation, goal_edge in (
+        ("start", early, "starts", "before", "start"),
+        ("due", late, "is due", "after", "end"),
+    ):
+        tactics = [tactic for tactic, _ in pairs]
+        count = len(pairs)
+        yield _tactic_hits(
+            plan,
+            key,
+            tactics,
+            edge=[edge] * count,
+            date=[getattr(tactic, key) for tactic in tactics],
+            relation=[relation] * count,
+            goal_edge=[goal_edge] * count,
+            goal_date=[getattr(goal, goal_edge) for _, goal in pairs],
+            column=[key.capitalize()] * count,
+            goal=[goal.goal_id for _, goal in pairs],
+            goal_start=[goal.start for _, goal in pairs],
+            goal_end=[goal.end for _, goal in pairs],
+        )
+
+
+def _tactic_hits(plan: TabLayout, key: str, tactics: list[Tactic], **facts: list[Any]) -> Hits:
+    """Hits on column `key` of these tactics' rows, each named in its message ("tactic T5")."""
+    column = plan.columns.get(key)
+    rows = [tactic.row for tactic in tactics]
+    row_ids = [tactic.tactic_id for tactic in tactics]
+    letter = column_letter(column) if column else None
+    cells = [f"{letter}{row}" for row in rows] if letter else [None] * len(rows)
+    what = [_row_name("plan", row_id) for row_id in row_ids]
+    return Hits(plan.name, cells, rows, row_ids, {"what": what, **facts})
 
 
 @rule(
@@ -691,29 +723,28 @@ def tactic_outside_goal_window(context: CheckContext) -> Iterator[Hit]:
     why="The strategy picked the vehicles on purpose; spend elsewhere is off-plan.",
     example='Goal G1 lists "Email, Trade show"; tactic T3 is on "TikTok".',
 )
-def channel_not_in_strategy(context: CheckContext) -> Iterator[Hit]:
+def channel_not_in_strategy(context: CheckContext) -> Iterator[Hit | Hits]:
     plan = context.layout("plan")
     if plan is None or context.layout("strategy") is None:
         return
     goals = context.goals_by_id
     chosen = {key: {c.casefold() for c in goal.channels} for key, goal in goals.items()}
     listed = {key: ", ".join(goal.channels) for key, goal in goals.items()}
-    for tactic in context.model.tactics:
-        key = (tactic.goal_id or "").casefold()
-        goal = goals.get(key)
-        if goal is None or not goal.channels or not tactic.channel:
-            continue
-        if tactic.channel.casefold() not in chosen[key]:
-            yield at(
-                plan,
-                "channel",
-                tactic.row,
-                tactic.tactic_id,
-                what=_row_name("plan", tactic.tactic_id),
-                channel=tactic.channel,
-                goal=goal.goal_id,
-                channels=listed[key],
-            )
+    off_plan = [
+        (tactic, key)
+        for tactic in context.model.tactics
+        if tactic.channel
+        and chosen.get(key := (tactic.goal_id or "").casefold())  # blank Channels: any channel
+        and tactic.channel.casefold() not in chosen[key]
+    ]
+    yield _tactic_hits(
+        plan,
+        "channel",
+        [tactic for tactic, _ in off_plan],
+        channel=[tactic.channel for tactic, _ in off_plan],
+        goal=[goals[key].goal_id for _, key in off_plan],
+        channels=[listed[key] for _, key in off_plan],
+    )
 
 
 @rule(
@@ -768,22 +799,19 @@ def _over_goal_budget(
     example="Tactic T6 has a budget of 400 and a spend of 520.",
     figures=("spend", "budget", "excess"),
 )
-def overspend(context: CheckContext) -> Iterator[Hit]:
+def overspend(context: CheckContext) -> Iterator[Hit | Hits]:
     plan = context.layout("plan")
     if plan is not None:
         # A Budget that did not read is unknown, not 0: no overspend to tell of.
         unread = context.rows_unread(*_MONEY_READ)
-        for tactic in context.model.tactics:
-            if is_overspent(tactic) and tactic.row not in unread:
-                yield at(
-                    plan,
-                    "spend",
-                    tactic.row,
-                    tactic.tactic_id,
-                    spend=tactic.spend or 0.0,
-                    budget=tactic.budget or 0.0,
-                    what=_row_name("plan", tactic.tactic_id),
-                )
+        over = [t for t in context.model.tactics if is_overspent(t) and t.row not in unread]
+        yield _tactic_hits(
+            plan,
+            "spend",
+            over,
+            spend=[tactic.spend or 0.0 for tactic in over],
+            budget=[tactic.budget or 0.0 for tactic in over],
+        )
     for hit in _over_goal_budget(context, lambda figures: figures.spend, "spend", "plan.spend"):
         yield Hit(
             hit.tab, hit.cell, hit.row, hit.row_id, {**hit.facts, "what": f"Goal {hit.row_id}"}
@@ -800,23 +828,27 @@ def overspend(context: CheckContext) -> Iterator[Hit]:
     why="Late work delays its goal, or the sheet no longer says what really happened.",
     example="Tactic T8 was due 2026-10-31 and is 40 % done.",
 )
-def overdue(context: CheckContext) -> Iterator[Hit]:
+def overdue(context: CheckContext) -> Iterator[Hit | Hits]:
     plan = context.layout("plan")
     if plan is None:
         return
     unread = context.rows_unread("plan.progress")  # unknown, not 0 %
-    for tactic in context.model.tactics:
-        done = tactic.progress or 0.0  # blank is 0 %
-        if tactic.due and context.today > tactic.due and done < 1.0 and tactic.row not in unread:
-            yield at(
-                plan,
-                "due",
-                tactic.row,
-                tactic.tactic_id,
-                due=tactic.due,
-                what=_row_name("plan", tactic.tactic_id),
-                done=_percent_done(done),
-            )
+    today = context.today
+    late = [
+        tactic
+        for tactic in context.model.tactics
+        if tactic.due
+        and today > tactic.due
+        and (tactic.progress or 0.0) < 1.0  # blank is 0 %
+        and tactic.row not in unread
+    ]
+    yield _tactic_hits(
+        plan,
+        "due",
+        late,
+        due=[tactic.due for tactic in late],
+        done=[_percent_done(tactic.progress or 0.0) for tactic in late],
+    )
 
 
 @lru_cache(maxsize=1024)  # a neglected plan's progress repeats: blank, 25 %, 50 %...

@@ -16,6 +16,7 @@ from typing import Any
 from sheetsync.celltext import oneline
 from sheetsync.compute import GoalStatus, TacticStatus, roi
 from sheetsync.engine import GoalResult, Report, TacticResult
+from sheetsync.findings import SEVERITY_ORDER, Finding
 from sheetsync.months import (
     Forecast,
     Month,
@@ -25,7 +26,6 @@ from sheetsync.months import (
     goal_month_figures,
     month_period,
 )
-from sheetsync.rules import SEVERITY_ORDER, Finding
 from sheetsync.state import SendRecord, Snapshot, StateStore
 
 EVENT_HORIZON_DAYS = 60

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
-import pytest
+import datetime as dt
 
+import orjson
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from workbooks import TODAY, baseline_grids
+
+from sheetsync import check
+from sheetsync.backends.memory import MemoryBackend
+from sheetsync.config import validate_settings
 from sheetsync.findings import Finding, Template, Wording
+from sheetsync.present import as_json, check_json
+
+D = dt.date
 
 
 def finding(message: str, hint: str, **facts: object) -> Finding:
@@ -27,3 +39,70 @@ def test_a_template_keeps_its_own_percent_signs_and_braces_as_written():
 def test_a_template_names_its_facts_and_shows_them_as_they_are(template):
     with pytest.raises(ValueError, match="facts are"):
         Template.parse(template)
+
+
+# A JSON report writes its findings a rule's column at a time (FindingColumns.json_objects,
+# Template.fill_all); the report as a dict (each Finding worded alone) is what it must equal.
+
+
+def _tactic(tactic_id, goal_id, channel, start, due, budget, spend, progress, activity="Mailer"):
+    return [tactic_id, goal_id, activity, channel, start, due, budget, spend, progress]
+
+
+def _workbook(texts: list[str], tab: str = "Plan") -> MemoryBackend:
+    """Every columnar rule (SS303, SS304, SS306, SS307) fires on each text's tactic, whose ID,
+    channel and activity it is; SS300, SS301 and SS203 fire on some."""
+    strategy = [
+        ["Goal ID", "Business Goal", "Marketing Goal", "Channels", "KPI", "Target", "Budget"]
+        + ["Start", "End"],
+        ["G1", "Grow", "Leads", "Email", "Leads", 10, 100, D(2026, 2, 1), D(2026, 5, 31)],
+    ]
+    plan = [["Tactic ID", "Goal ID", "Activity", "Channel", "Start", "Due", "Budget", "Spend"]]
+    plan[0].append("Progress")
+    for number, text in enumerate(texts, 1):
+        start, due = D(2026, 1, 1), D(2026, 6, 1)  # before G1 starts, after it ends, overdue
+        plan.append(_tactic(text, "G1", text, start, due, 100.5, 200.25 + number, 0.4, text))
+        plan.append(_tactic(f"T{number}", text, "Email", start, due, None, None, None))
+        plan.append(_tactic(text, "G1", "Email", D(2026, 3, 1), D(2026, 4, 1), 1, 0, 1))
+    return MemoryBackend.from_grids(
+        {"Strategy": strategy, tab: plan}, title=texts[0] if texts else ""
+    )
+
+
+_TRICKY = [
+    'say "hi"',
+    "back\\slash",
+    "line\nbreak\ttab\x01",
+    "naïve café ☕ 🚀",
+    "100% sure, {braces}",
+    "x" * 200,  # shortened in its message
+    "",
+    "=SUM(A1)",
+    "\u2028\u2029",
+]
+
+
+@pytest.mark.parametrize("tab", ["Plan", 'Plan "2026" 50%'])
+def test_the_json_report_is_the_report_as_a_dict_however_its_text_reads(tab):
+    settings = validate_settings({"tabs": {"plan": tab}})
+    report = check(_workbook(_TRICKY, tab), today=D(2026, 6, 15), settings=settings)
+    assert {"SS203", "SS300", "SS301", "SS303", "SS304", "SS306", "SS307"} <= {
+        finding.code for finding in report.findings
+    }
+    written = check_json(report)
+    assert written == as_json(report.as_dict())
+    assert len(orjson.loads(written)["findings"]) == len(report.findings)
+
+
+@given(st.lists(st.text(max_size=120), min_size=1, max_size=4))
+def test_any_typed_text_is_worded_the_same_one_by_one_and_by_columns(texts):
+    report = check(_workbook(texts), today=D(2026, 6, 15))
+    assert check_json(report) == as_json(report.as_dict())
+
+
+def test_a_report_without_findings_writes_an_empty_list():
+    clean = MemoryBackend.from_grids(baseline_grids(), title="Bean & Crumb")
+    report = check(clean, today=TODAY)
+    assert report.findings == ()
+    assert '\n  "findings": [],\n' in check_json(report)
+    assert check_json(report) == as_json(report.as_dict())
