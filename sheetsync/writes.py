@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator, Mapping
+import math
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
+from enum import StrEnum
 from typing import Any
 
 from sheetsync.engine import Report, RowResult, gc_paused
 from sheetsync.model import TabLayout
 from sheetsync.schema import CHECKS_HEADERS, INPUT_TABS, Column, derived_from_any, normalize_header
 from sheetsync.workbook import (
+    CELL_TEXT_LIMIT,
     CellKey,
     CellKind,
     CellValue,
@@ -123,15 +126,22 @@ def _tab_writes(
         if create:
             yield CellWrite(tab.name, 1, number, column.header, None, "header")
     # Every result is of a row read from this tab: the tab's rows are all there is to write.
-    for row, cells in enumerate(tab.rows[1:], 2):
-        if row in skipped:
-            continue
-        result = results.get(row)
-        for column, number, _ in columns:
+    rows = [
+        (row, cells, results.get(row))
+        for row, cells in enumerate(tab.rows[1:], 2)
+        if row not in skipped
+    ]
+    # Most columns already show what the sheet should: told whole, they are left out of the
+    # cell-by-cell loop below, which keeps the plan in row order for the dry run.
+    changing = [placed for placed in columns if not _column_shows(rows, *placed[:2])]
+    if not changing:
+        return
+    for row, cells, result in rows:
+        for column, number, _ in changing:
             if result is not None and not result.knows(column.key):
                 continue  # computed from a cell that did not read: left as it is, not zeroed
             # Rows that hold no goal/tactic/event keep no stale status of ours.
-            value = _stored(getattr(result, column.key)) if result else None
+            value = written_value(getattr(result, column.key)) if result else None
             old = cells[number - 1] if number <= len(cells) else None
             if not same_value(old, value):
                 yield CellWrite(
@@ -144,7 +154,64 @@ def _tab_writes(
                 )
 
 
-def _stored(value: Any) -> str | int | float | None:
+def _column_shows(
+    rows: list[tuple[int, tuple[CellValue, ...], RowResult | None]], column: Column, number: int
+) -> bool:
+    """Whether every row's cell in this column already shows its result's value (see
+    `same_values`); a row whose value did not read is left out, as the loop leaves it."""
+    key, index = column.key, number - 1
+    olds = [
+        cells[index] if index < len(cells) else None
+        for _, cells, result in rows
+        if result is None or not result.unread or result.knows(key)
+    ]
+    news = [
+        None if result is None else getattr(result, key)
+        for _, _, result in rows
+        if result is None or not result.unread or result.knows(key)
+    ]
+    return same_values(olds, news)
+
+
+def same_values(olds: Sequence[CellValue], news: Sequence[Any]) -> bool:
+    """Whether writing each of `news` over the cell of `olds` beside it would change nothing.
+
+    True only where `same_value(old, written_value(new))` holds for every pair, told in a few
+    passes over the whole columns instead of a call per cell: the values must be equal as they are,
+    and of the kinds where equal means the same to `same_value` (no TRUE in a figure's cell,
+    no infinity, no text too long for a cell). False whenever only `same_value` can tell (a
+    figure off by float noise, a cell of spaces), so the caller compares those cell by cell.
+    """
+    stored = [None if value == "" else value for value in news] if "" in news else news
+    if olds != stored:  # "" is written as a blank: the cell shows None
+        return False
+    kinds = set(map(type, stored))
+    if not set(map(type, olds)) <= _PLAIN or not all(map(_plain_kind, kinds)):
+        return False
+    values = list(filter(None, stored))  # the blanks, and zeros, which are finite
+    if kinds & {int, float}:
+        return _finite_numbers(values)
+    return max(map(len, values), default=0) <= CELL_TEXT_LIMIT
+
+
+_PLAIN = frozenset({type(None), str, int, float})
+
+
+def _plain_kind(kind: type) -> bool:
+    # A status is a StrEnum: equal to its text, and written as that text.
+    return kind in _PLAIN or issubclass(kind, StrEnum)
+
+
+def _finite_numbers(values: list[Any]) -> bool:
+    """Whether every value is a finite number: inf - inf is no zero for `same_value`."""
+    try:
+        return math.isfinite(math.fsum(values))
+    except (TypeError, ValueError, OverflowError):  # text among them, inf and -inf, too big
+        return False
+
+
+def written_value(value: Any) -> str | int | float | None:
+    """What a sync writes for a result's value: None for a blank, text cut to fit a cell."""
     # Figures are written at full precision (the column's format shows them rounded), so a
     # formula that reads them, or a user comparing, sees the exact ratio, not one cut at 4
     # decimals.

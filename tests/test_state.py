@@ -8,11 +8,14 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sheetsync.state import (
     MIGRATIONS,
     SCHEMA_VERSION,
     GoalSnapshot,
+    RunCounts,
     StateError,
     StateStore,
     TacticSnapshot,
@@ -132,6 +135,76 @@ def test_a_repeated_id_keeps_its_first_row(tmp_path):
         snapshot = store.snapshot("book", D(2026, 10, 1))
     assert snapshot.goals["g1"].spend == 5.0
     assert snapshot.tactics == {"t1": tactic("T1", "Done")}
+
+
+def test_a_sync_is_recorded_with_its_counts_and_the_days_snapshot_belongs_to_it(tmp_path):
+    started = dt.datetime(2026, 10, 1, 8, 0, tzinfo=dt.UTC)
+    counts = RunCounts(errors=1, warnings=2, goals=1, tactics=1, cells_written=7)
+    with StateStore(tmp_path / "state.db") as store:
+        first = store.record_sync("book", D(2026, 10, 1), started, counts, [goal("G1", 5.0)], [])
+        # The same figures again (nothing changed): a run of its own, the snapshot kept.
+        again = store.record_sync("book", D(2026, 10, 1), started, counts, [goal("G1", 5.0)], [])
+        (latest, earlier) = store.runs("book")
+        assert (earlier["id"], latest["id"]) == (first, again)
+        assert latest["command"] == "sync" and latest["outcome"] == "ok" and latest["ended"]
+        assert (latest["errors"], latest["warnings"], latest["cells_written"]) == (1, 2, 7)
+        assert store.snapshot("book", D(2026, 10, 1)).goals["g1"].spend == 5.0
+    with sqlite3.connect(tmp_path / "state.db") as db:
+        assert db.execute("SELECT run_id FROM snapshots").fetchall() == [(again,)]
+
+
+# Figures as a snapshot may hold them: blanks, whole numbers as int or float, -0.0, NaN.
+figures = st.one_of(
+    st.none(), st.sampled_from([0, 1, 1.0, -0.0, 0.0, 2.5]), st.floats(allow_infinity=False)
+)
+goal_snapshots = st.builds(
+    GoalSnapshot,
+    st.sampled_from(["G1", "g1", "G2"]),
+    st.sampled_from([None, "Leads"]),
+    st.just("Leads"),
+    st.sampled_from(["On track", "Done"]),
+    figures,
+    figures,
+    figures,
+    figures,
+    figures,
+    figures,
+    figures,
+)
+tactic_snapshots = st.builds(
+    TacticSnapshot,
+    st.sampled_from(["T1", "t1", "T2"]),
+    st.just("G1"),
+    st.sampled_from(["On track", "Done"]),
+    figures,
+    figures,
+    figures,
+    figures,
+    figures,
+)
+days_figures = st.tuples(
+    st.lists(goal_snapshots, max_size=3), st.lists(tactic_snapshots, max_size=3)
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(earlier=days_figures, later=days_figures, same=st.booleans())
+def test_a_days_snapshot_reads_as_its_last_sync_wrote_it_alone(
+    tmp_path_factory, earlier, later, same
+):
+    """Whether the day's earlier snapshot held the same figures (kept) or others (replaced)."""
+    later = earlier if same else later
+    folder = tmp_path_factory.mktemp("stores")
+    with StateStore(folder / "twice.db") as twice, StateStore(folder / "once.db") as once:
+        for figures_of_a_sync in (earlier, later):
+            run = twice.start_run("book", "sync", D(2026, 10, 1))
+            twice.record_snapshot("book", run, D(2026, 10, 1), *figures_of_a_sync)
+        run = once.start_run("book", "sync", D(2026, 10, 1))
+        once.record_snapshot("book", run, D(2026, 10, 1), *later)
+        # repr: -0.0 and 0.0, or 1 and 1.0, are equal but not the same figure
+        assert repr(twice.snapshot("book", D(2026, 10, 1))) == repr(
+            once.snapshot("book", D(2026, 10, 1))
+        )
 
 
 def test_two_connections_write_without_losing_a_run(tmp_path):

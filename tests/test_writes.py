@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import enum
 import json
 import math
+from unittest.mock import patch
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -13,13 +15,15 @@ from hypothesis import strategies as st
 from workbooks import TODAY, D, baseline, baseline_grids
 
 import sheetsync
+from sheetsync import writes
 from sheetsync.backends.memory import MemoryBackend
+from sheetsync.compute import GoalStatus, TacticStatus
 from sheetsync.config import validate_settings
 from sheetsync.engine import EventResult, GoalResult, TacticResult
 from sheetsync.model import is_sheetsyncs
 from sheetsync.schema import CHECKS, CHECKS_HEADERS, INPUT_TABS, PLAN, STRATEGY
 from sheetsync.workbook import CellError, Tab
-from sheetsync.writes import describe, same_value
+from sheetsync.writes import describe, plan_writes, same_value, same_values, written_value
 
 
 def header(backend, tab):
@@ -560,6 +564,116 @@ def test_each_figure_is_written_in_its_columns_format_and_a_cleared_one_as_blank
 )
 def test_a_cell_is_written_only_when_what_it_shows_changes(old, new, same):
     assert same_value(old, new) is same
+
+
+LONG_TEXT = "x" * 32768  # one character more than a cell holds: written cut, so never the same
+
+
+# Equal to "Good", but written as str() says, "Mood.GOOD": the StrEnum ruff suggests is not.
+class Mood(str, enum.Enum):  # noqa: UP042
+    GOOD = "Good"
+
+
+@pytest.mark.parametrize(
+    ("olds", "news", "told_whole"),
+    [
+        (["On track", "Done", None], [TacticStatus.ON_TRACK, TacticStatus.DONE, None], True),
+        ([None, "SS304 Channel..."], ["", "SS304 Channel..."], True),  # no issues: a blank
+        ([2.75, None, 0.0, 3], [2.75, None, 0, 3.0], True),
+        ([], [], True),
+        # Left to `same_value`, cell by cell:
+        ([0.1 + 0.2], [0.3], False),  # float noise, not a change, but not equal as it is
+        ([" "], [""], False),  # spaces show a blank too
+        ([True], [1], False),  # TRUE typed in a figure's cell is replaced by the figure
+        ([1], [True], False),
+        (["1"], [1], False),
+        ([math.inf], [math.inf], False),
+        ([LONG_TEXT], [LONG_TEXT], False),
+        (["On track", 2.5], [GoalStatus.ON_TRACK, 2.5], False),  # text and figures in one column
+        ([D(2026, 1, 1)], [D(2026, 1, 1)], False),
+        (["Good"], [Mood.GOOD], False),
+    ],
+)
+def test_a_column_that_already_shows_its_values_is_told_whole(olds, news, told_whole):
+    assert same_values(olds, news) is told_whole
+    if told_whole:
+        assert all(same_value(old, written_value(new)) for old, new in zip(olds, news, strict=True))
+
+
+new_values = st.one_of(
+    st.none(),
+    st.just(""),
+    st.text(max_size=6),
+    st.sampled_from([*TacticStatus, *GoalStatus, LONG_TEXT]),
+    st.integers(min_value=-(10**6), max_value=10**6),
+    st.integers(min_value=10**308, max_value=10**310),  # no float can hold these
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.booleans(),
+    st.dates(),
+)
+
+
+@st.composite
+def old_beside(draw, new):
+    """What a cell may hold where `new` is to be written: often that very value, or one equal
+    to it but of another kind (1 and TRUE, 1 and 1.0, a status and its text), or anything."""
+    alike = [new]
+    if isinstance(new, int) and not isinstance(new, bool) and abs(new) < 2**53:
+        alike.append(float(new))
+    if isinstance(new, float) and new.is_integer():
+        alike.append(int(new))
+    if isinstance(new, int | float) and new in (0, 1):
+        alike.append(bool(new))
+    if isinstance(new, str):
+        alike += [str(new), f"{new} "]
+    return draw(st.one_of(st.sampled_from(alike), new_values, cell_values))
+
+
+@st.composite
+def columns_to_write(draw):
+    news = draw(st.lists(new_values, max_size=8))
+    return [draw(old_beside(new)) for new in news], news
+
+
+@settings(max_examples=400)
+@given(columns_to_write())
+def test_a_column_told_whole_is_one_where_no_cell_would_change(column):
+    olds, news = column
+    if same_values(olds, news):
+        assert all(same_value(old, written_value(new)) for old, new in zip(olds, news, strict=True))
+
+
+def _plan_as_shown(plan):
+    """A plan in comparable form (repr: a NaN the user typed equals itself)."""
+    writes_shown = [(w.tab, w.a1, repr(w.value), repr(w.old), w.kind) for w in plan.writes]
+    return writes_shown, plan.guards, plan.new_tabs, plan.frozen_rows
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    edits=st.lists(
+        st.tuples(st.integers(0, 2), st.integers(1, 4), st.integers(0, 20), cell_values), max_size=8
+    )
+)
+def test_the_plan_is_the_same_as_comparing_every_cell_one_by_one(edits):
+    """Owned cells and inputs of a synced workbook edited; the plan names the same cells, in the
+    same order, as one that compares every cell alone."""
+    grids = synced_grids()
+    for tab_index, row, column, value in edits:
+        rows = grids[("Strategy", "Plan", "Calendar")[tab_index]]
+        cells = rows[min(row, len(rows) - 1) or 1]
+        cells[min(column, len(cells) - 1)] = value
+    report = sheetsync.check(MemoryBackend.from_grids(grids), today=TODAY)
+    with patch.object(writes, "same_values", return_value=False):
+        one_by_one = plan_writes(report, "Checks")
+    assert _plan_as_shown(plan_writes(report, "Checks")) == _plan_as_shown(one_by_one)
+
+
+def synced_grids():
+    """The baseline after a sync, as grids to edit."""
+    backend = baseline({("Plan", "T2", "Channel"): "TikTok"})
+    sheetsync.sync(backend, today=TODAY)
+    return {t.name: [list(r) for r in t.rows] for t in backend.workbook.tabs}
 
 
 def test_fifty_cents_more_spend_is_written_to_the_goal():
