@@ -203,52 +203,50 @@ class FindingColumns:
 
     def json_objects(self) -> list[str]:
         """Each finding's `as_dict()` as orjson writes it indented two levels deep (as in the
-        list under "findings"), made a column at a time for a JSON report's thousands."""
-        hits = self.hits
-        fixed = [self.code, self.name, self.severity, hits.tab]
-        template = _JSON_OBJECT % (*(_json(value).replace("%", "%%") for value in fixed),)
-        hint = self.wording.hint
-        hints = (
-            [_json(hint.fixed)] * len(self)
-            if hint.fixed is not None
-            else _json_texts(hint.fill_all(self))
-        )
-        return [
-            template % values
-            for values in zip(
-                _json_texts(hits.cells),
-                ["null" if row is None else str(row) for row in hits.rows],
-                _json_texts(hits.row_ids),
-                _json_texts(self.wording.message.fill_all(self)),
-                hints,
-                strict=True,
-            )
-        ]
+        list under "findings"), made a column at a time for a JSON report's thousands: one
+        template per rule and tab, with what all its findings share written in once."""
+        hits, hint = self.hits, self.wording.hint
+        slots, columns = [], []
+        for key, values in (
+            ("code", self.code),
+            ("name", self.name),
+            ("severity", self.severity),
+            ("tab", hits.tab),
+            ("cell", hits.cells),
+            ("row", hits.rows),
+            ("row_id", hits.row_ids),
+            ("message", self.wording.message.fill_all(self)),
+            ("hint", hint.fixed if hint.fixed is not None else hint.fill_all(self)),
+        ):
+            if isinstance(values, str):  # the same for every finding
+                slot = orjson.dumps(values).decode().replace("%", "%%")
+            elif None in values:
+                slot = "%s"
+                columns.append(_json_values(values))
+            elif key == "row":
+                slot = "%d"
+                columns.append(values)
+            else:
+                slot = '"%s"'
+                columns.append(_json_escaped(values))
+            slots.append(f'      "{key}": {slot}')
+        template = "    {\n" + ",\n".join(slots) + "\n    }"
+        return [template % values for values in zip(*columns, strict=True)]
 
 
-# Finding.as_dict() inside a document's list, as orjson's OPT_INDENT_2 lays it out: the rule's
-# own values filled in once, then each finding's cell, row, row ID, message and hint.
-_JSON_OBJECT = (
-    '    {\n      "code": %s,\n      "name": %s,\n      "severity": %s,\n      "tab": %s,\n'
-    '      "cell": %%s,\n      "row": %%s,\n      "row_id": %%s,\n      "message": %%s,\n'
-    '      "hint": %%s\n    }'
-)
-
-
-def _json(value: str | None) -> str:
-    return orjson.dumps(value).decode()
-
-
-def _json_texts(values: Sequence[str | None]) -> list[str]:
-    """Each text as a JSON string (None as null), escaped by orjson in one call: in a list
+def _json_escaped(texts: Sequence[str]) -> list[str]:
+    """Each text as inside a JSON string's quotes, escaped by orjson in one call: in a list
     written without spaces, a quote, a comma and a quote only ever separate two texts."""
-    texts = [value for value in values if value is not None]
-    if not texts:
-        return ["null"] * len(values)
-    encoded = iter(orjson.dumps(texts).decode()[2:-2].split('","'))
-    if len(texts) == len(values):
-        return [f'"{text}"' for text in encoded]
-    return ["null" if value is None else f'"{next(encoded)}"' for value in values]
+    return orjson.dumps(list(texts)).decode()[2:-2].split('","')
+
+
+def _json_values(values: Sequence[str | int | None]) -> list[str]:
+    """Each value as JSON: null, a number, or a quoted text."""
+    texts = iter(_json_escaped([value for value in values if type(value) is str]))
+    return [
+        "null" if value is None else f'"{next(texts)}"' if type(value) is str else str(value)
+        for value in values
+    ]
 
 
 class Findings:

@@ -84,14 +84,18 @@ def check_json(report: Report) -> str:
     """
     found = report.found
     document = as_json(report.as_dict(findings=_FINDINGS_HERE))
+    # No text of a sheet's is on a line of its own with this key: a newline in one is escaped.
+    before, _, after = document.partition(f'\n  "findings": "{_FINDINGS_HERE}"')
     objects = found.in_order([text for part in found.parts for text in part.json_objects()])
-    listed = "[\n" + ",\n".join(objects) + "\n  ]" if objects else "[]"
-    return document.replace(f'\n  "findings": "{_FINDINGS_HERE}"', f'\n  "findings": {listed}', 1)
+    if not objects:
+        return f'{before}\n  "findings": []{after}'
+    # Joined once: a neglected plan's list is megabytes.
+    objects[0] = f'{before}\n  "findings": [\n{objects[0]}'
+    objects[-1] = f"{objects[-1]}\n  ]{after}"
+    return ",\n".join(objects)
 
 
-# Stands in for the findings' list in the document; no text of a sheet's reaches this place
-# (the key is the document's own, and a quote inside any text is escaped).
-_FINDINGS_HERE = "findings go here"
+_FINDINGS_HERE = "findings go here"  # stands in for the list until it is written
 
 
 def as_json(document: dict[str, Any]) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -493,13 +494,15 @@ def duplicate_id(context: CheckContext) -> Iterator[Hit]:
         layout = context.layout(role)
         if layout is None:
             continue
+        folded = [row_id.casefold() if row_id else "" for row_id in map(attrgetter(key), records)]
+        repeated = {row_id for row_id, count in Counter(folded).items() if count > 1 and row_id}
         firsts: dict[str, Goal | Tactic] = {}
         highest: dict[str, int] | None = None  # made on the first repeat: clean sheets skip it
-        for record in records:
-            record_id = getattr(record, key)
-            if not record_id:
+        for record, folded_id in zip(records, folded, strict=True):
+            if folded_id not in repeated:
                 continue
-            first = firsts.setdefault(record_id.casefold(), record)
+            record_id = getattr(record, key)
+            first = firsts.setdefault(folded_id, record)
             if first is not record:
                 if highest is None:
                     highest = _highest_numbers(map(attrgetter(key), records))
