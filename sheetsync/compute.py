@@ -8,7 +8,7 @@ and 30 % done is 25 points behind, not the 25.000000000000004 that floats make o
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import MAX_PREC, Context, Decimal
 from enum import StrEnum
@@ -168,30 +168,22 @@ def counts_revenue(goal: Goal) -> bool:
     return (goal.kpi or "").strip().casefold() == "revenue"
 
 
-def goal_figures(goal: Goal, tactics: Iterable[Tactic]) -> GoalFigures:
+def goal_figures(goal: Goal, tactics: Sequence[Tactic]) -> GoalFigures:
     revenue_kpi = counts_revenue(goal)
-    planned: list[float] = []
-    spend: list[float] = []
-    revenue: list[float] = []
-    tracked_spend: list[float] = []
-    current: list[float] = []
-    for tactic in tactics:
-        planned.append(tactic.budget or 0.0)
-        spend.append(tactic.spend or 0.0)
-        if tactic.revenue is not None:
-            revenue.append(tactic.revenue)
-            tracked_spend.append(tactic.spend or 0.0)
-        if tactic.result is not None:
-            current.append(tactic.result)
-        elif revenue_kpi:
-            current.append(tactic.revenue or 0.0)
+    # (Revenue, Spend) of the tactics that track revenue
+    tracked = [(t.revenue, t.spend or 0.0) for t in tactics if t.revenue is not None]
+    # A column at a time: this runs for every goal, over every tactic of the plan.
+    if revenue_kpi:
+        current = [t.revenue or 0.0 if t.result is None else t.result for t in tactics]
+    else:
+        current = [t.result for t in tactics if t.result is not None]
     return GoalFigures(
-        planned_budget=exact_sum(planned),
-        spend=exact_sum(spend),
-        revenue=exact_sum(revenue) if revenue else None,
+        planned_budget=exact_sum([tactic.budget or 0.0 for tactic in tactics]),
+        spend=exact_sum([tactic.spend or 0.0 for tactic in tactics]),
+        revenue=exact_sum([revenue for revenue, _ in tracked]) if tracked else None,
         current=exact_sum(current),
-        tactic_count=len(planned),
-        tracked_spend=exact_sum(tracked_spend),
+        tactic_count=len(tactics),
+        tracked_spend=exact_sum([spend for _, spend in tracked]),
         revenue_kpi=revenue_kpi,
     )
 

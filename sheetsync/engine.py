@@ -103,6 +103,10 @@ class _RowResult:
     unread: frozenset[str]
 
     @property
+    def row(self) -> int:
+        raise NotImplementedError  # each result class reads its record's row
+
+    @property
     def findings(self) -> tuple[Finding, ...]:
         return self.findings_of(self.row)
 

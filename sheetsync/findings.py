@@ -206,7 +206,8 @@ class FindingColumns:
         list under "findings"), made a column at a time for a JSON report's thousands: one
         template per rule and tab, with what all its findings share written in once."""
         hits, hint = self.hits, self.wording.hint
-        slots, columns = [], []
+        slots: list[str] = []
+        columns: list[Sequence[Any]] = []
         for key, values in (
             ("code", self.code),
             ("name", self.name),
@@ -228,7 +229,7 @@ class FindingColumns:
                 columns.append(values)
             else:
                 slot = '"%s"'
-                columns.append(_json_escaped(values))
+                columns.append(_json_escaped(values))  # type: ignore[arg-type]  # no None
             slots.append(f'      "{key}": {slot}')
         template = "    {\n" + ",\n".join(slots) + "\n    }"
         return [template % values for values in zip(*columns, strict=True)]

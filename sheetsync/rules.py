@@ -13,7 +13,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from operator import attrgetter, itemgetter
+from itertools import repeat
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from sheetsync.amounts import apart, difference, points
@@ -487,10 +488,11 @@ def bad_number(context: CheckContext) -> Iterator[Hit]:
 )
 def duplicate_id(context: CheckContext) -> Iterator[Hit]:
     model = context.model
-    for role, records, key, id_name in (
+    checked: tuple[tuple[str, tuple[Goal | Tactic, ...], str, str], ...] = (
         ("strategy", model.goals, "goal_id", "Goal ID"),
         ("plan", model.tactics, "tactic_id", "Tactic ID"),
-    ):
+    )
+    for role, records, key, id_name in checked:
         layout = context.layout(role)
         if layout is None:
             continue
@@ -505,7 +507,7 @@ def duplicate_id(context: CheckContext) -> Iterator[Hit]:
             first = firsts.setdefault(folded_id, record)
             if first is not record:
                 if highest is None:
-                    highest = _highest_numbers(map(attrgetter(key), records))
+                    highest = _highest_numbers(folded, {_id_prefix(r) for r in repeated})
                 yield at(
                     layout,
                     key,
@@ -519,24 +521,39 @@ def duplicate_id(context: CheckContext) -> Iterator[Hit]:
 
 
 _NUMBERED_ID = re.compile(r"(.*?)([0-9]+)")
+_DIGITS = "0123456789"
 
 
-def _highest_numbers(ids: Iterable[str | None]) -> dict[str, int]:
-    """Case-folded prefix -> the highest number after it among the IDs (T3, t7 -> {"t": 7})."""
-    numbered = list(filter(None, map(_NUMBERED_ID.fullmatch, filter(None, ids))))
-    prefixes = map(str.casefold, map(itemgetter(1), numbered))
-    numbers = map(int, map(itemgetter(2), numbered))
-    # In ascending order, so each prefix is left with its highest number. Every step is a
-    # builtin's loop: one repeated ID in a 10k plan has all 10,000 IDs read here.
-    return dict(sorted(zip(prefixes, numbers, strict=True)))
+def _id_prefix(row_id: str) -> str:
+    """What comes before an ID's number (T of T12), or the whole ID when it has none."""
+    match = _NUMBERED_ID.fullmatch(row_id)
+    return match[1] if match else row_id
+
+
+def _highest_numbers(folded_ids: list[str], prefixes: set[str]) -> dict[str, int]:
+    """Of these case-folded prefixes, each with the highest number after it among the
+    case-folded IDs (t3, t7 -> {"t": 7}). Every step is a builtin's loop or one comprehension:
+    one repeated ID in a 10k plan has all 10,000 IDs read here."""
+    stripped = list(map(str.rstrip, folded_ids, repeat(_DIGITS)))
+    highest = {}
+    for prefix in prefixes:
+        if "\n" in prefix:
+            continue  # _NUMBERED_ID reads no number in an ID with a line break
+        numbers = [
+            folded_id[len(prefix) :]
+            for folded_id, bare in zip(folded_ids, stripped, strict=True)
+            if bare == prefix and folded_id != bare
+        ]
+        if numbers:
+            highest[prefix] = max(map(int, numbers))
+    return highest
 
 
 def _new_id(repeated_id: str, highest: dict[str, int]) -> str:
     """An ID after the highest in use with the same prefix (T3, T3 and T7 -> T8), counted as
     used so the next repeated row is told another one. Never a gap: a deleted tactic's ID would
     join its history."""
-    match = _NUMBERED_ID.fullmatch(repeated_id)
-    prefix = match[1] if match else repeated_id
+    prefix = _id_prefix(repeated_id)
     number = highest.get(prefix.casefold(), 0) + 1
     highest[prefix.casefold()] = number
     return f"{prefix}{number}"
@@ -674,14 +691,14 @@ def tactic_outside_goal_window(context: CheckContext) -> Iterator[Hit | Hits]:
         return
     goals = context.goals_by_id
     dated = [
-        (tactic, goal)
+        (tactic, goal, goal.start, goal.end)
         for tactic in context.model.tactics
         if (goal := goals.get((tactic.goal_id or "").casefold())) is not None
         and goal.start is not None
         and goal.end is not None
     ]
-    early = [(t, g) for t, g in dated if t.start and t.start < g.start]
-    late = [(t, g) for t, g in dated if t.due and t.due > g.end]
+    early = [(t, g) for t, g, start, _ in dated if t.start and t.start < start]
+    late = [(t, g) for t, g, _, end in dated if t.due and t.due > end]
     # A tactic that does both is told of its Start first: the two sort by row, then in this order.
     for key, pairs, edge, relation, goal_edge in (
         ("start", early, "starts", "before", "start"),

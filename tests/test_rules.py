@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from workbooks import TODAY, D, baseline, baseline_grids
 
 import sheetsync
+from sheetsync import rules
 from sheetsync.backends.memory import MemoryBackend
 from sheetsync.rules import CATALOG
 from sheetsync.schema import CHECKS_HEADERS, INPUT_TABS, normalize_header
@@ -458,6 +463,20 @@ def test_a_repeated_id_is_told_the_next_one_after_the_highest_in_use(added, sugg
     grids["Plan"] += [flyers(tactic_id) for tactic_id in added]
     hints = [f.hint for f in findings(MemoryBackend.from_grids(grids), "SS203")]
     assert hints == [f"Give this row its own Tactic ID, e.g. {new}." for new in suggested]
+
+
+@given(st.lists(st.text(alphabet="tT70 9\nßa-", max_size=6), max_size=40))
+def test_the_highest_number_after_a_prefix_is_the_one_an_id_pattern_reads(ids):
+    # The pattern SS203 reads an ID's number with: the digits at its end, after any prefix on
+    # one line. Read once per ID here, the way the rule's quick scan must agree with.
+    folded = [row_id.casefold() for row_id in ids]
+    prefixes = {rules._id_prefix(row_id) for row_id in folded}
+    expected: dict[str, int] = {}
+    for row_id in folded:
+        match = re.fullmatch(r"(.*?)([0-9]+)", row_id)
+        if match and match[1] in prefixes:
+            expected[match[1]] = max(expected.get(match[1], 0), int(match[2]))
+    assert rules._highest_numbers(folded, prefixes) == expected
 
 
 def test_a_blank_strategy_cell_is_reported_when_the_plan_cannot_be_read():
