@@ -11,6 +11,7 @@ from __future__ import annotations
 import string
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Literal, NamedTuple
 
 import orjson
@@ -281,6 +282,7 @@ class Findings:
     def count(self, severity: str) -> int:
         return sum(len(part) for part in self.parts if part.severity == severity)
 
+    @cached_property
     def parts_in_order(self) -> list[FindingColumns]:
         """The parts, by where the first of each one's findings is listed."""
         position = [0] * len(self.order)
@@ -294,11 +296,16 @@ class Findings:
 
     def on_tab(self, tab: str) -> Iterator[Finding]:
         """The findings on this tab, in report order, each made as it is reached."""
-        owners = [(part, index) for part in self.parts for index in range(len(part))]
+        owners = self._owners
         for number in self.order:
             part, index = owners[number]
             if part.hits.tab == tab:
                 yield part.finding(index)
+
+    @cached_property
+    def _owners(self) -> list[tuple[FindingColumns, int]]:
+        """Each finding's part and its index there, part by part."""
+        return [(part, index) for part in self.parts for index in range(len(part))]
 
     def on_row(self, tab_key: str, row: int) -> tuple[Finding, ...]:
         """The findings on one row of a tab (its name case-folded), for its Issues cell."""

@@ -133,7 +133,7 @@ def _rule_counts(found: Findings) -> list[str]:
     """One line per rule with its count, errors first, then the most frequent (and of two as
     frequent, the one listed first)."""
     counts: Counter[tuple[str, str, str]] = Counter()
-    for part in found.parts_in_order():
+    for part in found.parts_in_order:
         counts[(part.severity, part.code, part.name)] += len(part)
     ranked = sorted(counts.items(), key=lambda item: (SEVERITY_ORDER[item[0][0]], -item[1]))
     width = len(f"{max(counts.values()):,}")
@@ -164,7 +164,7 @@ def _title(report: Report) -> str:
 def _by_tab(report: Report) -> list[tuple[str, Counter[str]]]:
     """The tabs with findings, in workbook order, each with its count of findings by rule."""
     groups: dict[str, Counter[str]] = {}
-    for part in report.found.parts_in_order():
+    for part in report.found.parts_in_order:
         groups.setdefault(part.hits.tab, Counter())[part.code] += len(part)
     # Workbook order; a missing tab (SS100) has no position and comes first.
     position = {tab.name: index for index, tab in enumerate(report.workbook.tabs)}
