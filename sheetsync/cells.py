@@ -136,7 +136,6 @@ class _LocaleData:
     decimal: str
     grouped: re.Pattern[str]  # digits in thousands, e.g. 1,200,000 or Indian 1,00,000
     lone_decimal: str | None  # "." in fr_FR: read as a decimal point when it cannot be grouping
-    amount: re.Pattern[str]
     day_first: bool
     year_first: bool
     date_parser: dateutil_parser.parser  # knows the locale's month names and order
@@ -299,7 +298,12 @@ def _amount_from_text(text: str, value: str, data: _LocaleData, kind: _Kind) -> 
 
 def _parse_decorated(text: str, data: _LocaleData, kind: _Kind) -> tuple[float, bool] | None:
     """Text with separators, sign, brackets, currency, scale or % -> (number, had %), or None."""
-    match = data.amount.fullmatch(text if text.isascii() else text.translate(_INVISIBLE).strip())
+    text = text if text.isascii() else text.translate(_INVISIBLE).strip()
+    # Most amounts carry a currency sign ($, €, US$) or none; the pattern with every currency's
+    # name too (kr, zł, EUR) is the same but longer, so it is worked out (9 ms) for the first
+    # amount that needs it. Where the short one matches, the long one matches alike: it tries
+    # the signs first, and a name cannot stand where the short one finds no currency.
+    match = _AMOUNT_WITH_SIGNS.fullmatch(text) or _amount_with_names(data.name).fullmatch(text)
     if match is None:
         return None
     opening, sign, before, later_sign, digits, scale, percent, after, closing = match.groups()
@@ -514,7 +518,6 @@ def _work_out_locale_data(locale: str) -> _LocaleData:
         decimal=decimal,
         grouped=_grouped_pattern(group),
         lone_decimal=lone,
-        amount=_amount_pattern(babel_locale),
         day_first=day_first,
         year_first=year_first,
         date_parser=_date_parser(babel_locale, day_first, year_first),
@@ -608,9 +611,8 @@ def _with_local_names(
     return [tuple(dict.fromkeys(words)) for words in merged]
 
 
-def _amount_pattern(locale: Locale) -> re.Pattern[str]:
+def _amount_pattern(currency: str) -> re.Pattern[str]:
     """Sign, brackets, currency before or after, digits with separators, scale, percent."""
-    currency = _currency_alternatives(locale)
     return re.compile(
         rf"""
         (?P<open>\()?\s*
@@ -625,6 +627,13 @@ def _amount_pattern(locale: Locale) -> re.Pattern[str]:
         """,
         re.VERBOSE | re.IGNORECASE,
     )
+
+
+def _work_out_amount_with_names(locale: str) -> re.Pattern[str]:
+    return _amount_pattern(_currency_alternatives(_babel_locale(locale)))
+
+
+_amount_with_names = lru_cache(maxsize=64)(_work_out_amount_with_names)  # not a decorator, as above
 
 
 def _currency_alternatives(locale: Locale) -> str:
@@ -643,11 +652,14 @@ def _currency_alternatives(locale: Locale) -> str:
             if symbol == own_symbol or not (len(symbol) == 1 and symbol.isalpha())
         }
     )
-    signs = "".join(map(re.escape, _CURRENCY_SIGNS))
-    sign = rf"[^\W\d_]{{0,3}}[{signs}]"  # $, and the US$ and CA$ other locales write
-    alternatives = "|".join([sign, *(re.escape(word) for word in words)])
+    alternatives = "|".join([_SIGN, *(re.escape(word) for word in words)])
     # The lookahead spares the long list of names whenever a digit or sign comes next.
-    return rf"(?=[^\W\d_]|[{signs}])(?:{alternatives})"
+    return rf"(?=[^\W\d_]|[{_SIGNS}])(?:{alternatives})"
+
+
+_SIGNS = "".join(map(re.escape, _CURRENCY_SIGNS))
+_SIGN = rf"[^\W\d_]{{0,3}}[{_SIGNS}]"  # $, and the US$ and CA$ other locales write
+_AMOUNT_WITH_SIGNS = _amount_pattern(_SIGN)
 
 
 def _own_currency(locale: Locale) -> str | None:

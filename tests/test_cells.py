@@ -15,6 +15,7 @@ from babel.numbers import format_decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sheetsync import cells
 from sheetsync.cells import (
     READERS,
     CellProblem,
@@ -647,3 +648,19 @@ def test_amounts_past_a_quadrillion_are_refused(value, shown, reader, noun):
 def test_the_largest_amount_read_has_15_digits(reader):
     assert reader(999_999_999_999_999, "en_US") == 999_999_999_999_999
     assert reader("-999,999,999,999,999.4", "en_US") == -999_999_999_999_999.4
+
+
+_AMOUNT_PIECES = ["kr", "zł", "EUR", "US$", "R$", "€", "$", "₹", "m", "mm", "k", "bn", "b"]
+_AMOUNT_PIECES += ["(", ")", "-", "+", "−", ",", ".", "'", " ", "%", "1", "20", "300", "4,5"]
+
+
+@pytest.mark.parametrize("locale", ["en_US", "sv_SE", "pl_PL", "de_CH", "en_ZA"])
+@given(pieces=st.lists(st.sampled_from(_AMOUNT_PIECES), min_size=1, max_size=8))
+def test_an_amount_with_a_sign_or_no_currency_reads_as_with_every_currency_name(locale, pieces):
+    # The short pattern (signs only) is tried first; where it matches, the one with the
+    # locale's currency names must find the same parts.
+    text = "".join(pieces)
+    short = cells._AMOUNT_WITH_SIGNS.fullmatch(text)
+    if short is not None:
+        full = cells._amount_with_names(cells._locale_data(locale).name).fullmatch(text)
+        assert full is not None and full.groups() == short.groups()
