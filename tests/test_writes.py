@@ -652,17 +652,26 @@ def _plan_as_shown(plan):
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     edits=st.lists(
-        st.tuples(st.integers(0, 2), st.integers(1, 4), st.integers(0, 20), cell_values), max_size=8
+        st.tuples(
+            st.sampled_from(["Strategy", "Plan", "Calendar", "Checks"]),
+            st.integers(0, 5),  # a header now and then; a row past the last one is added
+            st.integers(0, 24),  # past a row's last cell too
+            cell_values,
+        ),
+        max_size=8,
     )
 )
 def test_the_plan_is_the_same_as_comparing_every_cell_one_by_one(edits):
-    """Owned cells and inputs of a synced workbook edited; the plan names the same cells, in the
-    same order, as one that compares every cell alone."""
+    """Owned cells, inputs and the Checks tab of a synced workbook edited: the plan names the
+    same cells, in the same order, as one that compares every cell alone."""
     grids = synced_grids()
-    for tab_index, row, column, value in edits:
-        rows = grids[("Strategy", "Plan", "Calendar")[tab_index]]
-        cells = rows[min(row, len(rows) - 1) or 1]
-        cells[min(column, len(cells) - 1)] = value
+    for tab, row, column, value in edits:
+        rows = grids[tab]
+        if row >= len(rows):
+            rows.append([])
+        cells = rows[min(row, len(rows) - 1)]
+        cells.extend([None] * (column + 1 - len(cells)))
+        cells[column] = value
     report = sheetsync.check(MemoryBackend.from_grids(grids), today=TODAY)
     with patch.object(writes, "same_values", return_value=False):
         one_by_one = plan_writes(report, "Checks")
