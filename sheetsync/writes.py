@@ -132,8 +132,13 @@ def _tab_writes(
         if row not in skipped
     ]
     # Most columns already show what the sheet should: told whole, they are left out of the
-    # cell-by-cell loop below, which keeps the plan in row order for the dry run.
-    changing = [placed for placed in columns if not _column_shows(rows, *placed[:2])]
+    # cell-by-cell loop below, which keeps the plan in row order for the dry run. A column
+    # about to be made is not looked at whole: its cells are to be filled.
+    changing = [
+        (column, number, create)
+        for column, number, create in columns
+        if create or not _column_shows(rows, column, number)
+    ]
     if not changing:
         return
     for row, cells, result in rows:
