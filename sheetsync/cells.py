@@ -241,10 +241,7 @@ def _read_amount(value: CellValue, locale: str, kind: _Kind) -> float | None:
 
 def _amount_of(value: CellValue, locale: str, kind: _Kind) -> float | None:
     if isinstance(value, str):
-        text = value.strip()
-        if not text:
-            return None
-        return _amount_from_text(text, value, _locale_data(locale), kind)
+        return _amount_of_text(value, locale, kind)
     if value is None:
         return None
     if isinstance(value, CellError):
@@ -255,6 +252,17 @@ def _amount_of(value: CellValue, locale: str, kind: _Kind) -> float | None:
     if not isfinite(number):
         raise _amount_problem(value, kind, _locale_data(locale))
     return _as_fraction(number) if kind is _PERCENT else float(number)
+
+
+def _work_out_amount_of_text(value: str, locale: str, kind: _Kind) -> float | None:
+    text = value.strip()
+    if not text:
+        return None
+    return _amount_from_text(text, value, _locale_data(locale), kind)
+
+
+# Columns repeat the same few amounts as text ($600.00, $0.00). Cached by assignment, as below.
+_amount_of_text = lru_cache(maxsize=8192)(_work_out_amount_of_text)
 
 
 def _int_as_float(value: int, kind: _Kind, locale: str) -> float:
