@@ -97,7 +97,7 @@ mutants: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check sheetsync tests benchmarks
 	$(BIN)/ruff format --check sheetsync tests benchmarks
-	$(BIN)/mypy sheetsync --ignore-missing-imports
+	$(BIN)/mypy sheetsync benchmarks --ignore-missing-imports
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache mutants

@@ -49,7 +49,7 @@ def measure_case(
     case: str,
     args: dict[str, Any],
     repeat: int,
-    before_each: Callable[[], None] | None = None,
+    before_each: Callable[[], object] | None = None,
 ) -> Measurement:
     """Best of `repeat` runs of a case from benchmarks.cases, each in a fresh process.
 
