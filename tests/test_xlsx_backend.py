@@ -150,6 +150,34 @@ def test_read_gives_typed_values_for_every_tab_in_order(tmp_path: Path) -> None:
     assert plan.rows == ((), (None, "only B2"))
 
 
+def test_a_sheet_kept_outside_the_worksheets_folder_reads_the_same(tmp_path: Path) -> None:
+    # Sheets under xl/worksheets/ are scanned (errors, formulas) as they are checked; one the
+    # workbook part points at elsewhere is unpacked again for its scan, and reads the same.
+    inside, outside = tmp_path / "inside.xlsx", tmp_path / "outside.xlsx"
+    book = openpyxl.Workbook()
+    book.active.title = "Plan"
+    book.active.append(["Tactic ID", "Budget", "Spend"])
+    book.active.append(["T1", 100, "=B2/2"])  # no stored result: worked out on read
+    book.active.append(["T2", 100, "=1/0"])
+    book.save(inside)
+    moved = {"xl/worksheets/sheet1.xml": "xl/sheet1.xml"}
+    with zipfile.ZipFile(inside) as source, zipfile.ZipFile(outside, "w") as target:
+        for info in source.infolist():
+            data = source.read(info).replace(b"worksheets/sheet1.xml", b"sheet1.xml")
+            target.writestr(moved.get(info.filename, info.filename), data)
+    read_inside, read_outside = XlsxBackend(inside).read(), XlsxBackend(outside).read()
+    assert read_outside.tabs == read_inside.tabs
+    assert (
+        read_outside.formulas
+        == read_inside.formulas
+        == {
+            ("Plan", 2, 3): "=B2/2",
+            ("Plan", 3, 3): "=1/0",
+        }
+    )
+    assert read_inside.tabs[0].rows[1:] == (("T1", 100, 50), ("T2", 100, CellError("#DIV/0!")))
+
+
 def test_sheet_formatted_to_the_last_row_stops_at_the_last_value(tmp_path: Path) -> None:
     book = openpyxl.Workbook()
     sheet = book.active

@@ -132,6 +132,19 @@ def test_xml_with_a_prefix_it_never_declares_is_damaged(tmp_path: Path) -> None:
         api.check(str(path), today=TODAY)
 
 
+def test_an_xml_bomb_in_a_sheet_is_refused_though_sheets_are_read_once(tmp_path: Path) -> None:
+    # A sheet's XML is unpacked once, checked and scanned in one go: the check still comes first.
+    path = copy("SimpleNormal.xlsx", tmp_path)
+    bomb = b'<!DOCTYPE worksheet [<!ENTITY a "aaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;">]>'
+    with_part(path, "xl/worksheets/sheet1.xml", lambda xml: xml.replace(b"?>", b"?>" + bomb, 1))
+    before = path.read_bytes()
+    with pytest.raises(WorkbookUnreachable) as error:
+        api.check(str(path), today=TODAY)
+    assert "declares its own XML entities in xl/worksheets/sheet1.xml" in str(error.value)
+    assert sync_outcome(path) == str(error.value)
+    assert path.read_bytes() == before
+
+
 def member_damaged(path: Path, member: str) -> None:
     """Overwrite 16 bytes in the middle of one part's compressed data, as a bad disk does."""
     with zipfile.ZipFile(path) as archive:

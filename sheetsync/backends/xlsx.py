@@ -243,7 +243,10 @@ def _scan_package(
     hold a whole sheet's XML, 60 MB for 100k tactics.
     """
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        check_parts(path, archive)
+        # The sheets are unpacked once, scanned as they are checked (a write scans only the
+        # sheets with formulas, so it checks them as any part and reads those again).
+        scan = _scan_all_formulas if all_formulas and not formulas_only else None
+        scanned = check_parts(path, archive, scan, _is_a_sheet)
         try:
             package = read_package_info(archive)
         except KeyError:  # a zip file, but no workbook inside
@@ -256,11 +259,21 @@ def _scan_package(
         # Results stored by a writer that asks for recalculation are placeholders: read all.
         all_formulas = all_formulas or package.full_calc_on_load
         cells = {
-            tab: scan_sheet(archive.read(part), all_formulas)
+            tab: scanned[part] if part in scanned else scan_sheet(archive.read(part), all_formulas)
             for tab, part in package.sheet_parts.items()
             if part in members and not (formulas_only and not _holds_formulas(archive, part))
         }
     return package, cells
+
+
+def _is_a_sheet(part: str) -> bool:
+    """Where Excel, LibreOffice, Google and openpyxl put a sheet's XML (a sheet elsewhere is
+    unpacked again to be scanned, no more)."""
+    return part.startswith("xl/worksheets/") and part.endswith(".xml")
+
+
+def _scan_all_formulas(xml: bytes) -> SheetCells:
+    return scan_sheet(xml, all_formulas=True)
 
 
 _FORMULA_TAG = re.compile(rb"<(?:[\w.-]+:)?f[\s>/]")
