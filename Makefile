@@ -81,6 +81,11 @@ XLSX_SLOW_TESTS := $(addprefix tests/test_xlsx_backend.py::test_,\
 $(foreach part,styles edit parts notes zip,\
 	$(eval MUTANT_TESTS_backends.xlsx_$(part) := $(XLSX_WRITE_TESTS))\
 	$(eval MUTANT_DESELECT_backends.xlsx_$(part) := $(XLSX_SLOW_TESTS)))
+# The sheet part's streaming editor: its own tests, the writer's, and the calc chain's (a
+# formula typed over in an owned cell).
+MUTANT_TESTS_backends.xlsx_sheet_edit := tests/test_xlsx_sheet_edit.py $(XLSX_WRITE_TESTS) \
+	tests/test_xlsx_calc_chain.py
+MUTANT_DESELECT_backends.xlsx_sheet_edit := $(XLSX_SLOW_TESTS)
 # Two children on a machine of one's own; `MUTANT_CHILDREN=1` on a shared one.
 MUTANT_CHILDREN ?= 2
 MUTANT_PYTEST = -o "testpaths=$(strip $(or $(MUTANT_TESTS_$(MODULE)),$(MUTANT_TESTS)))" \

@@ -9,11 +9,21 @@ import os
 import shutil
 from pathlib import Path
 
-CORPUS = Path(
-    os.environ.get(
-        "SHEETSYNC_XLSX_CORPUS", Path(__file__).resolve().parents[2] / "shared" / "xlsx-corpus"
+
+def _corpus_folder() -> Path:
+    """XLSX_CORPUS when set, else shared/xlsx-corpus in the nearest folder above that has one:
+    beside the checkout, and beside mutmut's copy of it (mutants/, one folder deeper). Not a
+    SHEETSYNC_ variable: sheetsync refuses the ones it does not know."""
+    if os.environ.get("XLSX_CORPUS"):
+        return Path(os.environ["XLSX_CORPUS"])
+    above = Path(__file__).resolve().parents
+    found = (folder / "shared" / "xlsx-corpus" for folder in above)
+    return next(
+        (folder for folder in found if folder.is_dir()), above[2] / "shared" / "xlsx-corpus"
     )
-)
+
+
+CORPUS = _corpus_folder()
 
 # Files that are not workbooks sheetsync can read, and a word of the one sentence each gets.
 REFUSED = {
@@ -54,7 +64,7 @@ REFUSED = {
 def workbooks() -> list[Path]:
     """Every .xlsx and .xlsm file of the corpus, by name."""
     found = sorted(p for p in CORPUS.iterdir() if p.suffix.lower() in (".xlsx", ".xlsm"))
-    assert len(found) >= 250, f"the corpus at {CORPUS} is missing (set SHEETSYNC_XLSX_CORPUS)"
+    assert len(found) >= 250, f"the corpus at {CORPUS} is missing (set XLSX_CORPUS)"
     return found
 
 

@@ -1,0 +1,399 @@
+"""The sheet part's streaming editor (backends/xlsx_sheet_edit.py), through a real write:
+what Excel and other readers see in the sheet after a sync, cell by cell and in the XML
+that says where the cells are (the used range, each row's span), and the sentences that
+refuse a cell sheetsync must not write.
+
+Workbooks are made by openpyxl and XlsxWriter, and by hand (test_xlsx_edit.hand_made) where
+a feature needs XML no library writes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+import xlsxwriter
+from openpyxl.utils.datetime import CALENDAR_MAC_1904
+from test_xlsx_edit import hand_made, sheet_xml
+
+from sheetsync.backends import WorkbookChanged, WorkbookUnreachable
+from sheetsync.backends.xlsx import XlsxBackend
+from sheetsync.workbook import CellWrite, Guard, WritePlan
+
+SHEET = "xl/worksheets/sheet1.xml"
+
+
+def sheet_part(path: Path) -> str:
+    with zipfile.ZipFile(path) as archive:
+        return archive.read(SHEET).decode()
+
+
+def write(path: Path, *writes: CellWrite) -> None:
+    XlsxBackend(path).apply(WritePlan(writes=writes))
+
+
+def stored_values(path: Path, tab: str) -> list[list[object]]:
+    """The cells' stored values as openpyxl gives them without working formulas out (as
+    Excel shows them until it recalculates, and as pandas reads them)."""
+    sheet = openpyxl.load_workbook(path, data_only=True)[tab]
+    return [[cell.value for cell in row] for row in sheet.iter_rows()]
+
+
+# Formula results ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("epoch", ["1900", "1904"])
+def test_formulas_reading_a_written_cell_store_results_of_their_type(
+    tmp_path: Path, epoch: str
+) -> None:
+    # A status written feeds a yes/no, a text, an error or a number, and dates: each result
+    # is stored as its kind (TRUE, text, #DIV/0!, a date in the workbook's own calendar), in
+    # place of the one before, whatever kind that was.
+    book = openpyxl.Workbook()
+    if epoch == "1904":
+        book.epoch = CALENDAR_MAC_1904
+    sheet = book.active
+    sheet.title = "Plan"
+    sheet.append(["Status", "Done?", "Said", "Length", "Review", "Start", "Ready at"])
+    sheet.append(
+        [
+            "Idea",
+            '=A2="Done"',
+            '=A2&CHAR(10)&"so far"',
+            '=IF(A2="Done",1/0,LEN(A2))',
+            "=F2+LEN(A2)",
+            dt.date(2026, 3, 1),
+            "=F2+LEN(A2)/8",
+        ]
+    )
+    for column, look in (("E", "yyyy-mm-dd"), ("F", "yyyy-mm-dd"), ("G", "yyyy-mm-dd hh:mm")):
+        sheet[f"{column}2"].number_format = look
+    path = tmp_path / "marketing.xlsx"
+    book.save(path)
+
+    write(path, CellWrite("Plan", 2, 1, "Done"))
+    assert stored_values(path, "Plan")[1] == [
+        "Done",
+        True,
+        "Done\nso far",
+        "#DIV/0!",
+        dt.datetime(2026, 3, 5),
+        dt.datetime(2026, 3, 1),
+        dt.datetime(2026, 3, 1, 12),
+    ]
+
+    write(path, CellWrite("Plan", 2, 1, "Idea"))
+    assert stored_values(path, "Plan")[1] == [
+        "Idea",
+        False,
+        "Idea\nso far",
+        4,
+        dt.datetime(2026, 3, 5),
+        dt.datetime(2026, 3, 1),
+        dt.datetime(2026, 3, 1, 12),
+    ]
+    row = re.search(r'<row r="2".*?</row>', sheet_part(path), re.S)
+    assert row is not None and row[0].count("<v>") == 6  # one result each, the old one gone
+
+
+# Dates -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("epoch", "dates"),
+    [
+        ("1900", ["1900-01-01", "1900-02-28", "1900-03-01", "2026-03-01"]),
+        ("1904", ["1904-01-02", "2026-03-01"]),
+    ],
+)
+def test_dates_written_read_back_as_the_same_day(
+    tmp_path: Path, epoch: str, dates: list[str]
+) -> None:
+    # Excel counts days from 1900 (and a 29 February 1900 that never was) or, in a workbook
+    # from an old Mac, from 1904: a date is stored as the number that workbook reads back.
+    book = openpyxl.Workbook()
+    if epoch == "1904":
+        book.epoch = CALENDAR_MAC_1904
+    book.active.title = "Checks"
+    book.active.append(["Since"] * len(dates))
+    path = tmp_path / "marketing.xlsx"
+    book.save(path)
+
+    write(path, *(CellWrite("Checks", 2, n, day, kind="date") for n, day in enumerate(dates, 1)))
+
+    read_back = [moment.date() for moment in stored_values(path, "Checks")[1]]
+    assert read_back == [dt.date.fromisoformat(day) for day in dates]
+
+
+# Where new cells go, and what they look like -------------------------------------------------
+
+
+def formatted_plan(path: Path) -> Path:
+    """A Plan whose Status and ROI columns (C:D) are yellow and whose row 3 is red, as
+    XlsxWriter writes it (a <col style>, a row with customFormat, each row's spans)."""
+    book = xlsxwriter.Workbook(path)
+    sheet = book.add_worksheet("Plan")
+    sheet.set_column("C:D", 12, book.add_format({"bg_color": "#FFFF00"}))
+    sheet.set_row(2, None, book.add_format({"bg_color": "#FF0000"}))
+    sheet.write_row(0, 0, ["Tactic ID", "Goal ID", "Status", "ROI"])
+    sheet.write_row(1, 0, ["T1", "G1"])
+    sheet.write_row(2, 0, ["T2", "G1"])
+    book.close()
+    return path
+
+
+def test_new_cells_take_the_look_of_their_row_or_else_their_column(tmp_path: Path) -> None:
+    path = formatted_plan(tmp_path / "marketing.xlsx")
+
+    write(
+        path,
+        CellWrite("Plan", 2, 3, "On track"),
+        CellWrite("Plan", 2, 4, 0.25, kind="percent"),
+        CellWrite("Plan", 2, 5, "no look"),
+        CellWrite("Plan", 3, 3, "At risk"),
+        CellWrite("Plan", 3, 5, "row's look"),
+        CellWrite("Plan", 4, 4, 0.5, kind="percent"),
+    )
+
+    plan = openpyxl.load_workbook(path)["Plan"]
+    fills = {
+        cell: plan[cell].fill.fgColor.rgb if plan[cell].fill.fill_type else None
+        for cell in ("C2", "D2", "E2", "C3", "E3", "D4")
+    }
+    assert fills == {
+        "C2": "FFFFFF00",
+        "D2": "FFFFFF00",
+        "E2": None,
+        "C3": "FFFF0000",
+        "E3": "FFFF0000",
+        "D4": "FFFFFF00",
+    }
+    assert (plan["D2"].number_format, plan["D4"].number_format) == ("0%", "0%")
+    assert (plan["D4"].value, plan["E3"].value) == (0.5, "row's look")
+
+
+def test_a_row_formatted_with_customformat_true_gives_its_look_too(tmp_path: Path) -> None:
+    # customFormat is an XML boolean: "true" as some programs write it, as well as "1".
+    path = formatted_plan(tmp_path / "marketing.xlsx")
+    package = {}
+    with zipfile.ZipFile(path) as archive:
+        package = {info: archive.read(info) for info in archive.infolist()}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info, content in package.items():
+            if info.filename == SHEET:
+                content = content.replace(b'customFormat="1"', b'customFormat="true"')
+            archive.writestr(info, content)
+
+    write(path, CellWrite("Plan", 3, 5, "row's look"))
+
+    assert openpyxl.load_workbook(path)["Plan"]["E3"].fill.fgColor.rgb == "FFFF0000"
+
+
+def test_the_used_range_and_each_rows_span_cover_the_cells_written(tmp_path: Path) -> None:
+    # Excel reads the sheet's <dimension> and each row's spans as where its cells are.
+    path = formatted_plan(tmp_path / "marketing.xlsx")
+
+    write(path, CellWrite("Plan", 2, 6, "x"), CellWrite("Plan", 3, 3, "y"))
+
+    xml = sheet_part(path)
+    assert '<dimension ref="A1:F3"/>' in xml
+    assert '<row r="2" spans="1:6">' in xml
+    assert '<row r="3" spans="1:4" s="2" customFormat="1">' in xml  # inside: as it was
+
+    write(path, CellWrite("Plan", 7, 2, "z"), CellWrite("Plan", 8, 2, None))
+    assert '<dimension ref="A1:F7"/>' in sheet_part(path)  # a cell cleared is not used
+
+
+@pytest.mark.parametrize(
+    ("dimension", "cell", "grown"),
+    [
+        ("<dimension ref='C3:D4'/>", (1, 1), '<dimension ref="A1:D4"/>'),
+        ('<dimension ref="C3:D4"/>', (5, 2), '<dimension ref="B3:D5"/>'),
+        ('<dimension ref="C3:D4"/>', (3, 4), '<dimension ref="C3:D4"/>'),
+        ('<dimension ref="A1"/>', (1, 1), '<dimension ref="A1"/>'),
+        ('<dimension ref="A1"/>', (2, 1), '<dimension ref="A1:A2"/>'),
+        ('<dimension ref="D4"/>', (2, 2), '<dimension ref="B2:D4"/>'),
+    ],
+)
+def test_the_used_range_grows_to_a_cell_written_outside_it(
+    tmp_path: Path, dimension: str, cell: tuple[int, int], grown: str
+) -> None:
+    cells = '<row r="3"><c r="C3"><v>1</v></c></row><row r="4"><c r="D4"><v>2</v></c></row>'
+    path = hand_made(
+        tmp_path / "made.xlsx", sheet_xml(cells).replace("<sheetData>", dimension + "<sheetData>")
+    )
+
+    write(path, CellWrite("Plan", *cell, "x"))
+
+    assert grown in sheet_part(path)
+
+
+# Cells sheetsync must not write --------------------------------------------------------------
+
+
+def merged_plan(path: Path) -> Path:
+    book = openpyxl.Workbook()
+    book.active.title = "Plan"
+    book.active.append(["Tactic ID", "Status", "Note"])
+    book.active.append(["T1", "Idea"])
+    book.active.merge_cells("B2:C3")
+    book.save(path)
+    return path
+
+
+def test_the_first_cell_of_merged_cells_is_written(tmp_path: Path) -> None:
+    path = merged_plan(tmp_path / "marketing.xlsx")
+
+    write(path, CellWrite("Plan", 2, 2, "Done"))
+
+    plan = openpyxl.load_workbook(path)["Plan"]
+    assert plan["B2"].value == "Done"
+    assert [str(area) for area in plan.merged_cells.ranges] == ["B2:C3"]
+
+
+@pytest.mark.parametrize("cell", ["C2", "B3"])
+def test_any_other_cell_of_merged_cells_is_refused_with_the_fix(tmp_path: Path, cell: str) -> None:
+    path = merged_plan(tmp_path / "marketing.xlsx")
+    before = path.read_bytes()
+    row, column = openpyxl.utils.cell.coordinate_to_tuple(cell)
+
+    with pytest.raises(WorkbookUnreachable) as error:
+        # The first cell comes first in the plan: it is allowed, and the others still checked.
+        write(path, CellWrite("Plan", 2, 2, "Done"), CellWrite("Plan", row, column, "x"))
+
+    assert str(error.value) == (
+        f"Cell {cell} on the Plan tab of {path} is part of merged cells, so sheetsync cannot "
+        "fill it in; unmerge those cells and run sync again (nothing was written)."
+    )
+    assert path.read_bytes() == before
+
+
+def test_the_first_cell_of_a_formula_filled_across_cells_is_refused(tmp_path: Path) -> None:
+    # B1 holds the formula B2:B3 repeat: typed over, theirs would lose what they compute.
+    cells = "".join(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c></row>' for r in (2, 3))
+    cells = (
+        '<row r="1"><c r="B1"><f t="shared" ref="B1:B3" si="0">A1*2</f><v>2</v></c></row>' + cells
+    )
+    path = hand_made(tmp_path / "made.xlsx", sheet_xml(cells))
+    before = path.read_bytes()
+
+    with pytest.raises(WorkbookUnreachable) as error:
+        write(path, CellWrite("Plan", 1, 2, "Done"))
+
+    assert str(error.value) == (
+        f"Cell B1 on the Plan tab of {path} is part of a formula filled across several cells, "
+        "so sheetsync cannot fill it in; move that formula out of the column and run sync "
+        "again (nothing was written)."
+    )
+    assert path.read_bytes() == before
+
+
+def cells_in_file_order(path: Path) -> list[list[str]]:
+    """Each row's cell references as the sheet part lists them."""
+    rows = re.findall(r"<row\b[^>]*?(?:/>|>(.*?)</row>)", sheet_part(path), re.S)
+    return [re.findall(r"""<c\b[^>]*?\sr=["']([A-Z]+\d+)""", row) for row in rows]
+
+
+def test_cells_written_in_rows_of_every_spelling_go_in_column_order(tmp_path: Path) -> None:
+    # Excel calls a row whose cells are out of order damaged. Exporters spell cells in many
+    # ways: the style before the reference, single quotes, red rich text (a <color> that is
+    # no cell) beside them.
+    red = '<is><r><rPr><color rgb="FFFF0000"/></rPr><t>red</t></r></is>'
+    cells = (
+        '<row r="1"><c s="0" r="A1" t="inlineStr"><is><t>ID</t></is></c>'
+        '<c s="0" r="C1"><v>3</v></c><c s="0" r="E1"><v>5</v></c></row>'
+        f'<row r="2"><c r="B2" t="inlineStr">{red}</c><c r=\'D2\'><v>4</v></c></row>'
+        '<row r="3"><c r="A3"><v>1</v></c><c r="C3" t="inlineStr">' + red + "</c></row>"
+    )
+    path = hand_made(tmp_path / "made.xlsx", sheet_xml(cells))
+
+    write(
+        path,
+        *(CellWrite("Plan", 1, column, f"{column}") for column in (2, 3, 4, 6)),
+        *(CellWrite("Plan", 2, column, f"{column}") for column in (1, 3, 5)),
+        *(CellWrite("Plan", 3, column, f"{column}") for column in (2, 4)),
+    )
+
+    assert cells_in_file_order(path) == [
+        ["A1", "B1", "C1", "D1", "E1", "F1"],
+        ["A2", "B2", "C2", "D2", "E2"],
+        ["A3", "B3", "C3", "D3"],
+    ]
+    assert XlsxBackend(path).read().tabs[0].rows == (
+        ("ID", "2", "3", "4", 5, "6"),
+        ("1", "red", "3", 4, "5"),
+        (1, "2", "red", "4"),
+    )
+
+
+def test_cells_placed_by_their_order_keep_their_column_beside_a_new_cell(tmp_path: Path) -> None:
+    # A cell may leave out its reference: it is the one after the cell before it. D1 and the
+    # red E1 follow C1 so; B1 goes in before C1, and D1 is written over.
+    red = '<is><r><rPr><color rgb="FFFF0000"/></rPr><t>red</t></r></is>'
+    cells = (
+        '<row r="1"><c r="A1"><v>1</v></c><c r="C1"><v>3</v></c><c><v>4</v></c>'
+        f'<c t="inlineStr">{red}</c></row>'
+    )
+    path = hand_made(tmp_path / "made.xlsx", sheet_xml(cells))
+
+    write(path, CellWrite("Plan", 1, 2, "B"), CellWrite("Plan", 1, 4, "D"))
+
+    assert XlsxBackend(path).read().tabs[0].rows == ((1, "B", 3, "D", "red"),)
+    assert openpyxl.load_workbook(path)["Plan"]["E1"].value == "red"
+
+
+def test_text_with_characters_xml_cannot_hold_is_written_without_them(tmp_path: Path) -> None:
+    # Pasted text can bring control characters (a vertical tab from Word, a NUL): a file
+    # holding them is one Excel refuses to open.
+    path = hand_made(tmp_path / "made.xlsx", sheet_xml('<row r="1"><c r="A1"><v>1</v></c></row>'))
+
+    write(path, CellWrite("Plan", 1, 2, "Launch\x0bwebinar\x00"))
+
+    assert openpyxl.load_workbook(path)["Plan"]["B1"].value == "Launchwebinar"
+
+
+def test_true_and_false_are_written_as_excels_yes_and_no(tmp_path: Path) -> None:
+    path = hand_made(tmp_path / "made.xlsx", sheet_xml('<row r="1"><c r="A1"><v>1</v></c></row>'))
+
+    write(path, CellWrite("Plan", 1, 2, True), CellWrite("Plan", 1, 3, False))
+
+    assert stored_values(path, "Plan") == [[1, True, False]]
+
+
+# Guarded cells -------------------------------------------------------------------------------
+
+
+def test_guarded_headers_are_read_as_typed_in_rich_text_dates_and_formatted_blanks(
+    tmp_path: Path,
+) -> None:
+    # Row 1 as openpyxl saves it: "Spend & Budget" with a bold "& Budget" (inline rich text,
+    # the ampersand escaped), a month typed as a date, a formatted empty cell.
+    from openpyxl.cell.rich_text import CellRichText, TextBlock
+    from openpyxl.cell.text import InlineFont
+    from openpyxl.styles import Font
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Plan"
+    sheet.append(
+        [CellRichText("Spend ", TextBlock(InlineFont(b=True), "& Budget")), dt.date(2026, 3, 1)]
+    )
+    sheet["B1"].number_format = "mmm yyyy"
+    sheet["C1"].font = Font(bold=True)
+    path = tmp_path / "marketing.xlsx"
+    book.save(path)
+    header = XlsxBackend(path).read().tabs[0].rows[0]
+    assert header == ("Spend & Budget", dt.date(2026, 3, 1))
+    guards = (*(Guard("Plan", 1, n, value) for n, value in enumerate(header, 1)),)
+    blank = Guard("Plan", 1, 3, None)
+
+    write_and_guard = WritePlan(writes=(CellWrite("Plan", 2, 1, "Done"),), guards=(*guards, blank))
+    XlsxBackend(path).apply(write_and_guard)
+    assert XlsxBackend(path).read().tabs[0].rows[1] == ("Done",)
+
+    moved = WritePlan(writes=write_and_guard.writes, guards=(Guard("Plan", 1, 3, "Spend"),))
+    with pytest.raises(WorkbookChanged, match='Cell C1 .* changed from "Spend" to "" while'):
+        XlsxBackend(path).apply(moved)
