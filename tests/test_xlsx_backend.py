@@ -432,6 +432,62 @@ def test_guards_compare_as_trimmed_text(tmp_path: Path) -> None:
         XlsxBackend(path).apply(case_changed)
 
 
+def every_kind_of_id(path: Path, date1904: bool) -> dict[str, str]:
+    """A Plan whose IDs are every kind of cell Excel stores (as XlsxWriter saves them: text in
+    the shared strings), and each ID as a person sees it."""
+    book = xlsxwriter.Workbook(path, {"date_1904": date1904})
+    sheet = book.add_worksheet("Plan")
+    bold = book.add_format({"bold": True})
+    day, moment = (
+        book.add_format({"num_format": "yyyy-mm-dd"}),
+        book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"}),
+    )
+    sheet.write_row(0, 0, ["Tactic ID", "Status"])
+    sheet.write_rich_string("A2", "T", bold, "1", " & co")
+    sheet.write_number("A3", 1001)
+    sheet.write_boolean("A4", True)
+    sheet.write_boolean("A5", False)
+    sheet.write_formula("A6", "=1/0", None, "#DIV/0!")
+    sheet.write_formula("A7", '="T"&"7"', None, "T7")
+    sheet.write_datetime("A8", dt.datetime(2026, 3, 1), day)
+    sheet.write_datetime("A9", dt.datetime(2026, 3, 1, 13, 30, 15), moment)
+    sheet.write_blank("A10", None, bold)  # formatted, but blank
+    sheet.write_number("A11", 2.5, day)  # a number in a date cell: a date and a half day
+    sheet.write_number("A12", 9e15, day)  # past the last date a spreadsheet shows
+    book.close()
+    half = "1904-01-03T12:00:00" if date1904 else "1900-01-02T12:00:00"
+    seen = ["T1 & co", "1001", "TRUE", "FALSE", "#DIV/0!", "T7", "2026-03-01"]
+    seen += ["2026-03-01T13:30:15", "", half, "9000000000000000"]
+    return {f"A{row}": text for row, text in enumerate(seen, 2)}
+
+
+@pytest.mark.parametrize("date1904", [False, True], ids=["dates from 1900", "dates from 1904"])
+def test_a_guard_holds_on_every_kind_of_cell_and_stops_the_write_when_it_changed(
+    tmp_path: Path, date1904: bool
+) -> None:
+    path = tmp_path / "marketing.xlsx"
+    seen = every_kind_of_id(path, date1904)
+    read = XlsxBackend(path).read().find_tab("Plan")
+    assert read is not None
+    guards = tuple(Guard("Plan", row, 1, read.value(row, 1)) for row in range(1, 13))
+    before = path.read_bytes()
+
+    for cell, text in seen.items():
+        row = int(cell[1:])
+        changed = Guard("Plan", row, 1, "T99")
+        plan = WritePlan(writes=(CellWrite("Plan", row, 2, "Done"),), guards=(changed,))
+        with pytest.raises(WorkbookChanged) as error:
+            XlsxBackend(path).apply(plan)
+        assert f'Cell {cell} on the Plan tab of {path} changed from "T99" to "{text}"' in str(
+            error.value
+        )
+        assert path.read_bytes() == before
+
+    writes = tuple(CellWrite("Plan", row, 2, "Done") for row in range(2, 13))
+    XlsxBackend(path).apply(WritePlan(writes=writes, guards=guards))
+    assert column(path, "Plan", 2) == ["Done"] * 11
+
+
 def test_missing_tab_stops_the_write(tmp_path: Path) -> None:
     path = plan_with_spend_formulas(tmp_path / "marketing.xlsx")
     before = path.read_bytes()
@@ -571,6 +627,47 @@ def test_new_tab_is_added_at_the_end_with_a_frozen_header(tmp_path: Path) -> Non
     checks = XlsxBackend(path).read().find_tab("Checks")
     assert checks is not None
     assert checks.rows == (tuple(headers), ("error", None, None, "G7"))
+
+
+def test_two_new_tabs_each_get_their_own_sheet_their_title_and_their_view(
+    tmp_path: Path,
+) -> None:
+    # As Excel saves it (XlsxWriter): docProps/app.xml lists the tabs, then the named ranges.
+    path = tmp_path / "marketing.xlsx"
+    book = xlsxwriter.Workbook(path)
+    book.add_worksheet("Plan").write("A1", "Tactic ID")
+    book.add_worksheet("Strategy").write("A1", "Goal ID")
+    book.define_name("Total", "=Plan!$A$1")
+    book.close()
+    plan = WritePlan(
+        writes=(CellWrite("Checks", 1, 1, "Severity"), CellWrite("History", 1, 1, "Month")),
+        new_tabs=("Checks", "History"),
+        frozen_rows={"Checks": 2},
+    )
+
+    XlsxBackend(path).apply(plan)
+
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+        app = archive.read("docProps/app.xml")
+        # Dated and permitted like the workbook's other parts (XlsxWriter's are all alike).
+        assert len({(info.date_time, info.external_attr) for info in archive.infolist()}) == 1
+    # Named as Excel names them, the first free sheet numbers, stored in the order they were
+    # added (the same sync writes the same bytes).
+    assert [name for name in names if name.startswith("xl/worksheets/sheet")] == [
+        f"xl/worksheets/sheet{n}.xml" for n in range(1, 5)
+    ]
+    titles = re.findall(rb"<vt:lpstr>([^<]*)</vt:lpstr>", app.split(b"<TitlesOfParts>")[1])
+    assert titles == [b"Plan", b"Strategy", b"Checks", b"History", b"Total"]
+    assert b"<vt:i4>4</vt:i4>" in app and b'<vt:vector size="5"' in app
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["Plan", "Strategy", "Checks", "History"]
+    assert (book["Checks"]["A1"].value, book["History"]["A1"].value) == ("Severity", "Month")
+    checks, history = book["Checks"].sheet_view, book["History"].sheet_view
+    # Checks: two header rows frozen, the cursor on the first row under them.
+    assert (checks.pane.ySplit, checks.pane.topLeftCell, checks.pane.state) == (2, "A3", "frozen")
+    assert [(s.activeCell, s.sqref) for s in checks.selection] == [("A3", "A3")]
+    assert history.pane is None and book["History"].freeze_panes is None
 
 
 def test_text_that_looks_like_a_formula_stays_text(tmp_path: Path) -> None:

@@ -14,14 +14,15 @@ import openpyxl
 import pytest
 import xlsxwriter
 from libreoffice import pivot_tables, recalculated_sheets
+from openpyxl.utils.cell import coordinate_to_tuple
 from package_parts import assert_untouched_parts_kept, element_changes, parts
 from workbooks import TODAY, baseline_grids
 from xlsx_corpus import CORPUS
 
 import sheetsync
-from sheetsync.backends import WorkbookUnreachable
+from sheetsync.backends import WorkbookChanged, WorkbookUnreachable
 from sheetsync.backends.xlsx import XlsxBackend
-from sheetsync.workbook import CellWrite, WritePlan
+from sheetsync.workbook import CellWrite, Guard, WritePlan
 
 
 def outside_sheet_data(xml: bytes) -> bytes:
@@ -281,6 +282,23 @@ def test_a_pivot_table_its_cache_and_records_survive_a_sync(tmp_path: Path) -> N
     }
 
 
+def test_header_notes_are_linked_from_their_sheet_so_excel_shows_them(tmp_path: Path) -> None:
+    # Excel draws a sheet's notes from the drawing its <legacyDrawing> names; without it
+    # the notes are in the file but never shown.
+    path, _ = synced_copy(plain_workbook(tmp_path / "original.xlsx"))
+
+    after = parts(path)
+    link = re.search(rb'<legacyDrawing r:id="(rId\d+)"', after[PLAN_PART])
+    assert link is not None
+    relationships = after["xl/worksheets/_rels/sheet2.xml.rels"].decode()
+    drawing = re.search(
+        rf'<Relationship Id="{link[1].decode()}" [^>]*Target="([^"]+)"', relationships
+    )
+    assert drawing is not None and drawing[1].endswith(".vml")
+    assert b'ObjectType="Note"' in after["xl/" + drawing[1].removeprefix("../")]
+    assert openpyxl.load_workbook(path)["Plan"]["M1"].comment.text == OWNED_NOTE
+
+
 def test_a_sync_changing_one_cell_rewrites_one_sheet_part_only(tmp_path: Path) -> None:
     path = plain_workbook(tmp_path / "marketing.xlsx")
     sheetsync.sync(str(path), today=TODAY)
@@ -462,44 +480,215 @@ def test_owned_cell_inside_a_formula_range_is_refused(
     assert path.read_bytes() == before
 
 
+def with_shared_strings(path: Path, strings: str, prefix: str = "") -> None:
+    """Give a hand-made package a shared strings part (its `<si>` entries), as Excel links it."""
+    p = f"{prefix}:" if prefix else ""
+    namespace = f"xmlns{':' + prefix if prefix else ''}"
+    package = parts(path)
+    package["xl/sharedStrings.xml"] = (
+        f'<?xml version="1.0"?><{p}sst {namespace}="http://schemas.openxmlformats.org/'
+        f'spreadsheetml/2006/main">{strings}</{p}sst>'
+    ).encode()
+    package["xl/_rels/workbook.xml.rels"] = package["xl/_rels/workbook.xml.rels"].replace(
+        b"</Relationships>",
+        b'<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+        b'relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>',
+    )
+    package["[Content_Types].xml"] = package["[Content_Types].xml"].replace(
+        b"</Types>",
+        b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-'
+        b'officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
+    )
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, content in package.items():
+            archive.writestr(name, content)
+
+
+@pytest.mark.parametrize("prefix", ["", "x"])
+def test_guarded_ids_in_shared_strings_read_as_a_person_sees_them(
+    tmp_path: Path, prefix: str
+) -> None:
+    # Rich text (runs joined), a Japanese name with its reading (the phonetic run is not
+    # shown), an escaped ampersand, an empty text, and the last string of the part.
+    p = f"{prefix}:" if prefix else ""
+    strings = [
+        f"<{p}si><{p}t>Tactic ID</{p}t></{p}si>",
+        f"<{p}si><{p}r><{p}t>T</{p}t></{p}r><{p}r><{p}rPr><{p}b/></{p}rPr>"
+        f'<{p}t xml:space="preserve">1&amp;2</{p}t></{p}r></{p}si>',
+        f'<{p}si><{p}t>東京</{p}t><{p}rPh sb="0" eb="2"><{p}t>トウキョウ</{p}t></{p}rPh>'
+        f'<{p}phoneticPr fontId="1"/></{p}si>',
+        f"<{p}si><{p}t/></{p}si>",
+        f"<{p}si><{p}t>T4</{p}t></{p}si>",
+    ]
+    cells = "".join(
+        f'<{p}row r="{row}"><{p}c r="A{row}" t="s"><{p}v>{row - 1}</{p}v></{p}c></{p}row>'
+        for row in range(1, 6)
+    )
+    path = hand_made(tmp_path / "made.xlsx", sheet_xml(cells, prefix))
+    with_shared_strings(path, "".join(strings), prefix)
+    seen = {1: "Tactic ID", 2: "T1&2", 3: "東京", 4: "", 5: "T4"}
+    assert rows_of(path) == tuple((text,) if text else () for text in seen.values())
+    before = path.read_bytes()
+
+    for row, text in seen.items():
+        plan = WritePlan(
+            writes=(CellWrite("Plan", row, 2, "Done"),), guards=(Guard("Plan", row, 1, "T9"),)
+        )
+        with pytest.raises(WorkbookChanged, match=f'A{row} .* from "T9" to "{text}" while'):
+            XlsxBackend(path).apply(plan)
+        assert path.read_bytes() == before
+
+    guards = tuple(Guard("Plan", row, 1, text) for row, text in seen.items())
+    XlsxBackend(path).apply(WritePlan(writes=(CellWrite("Plan", 5, 2, "Done"),), guards=guards))
+    assert rows_of(path)[4] == ("T4", "Done")
+
+
+def test_guarded_cells_as_other_programs_store_them_read_as_a_person_sees_them(
+    tmp_path: Path,
+) -> None:
+    # ISO dates (t="d", as openpyxl's iso_dates and some exporters write them; a month in a
+    # header row is a date), "true" for TRUE, inline text, a text cell left without its
+    # value, and text where a number or a date should be.
+    stored = {
+        "A1": ('t="d"', "<v>2026-03-01T00:00:00</v>", "2026-03-01"),
+        "B1": ('t="d"', "<v>2026-03-01T13:30:00</v>", "2026-03-01T13:30:00"),
+        "C1": ('t="d"', "<v>2026-04-01</v>", "2026-04-01"),
+        "D1": ('t="b"', "<v>true</v>", "TRUE"),
+        "E1": ('t="inlineStr"', "<is><t>T5</t></is>", "T5"),
+        "F1": ('t="s"', "", ""),
+        "G1": ("", "<v>abc</v>", "abc"),
+        "H1": ('t="d"', "<v>soon</v>", "soon"),
+    }
+    cells = "".join(
+        f'<c r="{cell}" {kind}>{value}</c>' for cell, (kind, value, _) in stored.items()
+    )
+    path = hand_made(tmp_path / "made.xlsx", sheet_xml(f'<row r="1">{cells}</row>'))
+    header = XlsxBackend(path).read().tabs[0].rows[0]
+    before = path.read_bytes()
+
+    for column, (cell, (_, _, text)) in enumerate(stored.items(), 1):
+        plan = WritePlan(
+            writes=(CellWrite("Plan", 2, 1, "Done"),), guards=(Guard("Plan", 1, column, "T9"),)
+        )
+        with pytest.raises(WorkbookChanged, match=f'{cell} .* from "T9" to "{text}" while'):
+            XlsxBackend(path).apply(plan)
+        assert path.read_bytes() == before
+
+    # As a sync guards them: with what its read gave.
+    guards = tuple(Guard("Plan", 1, column, value) for column, value in enumerate(header, 1))
+    XlsxBackend(path).apply(WritePlan(writes=(CellWrite("Plan", 2, 1, "Done"),), guards=guards))
+    assert rows_of(path)[1] == ("Done",)
+
+
 def test_strict_open_xml_is_refused_untouched(tmp_path: Path) -> None:
     cells = '<row r="1"><c r="A1"><v>1</v></c></row>'
     strict = "http://purl.oclc.org/ooxml/spreadsheetml/main"
     path = hand_made(tmp_path / "strict.xlsx", sheet_xml(cells), workbook_namespace=strict)
     before = path.read_bytes()
 
-    with pytest.raises(WorkbookUnreachable, match="Strict Open XML"):
+    with pytest.raises(WorkbookUnreachable) as error:
         XlsxBackend(path).apply(WritePlan(writes=(CellWrite("Plan", 1, 2, "Done"),)))
 
+    assert str(error.value) == (
+        f"{path} is saved as Strict Open XML, which sheetsync cannot write without risking it; "
+        "save it in Excel as an Excel Workbook (.xlsx) and run sync again (nothing was written)."
+    )
     assert path.read_bytes() == before
 
 
-def test_a_calc_chain_left_empty_goes_and_the_workbook_asks_for_recalculation(
-    tmp_path: Path,
-) -> None:
-    # The chain's only formula becomes a value (chains with more: test_xlsx_calc_chain).
-    cells = '<row r="1"><c r="A1"><v>1</v></c><c r="B1"><f>A1*2</f><v>2</v></c></row>'
-    path = hand_made(tmp_path / "made.xlsx", sheet_xml(cells))
-    with zipfile.ZipFile(path, "a") as archive:
-        archive.writestr("xl/calcChain.xml", '<calcChain><c r="B1" i="1"/></calcChain>')
-    # (the chain is linked from the workbook's relationships as Excel does it)
-    original = parts(path)
-    original["xl/_rels/workbook.xml.rels"] = original["xl/_rels/workbook.xml.rels"].replace(
+CALC_CHAIN = "xl/calcChain.xml"
+
+
+def with_a_calc_chain(path: Path, entries: str) -> list[str]:
+    """Link a calc chain (its `<c>` entries) as Excel does: a part, a relationship and a
+    content type. The chain goes second in the package, before the parts it names. Returns
+    the package's members."""
+    package = parts(path)
+    package["xl/_rels/workbook.xml.rels"] = package["xl/_rels/workbook.xml.rels"].replace(
         b"</Relationships>",
         b'<Relationship Id="rId9" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
         b'relationships/calcChain" Target="calcChain.xml"/></Relationships>',
     )
+    package["[Content_Types].xml"] = package["[Content_Types].xml"].replace(
+        b"</Types>",
+        b'<Override PartName="/xl/calcChain.xml" ContentType="application/vnd.openxmlformats-'
+        b'officedocument.spreadsheetml.calcChain+xml"/></Types>',
+    )
+    chain = (
+        '<calcChain xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        f"{entries}</calcChain>"
+    )
+    first, *others = package
     with zipfile.ZipFile(path, "w") as archive:
-        for name, content in original.items():
-            archive.writestr(name, content)
+        archive.writestr(first, package[first])
+        archive.writestr(CALC_CHAIN, chain)
+        for name in others:
+            archive.writestr(name, package[name])
+    return [first, CALC_CHAIN, *others]
+
+
+TWO_FORMULAS = (
+    '<row r="1"><c r="A1"><v>1</v></c><c r="B1"><f>A1*2</f><v>2</v></c>'
+    '<c r="C1"><f>A1*3</f><v>3</v></c></row>'
+)
+
+
+@pytest.mark.parametrize("sheet_id", ["1", None], ids=["sheetId", "no sheetId"])
+def test_a_calc_chain_left_empty_or_unreadable_goes_and_the_workbook_asks_for_recalculation(
+    tmp_path: Path, sheet_id: str | None
+) -> None:
+    # The chain's only formula becomes a value; or the tab has no sheetId, so its entries
+    # cannot be told from another tab's.
+    path = hand_made(tmp_path / "made.xlsx", sheet_xml(TWO_FORMULAS))
+    if sheet_id is None:
+        package = parts(path)
+        package["xl/workbook.xml"] = package["xl/workbook.xml"].replace(b' sheetId="1"', b"")
+        with zipfile.ZipFile(path, "w") as archive:
+            for name, content in package.items():
+                archive.writestr(name, content)
+    entries = '<c r="B1" i="1"/>' if sheet_id else '<c r="B1" i="1"/><c r="C1"/>'
+    members = with_a_calc_chain(path, entries)
 
     XlsxBackend(path).apply(WritePlan(writes=(CellWrite("Plan", 1, 2, "typed over"),)))
 
     after = parts(path)
-    assert "xl/calcChain.xml" not in after
+    assert list(after) == [name for name in members if name != CALC_CHAIN]
     assert b"calcChain" not in after["xl/_rels/workbook.xml.rels"]
+    assert b"calcChain" not in after["[Content_Types].xml"]
     assert b'fullCalcOnLoad="1"' in after["xl/workbook.xml"]
-    assert rows_of(path) == ((1, "typed over"),)
+    assert rows_of(path) == ((1, "typed over", 3),)
+
+
+def test_a_value_typed_over_one_formula_of_a_calc_chain_takes_only_its_entry_out(
+    tmp_path: Path,
+) -> None:
+    path = hand_made(tmp_path / "made.xlsx", sheet_xml(TWO_FORMULAS))
+    with_a_calc_chain(path, '<c r="B1" i="1"/><c r="C1"/>')
+    before = parts(path)
+
+    XlsxBackend(path).apply(WritePlan(writes=(CellWrite("Plan", 1, 2, "typed over"),)))
+
+    after = parts(path)
+    assert after[CALC_CHAIN] == before[CALC_CHAIN].replace(
+        b'<c r="B1" i="1"/><c r="C1"/>', b'<c r="C1" i="1"/>'
+    )
+    # The chain still names every formula: no need to recalculate, the workbook part stays.
+    unchanged = ("xl/workbook.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml")
+    assert [after[name] for name in unchanged] == [before[name] for name in unchanged]
+    assert rows_of(path) == ((1, "typed over", 3),)
+
+
+def test_a_formula_typed_over_in_a_workbook_without_a_calc_chain_leaves_the_rest_alone(
+    tmp_path: Path,
+) -> None:
+    path = hand_made(tmp_path / "made.xlsx", sheet_xml(TWO_FORMULAS))
+    before = parts(path)
+
+    XlsxBackend(path).apply(WritePlan(writes=(CellWrite("Plan", 1, 2, "typed over"),)))
+
+    after = parts(path)
+    assert {name for name in after if after[name] != before[name]} == {"xl/worksheets/sheet1.xml"}
+    assert rows_of(path) == ((1, "typed over", 3),)
 
 
 def test_text_is_stored_as_text_whatever_it_looks_like(tmp_path: Path) -> None:
@@ -566,6 +755,126 @@ def test_owned_cell_in_a_tables_header_or_totals_row_is_refused(
     XlsxBackend(path).apply(WritePlan(writes=(CellWrite("Plan", 3, column, 7),)))  # inside: fine
 
 
+def table_edge_refusal(cell: str, table: str, path: Path) -> str:
+    return (
+        f"Cell {cell} on the Plan tab of {path} is in the header or totals row of the table "
+        f"{table}, so sheetsync cannot fill it in; type that cell yourself in Excel, or move the "
+        "table, and run sync again (nothing was written)."
+    )
+
+
+def test_only_the_header_and_totals_rows_of_tables_anywhere_on_a_tab_are_refused(
+    tmp_path: Path,
+) -> None:
+    # Three tables on a tab that also has a link and a note (their links come first):
+    # Budgets at C3:F8 with a totals row, one without a header row, Owners without totals.
+    path = tmp_path / "marketing.xlsx"
+    book = xlsxwriter.Workbook(path)
+    sheet = book.add_worksheet("Plan")
+    sheet.write_url("A20", "https://example.com/brief")
+    sheet.write_comment("A1", "Ask Ana")
+    budgets = [{"header": name} for name in ("Goal", "Budget", "Spend", "Left")]
+    sheet.add_table("C3:F8", {"name": "Budgets", "columns": budgets, "total_row": True})
+    sheet.add_table("H3:I6", {"header_row": False})
+    owners = [{"header": "Goal"}, {"header": "Owner"}]
+    sheet.add_table("K3:L5", {"name": "Owners", "columns": owners})
+    book.close()
+    before = path.read_bytes()
+
+    refused = [("C3", "Budgets"), ("F3", "Budgets"), ("C8", "Budgets"), ("F8", "Budgets")]
+    for cell, table in [*refused, ("K3", "Owners"), ("L3", "Owners")]:
+        row, column = coordinate_to_tuple(cell)
+        with pytest.raises(WorkbookUnreachable) as error:
+            XlsxBackend(path).apply(WritePlan(writes=(CellWrite("Plan", row, column, "x"),)))
+        assert str(error.value) == table_edge_refusal(cell, table, path)
+        assert path.read_bytes() == before
+
+    beside = ["B3", "G3", "C2", "C4", "F7", "C9", "B8", "G8", "H3", "I6", "K4", "L5", "M3"]
+    writes = []
+    for n, cell in enumerate(beside):
+        row, column = coordinate_to_tuple(cell)
+        writes.append(CellWrite("Plan", row, column, f"owned {n}"))
+    XlsxBackend(path).apply(WritePlan(writes=tuple(writes)))
+    sheet = openpyxl.load_workbook(path)["Plan"]
+    assert [sheet[cell].value for cell in beside] == [f"owned {n}" for n in range(len(beside))]
+
+
+def test_a_table_is_named_as_formulas_name_it_and_a_broken_table_hides_no_other(
+    tmp_path: Path,
+) -> None:
+    # Formulas name a table by its displayName (Budgets), which may differ from its internal
+    # name; a table without one goes by its name. Ahead of them, links Excel would repair: to
+    # a table part that is missing, to one with no table in it, to a table without a range.
+    path = tmp_path / "marketing.xlsx"
+    book = xlsxwriter.Workbook(path)
+    sheet = book.add_worksheet("Plan")
+    sheet.add_table("C3:F8", {"name": "Budgets"})
+    sheet.add_table("K3:L5", {"name": "Owners"})
+    book.close()
+    package = parts(path)
+    package["xl/tables/table1.xml"] = package["xl/tables/table1.xml"].replace(
+        b'name="Budgets"', b'name="Table1"'
+    )
+    package["xl/tables/table2.xml"] = package["xl/tables/table2.xml"].replace(
+        b' displayName="Owners"', b""
+    )
+    main = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    package["xl/tables/empty.xml"] = b'<?xml version="1.0"?><queryTable xmlns="%s"/>' % main
+    package["xl/tables/unplaced.xml"] = b'<table xmlns="%s" id="9" name="Broken"/>' % main
+    rels = "xl/worksheets/_rels/sheet1.xml.rels"
+    table = b"http://schemas.openxmlformats.org/officeDocument/2006/relationships/table"
+    broken = b"".join(
+        b'<Relationship Id="rId9%d" Type="%s" Target="../tables/%s.xml"/>' % (n, table, name)
+        for n, name in enumerate((b"missing", b"empty", b"unplaced"))
+    )
+    opening = re.search(rb"<Relationships [^>]*>", package[rels])
+    assert opening is not None
+    package[rels] = package[rels].replace(opening[0], opening[0] + broken)
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, content in package.items():
+            archive.writestr(name, content)
+    before = path.read_bytes()
+
+    for cell, name in [("D3", "Budgets"), ("L3", "Owners")]:
+        row, column = coordinate_to_tuple(cell)
+        with pytest.raises(WorkbookUnreachable) as error:
+            XlsxBackend(path).apply(WritePlan(writes=(CellWrite("Plan", row, column, "x"),)))
+        assert str(error.value) == table_edge_refusal(cell, name, path)
+        assert path.read_bytes() == before
+
+    XlsxBackend(path).apply(WritePlan(writes=(CellWrite("Plan", 2, 4, "owned"),)))
+    assert rows_of(path)[1][3] == "owned"
+
+
+@pytest.mark.parametrize("origin", ["hand-made, no styles", "XlsxWriter"])
+def test_the_styles_part_a_new_format_goes_in_is_linked_once_and_every_part_stored_once(
+    tmp_path: Path, origin: str
+) -> None:
+    # Excel calls a package damaged when a part is stored twice, when the workbook links two
+    # styles parts, or when a part has no content type of its own.
+    if origin == "XlsxWriter":
+        path = plain_workbook(tmp_path / "marketing.xlsx")
+    else:
+        path = hand_made(
+            tmp_path / "made.xlsx", sheet_xml('<row r="1"><c r="A1"><v>1</v></c></row>')
+        )
+    write = CellWrite("Plan", 2, 2, 0.25, kind="percent")
+
+    XlsxBackend(path).apply(WritePlan(writes=(write,)))
+
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+    assert len(names) == len(set(names)) and names.count("xl/styles.xml") == 1
+    after = parts(path)
+    links = re.findall(rb'Type="[^"]*/styles"', after["xl/_rels/workbook.xml.rels"])
+    assert len(links) == 1
+    content_types = after["[Content_Types].xml"].decode()
+    styles_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"
+    assert content_types.count('PartName="/xl/styles.xml"') == 1
+    assert f'PartName="/xl/styles.xml" ContentType="{styles_type}"' in content_types
+    assert openpyxl.load_workbook(path)["Plan"]["B2"].number_format == "0%"
+
+
 def test_a_styles_part_without_cell_formats_is_never_given_a_new_default_look() -> None:
     from sheetsync.backends.xlsx_styles import EMPTY_STYLES, styles_to_edit
 
@@ -603,7 +912,13 @@ def test_a_styles_part_with_content_but_no_cell_formats_is_refused_untouched(
             archive.writestr(info, content)
     before = path.read_bytes()
 
-    with pytest.raises(WorkbookUnreachable, match="styles part without a list of cell formats"):
+    with pytest.raises(WorkbookUnreachable) as error:
         sheetsync.sync(str(path), today=TODAY)
+
+    assert str(error.value) == (
+        f"{path} has a styles part without a list of cell formats, so sheetsync cannot format "
+        "its columns without changing the look of your cells; open the file in Excel or "
+        "LibreOffice, save it, and run sync again (nothing was written)."
+    )
 
     assert path.read_bytes() == before

@@ -179,7 +179,8 @@ class _Writer:
                 "Excel or LibreOffice, save it, and run sync again (nothing was written)."
             )
         self._styles = Styles(usable)
-        self._sheets: set[str] = set()  # sheet parts written into the scratch archive
+        # Sheet parts written into the scratch archive, in order: new tabs go in as added.
+        self._sheets: list[str] = []
         self._tabs_added = 0
         self._outcomes: dict[str, dict[Coordinate, WatchedCell]] = {}
 
@@ -293,7 +294,7 @@ class _Writer:
                 f"cannot fill it in; {fix} and run sync again (nothing was written)."
             ) from None
         self._outcomes[tab] = editor.outcome.watched
-        self._sheets.add(part)
+        self._sheets.append(part)
         return editor.outcome.replaced_formulas
 
     # Workbook settings ---------------------------------------------------------------
@@ -436,8 +437,10 @@ def _value(
     """A stored cell as the reader sees it, for comparing with what was read."""
     if cell.type == "s":
         return strings.get(int(cell.text)) if cell.text.isdigit() else None
-    if cell.type in ("inlineStr", "str", "d"):
+    if cell.type in ("inlineStr", "str"):
         return cell.text
+    if cell.type == "d":  # an ISO 8601 date, as openpyxl's iso_dates and some exporters write
+        return _iso_date(cell.text)
     if cell.type == "b":
         return cell.text.strip() in ("1", "true")
     if cell.type == "e":
@@ -460,6 +463,18 @@ def _date(serial: float, date1904: bool) -> CellValue:
         moment = from_excel(serial, CALENDAR_MAC_1904 if date1904 else CALENDAR_WINDOWS_1900)
     except (ValueError, OverflowError):
         return serial
+    return _day_if_midnight(moment)
+
+
+def _iso_date(text: str) -> CellValue:
+    try:
+        return _day_if_midnight(dt.datetime.fromisoformat(text.strip()))
+    except ValueError:
+        return text
+
+
+def _day_if_midnight(moment: dt.date) -> dt.date:
+    """A date-time at midnight is a day, as the reader gives it."""
     if isinstance(moment, dt.datetime) and moment.time() == dt.time():
         return moment.date()
     return moment
