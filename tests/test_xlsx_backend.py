@@ -629,9 +629,7 @@ def test_new_tab_is_added_at_the_end_with_a_frozen_header(tmp_path: Path) -> Non
     assert checks.rows == (tuple(headers), ("error", None, None, "G7"))
 
 
-def test_two_new_tabs_each_get_their_own_sheet_their_title_and_their_view(
-    tmp_path: Path,
-) -> None:
+def test_new_tabs_each_get_their_own_sheet_their_title_and_their_view(tmp_path: Path) -> None:
     # As Excel saves it (XlsxWriter): docProps/app.xml lists the tabs, then the named ranges.
     path = tmp_path / "marketing.xlsx"
     book = xlsxwriter.Workbook(path)
@@ -639,10 +637,11 @@ def test_two_new_tabs_each_get_their_own_sheet_their_title_and_their_view(
     book.add_worksheet("Strategy").write("A1", "Goal ID")
     book.define_name("Total", "=Plan!$A$1")
     book.close()
+    new = {"Checks": "Severity", "History": "Month", "Archive": "Tactic ID"}
     plan = WritePlan(
-        writes=(CellWrite("Checks", 1, 1, "Severity"), CellWrite("History", 1, 1, "Month")),
-        new_tabs=("Checks", "History"),
-        frozen_rows={"Checks": 2},
+        writes=tuple(CellWrite(tab, 1, 1, header, kind="header") for tab, header in new.items()),
+        new_tabs=tuple(new),
+        frozen_rows={"Checks": 2, "Archive": 1},
     )
 
     XlsxBackend(path).apply(plan)
@@ -650,24 +649,26 @@ def test_two_new_tabs_each_get_their_own_sheet_their_title_and_their_view(
     with zipfile.ZipFile(path) as archive:
         names = archive.namelist()
         app = archive.read("docProps/app.xml")
-        # Dated and permitted like the workbook's other parts (XlsxWriter's are all alike).
+        # The new parts (sheets, their notes) dated and permitted like the workbook's others
+        # (XlsxWriter's are all alike).
         assert len({(info.date_time, info.external_attr) for info in archive.infolist()}) == 1
     # Named as Excel names them, the first free sheet numbers, stored in the order they were
     # added (the same sync writes the same bytes).
     assert [name for name in names if name.startswith("xl/worksheets/sheet")] == [
-        f"xl/worksheets/sheet{n}.xml" for n in range(1, 5)
+        f"xl/worksheets/sheet{n}.xml" for n in range(1, 6)
     ]
     titles = re.findall(rb"<vt:lpstr>([^<]*)</vt:lpstr>", app.split(b"<TitlesOfParts>")[1])
-    assert titles == [b"Plan", b"Strategy", b"Checks", b"History", b"Total"]
-    assert b"<vt:i4>4</vt:i4>" in app and b'<vt:vector size="5"' in app
+    assert titles == [b"Plan", b"Strategy", b"Checks", b"History", b"Archive", b"Total"]
+    assert b"<vt:i4>5</vt:i4>" in app and b'<vt:vector size="6"' in app
     book = openpyxl.load_workbook(path)
-    assert book.sheetnames == ["Plan", "Strategy", "Checks", "History"]
-    assert (book["Checks"]["A1"].value, book["History"]["A1"].value) == ("Severity", "Month")
+    assert book.sheetnames == ["Plan", "Strategy", *new]
+    assert [book[tab]["A1"].value for tab in new] == list(new.values())
     checks, history = book["Checks"].sheet_view, book["History"].sheet_view
     # Checks: two header rows frozen, the cursor on the first row under them.
     assert (checks.pane.ySplit, checks.pane.topLeftCell, checks.pane.state) == (2, "A3", "frozen")
     assert [(s.activeCell, s.sqref) for s in checks.selection] == [("A3", "A3")]
     assert history.pane is None and book["History"].freeze_panes is None
+    assert book["Archive"].freeze_panes == "A2"
 
 
 def test_text_that_looks_like_a_formula_stays_text(tmp_path: Path) -> None:

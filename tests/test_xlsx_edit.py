@@ -509,16 +509,17 @@ def test_guarded_ids_in_shared_strings_read_as_a_person_sees_them(
     tmp_path: Path, prefix: str
 ) -> None:
     # Rich text (runs joined), a Japanese name with its reading (the phonetic run is not
-    # shown), an escaped ampersand, an empty text, and the last string of the part.
+    # shown; the part indented, as some exporters write it), an escaped ampersand, an empty
+    # text, and, last in the part, a text on two lines (Alt+Enter in Excel).
     p = f"{prefix}:" if prefix else ""
     strings = [
         f"<{p}si><{p}t>Tactic ID</{p}t></{p}si>",
         f"<{p}si><{p}r><{p}t>T</{p}t></{p}r><{p}r><{p}rPr><{p}b/></{p}rPr>"
         f'<{p}t xml:space="preserve">1&amp;2</{p}t></{p}r></{p}si>',
-        f'<{p}si><{p}t>東京</{p}t><{p}rPh sb="0" eb="2"><{p}t>トウキョウ</{p}t></{p}rPh>'
-        f'<{p}phoneticPr fontId="1"/></{p}si>',
+        f'<{p}si><{p}t>東京</{p}t>\n  <{p}rPh sb="0" eb="2">\n    <{p}t>トウキョウ</{p}t>\n'
+        f'  </{p}rPh><{p}phoneticPr fontId="1"/></{p}si>',
         f"<{p}si><{p}t/></{p}si>",
-        f"<{p}si><{p}t>T4</{p}t></{p}si>",
+        f"<{p}si><{p}t>Spring\nlaunch</{p}t></{p}si>",
     ]
     cells = "".join(
         f'<{p}row r="{row}"><{p}c r="A{row}" t="s"><{p}v>{row - 1}</{p}v></{p}c></{p}row>'
@@ -526,7 +527,7 @@ def test_guarded_ids_in_shared_strings_read_as_a_person_sees_them(
     )
     path = hand_made(tmp_path / "made.xlsx", sheet_xml(cells, prefix))
     with_shared_strings(path, "".join(strings), prefix)
-    seen = {1: "Tactic ID", 2: "T1&2", 3: "東京", 4: "", 5: "T4"}
+    seen = {1: "Tactic ID", 2: "T1&2", 3: "東京", 4: "", 5: "Spring\nlaunch"}
     assert rows_of(path) == tuple((text,) if text else () for text in seen.values())
     before = path.read_bytes()
 
@@ -534,13 +535,15 @@ def test_guarded_ids_in_shared_strings_read_as_a_person_sees_them(
         plan = WritePlan(
             writes=(CellWrite("Plan", row, 2, "Done"),), guards=(Guard("Plan", row, 1, "T9"),)
         )
-        with pytest.raises(WorkbookChanged, match=f'A{row} .* from "T9" to "{text}" while'):
+        with pytest.raises(
+            WorkbookChanged, match=f'A{row} .* from "T9" to "{re.escape(text)}" while'
+        ):
             XlsxBackend(path).apply(plan)
         assert path.read_bytes() == before
 
     guards = tuple(Guard("Plan", row, 1, text) for row, text in seen.items())
     XlsxBackend(path).apply(WritePlan(writes=(CellWrite("Plan", 5, 2, "Done"),), guards=guards))
-    assert rows_of(path)[4] == ("T4", "Done")
+    assert rows_of(path)[4] == ("Spring\nlaunch", "Done")
 
 
 def test_guarded_cells_as_other_programs_store_them_read_as_a_person_sees_them(
@@ -548,7 +551,8 @@ def test_guarded_cells_as_other_programs_store_them_read_as_a_person_sees_them(
 ) -> None:
     # ISO dates (t="d", as openpyxl's iso_dates and some exporters write them; a month in a
     # header row is a date), "true" for TRUE, inline text, a text cell left without its
-    # value, and text where a number or a date should be.
+    # value, text where a number or a date should be, and IDs that are text but look like
+    # numbers.
     stored = {
         "A1": ('t="d"', "<v>2026-03-01T00:00:00</v>", "2026-03-01"),
         "B1": ('t="d"', "<v>2026-03-01T13:30:00</v>", "2026-03-01T13:30:00"),
@@ -558,6 +562,8 @@ def test_guarded_cells_as_other_programs_store_them_read_as_a_person_sees_them(
         "F1": ('t="s"', "", ""),
         "G1": ("", "<v>abc</v>", "abc"),
         "H1": ('t="d"', "<v>soon</v>", "soon"),
+        "I1": ('t="inlineStr"', "<is><t>007</t></is>", "007"),  # text, though it looks a number
+        "J1": ('t="str"', '<f>"00"&amp;"42"</f><v>0042</v>', "0042"),
     }
     cells = "".join(
         f'<c r="{cell}" {kind}>{value}</c>' for cell, (kind, value, _) in stored.items()
@@ -570,7 +576,9 @@ def test_guarded_cells_as_other_programs_store_them_read_as_a_person_sees_them(
         plan = WritePlan(
             writes=(CellWrite("Plan", 2, 1, "Done"),), guards=(Guard("Plan", 1, column, "T9"),)
         )
-        with pytest.raises(WorkbookChanged, match=f'{cell} .* from "T9" to "{text}" while'):
+        with pytest.raises(
+            WorkbookChanged, match=f'{cell} .* from "T9" to "{re.escape(text)}" while'
+        ):
             XlsxBackend(path).apply(plan)
         assert path.read_bytes() == before
 
@@ -689,6 +697,30 @@ def test_a_formula_typed_over_in_a_workbook_without_a_calc_chain_leaves_the_rest
     after = parts(path)
     assert {name for name in after if after[name] != before[name]} == {"xl/worksheets/sheet1.xml"}
     assert rows_of(path) == ((1, "typed over", 3),)
+
+
+def test_a_package_without_its_content_types_is_refused_naming_what_is_missing(
+    tmp_path: Path,
+) -> None:
+    # Zipped again by a tool that drops [Content_Types].xml: readable, but a new tab needs
+    # its content type, and Excel would call the file damaged anyway.
+    path = hand_made(tmp_path / "made.xlsx", sheet_xml('<row r="1"><c r="A1"><v>1</v></c></row>'))
+    package = parts(path)
+    del package["[Content_Types].xml"]
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, content in package.items():
+            archive.writestr(name, content)
+    before = path.read_bytes()
+    plan = WritePlan(writes=(CellWrite("Checks", 1, 1, "Severity"),), new_tabs=("Checks",))
+
+    with pytest.raises(WorkbookUnreachable) as error:
+        XlsxBackend(path).apply(plan)
+
+    assert str(error.value).startswith(
+        f"{path} is damaged: a part sheetsync writes is not as Excel writes it "
+        "('[Content_Types].xml'); open it in Excel or LibreOffice, which can often repair it"
+    )
+    assert path.read_bytes() == before
 
 
 def test_text_is_stored_as_text_whatever_it_looks_like(tmp_path: Path) -> None:
