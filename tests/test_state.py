@@ -10,7 +10,11 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from workbooks import TODAY, baseline
 
+import sheetsync
+from sheetsync.config import validate_settings
+from sheetsync.runs import workbook_key
 from sheetsync.state import (
     MIGRATIONS,
     SCHEMA_VERSION,
@@ -151,6 +155,30 @@ def test_a_sync_is_recorded_with_its_counts_and_the_days_snapshot_belongs_to_it(
         assert store.snapshot("book", D(2026, 10, 1)).goals["g1"].spend == 5.0
     with sqlite3.connect(tmp_path / "state.db") as db:
         assert db.execute("SELECT run_id FROM snapshots").fetchall() == [(again,)]
+
+
+def test_a_syncs_snapshot_holds_every_tactics_figures_and_its_status_as_text(tmp_path):
+    settings = validate_settings({"state": {"path": str(tmp_path / "state.db")}})
+    backend = baseline({("Plan", "T2", "Channel"): "TikTok"})
+    report = sheetsync.sync(backend, today=TODAY, settings=settings).report
+    sheetsync.sync(backend, today=TODAY, settings=settings)  # nothing changed: the same kept
+    with StateStore(tmp_path / "state.db") as store:
+        tactics = store.snapshot(workbook_key(report.location), TODAY).tactics
+    assert tactics == {
+        r.tactic.tactic_id.casefold(): TacticSnapshot(
+            r.tactic.tactic_id,
+            r.tactic.goal_id,
+            str(r.status),
+            r.tactic.spend,
+            r.tactic.revenue,
+            r.tactic.result,
+            r.tactic.progress,
+            r.roi,
+        )
+        for r in report.tactics
+    }
+    assert {type(tactic.status) for tactic in tactics.values()} == {str}
+    assert len(tactics) == 3 and tactics["t1"].roi is not None
 
 
 # Figures as a snapshot may hold them: blanks, whole numbers as int or float, -0.0, NaN.
