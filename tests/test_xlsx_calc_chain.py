@@ -66,6 +66,25 @@ def test_an_entry_is_told_by_its_sheet_and_a_chain_left_empty_goes() -> None:
     )
 
 
+def test_an_entry_starting_its_own_level_keeps_its_bytes_after_one_removed() -> None:
+    old = chain('<c r="K2" i="1" l="1"/><c r="K3" i="1" l="1"/><c r="K4" s="1"/>')
+
+    assert without_entries(old, [(1, "K2")]) == chain('<c r="K3" i="1" l="1"/><c r="K4" s="1"/>')
+
+
+def test_entries_written_other_ways_are_found_and_an_empty_chain_is_kept() -> None:
+    # Absolute references and entries with an end tag, over lines, as other programs than
+    # Excel may write them; a chain without entries names none of the cells.
+    old = chain('<c r="$B$2" i="1"/>\n<c r="b3">\n</c>\n<c r="B4"></c>')
+
+    assert without_entries(old, [(1, "B2"), (1, "B4")]) == chain('\n<c r="b3" i="1">\n</c>\n')
+    assert without_entries(old, [(1, "B3")]) == chain('<c r="$B$2" i="1"/>\n\n<c r="B4"></c>')
+    assert without_entries(chain(""), [(1, "B2")]) == chain("")
+    # An entry without its cell (damaged: Excel rebuilds the chain) is kept, never a traceback.
+    damaged = chain('<c r="B2" i="1"/><c/><c l="1"/>')
+    assert without_entries(damaged, [(1, "B2")]) == chain('<c i="1"/><c l="1"/>')
+
+
 def corpus_chains() -> dict[str, bytes]:
     """The calc chain of every corpus workbook that has one (and opens)."""
     chains = {}

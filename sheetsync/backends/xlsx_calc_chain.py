@@ -40,7 +40,7 @@ def without_entries(chain: bytes, cells: Iterable[tuple[int, str]]) -> bytes | N
     pieces: list[bytes] = []
     position = 0
     sheet = written_sheet = 0  # the sheet of the entry read last, and as the kept ones say
-    kept = 0
+    kept = False  # whether an entry stays
     starts_level = False  # a removed entry started a dependency level: the next kept does
     for match in entry.finditer(chain):
         values = attributes(match[1])
@@ -54,7 +54,7 @@ def without_entries(chain: bytes, cells: Iterable[tuple[int, str]]) -> bytes | N
             position = match.end()
             starts_level |= values.get(b"l") in _TRUE
             continue
-        kept += 1
+        kept = True
         new_sheet = b"i" not in values and sheet != written_sheet
         new_level = starts_level and values.get(b"l") not in _TRUE
         if new_sheet or new_level:
