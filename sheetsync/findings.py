@@ -1,9 +1,9 @@
-"""Findings, kept as columns, and their messages and hints, which are written only when shown.
+"""Findings, kept as columns until one is asked for, and their messages and hints.
 
 A neglected plan has tens of thousands of findings and a text report shows a few of each
 rule. So a rule's findings on a tab are kept as columns (`FindingColumns`: the cells, rows,
-row IDs and each fact, one value per finding), a `Finding` is made only when one is asked
-for, and a JSON report fills a rule's messages a column at a time.
+row IDs and each fact, one value per finding); their messages and hints are filled a column
+at a time, and a `Finding`, with its message and hint, is made only when one is asked for.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ class Template:
     # The template in printf style, "%(what)s was due %(due)s.": % fills it from the facts
     # without parsing braces anew, a third quicker than str.format_map, and a JSON report or
     # a Checks tab fills every message and hint (41,000 on a neglected 10k plan).
-    printf: str
+    printf: str  # for a text whose facts are shortened
     capitalized: bool  # a message starts with a capital, whatever fact comes first
     own_length: int  # of the template's own words, without its facts
     uses_place: bool  # names the finding's tab, cell or row ID
@@ -75,25 +75,8 @@ class Template:
         uses_place = bool(names & _PLACE_FACTS)
         return cls(printf, capitalized, own_length, uses_place, fixed, positional, order)
 
-    def fill(self, finding: Finding) -> str:
-        if self.fixed is not None:
-            return self.fixed
-        facts = finding.facts
-        if finding.wording.figures:
-            facts = _figures_shown(facts, finding.wording.figures)
-        place = (finding.tab, finding.cell, finding.row_id)
-        if self.uses_place:
-            text = self.printf % _shown_facts(*place, facts)
-        else:
-            text = self.printf % facts
-            # No fact is longer than all of them together: when they total _QUOTED_LENGTH
-            # characters or fewer (most messages), none needed shortening.
-            if len(text) - self.own_length > _QUOTED_LENGTH:
-                text = self.printf % _shown_facts(*place, facts)
-        return _with_capital(text) if self.capitalized else text
-
     def fill_all(self, found: FindingColumns) -> list[str]:
-        """What `fill` gives each of these findings, filled a column at a time."""
+        """This template filled with each of these findings' facts, a column at a time."""
         if self.fixed is not None:
             return [self.fixed] * len(found)
         hits = found.hits
@@ -106,13 +89,13 @@ class Template:
             texts = self._filled(facts)
             own, printf = self.own_length, self.printf
             for index, text in enumerate(texts):
-                if len(text) - own > _QUOTED_LENGTH:  # as in `fill`
+                # No fact is longer than all of them together: when they total _QUOTED_LENGTH
+                # characters or fewer (most messages), none needed shortening.
+                if len(text) - own > _QUOTED_LENGTH:
                     row_facts = {name: column[index] for name, column in facts.items()}
                     place = (hits.tab, hits.cells[index], hits.row_ids[index])
                     texts[index] = printf % _shown_facts(*place, row_facts)
-        if self.capitalized:
-            return [text[:1].upper() + text[1:] for text in texts]
-        return texts
+        return list(map(_with_capital, texts)) if self.capitalized else texts
 
     def _filled(self, columns: Mapping[str, Sequence[Any]]) -> list[str]:
         positional = self.positional
@@ -154,16 +137,8 @@ class Finding(NamedTuple):
     cell: str | None
     row: int | None
     row_id: str | None
-    facts: Mapping[str, Any]  # what the rule's message and hint are filled with
-    wording: Wording
-
-    @property
-    def message(self) -> str:
-        return self.wording.message.fill(self)
-
-    @property
-    def hint(self) -> str:
-        return self.wording.hint.fill(self)
+    message: str
+    hint: str
 
     def as_dict(self) -> dict[str, Any]:
         """SPEC 7's finding object."""
@@ -204,11 +179,32 @@ class FindingColumns:
     def __len__(self) -> int:
         return len(self.hits.rows)
 
-    def finding(self, index: int) -> Finding:
+    def findings(self) -> list[Finding]:
+        """Each finding, its message and hint filled a column at a time."""
         hits = self.hits
-        facts = {name: values[index] for name, values in hits.facts.items()}
-        place = (hits.tab, hits.cells[index], hits.rows[index], hits.row_ids[index])
-        return Finding(self.code, self.name, self.severity, *place, facts, self.wording)
+        return [
+            Finding(self.code, self.name, self.severity, hits.tab, *values)
+            for values in zip(
+                hits.cells,
+                hits.rows,
+                hits.row_ids,
+                self.wording.message.fill_all(self),
+                self.wording.hint.fill_all(self),
+                strict=True,
+            )
+        ]
+
+    def finding(self, index: int) -> Finding:
+        """One finding, its columns cut to its own values."""
+        hits = self.hits
+        one = Hits(
+            hits.tab,
+            hits.cells[index : index + 1],
+            hits.rows[index : index + 1],
+            hits.row_ids[index : index + 1],
+            {name: values[index : index + 1] for name, values in hits.facts.items()},
+        )
+        return FindingColumns(self.code, self.name, self.severity, self.wording, one).findings()[0]
 
     def json_objects(self) -> list[str]:
         """Each finding's `as_dict()` as orjson writes it indented two levels deep (as in the
@@ -279,7 +275,7 @@ class Findings:
 
     def all(self) -> tuple[Finding, ...]:
         if self._all is None:
-            made = [part.finding(index) for part in self.parts for index in range(len(part))]
+            made = [finding for part in self.parts for finding in part.findings()]
             self._all = tuple(map(made.__getitem__, self.order))
         return self._all
 
@@ -340,16 +336,11 @@ class Findings:
 _PLACE_FACTS = frozenset({"tab", "cell", "row_id"})
 
 
-def _figures_shown(facts: Mapping[str, Any], figures: tuple[str, ...]) -> dict[str, Any]:
-    """The facts with those of these figures that the finding has as text, side by side."""
-    names = [name for name in figures if name in facts]
-    return {**facts, **dict(zip(names, apart(*(facts[name] for name in names)), strict=True))}
-
-
 def _figures_shown_columns(
     facts: Mapping[str, Sequence[Any]], figures: tuple[str, ...]
 ) -> dict[str, Sequence[Any]]:
-    """`_figures_shown` for columns of facts, one value per finding in each."""
+    """The facts, with each figure (spend, budget...) a finding has as text, side by side with
+    the finding's other figures: 100.004 and 100 must not both read 100."""
     names = [name for name in figures if name in facts]
     if not names:
         return dict(facts)

@@ -13,7 +13,7 @@ from workbooks import TODAY, baseline_grids
 from sheetsync import check
 from sheetsync.backends.memory import MemoryBackend
 from sheetsync.config import validate_settings
-from sheetsync.findings import Finding, Template, Wording
+from sheetsync.findings import Finding, FindingColumns, Hits, Template, Wording
 from sheetsync.present import as_json, check_json
 
 D = dt.date
@@ -21,7 +21,8 @@ D = dt.date
 
 def finding(message: str, hint: str, **facts: object) -> Finding:
     wording = Wording(Template.parse(message, capitalized=True), Template.parse(hint))
-    return Finding("SS999", "example", "warning", "Plan", "L7", 7, "T6", facts, wording)
+    hits = Hits("Plan", ["L7"], [7], ["T6"], {name: [value] for name, value in facts.items()})
+    return FindingColumns("SS999", "example", "warning", wording, hits).finding(0)
 
 
 def test_a_template_keeps_its_own_percent_signs_and_braces_as_written():
