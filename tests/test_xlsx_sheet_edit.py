@@ -397,3 +397,31 @@ def test_guarded_headers_are_read_as_typed_in_rich_text_dates_and_formatted_blan
     moved = WritePlan(writes=write_and_guard.writes, guards=(Guard("Plan", 1, 3, "Spend"),))
     with pytest.raises(WorkbookChanged, match='Cell C1 .* changed from "Spend" to "" while'):
         XlsxBackend(path).apply(moved)
+
+
+def test_rows_placed_by_their_order_keep_their_place_after_a_new_row(tmp_path: Path) -> None:
+    # A row may leave out its number: it is the one after the row before it. Rows 4 and 5
+    # follow row 3 so; a new row 2 goes in before row 3 (row 5 made the sync refuse the file
+    # as damaged).
+    cells = (
+        '<row r="1"><c r="A1"><v>1</v></c></row><row r="3"><c r="A3"><v>3</v></c></row>'
+        '<row><c r="A4"><v>4</v></c></row><row><c r="A5"><v>5</v></c></row>'
+    )
+    path = hand_made(tmp_path / "made.xlsx", sheet_xml(cells))
+
+    write(
+        path,
+        CellWrite("Plan", 2, 2, "new row"),
+        CellWrite("Plan", 4, 2, "written"),
+        CellWrite("Plan", 7, 1, "last row"),
+    )
+
+    assert XlsxBackend(path).read().tabs[0].rows == (
+        (1,),
+        (None, "new row"),
+        (3,),
+        (4, "written"),
+        (5,),
+        (),
+        ("last row",),
+    )

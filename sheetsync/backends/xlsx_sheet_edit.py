@@ -146,7 +146,6 @@ class SheetEditor:
         self._column_style: dict[int, int] = {}  # column -> its style, once looked up
         self._formula_ranges: list[tuple[str, tuple[int, int, int, int]]] = []
         self._last_row = 0
-        self._renumber = False  # a row was inserted before rows that rely on their order
         self._plain_cells = False  # every cell of the rows at hand opens as <c r="...
         self._p = b""
 
@@ -245,7 +244,7 @@ class SheetEditor:
                 self._last_row = number
                 if next_new < len(new_rows) and new_rows[next_new] == number:
                     self._next_new = next_new + 1  # it exists: edited in place, not inserted
-                if number in rows or (self._renumber and number_match is None):
+                if number in rows:
                     pieces.append(buffer[done:start])
                     pieces.append(self._row(attributes, body, number, number_match is None))
                     done = finish
@@ -269,6 +268,8 @@ class SheetEditor:
         return self._next_new < len(self._new_rows) and self._new_rows[self._next_new] < number
 
     def _new_rows_before(self, number: int) -> Iterator[bytes]:
+        """The new rows numbered below `number`. A row that leaves out its number (the one
+        after the row before it) never has one go in before it, so it needs none either."""
         while self._inserts_before(number):
             new = self._new_rows[self._next_new]
             self._next_new += 1
@@ -276,7 +277,6 @@ class SheetEditor:
                 continue
             row = self._row(b' r="%d"' % new, None, new, False, new_row=True)
             if row:
-                self._renumber = True
                 yield row
 
     def _remaining_new_rows(self) -> Iterator[bytes]:
@@ -313,10 +313,6 @@ class SheetEditor:
         """The row's cells with the owned ones written, results stored and guards noted."""
         found = self._cells_by_reference(body, row, row_attributes)
         return found if found is not None else self._cells_in_order(body, row, row_attributes)
-
-    def _reference(self, row: int, column: int) -> bytes:
-        """b"H12"."""
-        return self._column_letters(column) + b"%d" % row
 
     def _column_letters(self, column: int) -> bytes:
         """b"H": asked for every cell written, so each column's letters are remembered."""
@@ -369,11 +365,12 @@ class SheetEditor:
         return b"".join(pieces)
 
     def _cells_in_order(self, body: bytes, row: int, row_attributes: bytes) -> bytes:
-        """The sure way: walk the row's cells in order, placing new ones between them."""
+        """The sure way: walk the row's cells in order, placing new ones between them. A cell
+        that leaves out its reference (the one after the cell before it) never has one go in
+        before it, so it keeps its bytes."""
         wanted = self._edit_columns(row)
         pieces: list[bytes] = []
         position = column = next_write = 0
-        renumber = False
         for match in self._cell_pattern.finditer(body):
             reference = _CELL_REFERENCE.search(match[1])
             column = column_index(reference[1].decode()) if reference else column + 1
@@ -384,16 +381,9 @@ class SheetEditor:
                 ]
                 position = match.start()
                 next_write += 1
-                renumber = True
             if (row, column) in self._edit.cells:
                 next_write += 1
             replacement = self._changed_cell(match, row, column)
-            if replacement is None and renumber and reference is None:
-                replacement = match[0].replace(
-                    b"<" + self._p + b"c",
-                    b'<%sc r="%s"' % (self._p, self._reference(row, column)),
-                    1,
-                )
             if replacement is not None:
                 pieces += [body[position : match.start()], replacement]
                 position = match.end()
@@ -787,13 +777,11 @@ def _grown_spans(attributes: bytes, columns: list[int]) -> bytes:
     return attributes[: match.start(3)] + b"%d:%d" % (low, high) + attributes[match.end(3) :]
 
 
-def _first_top_level(xml: bytes, names: frozenset[bytes], start: int = 0) -> int:
+def _first_top_level(xml: bytes, names: frozenset[bytes], start: int) -> int:
     """Where the first top-level element from `start` with one of these local names starts,
-    else the position of the root's closing tag."""
+    else the position of the root's closing tag (_TAG finds no comment or <?...?>)."""
     depth = 0
     for match in _TAG.finditer(xml, start):
-        if match[0].startswith((b"<!", b"<?")):
-            continue
         closing, name, empty = match[1], match[2], match[3]
         if closing:
             depth -= 1
