@@ -297,17 +297,32 @@ def cells_in_file_order(path: Path) -> list[list[str]]:
     return [re.findall(r"""<c\b[^>]*?\sr=["']([A-Z]+\d+)""", row) for row in rows]
 
 
-def test_cells_written_in_rows_of_every_spelling_go_in_column_order(tmp_path: Path) -> None:
-    # Excel calls a row whose cells are out of order damaged. Exporters spell cells in many
-    # ways: the style before the reference, single quotes, red rich text (a <color> that is
-    # no cell) beside them.
-    red = '<is><r><rPr><color rgb="FFFF0000"/></rPr><t>red</t></r></is>'
-    cells = (
+RED = '<is><r><rPr><color rgb="FFFF0000"/></rPr><t>red</t></r></is>'
+ROWS_SPELLED = {
+    # As Excel, openpyxl and XlsxWriter write them: every cell opens as <c r="...
+    "plain": (
+        '<row r="1"><c r="A1" t="inlineStr"><is><t>ID</t></is></c>'
+        '<c r="C1"><v>3</v></c><c r="E1"><v>5</v></c></row>'
+        '<row r="2"><c r="B2" t="inlineStr"><is><t>red</t></is></c><c r="D2"><v>4</v></c></row>'
+        '<row r="3"><c r="A3"><v>1</v></c><c r="C3" t="inlineStr"><is><t>red</t></is></c></row>'
+    ),
+    # As other exporters may: the style before the reference, single quotes, red rich text
+    # (a <color> that is no cell) beside them.
+    "every": (
         '<row r="1"><c s="0" r="A1" t="inlineStr"><is><t>ID</t></is></c>'
         '<c s="0" r="C1"><v>3</v></c><c s="0" r="E1"><v>5</v></c></row>'
-        f'<row r="2"><c r="B2" t="inlineStr">{red}</c><c r=\'D2\'><v>4</v></c></row>'
-        '<row r="3"><c r="A3"><v>1</v></c><c r="C3" t="inlineStr">' + red + "</c></row>"
-    )
+        f'<row r="2"><c r="B2" t="inlineStr">{RED}</c><c r=\'D2\'><v>4</v></c></row>'
+        f'<row r="3"><c r="A3"><v>1</v></c><c r="C3" t="inlineStr">{RED}</c></row>'
+    ),
+}
+
+
+@pytest.mark.parametrize("spelling", sorted(ROWS_SPELLED))
+def test_cells_written_in_rows_of_every_spelling_go_in_column_order(
+    tmp_path: Path, spelling: str
+) -> None:
+    # Excel calls a row whose cells are out of order damaged.
+    cells = ROWS_SPELLED[spelling]
     path = hand_made(tmp_path / "made.xlsx", sheet_xml(cells))
 
     write(
@@ -332,10 +347,9 @@ def test_cells_written_in_rows_of_every_spelling_go_in_column_order(tmp_path: Pa
 def test_cells_placed_by_their_order_keep_their_column_beside_a_new_cell(tmp_path: Path) -> None:
     # A cell may leave out its reference: it is the one after the cell before it. D1 and the
     # red E1 follow C1 so; B1 goes in before C1, and D1 is written over.
-    red = '<is><r><rPr><color rgb="FFFF0000"/></rPr><t>red</t></r></is>'
     cells = (
         '<row r="1"><c r="A1"><v>1</v></c><c r="C1"><v>3</v></c><c><v>4</v></c>'
-        f'<c t="inlineStr">{red}</c></row>'
+        f'<c t="inlineStr">{RED}</c></row>'
     )
     path = hand_made(tmp_path / "made.xlsx", sheet_xml(cells))
 
