@@ -12,6 +12,7 @@ import datetime as dt
 import re
 import zipfile
 from pathlib import Path
+from xml.etree import ElementTree
 
 import openpyxl
 import pytest
@@ -42,6 +43,20 @@ def stored_values(path: Path, tab: str) -> list[list[object]]:
     return [[cell.value for cell in row] for row in sheet.iter_rows()]
 
 
+def stray_text_in_rows(path: Path) -> list[str]:
+    """Text the sheet part holds between the elements of its rows and cells, where the schema
+    allows none (Excel calls such a file damaged); lenient readers skip it unseen."""
+    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    stray = []
+    for row in ElementTree.fromstring(sheet_part(path)).iter(f"{main}row"):
+        for element in (row, *row, *(child for cell in row for child in cell)):
+            if element is not row and (element.tail or "").strip():
+                stray.append(element.tail)
+            if element.tag in (f"{main}row", f"{main}c") and (element.text or "").strip():
+                stray.append(element.text)
+    return stray
+
+
 # Formula results ---------------------------------------------------------------------------
 
 
@@ -57,7 +72,7 @@ def test_formulas_reading_a_written_cell_store_results_of_their_type(
         book.epoch = CALENDAR_MAC_1904
     sheet = book.active
     sheet.title = "Plan"
-    sheet.append(["Status", "Done?", "Said", "Length", "Review", "Start", "Ready at"])
+    sheet.append(["Status", "Done?", "Said", "Length", "Review", "Start", "Ready at", "Rang"])
     sheet.append(
         [
             "Idea",
@@ -67,6 +82,7 @@ def test_formulas_reading_a_written_cell_store_results_of_their_type(
             "=F2+LEN(A2)",
             dt.date(2026, 3, 1),
             "=F2+LEN(A2)/8",
+            '=A2&CHAR(7)&"!"',  # a bell, which XML cannot hold: left out
         ]
     )
     for column, look in (("E", "yyyy-mm-dd"), ("F", "yyyy-mm-dd"), ("G", "yyyy-mm-dd hh:mm")):
@@ -83,6 +99,7 @@ def test_formulas_reading_a_written_cell_store_results_of_their_type(
         dt.datetime(2026, 3, 5),
         dt.datetime(2026, 3, 1),
         dt.datetime(2026, 3, 1, 12),
+        "Done!",
     ]
 
     write(path, CellWrite("Plan", 2, 1, "Idea"))
@@ -94,9 +111,11 @@ def test_formulas_reading_a_written_cell_store_results_of_their_type(
         dt.datetime(2026, 3, 5),
         dt.datetime(2026, 3, 1),
         dt.datetime(2026, 3, 1, 12),
+        "Idea!",
     ]
     row = re.search(r'<row r="2".*?</row>', sheet_part(path), re.S)
-    assert row is not None and row[0].count("<v>") == 6  # one result each, the old one gone
+    assert row is not None and row[0].count("<v>") == 7  # one result each, the old one gone
+    assert stray_text_in_rows(path) == []
 
 
 # Dates -------------------------------------------------------------------------------------
@@ -175,21 +194,32 @@ def test_new_cells_take_the_look_of_their_row_or_else_their_column(tmp_path: Pat
     assert (plan["D4"].value, plan["E3"].value) == (0.5, "row's look")
 
 
-def test_a_row_formatted_with_customformat_true_gives_its_look_too(tmp_path: Path) -> None:
-    # customFormat is an XML boolean: "true" as some programs write it, as well as "1".
+@pytest.mark.parametrize(
+    ("row_3", "look"),
+    [
+        # customFormat is an XML boolean: "true" as some programs write it, as well as "1".
+        ('s="2" customFormat="true"', "FFFF0000"),
+        # A row formatted as a whole without its s has the default look, over the column's.
+        ('customFormat="1"', None),
+    ],
+)
+def test_a_row_formatted_as_a_whole_gives_its_look_however_it_is_spelled(
+    tmp_path: Path, row_3: str, look: str | None
+) -> None:
     path = formatted_plan(tmp_path / "marketing.xlsx")
-    package = {}
     with zipfile.ZipFile(path) as archive:
         package = {info: archive.read(info) for info in archive.infolist()}
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         for info, content in package.items():
             if info.filename == SHEET:
-                content = content.replace(b'customFormat="1"', b'customFormat="true"')
+                content = content.replace(b's="2" customFormat="1"', row_3.encode())
             archive.writestr(info, content)
 
-    write(path, CellWrite("Plan", 3, 5, "row's look"))
+    write(path, CellWrite("Plan", 3, 4, "ROI"), CellWrite("Plan", 3, 5, "row's look"))
 
-    assert openpyxl.load_workbook(path)["Plan"]["E3"].fill.fgColor.rgb == "FFFF0000"
+    plan = openpyxl.load_workbook(path)["Plan"]
+    for cell in ("D3", "E3"):
+        assert (plan[cell].fill.fgColor.rgb if plan[cell].fill.fill_type else None) == look
 
 
 def test_the_used_range_and_each_rows_span_cover_the_cells_written(tmp_path: Path) -> None:
@@ -337,6 +367,7 @@ def test_cells_written_in_rows_of_every_spelling_go_in_column_order(
         ["A2", "B2", "C2", "D2", "E2"],
         ["A3", "B3", "C3", "D3"],
     ]
+    assert stray_text_in_rows(path) == []
     assert XlsxBackend(path).read().tabs[0].rows == (
         ("ID", "2", "3", "4", 5, "6"),
         ("1", "red", "3", 4, "5"),
@@ -356,6 +387,7 @@ def test_cells_placed_by_their_order_keep_their_column_beside_a_new_cell(tmp_pat
     write(path, CellWrite("Plan", 1, 2, "B"), CellWrite("Plan", 1, 4, "D"))
 
     assert XlsxBackend(path).read().tabs[0].rows == ((1, "B", 3, "D", "red"),)
+    assert stray_text_in_rows(path) == []
     assert openpyxl.load_workbook(path)["Plan"]["E1"].value == "red"
 
 
@@ -411,6 +443,21 @@ def test_guarded_headers_are_read_as_typed_in_rich_text_dates_and_formatted_blan
     moved = WritePlan(writes=write_and_guard.writes, guards=(Guard("Plan", 1, 3, "Spend"),))
     with pytest.raises(WorkbookChanged, match='Cell C1 .* changed from "Spend" to "" while'):
         XlsxBackend(path).apply(moved)
+
+
+def test_cells_without_any_attribute_are_written_over_where_they_are(tmp_path: Path) -> None:
+    # <c><v>1</v></c>: A1, then B1. A1 is written over in its place, C1 goes after B1.
+    path = hand_made(
+        tmp_path / "made.xlsx", sheet_xml('<row r="1"><c><v>1</v></c><c><v>2</v></c></row>')
+    )
+
+    write(path, CellWrite("Plan", 1, 1, "first"), CellWrite("Plan", 1, 3, "third"))
+
+    row = re.search(r'<row r="1">(.*?)</row>', sheet_part(path))
+    assert row is not None and row[1] == (
+        '<c r="A1" t="inlineStr"><is><t>first</t></is></c><c><v>2</v></c>'
+        '<c r="C1" t="inlineStr"><is><t>third</t></is></c>'
+    )
 
 
 def test_rows_placed_by_their_order_keep_their_place_after_a_new_row(tmp_path: Path) -> None:
