@@ -13,6 +13,7 @@ import re
 import struct
 import xml.etree.ElementTree as ET
 import zipfile
+import zlib
 from difflib import SequenceMatcher
 from pathlib import Path
 
@@ -31,21 +32,54 @@ def parts(path: Path) -> dict[str, bytes]:
 
 
 def stored_records(path: Path) -> dict[str, bytes]:
-    """Each member as stored in the file: local header, name, extra field, compressed data."""
+    """Each member as stored in the file (local header, name, extra field, compressed data,
+    data descriptor), read as a stream from the first byte, as Java's ZipInputStream (Apache
+    POI's reader of a workbook sent as a stream) reads it: each record must follow the last
+    and unpack to what the central directory promises, and the directory follow the last."""
     data = path.read_bytes()
     records = {}
+    at = 0
     with zipfile.ZipFile(path) as archive:
-        for info in archive.infolist():
-            start = info.header_offset
-            name_length, extra_length = struct.unpack("<HH", data[start + 26 : start + 30])
-            end = start + 30 + name_length + extra_length + info.compress_size
-            records[info.filename] = data[start:end]
+        while data.startswith(b"PK\x03\x04", at):
+            fields = struct.unpack("<4sHHHHHIIIHH", data[at : at + 30])
+            flags, method, name_length, extra_length = fields[2], fields[3], *fields[9:]
+            name = data[at + 30 : at + 30 + name_length].decode()
+            extra = data[at + 30 + name_length : at + 30 + name_length + extra_length]
+            start = at + 30 + name_length + extra_length
+            info = archive.getinfo(name)
+            if method == zipfile.ZIP_DEFLATED:  # its end is where the deflate stream ends
+                inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+                content = inflater.decompress(data[start:])
+                end = len(data) - len(inflater.unused_data)
+            else:
+                content = data[start : start + info.compress_size]
+                end = start + info.compress_size
+            assert content == archive.read(name), f"{name} does not stream"
+            if flags & 0x08:  # a data descriptor: signature (optional), CRC, the two sizes
+                end += 4 if data.startswith(b"PK\x07\x08", end) else 0
+                end += 4 + (16 if _zip64(extra) else 8)
+            records[name] = data[at:end]
+            at = end
+        assert data.startswith(b"PK\x01\x02", at), f"no member or directory at byte {at}"
+        assert sorted(records) == sorted(archive.namelist())  # in any order
     return records
+
+
+def _zip64(extra: bytes) -> bool:
+    """The extra field holds a Zip64 record (id 1): the descriptor's sizes take 8 bytes."""
+    at = 0
+    while at + 4 <= len(extra):
+        kind, size = struct.unpack("<HH", extra[at : at + 4])
+        if kind == 1:
+            return True
+        at += 4 + size
+    return False
 
 
 def assert_untouched_parts_kept(before: Path, after: Path) -> set[str]:
     """Every member is still there, in order; those sync need not change are byte-identical
-    (their compressed bytes too). Returns the names of the members that changed."""
+    (their stored records too, descriptor and all); `after` reads as a stream. Returns the
+    names of the members that changed."""
     old, new = parts(before), parts(after)
     assert list(new)[: len(old)] == list(old)
     changed = {name for name in old if new[name] != old[name]}

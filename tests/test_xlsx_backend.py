@@ -7,6 +7,7 @@ import os
 import re
 import stat
 import zipfile
+import zlib
 from copy import copy
 from pathlib import Path
 
@@ -573,6 +574,40 @@ def test_crash_while_writing_the_package_leaves_the_original_whole(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["marketing.xlsx"]
 
 
+def test_memory_running_out_while_a_sheet_is_compressed_leaves_the_original_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A Plan of about 7 MB: the sheet is handed to the compressing thread in 1 MB pieces,
+    # more than it holds waiting, so a thread that stopped taking them would hang the sync.
+    path = tmp_path / "marketing.xlsx"
+    book = xlsxwriter.Workbook(path, {"constant_memory": True})
+    sheet = book.add_worksheet("Plan")
+    sheet.write_row(0, 0, PLAN_HEADER)
+    for row in range(1, 60_000):
+        sheet.write_row(row, 0, [f"T{row}", "G1", "Newsletter to the whole list", 45_000, 45_100])
+    book.close()
+    before = path.read_bytes()
+
+    compressor = zlib.compressobj
+
+    class OutOfMemory:
+        def __init__(self, *args: int) -> None:
+            self._compressor = compressor(*args)
+
+        def compress(self, data: bytes) -> bytes:
+            raise MemoryError
+
+        def flush(self, *args: int) -> bytes:
+            return self._compressor.flush(*args)
+
+    monkeypatch.setattr(zlib, "compressobj", OutOfMemory)
+    with pytest.raises(MemoryError):
+        XlsxBackend(path).apply(status_writes("Done"))
+
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["marketing.xlsx"]
+
+
 def test_file_saved_by_someone_else_during_the_write_is_not_overwritten(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -930,15 +965,35 @@ def test_formulas_without_results_are_worked_out_in_a_file_that_trusts_them(
     assert column(path, "Plan", 7) == EXPECTED_SPEND
 
 
-def test_formula_results_a_sync_changes_are_worked_out_again(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("settings", "asking"),
+    [
+        ('<calcPr calcId="191029"/>', '<calcPr calcId="191029" fullCalcOnLoad="1"/>'),  # Excel
+        (
+            "<calcPr fullCalcOnLoad='false' calcId=\"124519\"></calcPr>",
+            '<calcPr fullCalcOnLoad="1" calcId="124519"></calcPr>',
+        ),
+        (
+            '<calcPr calcId="124519" fullCalcOnLoad="0"/>',
+            '<calcPr calcId="124519" fullCalcOnLoad="1"/>',
+        ),
+        ('<calcPr fullCalcOnLoad="true" />', '<calcPr fullCalcOnLoad="true" />'),  # asks already
+    ],
+)
+def test_formula_results_a_sync_changes_are_worked_out_again(
+    tmp_path: Path, settings: str, asking: str
+) -> None:
     path = as_if_saved_by_excel(plan_with_spend_formulas(tmp_path / "marketing.xlsx"))
+    patch_member(path, "xl/workbook.xml", [('<calcPr calcId="124519" />', settings)])
+    with zipfile.ZipFile(path) as archive:
+        before = archive.read("xl/workbook.xml").decode()
     assert calamine_values(path, "Summary") == [[0.0]]
 
     XlsxBackend(path).apply(status_writes("Done", "Done", "Overdue"))
 
     assert calamine_values(path, "Summary") == [[2.0]]  # stored, for every other reader
     with zipfile.ZipFile(path) as archive:  # and Excel is asked to work it out on open
-        assert 'fullCalcOnLoad="1"' in archive.read("xl/workbook.xml").decode()
+        assert archive.read("xl/workbook.xml").decode() == before.replace(settings, asking)
 
 
 def test_a_write_after_a_read_works_formulas_out_from_what_was_read(

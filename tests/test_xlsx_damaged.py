@@ -181,6 +181,23 @@ def test_a_damaged_part_is_named(tmp_path: Path, name: str, member: str) -> None
     assert path.read_bytes() == before
 
 
+def test_a_damaged_folder_entry_is_named_by_check_and_sync_alike(tmp_path: Path) -> None:
+    # Info-ZIP lists folders as entries of their own (xl/, docProps/...); sync copies them.
+    path = copy("MalformedSSTCount.xlsx", tmp_path)
+    with zipfile.ZipFile(path) as archive:
+        header = archive.getinfo("xl/").header_offset
+    data = bytearray(path.read_bytes())
+    data[header : header + 4] = b"PK\x00\x00"  # its local header's signature overwritten
+    path.write_bytes(bytes(data))
+    before = path.read_bytes()
+
+    with pytest.raises(WorkbookUnreachable) as error:
+        api.check(str(path), today=TODAY)
+    assert "is damaged: its part xl/ cannot be read" in str(error.value)
+    assert sync_outcome(path) == str(error.value)
+    assert path.read_bytes() == before
+
+
 def run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([SHEETSYNC, *args], capture_output=True, text=True, timeout=120)
 

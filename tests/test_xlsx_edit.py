@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import struct
 import zipfile
+import zlib
+from collections.abc import Callable
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -14,6 +17,7 @@ import openpyxl
 import pytest
 import xlsxwriter
 from libreoffice import pivot_tables, recalculated_sheets
+from openpyxl.comments import Comment
 from openpyxl.utils.cell import coordinate_to_tuple
 from package_parts import assert_untouched_parts_kept, element_changes, parts
 from workbooks import TODAY, baseline_grids
@@ -144,6 +148,7 @@ def plain_workbook(path: Path) -> Path:
     return path
 
 
+APP = "docProps/app.xml"  # the file's properties: its tabs' names, by kind
 OWNED_NOTE = "Filled in by sheetsync — edits here are overwritten."
 PLAN_PART = "xl/worksheets/sheet2.xml"
 
@@ -328,6 +333,304 @@ def test_macros_and_the_macro_content_type_survive(tmp_path: Path) -> None:
     after = parts(path)
     assert after["xl/vbaProject.bin"] == vba.read_bytes()
     assert b"application/vnd.ms-excel.sheet.macroEnabled.main+xml" in after["[Content_Types].xml"]
+
+
+def streamed(source: Path, target: Path, descriptor: str) -> Path:
+    """`source` zipped again as a program writing to a stream does (a web app's download,
+    Java's ZipOutputStream, Info-ZIP's `zip -fz` to a pipe): each member's checksum and sizes
+    follow its data in a data descriptor, with its optional signature or without; "zip64" puts
+    Info-ZIP's time stamp, Unix owner and Zip64 records in each header, then 8-byte sizes.
+    """
+    zip64 = descriptor == "zip64"
+    out, directory = bytearray(), bytearray()
+    with zipfile.ZipFile(source) as archive:
+        infos = archive.infolist()
+        for info in infos:
+            content = archive.read(info)
+            packer = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+            data = packer.compress(content) + packer.flush()
+            name = info.filename.encode()
+            extra = (
+                struct.pack("<HHBI", 0x5455, 5, 1, 1_764_504_321)
+                + struct.pack("<HHBBIBI", 0x7875, 11, 1, 4, 1000, 4, 1000)
+                + struct.pack("<HHQQ", 1, 16, 0, 0)
+                if zip64
+                else b""
+            )
+            version, unknown = (45, 0xFFFFFFFF) if zip64 else (20, 0)
+            dos_time = info.date_time[3] << 11 | info.date_time[4] << 5 | info.date_time[5] // 2
+            dos_date = (info.date_time[0] - 1980) << 9 | info.date_time[1] << 5 | info.date_time[2]
+            crc, offset = zlib.crc32(content), len(out)
+            header = (b"PK\x03\x04", version, 0x08, 8, dos_time, dos_date)
+            out += struct.pack("<4sHHHHHIIIHH", *header, 0, unknown, unknown, len(name), len(extra))
+            out += name + extra + data + (b"" if descriptor == "unsigned" else b"PK\x07\x08")
+            out += struct.pack("<IQQ" if zip64 else "<III", crc, len(data), len(content))
+            directory += struct.pack(
+                "<4sHHHHHHIIIHHHHHII",
+                b"PK\x01\x02",
+                version,
+                *header[1:],
+                crc,
+                len(data),
+                len(content),
+                len(name),
+                0,
+                0,
+                0,
+                0,
+                info.external_attr,
+                offset,
+            )
+            directory += name
+    end = struct.pack(
+        "<4sHHHHIIH", b"PK\x05\x06", 0, 0, len(infos), len(infos), len(directory), len(out), 0
+    )
+    target.write_bytes(bytes(out + directory + end))
+    return target
+
+
+@pytest.mark.parametrize("descriptor", ["signed", "unsigned", "zip64"])
+def test_a_workbook_zipped_as_a_stream_keeps_every_untouched_member_as_stored(
+    tmp_path: Path, descriptor: str
+) -> None:
+    original = streamed(
+        plain_workbook(tmp_path / "plain.xlsx"), tmp_path / "original.xlsx", descriptor
+    )
+
+    path, written = synced_copy(original)
+
+    # Each member, its data descriptor included, where a reader that streams the file finds it.
+    changed = assert_untouched_parts_kept(original, path)
+    assert element_changes(original, path, changed, by_part(written)) == []
+    assert openpyxl.load_workbook(path)["Plan"]["M1"].comment.text == OWNED_NOTE
+
+
+def listing(path: Path) -> dict[str, tuple[object, ...]]:
+    """What `zipinfo` shows of each entry: date, permissions, system, compression."""
+    with zipfile.ZipFile(path) as archive:
+        return {
+            info.filename: (
+                info.date_time,
+                info.external_attr,
+                info.create_system,
+                info.compress_type,
+            )
+            for info in archive.infolist()
+        }
+
+
+def test_a_workbook_zipped_by_another_program_keeps_its_entries_dates_and_permissions(
+    tmp_path: Path,
+) -> None:
+    # Zipped by Info-ZIP on Unix (corpus MalformedSSTCount.xlsx): folder entries, extra fields,
+    # data descriptors, rw-r--r-- permissions, and parts dated apart from one another.
+    original = tmp_path / "original.xlsx"
+    original.write_bytes((CORPUS / "MalformedSSTCount.xlsx").read_bytes())
+    original.chmod(0o644)
+
+    path, _ = synced_copy(original)
+
+    changed = assert_untouched_parts_kept(original, path)
+    before, after = listing(original), listing(path)
+    assert {"xl/workbook.xml", "[Content_Types].xml"} <= changed
+    assert {name: after[name] for name in before} == before
+    first = before["[Content_Types].xml"]
+    added = {name: entry for name, entry in after.items() if name not in before}
+    assert "xl/worksheets/sheet2.xml" in added  # the Checks tab, dated like the first entry
+    assert set(added.values()) == {(*first[:3], zipfile.ZIP_DEFLATED)}
+
+
+def test_a_workbook_packed_without_compression_keeps_its_parts_uncompressed(
+    tmp_path: Path,
+) -> None:
+    plain = plain_workbook(tmp_path / "plain.xlsx")
+    original = tmp_path / "original.xlsx"
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(original, "w") as stored:  # zip -0
+        for info in source.infolist():
+            content = source.read(info)
+            info.compress_type = zipfile.ZIP_STORED
+            stored.writestr(info, content)
+
+    path, written = synced_copy(original)
+
+    changed = assert_untouched_parts_kept(original, path)
+    assert {"xl/workbook.xml", PLAN_PART} <= changed
+    before, after = listing(original), listing(path)
+    assert {name: after[name] for name in before} == before
+    assert element_changes(original, path, changed, by_part(written)) == []
+
+
+def without_titles_of_parts(app: bytes) -> bytes:
+    return re.sub(rb"<TitlesOfParts>.*</TitlesOfParts>", b"", app)
+
+
+@pytest.mark.parametrize(
+    ("name", "edit", "expected"),
+    [
+        # Excel 2010: Sheet1 and "Sheet Number 2", on one line; the new tab is listed after them.
+        (
+            "SimpleNormal.xlsx",
+            None,
+            [
+                (b"<vt:i4>2</vt:i4>", b"<vt:i4>3</vt:i4>"),
+                (
+                    b'<vt:vector size="2" baseType="lpstr">',
+                    b'<vt:vector size="3" baseType="lpstr">',
+                ),
+                (
+                    b"Sheet Number 2</vt:lpstr>",
+                    b"Sheet Number 2</vt:lpstr><vt:lpstr>Checks</vt:lpstr>",
+                ),
+            ],
+        ),
+        # Excel 2007, an element a line.
+        (
+            "64508.xlsx",
+            None,
+            [
+                (b"<vt:i4>1</vt:i4>", b"<vt:i4>2</vt:i4>"),
+                (
+                    b'<vt:vector size="1" baseType="lpstr">',
+                    b'<vt:vector size="2" baseType="lpstr">',
+                ),
+                (b"sheet1</vt:lpstr>", b"sheet1</vt:lpstr><vt:lpstr>Checks</vt:lpstr>"),
+            ],
+        ),
+        # Lists that do not match the workbook are left as they are: one worksheet of two...
+        ("bug66675.xlsx", None, []),
+        # ... or a count of worksheets with no list of their names.
+        ("SimpleNormal.xlsx", without_titles_of_parts, []),
+    ],
+)
+def test_a_new_tab_is_listed_in_the_files_properties_when_they_list_the_tabs(
+    tmp_path: Path,
+    name: str,
+    edit: Callable[[bytes], bytes] | None,
+    expected: list[tuple[bytes, bytes]],
+) -> None:
+    original = tmp_path / "original.xlsx"
+    original.write_bytes((CORPUS / name).read_bytes())
+    if edit is not None:
+        with zipfile.ZipFile(original) as archive:
+            members = [(info, archive.read(info)) for info in archive.infolist()]
+        with zipfile.ZipFile(original, "w", zipfile.ZIP_DEFLATED) as archive:
+            for info, content in members:
+                archive.writestr(info, edit(content) if info.filename == APP else content)
+    before = parts(original)[APP]
+
+    path, _ = synced_copy(original)
+
+    assert "Checks" in openpyxl.load_workbook(path).sheetnames
+    listed = before
+    for old, new in expected:
+        assert listed.count(old) == 1, old
+        listed = listed.replace(old, new)
+    assert parts(path)[APP] == listed
+
+
+def test_two_tabs_added_at_once_are_listed_in_order_each_with_its_own_id(tmp_path: Path) -> None:
+    path = plain_workbook(tmp_path / "marketing.xlsx")
+    before = parts(path)[APP]
+    plan = WritePlan(
+        writes=(CellWrite("Checks", 1, 1, "Severity"), CellWrite("History", 1, 1, "Month")),
+        new_tabs=("Checks", "History"),
+    )
+
+    XlsxBackend(path).apply(plan)
+
+    workbook = parts(path)["xl/workbook.xml"].decode()
+    assert re.findall(r'<sheet name="(\w+)" sheetId="(\d+)"', workbook) == [
+        ("Strategy", "1"),
+        ("Plan", "2"),
+        ("Calendar", "3"),
+        ("Checks", "4"),
+        ("History", "5"),
+    ]
+    assert parts(path)[APP] == before.replace(b"<vt:i4>3</vt:i4>", b"<vt:i4>5</vt:i4>").replace(
+        b'<vt:vector size="3" baseType="lpstr">', b'<vt:vector size="5" baseType="lpstr">'
+    ).replace(
+        b"Calendar</vt:lpstr>",
+        b"Calendar</vt:lpstr><vt:lpstr>Checks</vt:lpstr><vt:lpstr>History</vt:lpstr>",
+    )
+    assert openpyxl.load_workbook(path).sheetnames == [
+        "Strategy",
+        "Plan",
+        "Calendar",
+        "Checks",
+        "History",
+    ]
+    types = parts(path)["[Content_Types].xml"].decode()
+    for number in (4, 5):
+        assert (
+            f'<Override PartName="/xl/worksheets/sheet{number}.xml" ContentType="application/vnd.'
+            'openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+        ) in types
+
+
+def test_a_header_note_in_a_package_with_an_empty_list_of_links_and_a_capital_vml_type(
+    tmp_path: Path,
+) -> None:
+    # As some exporters write them: the Plan sheet's relationships an empty element, and the
+    # VML drawings' content type under "VML" (extensions are compared without case).
+    plain = plain_workbook(tmp_path / "plain.xlsx")
+    original = tmp_path / "original.xlsx"
+    rels = "xl/worksheets/_rels/sheet2.xml.rels"
+    empty = (
+        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"/>'
+    )
+    vml = (
+        b'<Default Extension="VML" '
+        b'ContentType="application/vnd.openxmlformats-officedocument.vmlDrawing"/>'
+    )
+    with (
+        zipfile.ZipFile(plain) as source,
+        zipfile.ZipFile(original, "w", zipfile.ZIP_DEFLATED) as made,
+    ):
+        for info in source.infolist():
+            content = source.read(info)
+            if info.filename == "[Content_Types].xml":
+                content = content.replace(b"<Default ", vml + b"<Default ", 1)
+            made.writestr(info, content)
+        made.writestr(rels, empty)
+
+    path, written = synced_copy(original)
+
+    changed = assert_untouched_parts_kept(original, path)
+    assert element_changes(original, path, changed, by_part(written)) == []
+    links = ElementTree.fromstring(parts(path)[rels])
+    assert [link.get("Type", "").rpartition("/")[2] for link in links] == ["comments", "vmlDrawing"]
+    assert parts(path)["[Content_Types].xml"].lower().count(b'extension="vml"') == 1
+    assert openpyxl.load_workbook(path)["Plan"]["M1"].comment.text == OWNED_NOTE
+
+
+def test_header_notes_join_the_users_notes_in_a_workbook_saved_by_openpyxl(tmp_path: Path) -> None:
+    # openpyxl lists a sheet's links with the web link first, and the notes' parts by absolute
+    # names (Target="/xl/comments/comment1.xml"): the notes are found all the same.
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for name, rows in baseline_grids().items():
+        sheet = book.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+    book["Plan"]["C5"].hyperlink = "https://example.com/brief"
+    book["Plan"]["C2"].comment = Comment("Ask Ana about the print run", "Ana")
+    original = tmp_path / "original.xlsx"
+    book.save(original)
+    links = parts(original)["xl/worksheets/_rels/sheet2.xml.rels"]
+    assert links.index(b'TargetMode="External"') < links.index(
+        b'Target="/xl/comments/comment1.xml"'
+    )
+
+    path, written = synced_copy(original)
+
+    changed = assert_untouched_parts_kept(original, path)
+    assert element_changes(original, path, changed, by_part(written)) == []
+    kinds = re.findall(rb'Type="[^"]*/(\w+)"', parts(path)["xl/worksheets/_rels/sheet2.xml.rels"])
+    assert sorted(kinds) == [b"comments", b"hyperlink", b"vmlDrawing"]  # the user's, joined
+    plan = openpyxl.load_workbook(path)["Plan"]
+    assert plan["C2"].comment.text == "Ask Ana about the print run"
+    assert plan["M1"].comment.text == OWNED_NOTE
 
 
 def hand_made(path: Path, sheet: str, workbook_namespace: str = "") -> Path:
@@ -607,15 +910,19 @@ def test_strict_open_xml_is_refused_untouched(tmp_path: Path) -> None:
 CALC_CHAIN = "xl/calcChain.xml"
 
 
-def with_a_calc_chain(path: Path, entries: str) -> list[str]:
-    """Link a calc chain (its `<c>` entries) as Excel does: a part, a relationship and a
-    content type. The chain goes second in the package, before the parts it names. Returns
-    the package's members."""
+CHAIN_LINK = (
+    b'<Relationship Id="rId9" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+    b'relationships/calcChain" Target="calcChain.xml"/>'
+)
+
+
+def with_a_calc_chain(path: Path, entries: str, link: bytes = CHAIN_LINK) -> list[str]:
+    """Link a calc chain (its `<c>` entries) as Excel does (or by `link`): a part, a
+    relationship and a content type. The chain goes second in the package, before the parts
+    it names. Returns the package's members."""
     package = parts(path)
     package["xl/_rels/workbook.xml.rels"] = package["xl/_rels/workbook.xml.rels"].replace(
-        b"</Relationships>",
-        b'<Relationship Id="rId9" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
-        b'relationships/calcChain" Target="calcChain.xml"/></Relationships>',
+        b"</Relationships>", link + b"</Relationships>"
     )
     package["[Content_Types].xml"] = package["[Content_Types].xml"].replace(
         b"</Types>",
@@ -665,6 +972,29 @@ def test_a_calc_chain_left_empty_or_unreadable_goes_and_the_workbook_asks_for_re
     assert b"calcChain" not in after["[Content_Types].xml"]
     assert b'fullCalcOnLoad="1"' in after["xl/workbook.xml"]
     assert rows_of(path) == ((1, "typed over", 3),)
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        CHAIN_LINK,  # as Excel links it; by its absolute name (the Open XML SDK); in single quotes
+        CHAIN_LINK.replace(b'Target="calcChain.xml"', b'Target="/xl/calcChain.xml"'),
+        CHAIN_LINK.replace(b'"', b"'"),
+    ],
+)
+def test_a_calc_chain_that_goes_takes_exactly_its_link_and_content_type_along(
+    tmp_path: Path, link: bytes
+) -> None:
+    path = hand_made(tmp_path / "made.xlsx", sheet_xml(TWO_FORMULAS))
+    before = parts(path)
+    with_a_calc_chain(path, '<c r="B1" i="1"/>', link)
+
+    XlsxBackend(path).apply(WritePlan(writes=(CellWrite("Plan", 1, 2, "typed over"),)))
+
+    after = parts(path)
+    assert CALC_CHAIN not in after
+    for part in ("xl/_rels/workbook.xml.rels", "[Content_Types].xml"):
+        assert after[part] == before[part], part
 
 
 def test_a_value_typed_over_one_formula_of_a_calc_chain_takes_only_its_entry_out(

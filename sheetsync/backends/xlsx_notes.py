@@ -29,6 +29,7 @@ from sheetsync.backends.xlsx_parts import (
     COMMENTS_TYPE,
     VML_CONTENT,
     VML_TYPE,
+    attributes,
     relationships,
     rels_name,
     with_default,
@@ -45,6 +46,12 @@ _HEADER_FOOTER_SHAPE = re.compile(
     rb"""<(?:[\w.-]+:)?shape\b[^>]*\sid\s*=\s*["'][LCR][HF](?:FIRST|EVEN)?["']"""
 )
 
+# The prefixes the note boxes below are written with, and what they stand for.
+_NOTE_NAMESPACES = {
+    b"v": b"urn:schemas-microsoft-com:vml",
+    b"o": b"urn:schemas-microsoft-com:office:office",
+    b"x": b"urn:schemas-microsoft-com:office:excel",
+}
 _NEW_COMMENTS = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
     '<comments xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
@@ -132,7 +139,8 @@ def _added_to_existing(
     comments = read[comments_part] if comments_part else _NEW_COMMENTS.encode()
     noted = {m.decode().upper() for m in re.findall(rb"""\sref\s*=\s*["']([^"']+)""", comments)}
     fresh = [cell for cell in cells if a1(*cell) not in noted]
-    if not fresh:
+    vml = _with_note_prefixes(read[drawing_part])
+    if not fresh or vml is None:
         return NotesEdit()
     edit = NotesEdit(legacy_drawing=drawing_id.encode())
     if comments_part is None:
@@ -142,13 +150,30 @@ def _added_to_existing(
             read.get(rels_part), sheet_part, COMMENTS_TYPE, comments_part
         )
         edit.content_types = with_override(content_types, comments_part, COMMENTS_CONTENT)
-    vml = read[drawing_part]
     if _NOTE_SHAPE_TYPE[:28].encode() not in vml and b'id="_x0000_t202"' not in vml:
         vml = _before_end(vml, b"</xml>", _NOTE_SHAPE_TYPE.encode())
     first_id = max([int(n) for n in re.findall(rb"_x0000_s(\d+)", vml)] or [1024]) + 1
     edit.parts[comments_part] = _with_comments(comments, fresh)
     edit.parts[drawing_part] = _before_end(vml, b"</xml>", _shapes(fresh, first_id))
     return edit
+
+
+def _with_note_prefixes(vml: bytes) -> bytes | None:
+    """The drawing with the prefixes of the note boxes sheetsync adds (v, o, x) bound on its
+    root, as Excel binds them (openpyxl's drawings name the same namespaces ns0, ns1, ns2);
+    None when the root binds one of those prefixes to another namespace."""
+    root = re.search(rb"<xml\b([^>]*)>", vml)
+    if root is None:
+        return None
+    declared = attributes(root[1])
+    if any(declared.get(b"xmlns:" + p, uri) != uri for p, uri in _NOTE_NAMESPACES.items()):
+        return None
+    missing = b"".join(
+        b' xmlns:%s="%s"' % (p, uri)
+        for p, uri in _NOTE_NAMESPACES.items()
+        if b"xmlns:" + p not in declared
+    )
+    return vml[: root.end(1)] + missing + vml[root.end(1) :]
 
 
 def _new_notes(

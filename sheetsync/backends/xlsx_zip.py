@@ -12,7 +12,6 @@ and have been stable since Python 3.6.
 from __future__ import annotations
 
 import copy
-import io
 import queue
 import struct
 import threading
@@ -20,20 +19,16 @@ import zipfile
 from collections.abc import Iterable, Iterator
 
 _LOCAL_HEADER = struct.Struct("<4sHHHHHIIIHH")
-_LOCAL_SIGNATURE = b"PK\x03\x04"
 _DESCRIPTOR_SIGNATURE = b"PK\x07\x08"
 _HAS_DESCRIPTOR = 0x08
-_ZIP32_LIMIT = 0xFFFFFFFF
+_EXTRA_HEADER = struct.Struct("<HH")
+_ZIP64_EXTRA = 1
 _CHUNK = 1 << 20
 
 
 def copy_raw(source: bytes, info: zipfile.ZipInfo, target: zipfile.ZipFile) -> None:
     """Copy one member of the zip file `source` into `target` without recompressing it."""
     record = _stored_record(source, info)
-    if record is None:  # an unusual layout: same content, compressed again
-        with zipfile.ZipFile(io.BytesIO(source)) as archive:
-            target.writestr(rewritten_member(info), archive.read(info))
-        return
     copied = copy.copy(info)
     copied.header_offset = target.fp.tell()  # type: ignore[union-attr]
     target.fp.write(record)  # type: ignore[union-attr]
@@ -54,7 +49,7 @@ def write_streamed(target: zipfile.ZipFile, info: zipfile.ZipInfo, chunks: Itera
 
     def compress() -> None:
         try:
-            with target.open(rewritten_member(info), "w", force_zip64=_large(info)) as out:
+            with target.open(rewritten_member(info), "w") as out:
                 while (piece := pieces.get()) is not None:
                     out.write(piece)
         except BaseException as error:  # handed to the caller's thread below
@@ -74,10 +69,6 @@ def write_streamed(target: zipfile.ZipFile, info: zipfile.ZipInfo, chunks: Itera
         raise failed[0]
 
 
-def _large(info: zipfile.ZipInfo) -> bool:
-    return info.file_size > _ZIP32_LIMIT // 2
-
-
 def read_chunks(archive: zipfile.ZipFile, name: str) -> Iterator[bytes]:
     """A member's content in pieces of about a megabyte, never all of it at once."""
     with archive.open(name) as member:
@@ -85,11 +76,11 @@ def read_chunks(archive: zipfile.ZipFile, name: str) -> Iterator[bytes]:
             yield chunk
 
 
-def new_member(name: str, like: zipfile.ZipInfo | None) -> zipfile.ZipInfo:
-    """The entry for a part sheetsync adds, dated and compressed like its neighbours."""
-    info = zipfile.ZipInfo(name, like.date_time if like else (1980, 1, 1, 0, 0, 0))
+def new_member(name: str, like: zipfile.ZipInfo) -> zipfile.ZipInfo:
+    """The entry for a part sheetsync adds, dated and with the permissions of `like`."""
+    info = zipfile.ZipInfo(name, like.date_time)
     info.compress_type = zipfile.ZIP_DEFLATED
-    info.external_attr = like.external_attr if like else 0o600 << 16
+    info.external_attr = like.external_attr
     return info
 
 
@@ -105,20 +96,30 @@ def rewritten_member(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
     return fresh
 
 
-def _stored_record(source: bytes, info: zipfile.ZipInfo) -> bytes | None:
-    """The member's bytes in the file: local header, data, descriptor; None if unusual."""
+def _stored_record(source: bytes, info: zipfile.ZipInfo) -> bytes:
+    """The member's bytes in the file: local header, data, and data descriptor if any.
+
+    The package was read whole before it is written (xlsx_integrity: every entry's header
+    and data, at most 2 GiB unpacked), so the record is where the directory says.
+    """
     start = info.header_offset
-    header = source[start : start + _LOCAL_HEADER.size]
-    if len(header) < _LOCAL_HEADER.size or not header.startswith(_LOCAL_SIGNATURE):
-        return None
-    fields = _LOCAL_HEADER.unpack(header)
+    fields = _LOCAL_HEADER.unpack_from(source, start)
     name_length, extra_length = fields[9], fields[10]
-    data_start = start + _LOCAL_HEADER.size + name_length + extra_length
-    end = data_start + info.compress_size
-    if info.compress_size > _ZIP32_LIMIT or info.file_size > _ZIP32_LIMIT or end > len(source):
-        return None
-    if info.flag_bits & _HAS_DESCRIPTOR:
-        end += 16 if source.startswith(_DESCRIPTOR_SIGNATURE, end) else 12
-        if end > len(source):
-            return None
+    extra_start = start + _LOCAL_HEADER.size + name_length
+    end = extra_start + extra_length + info.compress_size
+    if info.flag_bits & _HAS_DESCRIPTOR:  # CRC and sizes, after an optional signature
+        sizes = 16 if _has_zip64(source[extra_start : extra_start + extra_length]) else 8
+        end += 4 + sizes + (4 if source.startswith(_DESCRIPTOR_SIGNATURE, end) else 0)
     return source[start:end]
+
+
+def _has_zip64(extra: bytes) -> bool:
+    """Whether a local header's extra field holds a Zip64 record (id 1): then its data
+    descriptor gives each size in 8 bytes (as streaming writers do with `force_zip64`)."""
+    at = 0
+    while at + 4 <= len(extra):
+        kind, size = _EXTRA_HEADER.unpack_from(extra, at)
+        if kind == _ZIP64_EXTRA:
+            return True
+        at += 4 + size
+    return False
