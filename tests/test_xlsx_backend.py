@@ -978,6 +978,7 @@ def test_formulas_without_results_are_worked_out_in_a_file_that_trusts_them(
             '<calcPr calcId="124519" fullCalcOnLoad="1"/>',
         ),
         ('<calcPr fullCalcOnLoad="true" />', '<calcPr fullCalcOnLoad="true" />'),  # asks already
+        ("<calcPr fullCalcOnLoad='1'/>", "<calcPr fullCalcOnLoad='1'/>"),
     ],
 )
 def test_formula_results_a_sync_changes_are_worked_out_again(

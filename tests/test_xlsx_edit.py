@@ -498,8 +498,10 @@ def without_titles_of_parts(app: bytes) -> bytes:
         ),
         # Lists that do not match the workbook are left as they are: one worksheet of two...
         ("bug66675.xlsx", None, []),
-        # ... or a count of worksheets with no list of their names.
+        # ... or a count of worksheets with no list of their names, or a count the list
+        # disagrees with.
         ("SimpleNormal.xlsx", without_titles_of_parts, []),
+        ("SimpleNormal.xlsx", lambda app: app.replace(b"<vt:i4>2<", b"<vt:i4>1<"), []),
     ],
 )
 def test_a_new_tab_is_listed_in_the_files_properties_when_they_list_the_tabs(
@@ -631,6 +633,29 @@ def test_header_notes_join_the_users_notes_in_a_workbook_saved_by_openpyxl(tmp_p
     plan = openpyxl.load_workbook(path)["Plan"]
     assert plan["C2"].comment.text == "Ask Ana about the print run"
     assert plan["M1"].comment.text == OWNED_NOTE
+
+
+def test_a_sheets_links_part_without_its_list_is_refused_naming_what_is_missing(
+    tmp_path: Path,
+) -> None:
+    path = plain_workbook(tmp_path / "marketing.xlsx")
+    with zipfile.ZipFile(path, "a") as archive:  # XML, but not a list of relationships
+        archive.writestr(
+            "xl/worksheets/_rels/sheet2.xml.rels",
+            '<?xml version="1.0"?><Relationship xmlns="http://schemas.openxmlformats.org/'
+            'package/2006/relationships" Id="rId1" Type="x" Target="x.xml"/>',
+        )
+    before = path.read_bytes()
+
+    with pytest.raises(WorkbookUnreachable) as error:
+        sheetsync.sync(str(path), today=TODAY)
+
+    assert str(error.value) == (
+        f"{path} is damaged: a part sheetsync writes is not as Excel writes it (no "
+        "Relationships element); open it in Excel or LibreOffice, which can often repair it, "
+        "save it as an Excel Workbook (.xlsx), and run sheetsync again."
+    )
+    assert path.read_bytes() == before
 
 
 def hand_made(path: Path, sheet: str, workbook_namespace: str = "") -> Path:
@@ -974,27 +999,50 @@ def test_a_calc_chain_left_empty_or_unreadable_goes_and_the_workbook_asks_for_re
     assert rows_of(path) == ((1, "typed over", 3),)
 
 
+EXTENSIONS = b'<extLst><ext uri="{7523E5D3-25F3-A5E0-1632-64F254C22452}"/></extLst>'
+
+
 @pytest.mark.parametrize(
-    "link",
+    ("link", "part_name", "workbook_end"),
     [
-        CHAIN_LINK,  # as Excel links it; by its absolute name (the Open XML SDK); in single quotes
-        CHAIN_LINK.replace(b'Target="calcChain.xml"', b'Target="/xl/calcChain.xml"'),
-        CHAIN_LINK.replace(b'"', b"'"),
+        # As Excel links it; by its absolute name (the Open XML SDK); in single quotes; its
+        # content type naming it in capitals (part names are compared without case); and a
+        # workbook with extensions, which the new calculation settings go before.
+        (CHAIN_LINK, b"/xl/calcChain.xml", b""),
+        (CHAIN_LINK.replace(b'"calcChain.xml"', b'"/xl/calcChain.xml"'), b"/xl/calcChain.xml", b""),
+        (CHAIN_LINK.replace(b'"', b"'"), b"/xl/calcChain.xml", b""),
+        (CHAIN_LINK, b"/XL/CALCCHAIN.XML", EXTENSIONS),
     ],
 )
 def test_a_calc_chain_that_goes_takes_exactly_its_link_and_content_type_along(
-    tmp_path: Path, link: bytes
+    tmp_path: Path, link: bytes, part_name: bytes, workbook_end: bytes
 ) -> None:
     path = hand_made(tmp_path / "made.xlsx", sheet_xml(TWO_FORMULAS))
-    before = parts(path)
+    package = parts(path)
+    package["xl/workbook.xml"] = package["xl/workbook.xml"].replace(
+        b"</workbook>", workbook_end + b"</workbook>"
+    )
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, content in package.items():
+            archive.writestr(name, content)
     with_a_calc_chain(path, '<c r="B1" i="1"/>', link)
+    types = parts(path)["[Content_Types].xml"].replace(b'"/xl/calcChain.xml"', b'"%s"' % part_name)
+    with zipfile.ZipFile(path) as archive:
+        members = [(info, archive.read(info)) for info in archive.infolist()]
+    with zipfile.ZipFile(path, "w") as archive:
+        for info, content in members:
+            archive.writestr(info, types if info.filename == "[Content_Types].xml" else content)
 
     XlsxBackend(path).apply(WritePlan(writes=(CellWrite("Plan", 1, 2, "typed over"),)))
 
     after = parts(path)
     assert CALC_CHAIN not in after
     for part in ("xl/_rels/workbook.xml.rels", "[Content_Types].xml"):
-        assert after[part] == before[part], part
+        assert after[part] == package[part], part
+    calculation = b'<calcPr fullCalcOnLoad="1"/>'
+    assert after["xl/workbook.xml"] == package["xl/workbook.xml"].replace(
+        workbook_end + b"</workbook>", calculation + workbook_end + b"</workbook>"
+    )
 
 
 def test_a_value_typed_over_one_formula_of_a_calc_chain_takes_only_its_entry_out(
@@ -1066,7 +1114,8 @@ def test_text_is_stored_as_text_whatever_it_looks_like(tmp_path: Path) -> None:
 
 def test_a_new_tab_in_a_package_written_with_namespace_prefixes(tmp_path: Path) -> None:
     # As some .NET and Python exporters write it: prefixed roots, r: declared on the sheet.
-    path = hand_made(tmp_path / "made.xlsx", sheet_xml('<row r="1"><c r="A1"><v>1</v></c></row>'))
+    cells = '<row r="1"><c r="A1"><v>1</v></c><c r="B1"><f>A1*2</f><v>2</v></c></row>'
+    path = hand_made(tmp_path / "made.xlsx", sheet_xml(cells))
     package = parts(path)
     package["xl/workbook.xml"] = (
         b'<x:workbook xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
@@ -1081,7 +1130,11 @@ def test_a_new_tab_in_a_package_written_with_namespace_prefixes(tmp_path: Path) 
         for name, content in package.items():
             archive.writestr(name, content)
     plan = WritePlan(
-        writes=(CellWrite("Checks", 1, 1, "Severity", kind="header"),), new_tabs=("Checks",)
+        writes=(
+            CellWrite("Checks", 1, 1, "Severity", kind="header"),
+            CellWrite("Plan", 1, 1, 5),  # B1 doubles it: recalculate on open
+        ),
+        new_tabs=("Checks",),
     )
 
     XlsxBackend(path).apply(plan)
@@ -1091,6 +1144,8 @@ def test_a_new_tab_in_a_package_written_with_namespace_prefixes(tmp_path: Path) 
             ElementTree.fromstring(content)  # every part is still well-formed
     assert [tab.name for tab in XlsxBackend(path).read().tabs] == ["Plan", "Checks"]
     assert openpyxl.load_workbook(path)["Checks"]["A1"].value == "Severity"
+    workbook = parts(path)["xl/workbook.xml"]
+    assert workbook.endswith(b'</x:sheets><x:calcPr fullCalcOnLoad="1"/></x:workbook>')
 
 
 @pytest.mark.parametrize(("row", "column", "cell"), [(1, 12, "L1"), (5, 8, "H5")])
