@@ -203,6 +203,9 @@ def test_duration_beyond_pythons_reach_does_not_stop_the_read(tmp_path: Path) ->
     path = save(book, tmp_path / "marketing.xlsx")
 
     assert XlsxBackend(path).read().tabs[0].rows == (("Goal ID", "Lead time"), ("G1", 1e10))
+    guarded = Guard("Sheet", 2, 2, 1e10)  # and a guard on it holds
+    XlsxBackend(path).apply(WritePlan(writes=(CellWrite("Sheet", 2, 3, "x"),), guards=(guarded,)))
+    assert XlsxBackend(path).read().tabs[0].rows[1] == ("G1", 1e10, "x")
 
 
 def test_times_and_durations_read_as_text(tmp_path: Path) -> None:
@@ -455,10 +458,14 @@ def every_kind_of_id(path: Path, date1904: bool) -> dict[str, str]:
     sheet.write_blank("A10", None, bold)  # formatted, but blank
     sheet.write_number("A11", 2.5, day)  # a number in a date cell: a date and a half day
     sheet.write_number("A12", 9e15, day)  # past the last date a spreadsheet shows
+    sheet.write_number("A13", 0.5625, book.add_format({"num_format": "h:mm"}))  # a time of day
+    sheet.write_number("A14", 1.75, book.add_format({"num_format": "[h]:mm"}))  # a duration
+    sheet.write_number("A15", 0.123456789, book.add_format({"num_format": "[mm]:ss.000"}))
     book.close()
     half = "1904-01-03T12:00:00" if date1904 else "1900-01-02T12:00:00"
     seen = ["T1 & co", "1001", "TRUE", "FALSE", "#DIV/0!", "T7", "2026-03-01"]
     seen += ["2026-03-01T13:30:15", "", half, "9000000000000000"]
+    seen += ["13:30:00", "1 day, 18:00:00", "2:57:46.667000"]  # durations to the millisecond
     return {f"A{row}": text for row, text in enumerate(seen, 2)}
 
 
@@ -470,7 +477,8 @@ def test_a_guard_holds_on_every_kind_of_cell_and_stops_the_write_when_it_changed
     seen = every_kind_of_id(path, date1904)
     read = XlsxBackend(path).read().find_tab("Plan")
     assert read is not None
-    guards = tuple(Guard("Plan", row, 1, read.value(row, 1)) for row in range(1, 13))
+    rows = range(1, len(seen) + 2)
+    guards = tuple(Guard("Plan", row, 1, read.value(row, 1)) for row in rows)
     before = path.read_bytes()
 
     for cell, text in seen.items():
@@ -484,9 +492,9 @@ def test_a_guard_holds_on_every_kind_of_cell_and_stops_the_write_when_it_changed
         )
         assert path.read_bytes() == before
 
-    writes = tuple(CellWrite("Plan", row, 2, "Done") for row in range(2, 13))
+    writes = tuple(CellWrite("Plan", row, 2, "Done") for row in rows[1:])
     XlsxBackend(path).apply(WritePlan(writes=writes, guards=guards))
-    assert column(path, "Plan", 2) == ["Done"] * 11
+    assert column(path, "Plan", 2) == ["Done"] * len(seen)
 
 
 def test_missing_tab_stops_the_write(tmp_path: Path) -> None:

@@ -451,8 +451,11 @@ def _value(
         number = float(cell.text)
     except ValueError:
         return cell.text
-    if kinds.get(cell.style) == "date":
+    kind = kinds.get(cell.style)
+    if kind == "date":
         return _date(number, date1904)
+    if kind == "duration":
+        return _duration(number)
     return number
 
 
@@ -464,6 +467,15 @@ def _date(serial: float, date1904: bool) -> CellValue:
     except (ValueError, OverflowError):
         return serial
     return _day_if_midnight(moment)
+
+
+def _duration(days: float) -> CellValue:
+    """A duration ([h]:mm) as the reader shows it: its text, to the millisecond, as calamine
+    rounds it ("1 day, 18:00:00")."""
+    try:
+        return str(dt.timedelta(milliseconds=round(days * 86_400_000)))
+    except OverflowError:  # beyond Python's reach: the reader gives the number stored
+        return days
 
 
 def _iso_date(text: str) -> CellValue:
