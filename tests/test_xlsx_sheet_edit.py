@@ -22,7 +22,7 @@ from test_xlsx_edit import hand_made, sheet_xml
 
 from sheetsync.backends import WorkbookChanged, WorkbookUnreachable
 from sheetsync.backends.xlsx import XlsxBackend
-from sheetsync.workbook import CellWrite, Guard, WritePlan
+from sheetsync.workbook import CellWrite, Guard, WritePlan, column_letter
 
 SHEET = "xl/worksheets/sheet1.xml"
 
@@ -44,16 +44,16 @@ def stored_values(path: Path, tab: str) -> list[list[object]]:
 
 
 def stray_text_in_rows(path: Path) -> list[str]:
-    """Text the sheet part holds between the elements of its rows and cells, where the schema
-    allows none (Excel calls such a file damaged); lenient readers skip it unseen."""
+    """Text the sheet part holds between its rows, or between the elements of its rows and
+    cells, where the schema allows none (Excel calls such a file damaged); lenient readers
+    skip it unseen."""
     main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    sheet_data = ElementTree.fromstring(sheet_part(path)).find(f"{main}sheetData")
+    assert sheet_data is not None
     stray = []
-    for row in ElementTree.fromstring(sheet_part(path)).iter(f"{main}row"):
-        for element in (row, *row, *(child for cell in row for child in cell)):
-            if element is not row and (element.tail or "").strip():
-                stray.append(element.tail)
-            if element.tag in (f"{main}row", f"{main}c") and (element.text or "").strip():
-                stray.append(element.text)
+    for holder in (sheet_data, *sheet_data, *(cell for row in sheet_data for cell in row)):
+        texts = [holder.text, *(child.tail for child in holder)]
+        stray += [text for text in texts if text and text.strip()]
     return stray
 
 
@@ -301,12 +301,20 @@ def test_any_other_cell_of_merged_cells_is_refused_with_the_fix(tmp_path: Path, 
     assert path.read_bytes() == before
 
 
-def test_the_first_cell_of_a_formula_filled_across_cells_is_refused(tmp_path: Path) -> None:
-    # B1 holds the formula B2:B3 repeat: typed over, theirs would lose what they compute.
+@pytest.mark.parametrize(
+    ("formula", "what"),
+    [
+        ('<f t="shared" ref="B1:B3" si="0">A1*2</f>', "a formula filled across several cells"),
+        ('<f t="array" ref="B1:B3">A1:A3*2</f>', "an array formula"),
+        ('<f t="dataTable" ref="B1:B3" dt2D="0" dtr="0" r1="A1"/>', "a data table"),
+    ],
+)
+def test_the_cells_of_a_formula_over_a_range_are_refused_from_its_first(
+    tmp_path: Path, formula: str, what: str
+) -> None:
+    # B1 holds the formula that B1:B3 show: a value typed over B1 or B3 breaks it.
     cells = "".join(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c></row>' for r in (2, 3))
-    cells = (
-        '<row r="1"><c r="B1"><f t="shared" ref="B1:B3" si="0">A1*2</f><v>2</v></c></row>' + cells
-    )
+    cells = f'<row r="1"><c r="A1"><v>1</v></c><c r="B1">{formula}<v>2</v></c></row>' + cells
     path = hand_made(tmp_path / "made.xlsx", sheet_xml(cells))
     before = path.read_bytes()
 
@@ -314,9 +322,24 @@ def test_the_first_cell_of_a_formula_filled_across_cells_is_refused(tmp_path: Pa
         write(path, CellWrite("Plan", 1, 2, "Done"))
 
     assert str(error.value) == (
-        f"Cell B1 on the Plan tab of {path} is part of a formula filled across several cells, "
-        "so sheetsync cannot fill it in; move that formula out of the column and run sync "
-        "again (nothing was written)."
+        f"Cell B1 on the Plan tab of {path} is part of {what}, so sheetsync cannot fill it in; "
+        "move that formula out of the column and run sync again (nothing was written)."
+    )
+    assert path.read_bytes() == before
+
+
+def test_a_row_numbered_twice_is_refused_as_damage_untouched(tmp_path: Path) -> None:
+    cells = "".join(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c></row>' for r in (1, 2, 2))
+    path = hand_made(tmp_path / "made.xlsx", sheet_xml(cells))
+    before = path.read_bytes()
+
+    with pytest.raises(WorkbookUnreachable) as error:
+        write(path, CellWrite("Plan", 1, 2, "Done"))
+
+    assert str(error.value) == (
+        f"{path} is damaged: a part sheetsync writes is not as Excel writes it (row 2 comes "
+        "after row 2); open it in Excel or LibreOffice, which can often repair it, save it as an "
+        "Excel Workbook (.xlsx), and run sheetsync again."
     )
     assert path.read_bytes() == before
 
@@ -486,3 +509,44 @@ def test_rows_placed_by_their_order_keep_their_place_after_a_new_row(tmp_path: P
         (),
         ("last row",),
     )
+    assert cells_in_file_order(path) == [["A1"], ["B2"], ["A3"], ["A4", "B4"], ["A5"], ["A7"]]
+
+
+def test_a_row_longer_than_a_piece_and_a_long_tail_are_written_once(tmp_path: Path) -> None:
+    """The editor reads a sheet a megabyte at a time: rows of 1.2 MB (40 long notes) are
+    edited whole, and what follows the cells (here 2.5 MB of an add-in's data) is kept."""
+
+    def notes(row: int) -> str:
+        text = "n" * 30_000
+        return "".join(
+            f'<c r="{column_letter(n)}{row}" t="inlineStr"><is><t>{text}</t></is></c>'
+            for n in range(1, 41)
+        )
+
+    cells = (
+        f'<row r="1">{notes(1)}</row><row r="2"><c r="A2"><v>2</v></c></row>'
+        f'<row r="3">{notes(3)}</row>'
+    )
+    data = f'<x:data xmlns:x="urn:x">{"d" * 2_500_000}</x:data>'
+    tail = f'<extLst><ext uri="{{0}}">{data}</ext></extLst>'
+    path = hand_made(tmp_path / "made.xlsx", sheet_xml(cells, extra=tail))
+    before = sheet_part(path)
+
+    write(
+        path,
+        CellWrite("Plan", 1, 50, "written"),
+        CellWrite("Plan", 2, 2, "written"),
+        CellWrite("Plan", 4, 1, "new row"),
+    )
+
+    after = sheet_part(path)
+    assert after.partition("</sheetData>")[2] == before.partition("</sheetData>")[2]
+    assert cells_in_file_order(path) == [
+        [f"{column_letter(n)}1" for n in (*range(1, 41), 50)],
+        ["A2", "B2"],
+        [f"{column_letter(n)}3" for n in range(1, 41)],
+        ["A4"],
+    ]
+    assert stray_text_in_rows(path) == []
+    rows = XlsxBackend(path).read().tabs[0].rows
+    assert (rows[0][-1], rows[1], rows[3]) == ("written", (2, "written"), ("new row",))
