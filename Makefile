@@ -81,11 +81,6 @@ XLSX_SLOW_TESTS := $(addprefix tests/test_xlsx_backend.py::test_,\
 $(foreach part,styles edit parts notes zip,\
 	$(eval MUTANT_TESTS_backends.xlsx_$(part) := $(XLSX_WRITE_TESTS))\
 	$(eval MUTANT_DESELECT_backends.xlsx_$(part) := $(XLSX_SLOW_TESTS)))
-# The sheet part's streaming editor: its own tests, the writer's, and the calc chain's (a
-# formula typed over in an owned cell).
-MUTANT_TESTS_backends.xlsx_sheet_edit := tests/test_xlsx_sheet_edit.py $(XLSX_WRITE_TESTS) \
-	tests/test_xlsx_calc_chain.py
-MUTANT_DESELECT_backends.xlsx_sheet_edit := $(XLSX_SLOW_TESTS)
 # The calc chain: its own tests (every real chain of the corpus, entries taken out) and the
 # writer's, without the two that open the result in LibreOffice (each checks the chain first).
 MUTANT_TESTS_backends.xlsx_calc_chain := tests/test_xlsx_calc_chain.py $(XLSX_WRITE_TESTS)
@@ -93,6 +88,11 @@ MUTANT_DESELECT_backends.xlsx_calc_chain := $(XLSX_SLOW_TESTS) \
 	$(addprefix tests/test_xlsx_calc_chain.py::test_,\
 	a_formula_typed_in_a_status_cell_leaves_the_calc_chain_without_it \
 	values_typed_over_formulas_of_a_real_excel_chain_on_seven_sheets)
+# The sheet part's streaming editor: its own tests first, then the writer's and the calc
+# chain's, without the slow ones and those that open LibreOffice.
+MUTANT_TESTS_backends.xlsx_sheet_edit := tests/test_xlsx_sheet_edit.py $(XLSX_WRITE_TESTS) \
+	tests/test_xlsx_calc_chain.py
+MUTANT_DESELECT_backends.xlsx_sheet_edit := $(MUTANT_DESELECT_backends.xlsx_calc_chain)
 # Two children on a machine of one's own; `MUTANT_CHILDREN=1` on a shared one.
 MUTANT_CHILDREN ?= 2
 MUTANT_PYTEST = -o "testpaths=$(strip $(or $(MUTANT_TESTS_$(MODULE)),$(MUTANT_TESTS)))" \
