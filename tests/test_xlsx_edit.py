@@ -337,9 +337,10 @@ def test_macros_and_the_macro_content_type_survive(tmp_path: Path) -> None:
 
 def streamed(source: Path, target: Path, descriptor: str) -> Path:
     """`source` zipped again as a program writing to a stream does (a web app's download,
-    Java's ZipOutputStream, Info-ZIP's `zip -fz` to a pipe): each member's checksum and sizes
-    follow its data in a data descriptor, with its optional signature or without; "zip64" puts
-    Info-ZIP's time stamp, Unix owner and Zip64 records in each header, then 8-byte sizes.
+    Java's ZipOutputStream, Python's zipfile): each member's checksum and sizes follow its data
+    in a data descriptor, with its optional signature or without; "zip64" puts a time stamp, a
+    Unix owner and a Zip64 record in each header (in the order Info-ZIP's `zip -fz` writes
+    them), then 8-byte sizes.
     """
     zip64 = descriptor == "zip64"
     out, directory = bytearray(), bytearray()
@@ -633,6 +634,15 @@ def test_header_notes_join_the_users_notes_in_a_workbook_saved_by_openpyxl(tmp_p
     plan = openpyxl.load_workbook(path)["Plan"]
     assert plan["C2"].comment.text == "Ask Ana about the print run"
     assert plan["M1"].comment.text == OWNED_NOTE
+    # Strategy, Calendar and the new Checks get notes parts of their own, typed for Excel.
+    types = parts(path)["[Content_Types].xml"].decode()
+    added = [name for name in parts(path) if re.fullmatch(r"xl/comments\d+\.xml", name)]
+    assert len(added) == 3
+    for name in added:
+        assert (
+            f'<Override PartName="/{name}" ContentType="application/vnd.openxmlformats-'
+            'officedocument.spreadsheetml.comments+xml"/>'
+        ) in types
 
 
 def test_a_sheets_links_part_without_its_list_is_refused_naming_what_is_missing(
