@@ -22,7 +22,6 @@ several cells, is refused in one sentence before anything is written.
 from __future__ import annotations
 
 import datetime as dt
-import html
 import io
 import re
 import zipfile
@@ -59,6 +58,7 @@ from sheetsync.backends.xlsx_sheet_edit import (
     UnsafeEdit,
     WatchedCell,
     cell_area,
+    xml_text,
 )
 from sheetsync.backends.xlsx_styles import Styles, styles_to_edit
 from sheetsync.backends.xlsx_zip import (
@@ -425,7 +425,7 @@ def shared_strings(xml: bytes, needed: set[int]) -> dict[int, str]:
             body = xml[position : end if end != -1 else len(xml)]
             if b"<" + prefix + b"rPh" in body:
                 body = phonetic.sub(b"", body)
-            strings[index] = "".join(_unescaped(t[1] or b"") for t in text.finditer(body))
+            strings[index] = "".join(xml_text(t[1] or b"") for t in text.finditer(body))
         position = end
         index += 1
     return strings
@@ -490,11 +490,6 @@ def _day_if_midnight(moment: dt.date) -> dt.date:
     if isinstance(moment, dt.datetime) and moment.time() == dt.time():
         return moment.date()
     return moment
-
-
-def _unescaped(raw: bytes) -> str:
-    text = raw.decode()
-    return html.unescape(text) if "&" in text else text
 
 
 def _refuse_strict(path: Path, workbook: bytes) -> None:

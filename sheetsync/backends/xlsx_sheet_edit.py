@@ -657,14 +657,15 @@ def _watched(raw: bytes, body: bytes | None) -> WatchedCell:
     kind = found[1].decode() if found else "n"
     body = body or b""
     if kind == "inlineStr":
-        text = "".join(_unescaped(t) for t in _TEXT.findall(body))
+        text = "".join(xml_text(t) for t in _TEXT.findall(body))
     else:
         value = _VALUE.search(body)
-        text = _unescaped(value[1]) if value else ""
+        text = xml_text(value[1]) if value else ""
     return WatchedCell(kind, text, _style(raw))
 
 
-def _unescaped(raw: bytes) -> str:
+def xml_text(raw: bytes) -> str:
+    """XML character data as text: UTF-8, with its entities (&amp;, &#10;) read."""
     text = raw.decode()
     return html.unescape(text) if "&" in text else text
 
