@@ -169,7 +169,7 @@ def run_checks(
         for hits in _as_columns(entry.check(context)):
             parts.append(FindingColumns(code, entry.name, grade, entry.wording, hits))
             order = tab_order.get(hits.tab.casefold(), _OTHER_TAB)
-            start = _place(SEVERITY_ORDER[grade], order, 0)
+            start = _place(SEVERITY_ORDER[grade], order)
             places += [start + (row or 0) for row in hits.rows]
     return Findings(parts, places)
 
@@ -203,10 +203,11 @@ _OTHER_TAB = 9  # a tab that is not an input tab (an owned tab's name taken) com
 _ROWS = 1 << 32  # more rows than a sheet holds
 
 
-def _place(rank: int, tab: int, row: int | None) -> int:
-    """Where a finding is listed, as one number (errors first, then by tab, then by row): a
-    neglected plan sorts tens of thousands, and numbers compare faster than tuples."""
-    return (rank * (_OTHER_TAB + 1) + tab) * _ROWS + (row or 0)
+def _place(rank: int, tab: int) -> int:
+    """Where the findings of a severity on a tab are listed, as one number their rows are added
+    to (errors first, then by tab, then by row): a neglected plan sorts tens of thousands, and
+    numbers compare faster than tuples."""
+    return (rank * (_OTHER_TAB + 1) + tab) * _ROWS
 
 
 def _tab_names(model: Model) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from workbooks import TODAY, D, baseline, baseline_grids
 
@@ -466,6 +466,8 @@ def test_a_repeated_id_is_told_the_next_one_after_the_highest_in_use(added, sugg
 
 
 @given(st.lists(st.text(alphabet="tT70 9\nßa-", max_size=6), max_size=40))
+# An ID on two lines: the pattern reads no number in "a\nb7", so "a\nb" has no highest yet.
+@example(["a\nb", "a\nb", "a\nb7"])
 def test_the_highest_number_after_a_prefix_is_the_one_an_id_pattern_reads(ids):
     # The pattern SS203 reads an ID's number with: the digits at its end, after any prefix on
     # one line. Read once per ID here, the way the rule's quick scan must agree with.
@@ -714,3 +716,61 @@ def test_check_tells_a_goal_just_short_of_its_target_apart_from_done():
     text = check_text(sheetsync.check(baseline(edits), today=TODAY))
     assert "89.96 of 90 Qualified leads (99.96%)" in text  # not "90.0 of 90 ... (100%)"
     assert "250 of 500 Newsletter sign-ups (50%)" in text
+
+
+def test_findings_of_different_rules_on_one_tab_are_listed_by_row():
+    # SS300 sorts before SS301 by code; on later rows, its finding comes after.
+    edits = {("Plan", "T1", "Goal ID"): "G9", ("Plan", "T3", "Goal ID"): None}
+    errors = [f for f in findings(baseline(edits)) if f.severity == "error"]
+    assert [(f.code, f.cell, f.row, f.row_id) for f in errors] == [
+        ("SS301", "B2", 2, "T1"),
+        ("SS300", "B4", 4, "T3"),
+    ]
+
+
+def test_a_users_own_tab_graded_an_error_comes_before_every_warning():
+    settings = sheetsync.load_settings(None, {"rules.severity": {"SS105": "error"}})
+    grids = baseline_grids()
+    grids["Strategy"].append(G1_ROW)  # G3 on row 4: no tactic serves it yet
+    grids["checks"] = [["Date", "Payee"], [D(2026, 6, 1), "Rent"]]
+    report = sheetsync.check(MemoryBackend.from_grids(grids), today=TODAY, settings=settings)
+    assert [(f.severity, f.code, f.tab, f.cell) for f in report.findings] == [
+        ("error", "SS105", "checks", None),
+        ("warning", "SS302", "Strategy", "A4"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("edits", "code", "cell"),
+    [
+        # An unreadable Revenue leaves the row's Progress known: still overdue.
+        ({("Plan", "T3", "Progress"): 0.5, ("Plan", "T3", "Revenue"): "lots"}, "SS307", "G4"),
+        # An unreadable Progress leaves the row's Budget and Spend known: still overspent.
+        ({("Plan", "T1", "Spend"): 1001, ("Plan", "T1", "Progress"): "most"}, "SS306", "I2"),
+    ],
+)
+def test_a_cell_that_did_not_read_leaves_the_rest_of_its_row_judged(edits, code, cell):
+    assert [f.cell for f in findings(baseline(edits), code)] == [cell]
+
+
+def test_a_column_missing_from_two_tabs_is_told_on_each_tab():
+    grids = baseline_grids()
+    grids["Strategy"][0][grids["Strategy"][0].index("KPI")] = "Measure of it"
+    grids["Plan"][0][grids["Plan"][0].index("Due")] = "When it ends"
+    told = [(f.tab, f.cell, f.message) for f in findings(MemoryBackend.from_grids(grids), "SS101")]
+    assert told == [
+        ("Strategy", "E1", 'The Strategy tab has no "KPI" column.'),
+        ("Plan", "M1", 'The Plan tab has no "Due" column.'),
+    ]
+
+
+def test_a_goal_without_an_id_is_not_judged_on_another_goals_figures():
+    # mutmut's stand-in for a blank ID is "XXXX": a goal of that name must not lend its sums.
+    edits = {("Strategy", "G1", "Budget"): 100, ("Strategy", "G1", "Goal ID"): "XXXX"}
+    grids = baseline_grids(edits)
+    grids["Plan"] = [[("XXXX" if cell == "G1" else cell) for cell in row] for row in grids["Plan"]]
+    grids["Strategy"].append([None, *G1_ROW[1:]])  # a goal whose ID is still to be typed
+    found = findings(MemoryBackend.from_grids(grids))
+    over = [(f.code, f.cell) for f in found if f.tab == "Strategy"]
+    assert ("SS305", "G2") in over and ("SS305", "G4") not in over
+    assert ("SS306", "G4") not in over
