@@ -774,3 +774,26 @@ def test_rows_under_a_section_heading_still_get_their_status():
         "On track",
         "Done",
     ]
+
+
+def test_a_findings_since_is_kept_when_the_spreadsheet_reads_its_row_id_back_as_a_value():
+    # Tactics numbered 1 and TRUE (a checkbox in the ID column): Google Sheets turns the
+    # Checks tab's texts "1" and "TRUE" into a number and a boolean, which are one key to a
+    # dict; each finding keeps the Since of its own row.
+    edits = {
+        ("Plan", "T1", "Channel"): "TikTok",
+        ("Plan", "T2", "Channel"): "TikTok",
+        ("Plan", "T1", "Tactic ID"): 1,
+        ("Plan", "T2", "Tactic ID"): True,
+    }
+    backend = baseline(edits)
+    sheetsync.sync(backend, today=TODAY)
+    grids = {t.name: [list(r) for r in t.rows] for t in backend.workbook.tabs}
+    rows = grids["Checks"][1:]
+    assert [row[4] for row in rows] == ["1", "TRUE"]
+    for row, value, since in zip(rows, [1, True], ["2026-06-01", "2026-06-02"], strict=True):
+        row[4], row[7] = value, since
+    later = MemoryBackend.from_grids(grids)
+    sheetsync.sync(later, today=TODAY + dt.timedelta(days=7))
+    kept = [row[7] for row in later.workbook.find_tab("Checks").rows[1:]]
+    assert kept == ["2026-06-01", "2026-06-02"]
