@@ -18,7 +18,7 @@ import sqlite3
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -186,6 +186,8 @@ class Snapshot:
 
 @dataclass(frozen=True, slots=True)
 class RunCounts:
+    """What a run counted, its fields in the order of the runs table's columns."""
+
     errors: int
     warnings: int
     goals: int
@@ -345,12 +347,7 @@ class StateStore:
                 (
                     now_utc().isoformat(),
                     outcome,
-                    counts.errors,
-                    counts.warnings,
-                    counts.goals,
-                    counts.tactics,
-                    counts.cells_written,
-                    counts.requests,
+                    *astuple(counts),
                     detail or None,
                     run_id,
                 ),
@@ -404,12 +401,7 @@ class StateStore:
                     as_of.isoformat(),
                     started.isoformat(),
                     now_utc().isoformat(),
-                    counts.errors,
-                    counts.warnings,
-                    counts.goals,
-                    counts.tactics,
-                    counts.cells_written,
-                    counts.requests,
+                    *astuple(counts),
                 ),
             )
             run_id = int(cursor.lastrowid or 0)
