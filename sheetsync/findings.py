@@ -39,17 +39,19 @@ class Template:
     which are shown side by side (amounts.apart) as the message is filled.
     """
 
-    # The template in printf style, "%(what)s was due %(due)s.": % fills it from the facts
-    # without parsing braces anew, a third quicker than str.format_map, and a JSON report or
-    # a Checks tab fills every message and hint (41,000 on a neglected 10k plan).
-    printf: str  # for a text whose facts are shortened
+    # The template with "%s" for each fact, "%s was due %s.", in the order of `names`: % fills
+    # a column of findings' facts without parsing braces anew, a third quicker than
+    # str.format_map, and a JSON report or a Checks tab fills every message and hint (41,000 on
+    # a neglected 10k plan).
+    positional: str
+    names: tuple[str, ...]
+    # The same with named facts, "%(what)s was due %(due)s.", for the rare text whose long
+    # facts are shortened one finding at a time.
+    printf: str
     capitalized: bool  # a message starts with a capital, whatever fact comes first
     own_length: int  # of the template's own words, without its facts
     uses_place: bool  # names the finding's tab, cell or row ID
     fixed: str | None  # the text, when the template names no fact
-    # The same with "%s" for each fact, in the order of `names`, for a column of findings at once.
-    positional: str
-    names: tuple[str, ...]
 
     @classmethod
     def parse(cls, template: str, *, capitalized: bool = False) -> Template:
@@ -73,7 +75,7 @@ class Template:
         if not names:
             fixed = _with_capital(template.format()) if capitalized else template.format()
         uses_place = bool(names & _PLACE_FACTS)
-        return cls(printf, capitalized, own_length, uses_place, fixed, positional, order)
+        return cls(positional, order, printf, capitalized, own_length, uses_place, fixed)
 
     def fill_all(self, found: FindingColumns) -> list[str]:
         """This template filled with each of these findings' facts, a column at a time."""
