@@ -118,6 +118,24 @@ def test_formulas_reading_a_written_cell_store_results_of_their_type(
     assert stray_text_in_rows(path) == []
 
 
+def test_a_formula_filled_down_keeps_its_formula_before_its_new_result(tmp_path: Path) -> None:
+    # Excel stores a formula filled down a column once (B1) and, in the cells below, a
+    # reference to it (<f t="shared" si="0"/>); the result goes after it, as Excel orders a
+    # cell's parts (a result before the formula is damage to Excel).
+    cells = (
+        '<row r="1"><c r="A1"><v>1</v></c><c r="B1"><f t="shared" ref="B1:B3" si="0">A1*2</f>'
+        "<v>2</v></c></row>"
+        '<row r="2"><c r="A2"><v>2</v></c><c r="B2"><f t="shared" si="0"/><v>4</v></c></row>'
+        '<row r="3"><c r="A3"><v>3</v></c><c r="B3"><f t="shared" si="0"/><v>6</v></c></row>'
+    )
+    path = hand_made(tmp_path / "made.xlsx", sheet_xml(cells))
+
+    write(path, CellWrite("Plan", 2, 1, 5))
+
+    assert [row[1] for row in stored_values(path, "Plan")] == [2, 10, 6]
+    assert '<c r="B2"><f t="shared" si="0"/><v>10</v></c>' in sheet_part(path)
+
+
 # Dates -------------------------------------------------------------------------------------
 
 
@@ -284,6 +302,29 @@ def test_the_first_cell_of_merged_cells_is_written(tmp_path: Path) -> None:
     assert [str(area) for area in plan.merged_cells.ranges] == ["B2:C3"]
 
 
+def test_cells_beside_merged_cells_are_written(tmp_path: Path) -> None:
+    # B2:C3 is merged: the cells in its rows and columns but outside it are the user's to
+    # have filled in, left, right, above and below.
+    path = merged_plan(tmp_path / "marketing.xlsx")
+
+    write(
+        path,
+        CellWrite("Plan", 1, 2, "Status"),
+        CellWrite("Plan", 3, 1, "T2"),
+        CellWrite("Plan", 2, 4, "right"),
+        CellWrite("Plan", 4, 3, "below"),
+    )
+
+    plan = openpyxl.load_workbook(path)["Plan"]
+    assert [plan[cell].value for cell in ("B1", "A3", "D2", "C4")] == [
+        "Status",
+        "T2",
+        "right",
+        "below",
+    ]
+    assert [str(area) for area in plan.merged_cells.ranges] == ["B2:C3"]
+
+
 @pytest.mark.parametrize("cell", ["C2", "B3"])
 def test_any_other_cell_of_merged_cells_is_refused_with_the_fix(tmp_path: Path, cell: str) -> None:
     path = merged_plan(tmp_path / "marketing.xlsx")
@@ -412,6 +453,51 @@ def test_cells_placed_by_their_order_keep_their_column_beside_a_new_cell(tmp_pat
     assert XlsxBackend(path).read().tabs[0].rows == ((1, "B", 3, "D", "red"),)
     assert stray_text_in_rows(path) == []
     assert openpyxl.load_workbook(path)["Plan"]["E1"].value == "red"
+
+
+@pytest.mark.parametrize(
+    ("cells", "written"),
+    [
+        # The last cell leaves out its reference: it is B1, and is written over in its place
+        # (it was kept, and a second B1 added after it).
+        (
+            '<c r="A1"><v>1</v></c><c><v>2</v></c>',
+            '<c r="A1"><v>1</v></c><c r="B1" t="inlineStr"><is><t>B</t></is></c>',
+        ),
+        # A tab before the last cell's reference (any white space may part attributes): B1
+        # goes in before C1 (it went after it, out of order).
+        (
+            '<c r="A1"><v>1</v></c><c\tr="C1"><v>3</v></c>',
+            '<c r="A1"><v>1</v></c><c r="B1" t="inlineStr"><is><t>B</t></is></c>'
+            '<c\tr="C1"><v>3</v></c>',
+        ),
+    ],
+    ids=["last cell without reference", "tab before reference"],
+)
+def test_a_cell_written_before_a_last_cell_spelled_otherwise_goes_in_its_place(
+    tmp_path: Path, cells: str, written: str
+) -> None:
+    # Excel calls a row with a cell twice, or out of order, damaged; lenient readers hide it.
+    path = hand_made(tmp_path / "made.xlsx", sheet_xml(f'<row r="1">{cells}</row>'))
+
+    write(path, CellWrite("Plan", 1, 2, "B"))
+
+    row = re.search(r'<row r="1">(.*?)</row>', sheet_part(path), re.S)
+    assert row is not None and row[1] == written
+
+
+def test_new_cells_go_between_empty_cells_and_before_a_cell_on_its_own_line(
+    tmp_path: Path,
+) -> None:
+    # Some exporters write a row's empty cells as <c r="A1"/>, and XML tools may put a line
+    # break before a cell: a new cell still goes in column order.
+    cells = '<row r="10"><c r="A10"/><c r="C10"/></row><row r="11">\n<c r="C11"><v>3</v></c></row>'
+    path = hand_made(tmp_path / "made.xlsx", sheet_xml(cells))
+
+    write(path, CellWrite("Plan", 10, 2, "B10"), CellWrite("Plan", 11, 2, "B11"))
+
+    assert cells_in_file_order(path) == [["A10", "B10", "C10"], ["B11", "C11"]]
+    assert XlsxBackend(path).read().tabs[0].rows[9:] == ((None, "B10"), (None, "B11", 3))
 
 
 def test_text_with_characters_xml_cannot_hold_is_written_without_them(tmp_path: Path) -> None:

@@ -677,6 +677,10 @@ def _last_column(body: bytes, prefix: bytes) -> int | None:
     start = body.rfind(opening + b" ")
     if start == -1:
         return 0 if opening not in body else None
+    if body.find(opening, start + len(opening)) != -1:
+        # A cell after it that opens otherwise (<c>, a tab before r=) is the last one (or
+        # this is rich text's <color>): walk through the cells.
+        return None
     reference = _LAST_REFERENCE.match(body, start + len(opening))
     if reference is None or body.count(opening + b" ") != body.count(b" r="):
         return None
