@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Literal, NamedTuple
 
-import orjson
-
 from sheetsync.amounts import apart
 
 Severity = Literal["error", "warning"]
@@ -45,12 +43,9 @@ class Template:
     # a neglected 10k plan).
     positional: str
     names: tuple[str, ...]
-    # The same with named facts, "%(what)s was due %(due)s.", for the rare text whose long
-    # facts are shortened one finding at a time.
-    printf: str
-    capitalized: bool  # a message starts with a capital, whatever fact comes first
-    own_length: int  # of the template's own words, without its facts
-    uses_place: bool  # names the finding's tab, cell or row ID
+    # A message starts with a capital: its own first word's is there when it is parsed, and a
+    # fact that comes first is given one as it is filled in.
+    capital_fact: bool
     fixed: str | None  # the text, when the template names no fact
 
     @classmethod
@@ -58,60 +53,51 @@ class Template:
         parts = list(string.Formatter().parse(template))
         if any(spec or conversion for _, _, spec, conversion in parts):
             raise ValueError(f"{template!r}: facts are shown as they are, without {{:spec}}")
-        names = {name for _, name, _, _ in parts if name is not None}
+        names = tuple(name for _, name, _, _ in parts if name is not None)
         if not all(name.isidentifier() for name in names):
             raise ValueError(f"{template!r}: facts are named, as in {{what}}")
-        printf = "".join(
-            literal.replace("%", "%%") + ("" if name is None else f"%({name})s")
-            for literal, name, _, _ in parts
-        )
-        positional = "".join(
-            literal.replace("%", "%%") + ("" if name is None else "%s")
-            for literal, name, _, _ in parts
-        )
-        order = tuple(name for _, name, _, _ in parts if name is not None)
-        own_length = sum(len(literal) for literal, _, _, _ in parts)
-        fixed = None
         if not names:
-            fixed = _with_capital(template.format()) if capitalized else template.format()
-        uses_place = bool(names & _PLACE_FACTS)
-        return cls(positional, order, printf, capitalized, own_length, uses_place, fixed)
+            fixed = template.format()
+            return cls("", (), False, _with_capital(fixed) if capitalized else fixed)
+        pieces = [(literal, name) for literal, name, _, _ in parts]
+        if capitalized and pieces[0][0]:
+            pieces[0] = (_with_capital(pieces[0][0]), pieces[0][1])
+        positional = "".join(
+            literal.replace("%", "%%") + ("" if name is None else "%s") for literal, name in pieces
+        )
+        return cls(positional, names, capitalized and not pieces[0][0], None)
 
-    def fill_all(self, found: FindingColumns) -> list[str]:
-        """This template filled with each of these findings' facts, a column at a time."""
+    def fill_all(self, shown: Mapping[str, Sequence[str]], count: int) -> list[str]:
+        """This template filled with each of `count` findings' facts, as `shown`."""
         if self.fixed is not None:
-            return [self.fixed] * len(found)
-        hits = found.hits
-        facts = hits.facts
-        if found.wording.figures:
-            facts = _figures_shown_columns(facts, found.wording.figures)
-        if self.uses_place:
-            texts = self._filled(_shown_columns(hits, facts))
-        else:
-            texts = self._filled(facts)
-            own, printf = self.own_length, self.printf
-            for index, text in enumerate(texts):
-                # No fact is longer than all of them together: when they total _QUOTED_LENGTH
-                # characters or fewer (most messages), none needed shortening.
-                if len(text) - own > _QUOTED_LENGTH:
-                    row_facts = {name: column[index] for name, column in facts.items()}
-                    place = (hits.tab, hits.cells[index], hits.row_ids[index])
-                    texts[index] = printf % _shown_facts(*place, row_facts)
-        return list(map(_with_capital, texts)) if self.capitalized else texts
-
-    def _filled(self, columns: Mapping[str, Sequence[Any]]) -> list[str]:
+            return [self.fixed] * count
         positional = self.positional
-        shown = [_dates_shown(columns[name]) for name in self.names]
-        return [positional % values for values in zip(*shown, strict=True)]
+        return [positional % values for values in zip(*self.columns(shown), strict=True)]
+
+    def columns(self, shown: Mapping[str, Sequence[str]]) -> list[Sequence[str]]:
+        """The columns of facts this template shows, in its order, as it shows them."""
+        columns = [shown[name] for name in self.names]
+        if self.capital_fact:
+            columns[0] = list(map(_with_capital, columns[0]))
+        return columns
 
 
-def _dates_shown(values: Sequence[Any]) -> Sequence[Any]:
-    """A column of dates as % shows them (2026-03-01), each date written once: a column repeats
-    a few hundred dates, and writing one costs a microsecond (C's printf, in date.isoformat)."""
-    if not values or type(values[0]) is not dt.date:
-        return values
-    written: dict[Any, str] = {}
-    return [written[day] if day in written else written.setdefault(day, str(day)) for day in values]
+def _texts_shown(values: Sequence[Any], kept_whole: bool) -> Sequence[str]:
+    """A column of a fact's values as its messages show them: as str() shows each, each date
+    written once (a column repeats a few hundred, and date.isoformat goes through C's printf,
+    a microsecond each), text of more than _QUOTED_LENGTH characters shortened unless
+    `kept_whole`."""
+    if type(values[0]) is dt.date:
+        written: dict[Any, str] = {}
+        texts = [written[v] if v in written else written.setdefault(v, str(v)) for v in values]
+    else:
+        texts = [value if type(value) is str else str(value) for value in values]
+    if kept_whole or max(map(len, texts)) <= _QUOTED_LENGTH:
+        return texts
+    return [
+        _quoted(text) if type(value) is str else text
+        for value, text in zip(values, texts, strict=True)
+    ]
 
 
 def _with_capital(text: str) -> str:
@@ -183,18 +169,39 @@ class FindingColumns:
 
     def findings(self) -> list[Finding]:
         """Each finding, its message and hint filled a column at a time."""
-        hits = self.hits
+        common = (self.code, self.name, self.severity, self.hits.tab)
+        return [Finding(*common, *values) for values in self._places_and_texts()]
+
+    def finding_dicts(self) -> list[dict[str, Any]]:
+        """Each finding's `Finding.as_dict()`, made a column at a time: a JSON report of a
+        neglected plan has tens of thousands."""
+        code, name, severity, tab = self.code, self.name, self.severity, self.hits.tab
         return [
-            Finding(self.code, self.name, self.severity, hits.tab, *values)
-            for values in zip(
-                hits.cells,
-                hits.rows,
-                hits.row_ids,
-                self.wording.message.fill_all(self),
-                self.wording.hint.fill_all(self),
-                strict=True,
-            )
+            {
+                "code": code,
+                "name": name,
+                "severity": severity,
+                "tab": tab,
+                "cell": cell,
+                "row": row,
+                "row_id": row_id,
+                "message": message,
+                "hint": hint,
+            }
+            for cell, row, row_id, message, hint in self._places_and_texts()
         ]
+
+    def _places_and_texts(self) -> Iterator[tuple[Any, ...]]:
+        """Each finding's cell, row, row ID, message and hint."""
+        hits, shown = self.hits, self._facts_shown()
+        return zip(
+            hits.cells,
+            hits.rows,
+            hits.row_ids,
+            self.wording.message.fill_all(shown, len(self)),
+            self.wording.hint.fill_all(shown, len(self)),
+            strict=True,
+        )
 
     def finding(self, index: int) -> Finding:
         """One finding, its columns cut to its own values."""
@@ -208,53 +215,24 @@ class FindingColumns:
         )
         return FindingColumns(self.code, self.name, self.severity, self.wording, one).findings()[0]
 
-    def json_objects(self) -> list[str]:
-        """Each finding's `as_dict()` as orjson writes it indented two levels deep (as in the
-        list under "findings"), made a column at a time for a JSON report's thousands: one
-        template per rule and tab, with what all its findings share written in once."""
-        hits, hint = self.hits, self.wording.hint
-        slots: list[str] = []
-        columns: list[Sequence[Any]] = []
-        for key, values in (
-            ("code", self.code),
-            ("name", self.name),
-            ("severity", self.severity),
-            ("tab", hits.tab),
-            ("cell", hits.cells),
-            ("row", hits.rows),
-            ("row_id", hits.row_ids),
-            ("message", self.wording.message.fill_all(self)),
-            ("hint", hint.fixed if hint.fixed is not None else hint.fill_all(self)),
-        ):
-            if isinstance(values, str):  # the same for every finding
-                slot = orjson.dumps(values).decode().replace("%", "%%")
-            elif None in values:
-                slot = "%s"
-                columns.append(_json_values(values))
-            elif key == "row":
-                slot = "%d"
-                columns.append(values)
-            else:
-                slot = '"%s"'
-                columns.append(_json_escaped(values))  # type: ignore[arg-type]  # no None
-            slots.append(f'      "{key}": {slot}')
-        template = "    {\n" + ",\n".join(slots) + "\n    }"
-        return [template % values for values in zip(*columns, strict=True)]
-
-
-def _json_escaped(texts: Sequence[str]) -> list[str]:
-    """Each text as inside a JSON string's quotes, escaped by orjson in one call: in a list
-    written without spaces, a quote, a comma and a quote only ever separate two texts."""
-    return orjson.dumps(list(texts)).decode()[2:-2].split('","')
-
-
-def _json_values(values: Sequence[str | int | None]) -> list[str]:
-    """Each value as JSON: null, a number, or a quoted text."""
-    texts = iter(_json_escaped([value for value in values if type(value) is str]))
-    return [
-        "null" if value is None else f'"{next(texts)}"' if type(value) is str else str(value)
-        for value in values
-    ]
+    def _facts_shown(self) -> dict[str, Sequence[str]]:
+        """Each fact the message and hint name, as they show it: as text, long text shortened,
+        figures side by side. Unless the rule names a fact so, tab, cell and row_id are the
+        finding's place (its tab and cell whole: sheetsync's own, and short)."""
+        hits, wording = self.hits, self.wording
+        facts = hits.facts
+        if wording.figures:
+            facts = _figures_shown_columns(facts, wording.figures)
+        sources = {
+            "tab": ([hits.tab] * len(self), True),
+            "cell": (hits.cells, True),
+            "row_id": (hits.row_ids, False),
+        }
+        sources.update((name, (values, name in _SENTENCE_FACTS)) for name, values in facts.items())
+        return {
+            name: _texts_shown(*sources[name])
+            for name in {*wording.message.names, *wording.hint.names}
+        }
 
 
 class Findings:
@@ -335,9 +313,6 @@ class Findings:
         }
 
 
-_PLACE_FACTS = frozenset({"tab", "cell", "row_id"})
-
-
 def _figures_shown_columns(
     facts: Mapping[str, Sequence[Any]], figures: tuple[str, ...]
 ) -> dict[str, Sequence[Any]]:
@@ -351,38 +326,7 @@ def _figures_shown_columns(
     return {**facts, **dict(zip(names, shown, strict=True))}
 
 
-def _shown_facts(
-    tab: str, cell: str | None, row_id: str | None, facts: Mapping[str, Any]
-) -> dict[str, Any]:
-    """Every fact of a finding as its message shows it: its place (tab, cell, row ID), then
-    the rule's own `facts`, long text shortened."""
-    shown = {"tab": tab, "cell": cell, "row_id": _quoted(row_id)}
-    for name, value in facts.items():
-        short = type(value) is not str or len(value) <= _QUOTED_LENGTH or name in _SENTENCE_FACTS
-        shown[name] = value if short else _quoted(value)
-    return shown
-
-
-def _shown_columns(hits: Hits, facts: Mapping[str, Sequence[Any]]) -> dict[str, Sequence[Any]]:
-    """`_shown_facts` for columns of facts."""
-    shown: dict[str, Sequence[Any]] = {
-        "tab": [hits.tab] * len(hits.rows),
-        "cell": hits.cells,
-        "row_id": [_quoted(row_id) for row_id in hits.row_ids],
-    }
-    for name, values in facts.items():
-        shown[name] = (
-            values
-            if name in _SENTENCE_FACTS
-            else [
-                value if type(value) is not str or len(value) <= _QUOTED_LENGTH else _quoted(value)
-                for value in values
-            ]
-        )
-    return shown
-
-
-def _quoted(text: str | None) -> str | None:
-    if text is None or len(text) <= _QUOTED_LENGTH:
+def _quoted(text: str) -> str:
+    if len(text) <= _QUOTED_LENGTH:
         return text
     return text[: _QUOTED_LENGTH - 1] + "…"

@@ -77,25 +77,12 @@ def layout_lines(report: Report) -> list[str]:
 
 @gc_paused  # tens of thousands of small dicts, none freed until the document is written
 def check_json(report: Report) -> str:
-    """The JSON document of `sheetsync check --format json`, every finding in it.
-
-    What `as_json(report.as_dict())` writes, with the findings' list written a rule's column at
-    a time (findings.FindingColumns.json_objects): a neglected plan has tens of thousands.
-    """
+    """The JSON document of `sheetsync check --format json`, every finding in it: what
+    `as_json(report.as_dict())` writes, with each finding's object made a rule's column at a
+    time (a neglected plan has tens of thousands)."""
     found = report.found
-    document = as_json(report.as_dict(findings=_FINDINGS_HERE))
-    # No text of a sheet's is on a line of its own with this key: a newline in one is escaped.
-    before, _, after = document.partition(f'\n  "findings": "{_FINDINGS_HERE}"')
-    objects = found.in_order([text for part in found.parts for text in part.json_objects()])
-    if not objects:
-        return f'{before}\n  "findings": []{after}'
-    # Joined once: a neglected plan's list is megabytes.
-    objects[0] = f'{before}\n  "findings": [\n{objects[0]}'
-    objects[-1] = f"{objects[-1]}\n  ]{after}"
-    return ",\n".join(objects)
-
-
-_FINDINGS_HERE = "findings go here"  # stands in for the list until it is written
+    objects = [one for part in found.parts for one in part.finding_dicts()]
+    return as_json(report.as_dict(findings=found.in_order(objects)))
 
 
 def as_json(document: dict[str, Any]) -> str:
