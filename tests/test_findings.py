@@ -36,6 +36,44 @@ def test_a_template_keeps_its_own_percent_signs_and_braces_as_written():
     assert shown.hint == "Keep tactic T6 under 100%."
 
 
+def test_a_message_starts_with_a_capital_whether_a_fact_or_its_own_word_comes_first():
+    fact_first = finding(
+        "{what} was due {due}.", "Move {what}'s Due.", what="tactic T6", due=D(2026, 3, 1)
+    )
+    assert fact_first.message == "Tactic T6 was due 2026-03-01."
+    assert fact_first.hint == "Move tactic T6's Due."  # the hint is not a sentence's start
+    word_first = finding("the {what} is late.", "{what}", what="tactic T6")
+    assert (word_first.message, word_first.hint) == ("The tactic T6 is late.", "tactic T6")
+
+
+def worded(message: str, hint: str, tab: str = "Plan", **facts: list[object]) -> list[Finding]:
+    """The findings of a rule with these templates whose hits have these facts, row by row."""
+    wording = Wording(Template.parse(message, capitalized=True), Template.parse(hint))
+    rows = list(range(7, 7 + len(next(iter(facts.values())))))
+    hits = Hits(tab, [f"L{row}" for row in rows], rows, [f"T{row - 1}" for row in rows], facts)
+    return FindingColumns("SS999", "example", "warning", wording, hits).findings()
+
+
+def test_long_text_is_shortened_in_a_message_but_not_sheetsyncs_own_sentences_and_numbers():
+    long = "x" * 100
+    (shown,) = worded("{what}: {problem}.", "{fix}", what=[long], problem=[long], fix=[long])
+    assert shown.message == f"X{'x' * 78}…: {long}."
+    assert shown.hint == long
+    column = worded("{what} in row {row}.", "-", what=["a" * 80, "b" * 81], row=[10**80, 7])
+    assert [finding.message for finding in column] == [
+        "A" + "a" * 79 + f" in row {10**80}.",
+        "B" + "b" * 78 + "… in row 7.",
+    ]
+
+
+def test_a_message_names_the_findings_place_the_tab_whole_and_a_long_row_id_shortened():
+    tab = "Marketing plan " * 6
+    (shown,) = worded("{tab} {cell} {row_id}", "-", tab, row_id=["T" * 81])
+    assert shown.message == f"{tab} L7 {'T' * 79}…"
+    (placed,) = worded("{tab} {cell} {row_id}", "-", tab, other=[1])
+    assert placed.message == f"{tab} L7 T6"
+
+
 @pytest.mark.parametrize("template", ["{what.upper}", "{what[0]}", "{0}", "{what:>9}", "{what!r}"])
 def test_a_template_names_its_facts_and_shows_them_as_they_are(template):
     with pytest.raises(ValueError, match="facts are"):
