@@ -1182,6 +1182,32 @@ def test_owned_cell_in_a_tables_header_or_totals_row_is_refused(
     XlsxBackend(path).apply(WritePlan(writes=(CellWrite("Plan", 3, column, 7),)))  # inside: fine
 
 
+def test_a_table_without_a_name_is_called_a_table_in_the_refusal(tmp_path: Path) -> None:
+    # Excel names every table; a file written by hand or by another program may not.
+    named = tmp_path / "named.xlsx"
+    book = xlsxwriter.Workbook(named)
+    sheets = write_grids(book, baseline_grids())
+    plan = baseline_grids()["Plan"]
+    sheets["Plan"].add_table(0, 0, len(plan) - 1, len(plan[0]) - 1, {"name": "Tactics"})
+    book.close()
+    path = tmp_path / "marketing.xlsx"
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, content in parts(named).items():
+            if name.startswith("xl/tables/"):
+                content = re.sub(rb' (?:displayName|name)="Tactics"', b"", content)
+            archive.writestr(name, content)
+    assert b"Tactics" not in parts(path)["xl/tables/table1.xml"]
+    before = path.read_bytes()
+
+    with pytest.raises(WorkbookUnreachable) as error:
+        XlsxBackend(path).apply(WritePlan(writes=(CellWrite("Plan", 1, 12, "x"),)))
+
+    assert f"Cell L1 on the Plan tab of {path} is in the header or totals row of a table, so " in (
+        str(error.value)
+    )
+    assert path.read_bytes() == before
+
+
 def table_edge_refusal(cell: str, table: str, path: Path) -> str:
     return (
         f"Cell {cell} on the Plan tab of {path} is in the header or totals row of the table "

@@ -266,10 +266,11 @@ class _Writer:
             edges = {*range(top, top + header_rows), *range(bottom - total_rows + 1, bottom + 1)}
             for row, column in edit.cells:
                 if row in edges and left <= column <= right:
-                    name = values.get(b"displayName", values.get(b"name", b"")).decode()
+                    name = (values.get(b"displayName") or values.get(b"name") or b"").decode()
                     raise WorkbookUnreachable(
                         f"Cell {a1(row, column)} on the {tab} tab of {self._path} is in the "
-                        f"header or totals row of the table {name}, so sheetsync cannot fill it "
+                        f"header or totals row of {f'the table {name}' if name else 'a table'}, "
+                        "so sheetsync cannot fill it "
                         "in; type that cell yourself in Excel, or move the table, and run sync "
                         "again (nothing was written)."
                     )
