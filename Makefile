@@ -78,9 +78,13 @@ XLSX_SLOW_TESTS := $(addprefix tests/test_xlsx_backend.py::test_,\
 	$(addprefix tests/test_xlsx_edit.py::test_,a_header_note_goes_beside_a_chart_on_the_same_tab \
 	a_header_note_joins_the_form_controls_and_leaves_the_printed_header_alone \
 	a_pivot_table_its_cache_and_records_survive_a_sync)
-$(foreach part,styles edit parts notes zip,\
+$(foreach part,styles edit parts zip,\
 	$(eval MUTANT_TESTS_backends.xlsx_$(part) := $(XLSX_WRITE_TESTS))\
 	$(eval MUTANT_DESELECT_backends.xlsx_$(part) := $(XLSX_SLOW_TESTS)))
+# The header notes: their own tests first (the comments and drawings an office program reads,
+# in real files), then the writer's, without the slow ones and those that open LibreOffice.
+MUTANT_TESTS_backends.xlsx_notes := tests/test_xlsx_notes.py $(XLSX_WRITE_TESTS)
+MUTANT_DESELECT_backends.xlsx_notes := $(XLSX_SLOW_TESTS)
 # The calc chain: its own tests (every real chain of the corpus, entries taken out) and the
 # writer's, without the two that open the result in LibreOffice (each checks the chain first).
 MUTANT_TESTS_backends.xlsx_calc_chain := tests/test_xlsx_calc_chain.py $(XLSX_WRITE_TESTS)

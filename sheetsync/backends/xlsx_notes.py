@@ -46,6 +46,8 @@ _HEADER_FOOTER_SHAPE = re.compile(
     rb"""<(?:[\w.-]+:)?shape\b[^>]*\sid\s*=\s*["'][LCR][HF](?:FIRST|EVEN)?["']"""
 )
 
+# The blocks of shape ids a VML drawing takes: <o:idmap v:ext="edit" data="1,2"/>.
+_SHAPE_ID_BLOCKS = re.compile(rb"""<(?:[\w.-]+:)?idmap\b[^>]*\sdata\s*=\s*["']([^"']*)""")
 # The prefixes the note boxes below are written with, and what they stand for.
 _NOTE_NAMESPACES = {
     b"v": b"urn:schemas-microsoft-com:vml",
@@ -185,11 +187,14 @@ def _new_notes(
 ) -> NotesEdit:
     comments_part = _free_name(read, "xl/comments{}.xml")
     drawing_part = _free_name(read, "xl/drawings/vmlDrawing{}.vml")
+    # Every block a drawing takes ("1,2" for more than 1024 shapes), whatever its prefix
+    # (openpyxl's drawings call it ns0): a new one takes the next.
     blocks = [
         int(n)
         for name in read
         if name.lower().endswith(".vml")
-        for n in re.findall(rb"""<o:idmap\b[^>]*\bdata\s*=\s*["'](\d+)""", read[name])
+        for data in re.findall(_SHAPE_ID_BLOCKS, read[name])
+        for n in re.findall(rb"\d+", data)
     ]
     block = max(blocks, default=0) + 1
     drawing = _NEW_VML.format(block=block, shape_type=_NOTE_SHAPE_TYPE).encode()
@@ -213,9 +218,10 @@ def _new_notes(
 def _with_comments(comments: bytes, cells: list[Coordinate]) -> bytes:
     root = re.search(rb"<(?:([\w.-]+):)?comments\b", comments)
     p = (root[1] + b":") if root and root[1] else b""
-    authors = [
-        m.decode() for m in re.findall(rb"<" + re.escape(p) + rb"author>(.*?)</", comments, re.S)
-    ]
+    # An author without a name is an empty element (<author />, as openpyxl writes it): it
+    # counts, or sheetsync's notes would name the author after it.
+    author_element = rb"<" + re.escape(p) + rb"author\b[^>]*?(?:/>|>(.*?)</)"
+    authors = [m.decode() for m in re.findall(author_element, comments, re.S)]
     if NOTE_AUTHOR in authors:
         author = authors.index(NOTE_AUTHOR)
     else:
