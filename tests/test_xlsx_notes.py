@@ -76,10 +76,21 @@ def repacked(path: Path, changes: dict[str, bytes | None]) -> Path:
     return path
 
 
+def elements_only(parent: ElementTree.Element) -> ElementTree.Element:
+    """`parent`, after checking that it holds elements and no text (Excel calls text between
+    a list's entries, or a drawing's shapes, damage)."""
+    texts = [parent.text] + [child.tail for child in parent]
+    assert not "".join(text or "" for text in texts).strip(), ElementTree.tostring(parent)
+    return parent
+
+
 def notes(comments_part: bytes) -> list[tuple[str, str, str]]:
     """A comments part's notes as Excel lists them: (cell, author, text), in order."""
-    root = ElementTree.fromstring(comments_part)  # a prefix left unbound fails here
-    authors = [author.text or "" for author in root.iter(f"{MAIN}author")]
+    root = elements_only(ElementTree.fromstring(comments_part))  # a prefix left unbound fails
+    for element in root.iter():
+        if element.tag in (f"{MAIN}authors", f"{MAIN}commentList", f"{MAIN}comment"):
+            elements_only(element)
+    authors = [(author.text or "").strip() for author in root.iter(f"{MAIN}author")]
     return [
         (
             comment.get("ref", ""),
@@ -94,7 +105,7 @@ def boxes(vml: bytes) -> list[dict[str, str]]:
     """A VML drawing's shapes: id, z-index, kind (Note, Button) and, for a note, its cell
     (0-based row and column) and anchor, as Excel reads them."""
     found = []
-    for shape in ElementTree.fromstring(vml).iter(f"{V}shape"):
+    for shape in elements_only(ElementTree.fromstring(vml)).iter(f"{V}shape"):
         data = shape.find(f"{X}ClientData")
         box = {"id": shape.get("id", ""), "type": shape.get("type", "")}
         box["z"] = re.findall(r"z-index:(\d+)", shape.get("style", ""))[0]
@@ -399,6 +410,7 @@ def test_notes_in_a_workbook_saved_by_openpyxl_are_sheetsyncs_beside_a_note_with
         ("E1", "sheetsync", OWNED_NOTE),
     ]
     assert [box.get("row") for box in boxes(after[drawing])] == ["1", "1", "0"]
+    assert shape_types(after[drawing]) == ["_x0000_t202"]  # openpyxl's, used by every note
     read = openpyxl.load_workbook(path)["Plan"]
     assert (read["E1"].comment.text, read["E1"].comment.author) == (OWNED_NOTE, "sheetsync")
     assert (read["B2"].comment.text, read["B2"].comment.author) == ("Ask Ana", "Ana")
@@ -449,6 +461,12 @@ def drawing_with_v_bound_elsewhere(before: dict[str, bytes]) -> dict[str, bytes 
     return {NOTE_PARTS["drawing"]: vml}
 
 
+def drawing_with_notes_and_printed_pictures(before: dict[str, bytes]) -> dict[str, bytes | None]:
+    vml = before[NOTE_PARTS["drawing"]]
+    picture = b'<v:shape id="LH" o:spid="_x0000_s2049" type="#_x0000_t75"/>'
+    return {NOTE_PARTS["drawing"]: vml.replace(b"</xml>", picture + b"</xml>")}
+
+
 def comments_beside_a_printed_header_only(before: dict[str, bytes]) -> dict[str, bytes | None]:
     # The sheet's cell drawing gone, its comments kept: only the logo's drawing is linked.
     rels = re.sub(rb'<Relationship [^>]*vmlDrawing1.vml"/>', b"", before[PLAN_RELS])
@@ -465,6 +483,7 @@ def comments_beside_a_printed_header_only(before: dict[str, bytes]) -> dict[str,
         missing_drawing,
         drawing_without_shapes,
         drawing_with_v_bound_elsewhere,
+        drawing_with_notes_and_printed_pictures,
         comments_beside_a_printed_header_only,
     ],
 )
@@ -519,6 +538,17 @@ def comments_part(body: str, prefix: str = "") -> bytes:
             "x",
             "<authors /><commentList />",
             [("E1", "sheetsync", OWNED_NOTE), ("F1", "sheetsync", OWNED_NOTE)],
+        ),
+        (  # laid out over lines, as some programs write it; an author without a name
+            "",
+            "<authors>\n  <author>\n    Ana\n  </author>\n  <author/>\n</authors>\n<commentList>\n"
+            '  <comment ref="C2" authorId="0"><text><t>Ask Ana</t></text></comment>\n'
+            "</commentList>\n",
+            [
+                ("C2", "Ana", "Ask Ana"),
+                ("E1", "sheetsync", OWNED_NOTE),
+                ("F1", "sheetsync", OWNED_NOTE),
+            ],
         ),
         (  # a list of authors that sheetsync is in
             "",
@@ -601,3 +631,25 @@ def test_a_new_drawing_takes_a_block_of_shape_ids_after_openpyxls_and_a_two_bloc
     assert idmap(vml) == "4"
     assert [box["id"] for box in boxes(vml)] == ["_x0000_s4097"]
     assert openpyxl.load_workbook(path)["Plan"]["E1"].comment.text == OWNED_NOTE
+
+
+def test_a_notes_drawing_linked_but_not_shown_is_shown_once_sheetsync_adds_a_note(
+    tmp_path: Path,
+) -> None:
+    # Excel draws a sheet's notes from the drawing its <legacyDrawing> names; a sheet that
+    # links its notes drawing without one (as Excel never writes it) gets it.
+    original = plan_workbook(tmp_path / "original.xlsx", notes={"C2": "Ask Ana"})
+    before = parts(original)
+    drawing_id = legacy_drawing(before[PLAN])
+    assert drawing_id is not None
+    repacked(original, {PLAN: before[PLAN].replace(b'<legacyDrawing r:id="rId1"/>', b"")})
+    assert legacy_drawing(parts(original)[PLAN]) is None
+    path = tmp_path / "marketing.xlsx"
+    path.write_bytes(original.read_bytes())
+
+    write_headers(path, {"E1": "Status"})
+
+    after = parts(path)
+    assert legacy_drawing(after[PLAN]) == drawing_id
+    assert links(after[PLAN_RELS])[drawing_id] == ("vmlDrawing", "../drawings/vmlDrawing1.vml")
+    assert [ref for ref, _, _ in notes(after["xl/comments1.xml"])] == ["C2", "E1"]
