@@ -97,6 +97,9 @@ MUTANT_DESELECT_backends.xlsx_calc_chain := $(XLSX_SLOW_TESTS) \
 MUTANT_TESTS_backends.xlsx_sheet_edit := tests/test_xlsx_sheet_edit.py $(XLSX_WRITE_TESTS) \
 	tests/test_xlsx_calc_chain.py
 MUTANT_DESELECT_backends.xlsx_sheet_edit := $(MUTANT_DESELECT_backends.xlsx_calc_chain)
+# The save that keeps a local file's owner, group, mode and links: its own tests, whose other
+# users are forked children of the test process, so they run the mutant too.
+MUTANT_TESTS_backends.local_file := tests/test_local_file.py
 # Two children on a machine of one's own; `MUTANT_CHILDREN=1` on a shared one.
 MUTANT_CHILDREN ?= 2
 MUTANT_PYTEST = -o "testpaths=$(strip $(or $(MUTANT_TESTS_$(MODULE)),$(MUTANT_TESTS)))" \

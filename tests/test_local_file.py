@@ -21,7 +21,7 @@ import pytest
 from workbooks import TODAY, baseline_grids, write_xlsx
 
 from sheetsync import api
-from sheetsync.backends import WorkbookUnreachable
+from sheetsync.backends import WorkbookUnreachable, local_file
 from sheetsync.backends.local_file import account, group_name
 
 SHEETSYNC = str(Path(sys.executable).with_name("sheetsync"))
@@ -82,6 +82,16 @@ def test_init_makes_the_file_with_the_permissions_of_the_umask(tmp_path: Path) -
         assert result.returncode == 0, result.stderr
         assert stat.S_IMODE(path.stat().st_mode) == mode
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary left
+
+
+def test_init_by_the_library_gives_no_one_more_than_the_umask_allows(tmp_path: Path) -> None:
+    # In this process, so a change to how the file is made is seen (the CLI runs installed).
+    old = os.umask(0o022)
+    try:
+        made = api.init(str(tmp_path / "marketing.xlsx"))
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(made.stat().st_mode) == 0o644  # not executable: 0o666 less the umask
 
 
 def test_sync_by_root_keeps_the_owner_group_and_mode(shared_folder: Path) -> None:
@@ -164,6 +174,56 @@ def test_own_read_only_file_is_answered_with_chmod(shared_folder: Path) -> None:
     outcome = sync_as(OTHER, OTHER, [], lambda: api.sync(str(path), today=TODAY))
 
     assert f"chmod u+w {path}" in outcome and "nothing was written" in outcome
+
+
+def test_read_only_file_of_a_colleagues_is_answered_with_chmod_when_root_syncs_it(
+    shared_folder: Path,
+) -> None:
+    path = workbook(shared_folder, OWNER, GROUP, 0o444)  # root may change its mode
+
+    with pytest.raises(WorkbookUnreachable) as error:
+        api.sync(str(path), today=TODAY)
+
+    assert str(error.value) == (
+        f"{path} is read-only; allow writing to it (clear Read-only in its properties, or "
+        f"chmod u+w {path}) and run sync again; nothing was written."
+    )
+
+
+def test_a_file_already_at_the_temporary_name_is_left_alone_and_another_name_taken(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Someone else's file (or a link planted there) must never be opened and written through.
+    path = tmp_path / "marketing.xlsx"
+    write_xlsx(path, baseline_grids())
+    planted = tmp_path / ".marketing.xlsx.0badf00d.sheetsync-tmp"
+    planted.write_bytes(b"not sheetsync's")
+    names = iter(["0badf00d", "1234abcd"])
+    monkeypatch.setattr(local_file.secrets, "token_hex", lambda _: next(names))
+
+    assert api.sync(str(path), today=TODAY).written
+
+    assert planted.read_bytes() == b"not sheetsync's"
+    assert next(names, "both names were tried") == "both names were tried"
+    temporaries = [p.name for p in tmp_path.iterdir() if p.name.endswith(".sheetsync-tmp")]
+    assert temporaries == [planted.name]  # the other was renamed over the workbook
+
+
+def test_a_temporary_file_is_left_until_it_is_more_than_an_hour_old(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "marketing.xlsx"
+    now = 1_800_000_000.0
+    hour_old = tmp_path / ".marketing.xlsx.00000001.sheetsync-tmp"
+    older = tmp_path / ".marketing.xlsx.00000002.sheetsync-tmp"
+    for leftover, age in ((hour_old, 3600), (older, 3601)):
+        leftover.write_bytes(b"half a workbook")
+        os.utime(leftover, (now - age, now - age))
+    monkeypatch.setattr(local_file.time, "time", lambda: now)
+
+    local_file.remove_leftovers(path)
+
+    assert hour_old.exists() and not older.exists()
 
 
 def test_macro_enabled_workbook_is_made_synced_and_kept_macro_enabled(tmp_path: Path) -> None:
