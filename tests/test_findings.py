@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import click
 import orjson
 import pytest
 from hypothesis import given
@@ -14,7 +15,7 @@ from sheetsync import check
 from sheetsync.backends.memory import MemoryBackend
 from sheetsync.config import validate_settings
 from sheetsync.findings import Finding, FindingColumns, Hits, Template, Wording
-from sheetsync.present import as_json, check_json
+from sheetsync.present import as_json, check_json, check_text
 
 D = dt.date
 
@@ -145,3 +146,27 @@ def test_a_report_without_findings_writes_an_empty_list():
     assert report.findings == ()
     assert '\n  "findings": [],\n' in check_json(report)
     assert check_json(report) == as_json(report.as_dict())
+
+
+def test_rules_found_as_often_are_counted_in_the_order_the_report_lists_them():
+    # Four overdue tactics (SS307) come before four on a channel their goal did not choose
+    # (SS304): the report lists SS307 first, so its count comes first too, whatever the codes.
+    grids = baseline_grids()
+    header, template = grids["Plan"][0], grids["Plan"][1]
+    for number, (due, channel) in enumerate(
+        [(D(2026, 5, 1), "Email")] * 4 + [(None, "TikTok")] * 4
+    ):
+        row = list(template)
+        row[header.index("Tactic ID")] = f"T{100 + number}"
+        row[header.index("Channel")] = channel
+        row[header.index("Due")] = due or row[header.index("Due")]
+        grids["Plan"].append(row)
+    report = check(MemoryBackend.from_grids(grids, title="Bean & Crumb"), today=TODAY)
+
+    text = click.unstyle(check_text(report))
+
+    assert (
+        "Findings by rule\n"
+        "  4  warning  SS307 overdue\n"
+        "  4  warning  SS304 channel-not-in-strategy\n"
+    ) in text
