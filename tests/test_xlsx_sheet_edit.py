@@ -369,6 +369,17 @@ def test_the_cells_of_a_formula_over_a_range_are_refused_from_its_first(
     assert path.read_bytes() == before
 
 
+def test_an_ordinary_formula_naming_its_own_range_is_no_reason_to_refuse(tmp_path: Path) -> None:
+    # The format allows a range (ref) on any formula; without t="shared" or "array" it is an
+    # ordinary formula in one cell, and the cells around it are written as usual.
+    cells = '<row r="1"><c r="A1"><v>1</v></c><c r="B1"><f ref="B1">A1*2</f><v>2</v></c></row>'
+    path = hand_made(tmp_path / "made.xlsx", sheet_xml(cells))
+
+    write(path, CellWrite("Plan", 1, 1, 5), CellWrite("Plan", 1, 3, "Done"))
+
+    assert stored_values(path, "Plan") == [[5, 10, "Done"]]
+
+
 def test_a_row_numbered_twice_is_refused_as_damage_untouched(tmp_path: Path) -> None:
     cells = "".join(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c></row>' for r in (1, 2, 2))
     path = hand_made(tmp_path / "made.xlsx", sheet_xml(cells))
@@ -596,6 +607,47 @@ def test_rows_placed_by_their_order_keep_their_place_after_a_new_row(tmp_path: P
         ("last row",),
     )
     assert cells_in_file_order(path) == [["A1"], ["B2"], ["A3"], ["A4", "B4"], ["A5"], ["A7"]]
+
+
+ROW_2 = '<row r="2"><c r="A2"><v>2</v></c></row>'
+
+
+@pytest.mark.parametrize(
+    "cut",
+    [
+        ROW_2.index(" r="),  # after <row
+        ROW_2.index("2"),  # inside the row's tag
+        ROW_2.index("<v>") + 3,  # inside its cells
+        ROW_2.index("</row>") + 4,  # inside </row>
+        len(ROW_2),  # after it
+    ],
+    ids=["after <row", "in the tag", "in the cells", "in </row>", "after the row"],
+)
+def test_a_row_cut_between_two_pieces_the_editor_reads_is_written_once(
+    tmp_path: Path, cut: int
+) -> None:
+    # The editor reads a sheet a megabyte (2**20 bytes) at a time: wherever a piece ends in a
+    # row, the row is edited whole, once.
+    def sheet(padding: int) -> str:
+        long_text = f'<c r="A1" t="inlineStr"><is><t>{"n" * padding}</t></is></c>'
+        cells = f'<row r="1">{long_text}</row>{ROW_2}<row r="3"><c r="A3"><v>3</v></c></row>'
+        return sheet_xml(cells)
+
+    row_2_at = sheet(0).encode().index(ROW_2.encode())
+    xml = sheet(2**20 - row_2_at - cut)
+    assert xml.encode().index(ROW_2.encode()) + cut == 2**20
+    path = hand_made(tmp_path / "made.xlsx", xml)
+
+    write(
+        path,
+        CellWrite("Plan", 2, 2, "B2"),
+        CellWrite("Plan", 3, 2, "B3"),
+        CellWrite("Plan", 4, 1, "A4"),
+    )
+
+    assert cells_in_file_order(path) == [["A1"], ["A2", "B2"], ["A3", "B3"], ["A4"]]
+    assert stray_text_in_rows(path) == []
+    assert XlsxBackend(path).read().tabs[0].rows[1:] == ((2, "B2"), (3, "B3"), ("A4",))
 
 
 def test_a_row_longer_than_a_piece_and_a_long_tail_are_written_once(tmp_path: Path) -> None:
