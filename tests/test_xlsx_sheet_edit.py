@@ -511,6 +511,33 @@ def test_new_cells_go_between_empty_cells_and_before_a_cell_on_its_own_line(
     assert XlsxBackend(path).read().tabs[0].rows[9:] == ((None, "B10"), (None, "B11", 3))
 
 
+def test_empty_rows_of_their_own_height_are_written_into_and_the_rows_after_them_kept(
+    tmp_path: Path,
+) -> None:
+    # A row given a height but no cells is saved as one empty element (<row r="2" ht="30"
+    # customHeight="1"/>, as Excel and XlsxWriter write it): the cells written go into it,
+    # and the row after it stays its own, whether it is written (row 5) or not (row 3).
+    path = tmp_path / "marketing.xlsx"
+    book = xlsxwriter.Workbook(path)
+    sheet = book.add_worksheet("Plan")
+    sheet.write_row(0, 0, ["Tactic ID", "Status"])
+    for row, tactic in ((1, None), (2, "T2"), (3, None), (4, "T3")):
+        if tactic is None:
+            sheet.set_row(row, 30)
+        else:
+            sheet.write(row, 0, tactic)
+    book.close()
+    assert '<row r="2" spans="1:2" ht="30" customHeight="1"/>' in sheet_part(path)
+
+    write(path, CellWrite("Plan", 2, 2, "Idea"), CellWrite("Plan", 5, 2, "Done"))
+
+    assert cells_in_file_order(path) == [["A1", "B1"], ["B2"], ["A3"], [], ["A5", "B5"]]
+    assert stray_text_in_rows(path) == []
+    plan = openpyxl.load_workbook(path)["Plan"]
+    assert [plan[f"B{row}"].value for row in range(2, 6)] == ["Idea", None, None, "Done"]
+    assert [plan.row_dimensions[row].height for row in (2, 4)] == [30, 30]
+
+
 def test_text_with_characters_xml_cannot_hold_is_written_without_them(tmp_path: Path) -> None:
     # Pasted text can bring control characters (a vertical tab from Word, a NUL): a file
     # holding them is one Excel refuses to open.
