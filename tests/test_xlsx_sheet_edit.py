@@ -511,23 +511,42 @@ def test_new_cells_go_between_empty_cells_and_before_a_cell_on_its_own_line(
     assert XlsxBackend(path).read().tabs[0].rows[9:] == ((None, "B10"), (None, "B11", 3))
 
 
+def tall_empty_rows(path: Path, program: str) -> Path:
+    """A Plan whose rows 2 and 4 have a height of their own and no cells, as each program
+    saves them: XlsxWriter (and Excel) as <row r="2" ... ht="30" customHeight="1"/>, openpyxl
+    as <row r="2" ht="30" customHeight="1"></row>."""
+    tactics = {3: "T2", 5: "T3"}
+    if program == "xlsxwriter":
+        book = xlsxwriter.Workbook(path)
+        sheet = book.add_worksheet("Plan")
+        sheet.write_row(0, 0, ["Tactic ID", "Status"])
+        for row in (2, 4):
+            sheet.set_row(row - 1, 30)
+        for row, tactic in tactics.items():
+            sheet.write(row - 1, 0, tactic)
+        book.close()
+        assert '<row r="2" spans="1:2" ht="30" customHeight="1"/>' in sheet_part(path)
+    else:
+        workbook = openpyxl.Workbook()
+        plan = workbook.active
+        plan.title = "Plan"
+        plan.append(["Tactic ID", "Status"])
+        for row in (2, 4):
+            plan.row_dimensions[row].height = 30
+        for row, tactic in tactics.items():
+            plan[f"A{row}"] = tactic
+        workbook.save(path)
+        assert '<row r="2" ht="30" customHeight="1"></row>' in sheet_part(path)
+    return path
+
+
+@pytest.mark.parametrize("program", ["xlsxwriter", "openpyxl"])
 def test_empty_rows_of_their_own_height_are_written_into_and_the_rows_after_them_kept(
-    tmp_path: Path,
+    tmp_path: Path, program: str
 ) -> None:
-    # A row given a height but no cells is saved as one empty element (<row r="2" ht="30"
-    # customHeight="1"/>, as Excel and XlsxWriter write it): the cells written go into it,
-    # and the row after it stays its own, whether it is written (row 5) or not (row 3).
-    path = tmp_path / "marketing.xlsx"
-    book = xlsxwriter.Workbook(path)
-    sheet = book.add_worksheet("Plan")
-    sheet.write_row(0, 0, ["Tactic ID", "Status"])
-    for row, tactic in ((1, None), (2, "T2"), (3, None), (4, "T3")):
-        if tactic is None:
-            sheet.set_row(row, 30)
-        else:
-            sheet.write(row, 0, tactic)
-    book.close()
-    assert '<row r="2" spans="1:2" ht="30" customHeight="1"/>' in sheet_part(path)
+    # The cells written go into an empty row, and the row after it stays its own, whether it
+    # is written (row 5) or not (row 3).
+    path = tall_empty_rows(tmp_path / "marketing.xlsx", program)
 
     write(path, CellWrite("Plan", 2, 2, "Idea"), CellWrite("Plan", 5, 2, "Done"))
 
