@@ -696,6 +696,18 @@ def test_a_row_cut_between_two_pieces_the_editor_reads_is_written_once(
     assert XlsxBackend(path).read().tabs[0].rows[1:] == ((2, "B2"), (3, "B3"), ("A4",))
 
 
+def test_a_new_row_goes_in_before_a_row_written_just_after_it(tmp_path: Path) -> None:
+    # Row 2 is new, row 3 is there: row 2 goes in once before it, and row 3 is written in
+    # place (not added a second time).
+    cells = '<row r="1"><c r="A1"><v>1</v></c></row><row r="3"><c r="A3"><v>3</v></c></row>'
+    path = hand_made(tmp_path / "made.xlsx", sheet_xml(cells))
+
+    write(path, CellWrite("Plan", 2, 2, "new"), CellWrite("Plan", 3, 2, "written"))
+
+    assert cells_in_file_order(path) == [["A1"], ["B2"], ["A3", "B3"]]
+    assert XlsxBackend(path).read().tabs[0].rows == ((1,), (None, "new"), (3, "written"))
+
+
 def test_a_row_longer_than_a_piece_and_a_long_tail_are_written_once(tmp_path: Path) -> None:
     """The editor reads a sheet a megabyte at a time: rows of 1.2 MB (40 long notes) are
     edited whole, and what follows the cells (here 2.5 MB of an add-in's data) is kept."""
