@@ -708,6 +708,23 @@ def test_a_new_row_goes_in_before_a_row_written_just_after_it(tmp_path: Path) ->
     assert XlsxBackend(path).read().tabs[0].rows == ((1,), (None, "new"), (3, "written"))
 
 
+def test_clearing_cells_that_are_not_there_leaves_the_sheet_as_it_was(tmp_path: Path) -> None:
+    # A blank written where there is no cell (a row not there yet, a row without that cell)
+    # adds no element, not even an empty row.
+    cells = '<row r="1"><c r="A1"><v>1</v></c></row><row r="3"><c r="A3"><v>3</v></c></row>'
+    path = hand_made(tmp_path / "made.xlsx", sheet_xml(cells))
+    before = sheet_part(path)
+
+    write(
+        path,
+        CellWrite("Plan", 1, 2, None),
+        CellWrite("Plan", 2, 2, None),
+        CellWrite("Plan", 5, 1, None),
+    )
+
+    assert sheet_part(path) == before
+
+
 def test_a_row_longer_than_a_piece_and_a_long_tail_are_written_once(tmp_path: Path) -> None:
     """The editor reads a sheet a megabyte at a time: rows of 1.2 MB (40 long notes) are
     edited whole, and what follows the cells (here 2.5 MB of an add-in's data) is kept."""
