@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -22,6 +23,7 @@ from test_xlsx_edit import hand_made, sheet_xml
 
 from sheetsync.backends import WorkbookChanged, WorkbookUnreachable
 from sheetsync.backends.xlsx import XlsxBackend
+from sheetsync.backends.xlsx_sheet_edit import NewCell, SheetEdit, SheetEditor
 from sheetsync.workbook import CellWrite, Guard, WritePlan, column_letter
 
 SHEET = "xl/worksheets/sheet1.xml"
@@ -396,6 +398,23 @@ def test_a_row_numbered_twice_is_refused_as_damage_untouched(tmp_path: Path) -> 
     assert path.read_bytes() == before
 
 
+def test_a_sheet_without_its_cells_element_is_refused_as_damage_untouched(tmp_path: Path) -> None:
+    # Every sheet holds a <sheetData> (empty when it has no cells); without it, it is damaged.
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    path = hand_made(tmp_path / "made.xlsx", f'<?xml version="1.0"?><worksheet xmlns="{main}"/>')
+    before = path.read_bytes()
+
+    with pytest.raises(WorkbookUnreachable) as error:
+        write(path, CellWrite("Plan", 1, 2, "Done"))
+
+    assert str(error.value) == (
+        f"{path} is damaged: a part sheetsync writes is not as Excel writes it (the sheet has "
+        "no sheet data); open it in Excel or LibreOffice, which can often repair it, save it as "
+        "an Excel Workbook (.xlsx), and run sheetsync again."
+    )
+    assert path.read_bytes() == before
+
+
 def cells_in_file_order(path: Path) -> list[list[str]]:
     """Each row's cell references as the sheet part lists them."""
     rows = re.findall(r"<row\b[^>]*?(?:/>|>(.*?)</row>)", sheet_part(path), re.S)
@@ -555,6 +574,20 @@ def test_empty_rows_of_their_own_height_are_written_into_and_the_rows_after_them
     plan = openpyxl.load_workbook(path)["Plan"]
     assert [plan[f"B{row}"].value for row in range(2, 6)] == ["Idea", None, None, "Done"]
     assert [plan.row_dimensions[row].height for row in (2, 4)] == [30, 30]
+
+
+def test_a_new_cell_goes_before_the_extensions_that_end_a_row(tmp_path: Path) -> None:
+    # A row may end with an <extLst> of a program's own data; cells come before it.
+    extensions = '<extLst><ext uri="{00000000-0000-0000-0000-000000000001}"/></extLst>'
+    cells = f'<row r="1"><c r="A1"><v>1</v></c>{extensions}</row>'
+    path = hand_made(tmp_path / "made.xlsx", sheet_xml(cells))
+
+    write(path, CellWrite("Plan", 1, 2, "B"))
+
+    row = re.search(r'<row r="1">(.*?)</row>', sheet_part(path), re.S)
+    assert row is not None and row[1] == (
+        f'<c r="A1"><v>1</v></c><c r="B1" t="inlineStr"><is><t>B</t></is></c>{extensions}'
+    )
 
 
 def test_text_with_characters_xml_cannot_hold_is_written_without_them(tmp_path: Path) -> None:
@@ -725,6 +758,48 @@ def test_clearing_cells_that_are_not_there_leaves_the_sheet_as_it_was(tmp_path: 
     assert sheet_part(path) == before
 
 
+def test_settings_before_the_cells_longer_than_a_piece_are_kept(tmp_path: Path) -> None:
+    # Every one of the 16,384 columns with its own width and look, as Excel writes them, is
+    # 1.2 MB before the first row: more than a piece the editor reads at once.
+    columns = "".join(
+        f'<col min="{n}" max="{n}" width="10.5703125" style="{n % 2}" bestFit="1" customWidth="1"/>'
+        for n in range(1, 16385)
+    )
+    cells = '<row r="1"><c r="A1"><v>1</v></c></row>'
+    xml = sheet_xml(cells).replace("<sheetData>", f"<cols>{columns}</cols><sheetData>")
+    assert xml.index("<sheetData>") > 2**20
+    path = hand_made(tmp_path / "made.xlsx", xml)
+
+    write(path, CellWrite("Plan", 1, 2, "B"))
+
+    assert sheet_part(path).partition("<sheetData>")[0] == xml.partition("<sheetData>")[0]
+    assert XlsxBackend(path).read().tabs[0].rows == ((1, "B"),)
+
+
+def test_the_editor_hands_the_sheet_on_as_it_reads_it(tmp_path: Path) -> None:
+    # A Plan of 100k tactics is about 60 MB of XML: the editor passes the new part on a
+    # piece at a time, having read only the pieces before it, never holding the whole part.
+    rows = "".join(f'<row r="{n}"><c r="A{n}"><v>{n}</v></c></row>' for n in range(1, 100_001))
+    xml = sheet_xml(rows).encode()
+    pieces = [xml[at : at + 2**20] for at in range(0, len(xml), 2**20)]
+    read: list[bytes] = []
+
+    def reading() -> Iterator[bytes]:
+        for piece in pieces:
+            read.append(piece)
+            yield piece
+
+    editor = SheetEditor(SheetEdit(cells={(2, 2): NewCell("x")}), lambda style, kind: style)
+    written = editor.edited(reading())
+
+    first = next(written)
+    assert len(read) < len(pieces)
+    row_2 = '<row r="2"><c r="A2"><v>2</v></c>'
+    assert b"".join([first, *written]) == xml.replace(
+        row_2.encode(), f'{row_2}<c r="B2" t="inlineStr"><is><t>x</t></is></c>'.encode()
+    )
+
+
 def test_a_row_longer_than_a_piece_and_a_long_tail_are_written_once(tmp_path: Path) -> None:
     """The editor reads a sheet a megabyte at a time: rows of 1.2 MB (40 long notes) are
     edited whole, and what follows the cells (here 2.5 MB of an add-in's data) is kept."""
@@ -763,3 +838,57 @@ def test_a_row_longer_than_a_piece_and_a_long_tail_are_written_once(tmp_path: Pa
     assert stray_text_in_rows(path) == []
     rows = XlsxBackend(path).read().tabs[0].rows
     assert (rows[0][-1], rows[1], rows[3]) == ("written", (2, "written"), ("new row",))
+
+
+# The link to the notes' drawing -------------------------------------------------------------
+
+
+RELATIONSHIPS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+
+
+def worksheet_children(path: Path) -> list[str]:
+    return [child.tag.rpartition("}")[2] for child in ElementTree.fromstring(sheet_part(path))]
+
+
+def test_a_header_note_on_an_empty_tab_is_linked_after_its_other_parts(tmp_path: Path) -> None:
+    # An empty tab (<sheetData/>) with merged cells after it: the notes' drawing is linked
+    # after them, as Excel orders a sheet's parts, by an id Excel finds in the sheet's links.
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    sheet = (
+        f'<?xml version="1.0"?><worksheet xmlns="{main}"><sheetData/>'
+        '<mergeCells count="1"><mergeCell ref="D5:E6"/></mergeCells></worksheet>'
+    )
+    path = hand_made(tmp_path / "made.xlsx", sheet)
+
+    write(path, CellWrite("Plan", 1, 1, "Status", kind="header"))
+
+    assert worksheet_children(path) == ["sheetData", "mergeCells", "legacyDrawing"]
+    link = ElementTree.fromstring(sheet_part(path)).find(f"{{{main}}}legacyDrawing")
+    assert link is not None
+    with zipfile.ZipFile(path) as archive:
+        links = ElementTree.fromstring(archive.read("xl/worksheets/_rels/sheet1.xml.rels"))
+        targets = {item.get("Id"): item.get("Target", "") for item in links}
+        drawing = targets[link.get(f"{{{RELATIONSHIPS}}}id")]
+        assert b'ObjectType="Note"' in archive.read("xl/" + drawing.removeprefix("../"))
+    assert openpyxl.load_workbook(path)["Plan"]["A1"].comment is not None
+
+
+def test_a_header_note_on_a_tab_with_notes_of_its_own_keeps_its_one_link(tmp_path: Path) -> None:
+    # A sheet links one notes drawing at most (a second link is damage to Excel): the user's
+    # note and sheetsync's share the one there.
+    from openpyxl.comments import Comment
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Plan"
+    sheet["A1"] = "Tactic ID"
+    sheet["A1"].comment = Comment("One row per tactic", "Dana")
+    path = tmp_path / "marketing.xlsx"
+    book.save(path)
+
+    write(path, CellWrite("Plan", 1, 2, "Status", kind="header"))
+
+    assert worksheet_children(path).count("legacyDrawing") == 1
+    plan = openpyxl.load_workbook(path)["Plan"]
+    assert plan["A1"].comment.text == "One row per tactic"
+    assert plan["B1"].comment is not None
