@@ -67,6 +67,8 @@ MUTANT_TESTS_cells := tests/test_cells.py
 # (the interleavings property and the CLI's subprocesses are left out: slow, or blind to a mutant).
 MUTANT_TESTS_backends.google_requests := tests/test_google_requests.py tests/test_google_backend.py \
 	tests/test_google_init.py tests/test_backends.py
+# The HTTP layer under it (the rate limit, retries, Retry-After, time-outs), through the same.
+MUTANT_TESTS_backends.google_http := $(MUTANT_TESTS_backends.google_requests)
 # The lossless .xlsx writer, through real files (XlsxWriter, openpyxl); left out as slow: a long
 # column's running total, a large sheet's read, an office program's lock wait, and the tests
 # that open the result in LibreOffice.

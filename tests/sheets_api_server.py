@@ -900,7 +900,7 @@ class Fault:
     kind: str  # "status", "slow", "drop", "lost" or "edit"
     route: str | None = None  # e.g. "values.batchUpdate"; None matches any request
     code: int = 0
-    retry_after: float | None = None
+    retry_after: float | str | None = None  # seconds, or the header as written (an HTTP date)
     seconds: float = 0.0
     callback: Callable[[SheetsApiServer], None] | None = None
 
@@ -908,7 +908,7 @@ class Fault:
     def status(
         cls,
         code: int,
-        retry_after: float | None = None,
+        retry_after: float | str | None = None,
         route: str | None = None,
         then: Callable[[SheetsApiServer], None] | None = None,
     ) -> Fault:
@@ -1986,7 +1986,7 @@ class SheetsApiServer:
                 reply = Reply(
                     reply.status,
                     reply.body,
-                    (*reply.headers, ("Retry-After", f"{fault.retry_after:g}")),
+                    (*reply.headers, ("Retry-After", _header_value(fault.retry_after))),
                     reply.content_type,
                 )
         else:
@@ -2028,9 +2028,15 @@ class SheetsApiServer:
             return error.reply
 
     def _token(self, raw: bytes) -> Reply:
-        """Google's OAuth token endpoint, for a code from the consent page: the scopes the user
-        ticked (all asked for, unless `consented_scopes` says otherwise)."""
+        """Google's OAuth token endpoint: for a service account's signed assertion (a JWT, its
+        signature not checked here), or for a code from the consent page, with the scopes the
+        user ticked (all asked for, unless `consented_scopes` says otherwise)."""
         form = parse_qs(raw.decode())
+        if only(form, "grant_type") == "urn:ietf:params:oauth:grant-type:jwt-bearer":
+            if only(form, "assertion").count(".") != 2:
+                return Reply(400, {"error": "invalid_grant", "error_description": "Bad Request"})
+            token = {"access_token": "ya29.robot-token", "expires_in": 3599, "token_type": "Bearer"}
+            return Reply(200, token)
         if only(form, "grant_type") != "authorization_code" or not only(form, "code"):
             return Reply(400, {"error": "invalid_grant", "error_description": "Bad Request"})
         scopes = self.consented_scopes
@@ -2043,6 +2049,10 @@ class SheetsApiServer:
         if scopes is not None:
             token["scope"] = " ".join(scopes)
         return Reply(200, token)
+
+
+def _header_value(value: float | str) -> str:
+    return value if isinstance(value, str) else f"{value:g}"
 
 
 GRID_RANGE_FIELDS = {"sheetId", *DIMENSION_KEYS["ROWS"], *DIMENSION_KEYS["COLUMNS"]}

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import email.utils
 import json
 import os
 import stat
 import threading
+import time
 import webbrowser
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -31,6 +34,7 @@ from sheetsync.backends.google_http import (
     RateLimiter,
     is_transient,
     open_http_client,
+    retry_after_seconds,
     shared_limiter,
 )
 from sheetsync.backends.google_http import gspread_client as gspread_client_for
@@ -116,6 +120,20 @@ def test_rate_limiter_forgets_requests_older_than_a_minute():
     clock.now += 61
     assert limiter.acquire() == 0
     assert limiter.waits == []
+
+
+def test_rate_limiter_waits_for_the_oldest_request_in_the_window_however_short_the_wait():
+    clock = FakeClock()
+    limiter = RateLimiter(2, clock=clock, sleep=clock.sleep)
+    limiter.acquire()
+    clock.now += 10
+    limiter.acquire()
+    clock.now += 10
+    assert limiter.acquire() == 40  # until the first is a minute old, not the second
+    clock.now += 9.5  # the second is now 59.5 s old
+    assert limiter.acquire() == 0.5
+    assert limiter.waits == [40, 0.5]
+    assert clock.now == 1070
 
 
 # --- credentials -------------------------------------------------------------------------------
@@ -607,6 +625,49 @@ def test_transient_errors_are_retried_until_the_read_succeeds(sheets_api, fault)
     assert sheets_api.requests[("GET", "spreadsheets.get")] == 2
 
 
+def test_a_retry_waits_until_the_date_given_in_retry_after(sheets_api):
+    # Google sends seconds; a proxy in between may send an HTTP date (RFC 9110), which is
+    # waited for too, not taken as "now".
+    key = bean_and_crumb(sheets_api)
+    then = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=3)
+    sheets_api.inject(Fault.status(429, retry_after=email.utils.format_datetime(then, True)))
+    started = time.monotonic()
+
+    workbook = backend_for(sheets_api, key).read()
+
+    assert time.monotonic() - started >= 2  # the date is to the second: 2 to 3 s from now
+    assert workbook.find_tab("Strategy").rows == as_rows(STRATEGY)
+    assert sheets_api.requests[("GET", "spreadsheets.get")] == 2
+
+
+def test_every_request_is_counted_for_the_run_log_retries_included(sheets_api):
+    key = bean_and_crumb(sheets_api)
+    backend = backend_for(sheets_api, key)
+    plan = status_plan(backend.read(), CellWrite("Plan", 3, 5, "At risk"))
+    sheets_api.inject(Fault.status(503, route="values.batchUpdate"))
+
+    backend.apply(plan)
+
+    assert backend.requests_sent == sum(sheets_api.requests.values()) >= 4  # one was a retry
+
+
+@pytest.mark.parametrize(
+    "retry_after",
+    [None, "0", "soon", "Sun, 06 Nov 1994 08:49:37 GMT"],
+    ids=["none", "zero", "not-a-time", "a-date-gone-by"],
+)
+def test_retry_after_that_asks_for_no_wait_leaves_the_backoff_alone(retry_after):
+    response = requests.Response()
+    response.status_code = 429
+    response._content = json.dumps(
+        {"error": {"code": 429, "message": "Quota exceeded", "status": "RESOURCE_EXHAUSTED"}}
+    ).encode()
+    if retry_after is not None:
+        response.headers["Retry-After"] = retry_after
+    assert retry_after_seconds(APIError(response)) == 0
+    assert retry_after_seconds(requests.ConnectionError("reset")) == 0
+
+
 def test_a_refused_write_is_retried_and_lands_once(sheets_api):
     key = bean_and_crumb(sheets_api)
     backend = backend_for(sheets_api, key)
@@ -771,6 +832,67 @@ def test_not_shared_names_the_account_to_share_with_and_is_not_retried(sheets_ap
     named = str(unreachable(failure.value.__cause__, context))
     assert named.startswith("sheetsync may not open or change the spreadsheet “Bean & Crumb”")
     assert named.endswith(f"click Share and add {robot} as an Editor.")
+
+
+def robot_key(server: SheetsApiServer, folder: Path, robot: str) -> Path:
+    """A service account's key file whose sign-in goes to the test server."""
+    key_file = service_account_key(folder / "key.json", robot)
+    info = json.loads(key_file.read_text())
+    key_file.write_text(json.dumps({**info, "token_uri": f"{server.endpoint}/token"}))
+    return key_file
+
+
+def test_not_shared_names_the_service_account_signed_in_with(sheets_api, config_home, tmp_path):
+    key = bean_and_crumb(sheets_api)
+    sheets_api.set_shared(key, False)
+    sheets_api.require_token = "ya29.robot-token"  # what the token endpoint gives the robot
+    robot = "robot@project.iam.gserviceaccount.com"
+    key_file = robot_key(sheets_api, tmp_path, robot)
+
+    with pytest.raises(WorkbookUnreachable) as failure:
+        backend_for(sheets_api, key, credentials=str(key_file)).read()
+
+    assert str(failure.value).endswith(f"click Share and add {robot} as an Editor.")
+    assert sheets_api.requests[("POST", "oauth.token")] == 1  # the key was signed in with
+
+
+def test_a_sign_in_that_hangs_is_given_up_within_the_timeout_and_tried_again(
+    sheets_api, config_home, tmp_path
+):
+    key = bean_and_crumb(sheets_api)
+    key_file = robot_key(sheets_api, tmp_path, "robot@project.iam.gserviceaccount.com")
+    sheets_api.inject(Fault.slow(3, route="oauth.token"))
+
+    backend = backend_for(sheets_api, key, credentials=str(key_file), timeout=0.5)
+
+    assert backend.read().find_tab("Plan").rows[0] == tuple(PLAN[0])
+    assert sheets_api.requests[("POST", "oauth.token")] == 2  # not one answer waited out
+
+
+def test_not_shared_names_the_person_signed_in_with_oauth_and_no_one_else(sheets_api, config_home):
+    key = bean_and_crumb(sheets_api)
+    sheets_api.set_shared(key, False)
+    later = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)).replace(tzinfo=None)
+    token = {
+        "token": "ya29.user-token",
+        "refresh_token": "1//refresh",
+        "client_id": "id.apps.googleusercontent.com",
+        "client_secret": "secret",
+        "token_uri": f"{sheets_api.endpoint}/token",
+        "expiry": later.isoformat() + "Z",
+    }
+    google_auth.save_token(json.dumps(token), "ana@example.com")
+
+    sentences = []
+    for credentials in ("oauth", "none"):  # a token left from a login is not "none"'s account
+        with pytest.raises(WorkbookUnreachable) as failure:
+            backend_for(sheets_api, key, credentials=credentials).read()
+        sentences.append(str(failure.value).rpartition("click Share and add ")[2])
+
+    assert sentences == [
+        "ana@example.com as an Editor.",
+        "the Google account sheetsync uses as an Editor.",
+    ]
 
 
 def test_not_found_names_the_key_and_is_not_retried(sheets_api):

@@ -174,7 +174,6 @@ class SheetsHttpClient(HTTPClient):
     ) -> None:
         # gspread ignores `auth` when it is handed a session: the session carries the token.
         super().__init__(auth=None, session=session)  # type: ignore[arg-type]
-        self.set_timeout(settings.timeout)
         self.account = account  # whom to share a spreadsheet with, when known
         self.settings = settings
         self.sent = 0  # requests sent through this client, retries included
