@@ -69,6 +69,8 @@ MUTANT_TESTS_backends.google_requests := tests/test_google_requests.py tests/tes
 	tests/test_google_init.py tests/test_backends.py
 # The HTTP layer under it (the rate limit, retries, Retry-After, time-outs), through the same.
 MUTANT_TESTS_backends.google_http := $(MUTANT_TESTS_backends.google_requests)
+# The backend itself (reads, guarded writes, their retries), through the same.
+MUTANT_TESTS_backends.google := $(MUTANT_TESTS_backends.google_requests)
 # The lossless .xlsx writer, through real files (XlsxWriter, openpyxl); left out as slow: a long
 # column's running total, a large sheet's read, an office program's lock wait, and the tests
 # that open the result in LibreOffice.
@@ -112,7 +114,7 @@ mutants: $(STAMP)
 	@# mutmut keeps the map of which test calls which function from its first run: a test whose
 	@# calls changed since would not meet the mutants it now reaches. Each run maps afresh.
 	rm -f mutants/mutmut-stats.json
-	PYTEST_ADDOPTS='$(MUTANT_PYTEST)' $(BIN)/mutmut run --max-children $(MUTANT_CHILDREN) $(if $(MODULE),"sheetsync.$(MODULE)*") || true
+	PYTEST_ADDOPTS='$(MUTANT_PYTEST)' $(BIN)/mutmut run --max-children $(MUTANT_CHILDREN) $(if $(MODULE),"sheetsync.$(MODULE).*") || true
 	$(BIN)/mutmut results
 
 lint: $(STAMP)

@@ -590,10 +590,25 @@ def test_a_header_renamed_between_read_and_write_stops_the_write(sheets_api):
     sheets_api.inject(
         Fault.edit(lambda server: server.set_cell(key, "Plan", "E1", "State"), "values.batchGet")
     )
-    with pytest.raises(WorkbookChanged, match="cell E1 was “Status”, now “State”"):
+    with pytest.raises(WorkbookChanged) as changed:
         backend.apply(plan)
+    assert str(changed.value) == (
+        "The Plan tab changed while sheetsync was working (cell E1 was “Status”, now “State”), "
+        "so nothing was written; the next run will try again."
+    )
     assert sheets_api.grid(key, "Plan")[2] == ["T2", "G1", "Loyalty card", 46090, "", "keep too"]
     assert sheets_api.requests[("POST", "values.batchUpdate")] == 0
+
+
+def test_a_row_id_cleared_between_read_and_write_is_told_as_now_empty(sheets_api):
+    key = bean_and_crumb(sheets_api)
+    backend = backend_for(sheets_api, key)
+    plan = status_plan(backend.read(), CellWrite("Plan", 3, 5, "At risk"))
+    sheets_api.inject(
+        Fault.edit(lambda server: server.set_cell(key, "Plan", "A3", ""), "values.batchGet")
+    )
+    with pytest.raises(WorkbookChanged, match="cell A3 was “T2”, now empty\\), so nothing"):
+        backend.apply(plan)
 
 
 def test_a_tab_deleted_between_read_and_write_stops_the_write(sheets_api):
@@ -607,6 +622,10 @@ def test_a_tab_deleted_between_read_and_write_stops_the_write(sheets_api):
     with pytest.raises(WorkbookChanged, match=r"A tab sheetsync writes to \(Plan\) was renamed"):
         backend.apply(plan)
     assert sheets_api.requests[("POST", "values.batchUpdate")] == 0
+    # Guards on two tabs name both, the one gone and the one still there.
+    both = dataclasses.replace(plan, guards=(*plan.guards, Guard("Strategy", 1, 1, "Goal ID")))
+    with pytest.raises(WorkbookChanged, match=r"A tab sheetsync writes to \(Plan, Strategy\)"):
+        backend.apply(both)
 
 
 # --- faults: recover within the bound, or fail cleanly -----------------------------------------
@@ -640,17 +659,6 @@ def test_a_retry_waits_until_the_date_given_in_retry_after(sheets_api):
     assert sheets_api.requests[("GET", "spreadsheets.get")] == 2
 
 
-def test_every_request_is_counted_for_the_run_log_retries_included(sheets_api):
-    key = bean_and_crumb(sheets_api)
-    backend = backend_for(sheets_api, key)
-    plan = status_plan(backend.read(), CellWrite("Plan", 3, 5, "At risk"))
-    sheets_api.inject(Fault.status(503, route="values.batchUpdate"))
-
-    backend.apply(plan)
-
-    assert backend.requests_sent == sum(sheets_api.requests.values()) >= 4  # one was a retry
-
-
 @pytest.mark.parametrize(
     "retry_after",
     [None, "0", "soon", "Sun, 06 Nov 1994 08:49:37 GMT"],
@@ -668,6 +676,19 @@ def test_retry_after_that_asks_for_no_wait_leaves_the_backoff_alone(retry_after)
     assert retry_after_seconds(requests.ConnectionError("reset")) == 0
 
 
+def test_a_plan_applied_by_a_backend_that_has_not_read_looks_at_the_spreadsheet_first(
+    sheets_api,
+):
+    key = bean_and_crumb(sheets_api)
+    plan = status_plan(backend_for(sheets_api, key).read(), CellWrite("Plan", 3, 5, "At risk"))
+    sheets_api.reset_counts()
+
+    backend_for(sheets_api, key).apply(plan)  # another backend, as a later run's would be
+
+    assert sheets_api.grid(key, "Plan")[2][4] == "At risk"
+    assert sheets_api.requests[("GET", "spreadsheets.get")] == 1  # its tabs and their sizes
+
+
 def test_a_refused_write_is_retried_and_lands_once(sheets_api):
     key = bean_and_crumb(sheets_api)
     backend = backend_for(sheets_api, key)
@@ -676,6 +697,7 @@ def test_a_refused_write_is_retried_and_lands_once(sheets_api):
     backend.apply(plan)
     assert sheets_api.grid(key, "Plan")[2][4] == "At risk"
     assert sheets_api.requests[("POST", "values.batchUpdate")] == 2
+    assert backend.requests_sent == sum(sheets_api.requests.values())  # the run log's count
 
 
 def test_quota_still_exhausted_at_the_bound_gives_the_quota_sentence(sheets_api):
@@ -1215,8 +1237,12 @@ def test_an_unknown_host_gives_the_offline_sentence():
 
 
 def test_a_location_that_is_not_google_is_refused():
-    with pytest.raises(WorkbookUnreachable, match="is not a Google Sheets address"):
+    with pytest.raises(WorkbookUnreachable) as refused:
         GoogleBackend("marketing.xlsx", GoogleSettings())
+    assert str(refused.value) == (
+        "“marketing.xlsx” is not a Google Sheets address; give the spreadsheet's URL "
+        "(https://docs.google.com/spreadsheets/d/…/edit) or its key."
+    )
 
 
 # --- one HTTP layer: endpoint, rate limit ------------------------------------------------------
@@ -1308,6 +1334,24 @@ def test_a_dry_run_names_a_formula_it_would_replace_for_one_more_read(sheets_api
     assert sheets_api.grid(key, "Plan")[2][13] == -1
 
 
+def test_a_dry_run_tells_formulas_from_typed_values_up_to_the_grids_last_cell(sheets_api):
+    grids = {tab: as_sheets_cells(rows) for tab, rows in baseline_grids().items()}
+    sizes = {tab: (len(rows), len(rows[0])) for tab, rows in grids.items()}
+    key = sheets_api.add_spreadsheet("Bean & Crumb", grids, grid=sizes)
+    sheetsync.sync(backend_for(sheets_api, key), today=TODAY)  # Plan's grid now ends at P4
+    sheets_api.type_cell(key, "Plan", "P4", "=K4*2")  # T3's Issues, the grid's last cell
+    sheets_api.set_cell(key, "Plan", "M2", "Maybe")  # T1's Status, typed over
+    sheets_api.set_cell(key, "Plan", "O3", 7)  # T2's Cost per Result, a number typed over
+
+    dry = sheetsync.sync(backend_for(sheets_api, key), today=TODAY, dry_run=True)
+
+    assert sorted(describe(write) for write in dry.plan.writes) == [
+        'Plan!M2: "Maybe" -> "On track"',
+        "Plan!O3: 7 -> 25",
+        'Plan!P4: =K4*2 -> "" (replaces the formula)',
+    ]
+
+
 def test_a_first_dry_run_asks_for_no_formulas_where_no_cell_is_yet(sheets_api):
     # Each tab's grid ends at its last input column and the Checks tab is still to be made:
     # every cell the sync would write is yet to exist, so it holds no formula, and nothing is
@@ -1329,7 +1373,12 @@ def test_a_tab_named_like_a_new_one_of_ours_made_meanwhile_stops_the_write(sheet
     colleague = gspread_client_for(settings_for(sheets_api)).open_by_key(key)
     colleague.add_worksheet("checks", rows=10, cols=3).update([["Cheque", "Amount"]], "A1")
     writes = (CellWrite("Checks", 1, 1, "Severity", kind="header"), CellWrite("Checks", 2, 1, "x"))
-    with pytest.raises(WorkbookChanged, match="A tab named “checks” was added .*nothing was"):
+    with pytest.raises(WorkbookChanged) as changed:
         backend.apply(WritePlan(writes, (), ("Checks",), {"Checks": 1}))
+    assert str(changed.value) == (
+        "A tab named “checks” was added to the spreadsheet while sheetsync was working, so "
+        "nothing was written; run sync again (a tab of yours by that name is left alone and "
+        "named in the findings)."
+    )
     assert sheets_api.grid(key, "checks") == [["Cheque", "Amount"]]
     assert sheets_api.requests[("POST", "values.batchUpdate")] == 0
