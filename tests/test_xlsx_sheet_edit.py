@@ -194,13 +194,14 @@ def test_new_cells_take_the_look_of_their_row_or_else_their_column(tmp_path: Pat
         CellWrite("Plan", 2, 5, "no look"),
         CellWrite("Plan", 3, 3, "At risk"),
         CellWrite("Plan", 3, 5, "row's look"),
+        CellWrite("Plan", 4, 2, "before the yellow columns"),
         CellWrite("Plan", 4, 4, 0.5, kind="percent"),
     )
 
     plan = openpyxl.load_workbook(path)["Plan"]
     fills = {
         cell: plan[cell].fill.fgColor.rgb if plan[cell].fill.fill_type else None
-        for cell in ("C2", "D2", "E2", "C3", "E3", "D4")
+        for cell in ("C2", "D2", "E2", "C3", "E3", "B4", "D4")
     }
     assert fills == {
         "C2": "FFFFFF00",
@@ -208,6 +209,7 @@ def test_new_cells_take_the_look_of_their_row_or_else_their_column(tmp_path: Pat
         "E2": None,
         "C3": "FFFF0000",
         "E3": "FFFF0000",
+        "B4": None,
         "D4": "FFFFFF00",
     }
     assert (plan["D2"].number_format, plan["D4"].number_format) == ("0%", "0%")
@@ -590,6 +592,36 @@ def test_a_new_cell_goes_before_the_extensions_that_end_a_row(tmp_path: Path) ->
     )
 
 
+def test_a_formula_in_a_row_of_single_quoted_references_gets_its_new_result(
+    tmp_path: Path,
+) -> None:
+    # Some exporters quote attributes with ' : B1 reads C1, which is written; its stored
+    # result is the new one.
+    cells = (
+        "<row r='1'><c r='A1'><v>1</v></c><c r='B1' t='str'><f>C1&amp;\"!\"</f><v>!</v></c></row>"
+    )
+    path = hand_made(tmp_path / "made.xlsx", sheet_xml(cells))
+
+    write(path, CellWrite("Plan", 1, 3, "Done"))
+
+    assert stored_values(path, "Plan") == [[1, "Done!", "Done"]]
+
+
+def test_a_cell_whose_reference_has_a_space_after_the_equals_sign_is_written_in_place(
+    tmp_path: Path,
+) -> None:
+    # r= "D1" is the same attribute to XML: D1 is written over, not added a second time.
+    cells = '<row r="1"><c r="A1"><v>1</v></c><c r= "D1"><v>4</v></c></row>'
+    path = hand_made(tmp_path / "made.xlsx", sheet_xml(cells))
+
+    write(path, CellWrite("Plan", 1, 4, "D"))
+
+    row = re.search(r'<row r="1">(.*?)</row>', sheet_part(path), re.S)
+    assert row is not None and row[1] == (
+        '<c r="A1"><v>1</v></c><c r="D1" t="inlineStr"><is><t>D</t></is></c>'
+    )
+
+
 def test_text_with_characters_xml_cannot_hold_is_written_without_them(tmp_path: Path) -> None:
     # Pasted text can bring control characters (a vertical tab from Word, a NUL): a file
     # holding them is one Excel refuses to open.
@@ -798,6 +830,38 @@ def test_the_editor_hands_the_sheet_on_as_it_reads_it(tmp_path: Path) -> None:
     assert b"".join([first, *written]) == xml.replace(
         row_2.encode(), f'{row_2}<c r="B2" t="inlineStr"><is><t>x</t></is></c>'.encode()
     )
+
+
+def test_an_empty_tab_keeps_a_long_tail_after_its_cells(tmp_path: Path) -> None:
+    # An empty tab (<sheetData/>) followed by 2.5 MB of an add-in's data: the rows go in,
+    # and what follows them is kept byte for byte over the pieces the editor reads.
+    data = f'<x:data xmlns:x="urn:x">{"d" * 2_500_000}</x:data>'
+    tail = f'<extLst><ext uri="{{0}}">{data}</ext></extLst>'
+    xml = sheet_xml("", extra=tail).replace("<sheetData></sheetData>", "<sheetData/>")
+    path = hand_made(tmp_path / "made.xlsx", xml)
+
+    write(path, CellWrite("Plan", 1, 1, "Status"))
+
+    assert sheet_part(path).partition("</sheetData>")[2] == tail + "</worksheet>"
+    assert XlsxBackend(path).read().tabs[0].rows == (("Status",),)
+
+
+def test_a_row_whose_only_cell_is_cleared_keeps_its_height(tmp_path: Path) -> None:
+    # The Checks tab shrinks: a finding's row is cleared. The row keeps its height and look.
+    path = tmp_path / "marketing.xlsx"
+    book = xlsxwriter.Workbook(path)
+    sheet = book.add_worksheet("Checks")
+    sheet.write(0, 0, "Issue")
+    sheet.set_row(1, 30)
+    sheet.write(1, 0, "Budget is over")
+    book.close()
+
+    write(path, CellWrite("Checks", 2, 1, None))
+
+    assert '<row r="2" spans="1:1" ht="30" customHeight="1"/>' in sheet_part(path)
+    assert stray_text_in_rows(path) == []
+    checks = openpyxl.load_workbook(path)["Checks"]
+    assert (checks["A2"].value, checks.row_dimensions[2].height) == (None, 30)
 
 
 def test_a_row_longer_than_a_piece_and_a_long_tail_are_written_once(tmp_path: Path) -> None:
