@@ -622,6 +622,32 @@ def test_a_cell_whose_reference_has_a_space_after_the_equals_sign_is_written_in_
     )
 
 
+@pytest.mark.parametrize("rich", [False, True], ids=["plain text", "rich text"])
+def test_a_text_that_spells_a_cells_reference_is_left_as_it_is(tmp_path: Path, rich: bool) -> None:
+    # openpyxl keeps text in the row itself: A2's text holds r="B2", as B2 itself does (in
+    # rich text, in a red run of its own).
+    from openpyxl.cell.rich_text import CellRichText, TextBlock
+    from openpyxl.cell.text import InlineFont
+
+    note = 'Tracking code r="B2"'
+    book = openpyxl.Workbook()
+    book.active.title = "Plan"
+    book.active.append(["Note", "Status"])
+    if rich:
+        red = TextBlock(InlineFont(color="FFFF0000"), 'r="B2"')
+        book.active.append([CellRichText("Tracking code ", red), "Idea"])
+    else:
+        book.active.append([note, "Idea"])
+    path = tmp_path / "marketing.xlsx"
+    book.save(path)
+    assert 'r="B2"' in sheet_part(path).partition('<c r="B2"')[0]
+
+    write(path, CellWrite("Plan", 2, 2, "Done"))
+
+    assert cells_in_file_order(path) == [["A1", "B1"], ["A2", "B2"]]
+    assert stored_values(path, "Plan")[1] == [note, "Done"]
+
+
 def test_text_with_characters_xml_cannot_hold_is_written_without_them(tmp_path: Path) -> None:
     # Pasted text can bring control characters (a vertical tab from Word, a NUL): a file
     # holding them is one Excel refuses to open.
