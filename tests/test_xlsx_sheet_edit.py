@@ -213,7 +213,8 @@ def test_new_cells_take_the_look_of_their_row_or_else_their_column(tmp_path: Pat
         "D4": "FFFFFF00",
     }
     assert (plan["D2"].number_format, plan["D4"].number_format) == ("0%", "0%")
-    assert (plan["D4"].value, plan["E3"].value) == (0.5, "row's look")
+    assert (plan["D2"].value, plan["D4"].value, plan["E3"].value) == (0.25, 0.5, "row's look")
+    assert stray_text_in_rows(path) == []
 
 
 @pytest.mark.parametrize(
