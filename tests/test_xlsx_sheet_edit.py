@@ -217,6 +217,27 @@ def test_new_cells_take_the_look_of_their_row_or_else_their_column(tmp_path: Pat
     assert stray_text_in_rows(path) == []
 
 
+def test_a_figure_that_could_not_be_worked_out_is_written_blank_in_its_look(
+    tmp_path: Path,
+) -> None:
+    # An infinite or undefined figure has no number Excel can hold: the cell is left blank
+    # and keeps its column's look (C and D are yellow), and a cleared cell keeps it too.
+    path = formatted_plan(tmp_path / "marketing.xlsx")
+    write(path, CellWrite("Plan", 2, 3, "On track"))
+
+    write(
+        path,
+        CellWrite("Plan", 2, 3, None),
+        CellWrite("Plan", 2, 4, float("inf"), kind="percent"),
+        CellWrite("Plan", 3, 5, float("nan"), kind="percent"),
+    )
+
+    assert "inf" not in sheet_part(path) and "nan" not in sheet_part(path)
+    plan = openpyxl.load_workbook(path)["Plan"]
+    assert [plan[cell].value for cell in ("C2", "D2", "E3")] == [None, None, None]
+    assert [plan[cell].fill.fgColor.rgb for cell in ("C2", "D2")] == ["FFFFFF00", "FFFFFF00"]
+
+
 @pytest.mark.parametrize(
     ("row_3", "look"),
     [
