@@ -724,6 +724,21 @@ def test_guarded_headers_are_read_as_typed_in_rich_text_dates_and_formatted_blan
         XlsxBackend(path).apply(moved)
 
 
+@pytest.mark.parametrize("b1", ["<c><v>2</v></c>", '<c s="0"><v>2</v></c>'])
+def test_a_guarded_cell_placed_by_its_order_is_read_where_it_is(tmp_path: Path, b1: str) -> None:
+    # B1 leaves out its reference (it is the one after A1). When the file changed during the
+    # sync, the write checks it still holds 2: it does (it was read as blank, and the write
+    # refused as "changed from 2").
+    cells = f'<row r="1"><c r="A1"><v>1</v></c>{b1}<c r="C1"><v>3</v></c></row>'
+    path = hand_made(tmp_path / "made.xlsx", sheet_xml(cells))
+
+    XlsxBackend(path).apply(
+        WritePlan(writes=(CellWrite("Plan", 1, 4, "D"),), guards=(Guard("Plan", 1, 2, 2),))
+    )
+
+    assert XlsxBackend(path).read().tabs[0].rows == ((1, 2, 3, "D"),)
+
+
 def test_cells_without_any_attribute_are_written_over_where_they_are(tmp_path: Path) -> None:
     # <c><v>1</v></c>: A1, then B1. A1 is written over in its place, C1 goes after B1.
     path = hand_made(

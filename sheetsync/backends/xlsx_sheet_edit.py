@@ -322,8 +322,9 @@ class SheetEditor:
         return letters
 
     def _cells_by_reference(self, body: bytes, row: int, row_attributes: bytes) -> bytes | None:
-        """The quick way, for rows whose cells all say where they are: find each cell of
-        interest by its reference; new cells go last. None when that is not enough."""
+        """The quick way: find each cell of interest by its reference; new cells go last.
+        None when that is not enough (a cell of interest before the last one is not found
+        so: it goes between cells, or leaves out its reference, or spells it otherwise)."""
         if self._plain_cells:
             last_column = _plain_last_column(body, self._p)
         else:
@@ -339,9 +340,9 @@ class SheetEditor:
         for column in self._rows[row]:
             at = body.find(b'r="' + self._column_letters(column) + number)
             if at == -1:
+                if column <= last_column:
+                    return None  # walk through the cells
                 if (row, column) in cells:
-                    if column <= last_column:
-                        return None  # goes between cells (or is there, spelled otherwise)
                     appended.append(column)
                 continue
             match = self._cell_pattern.match(body, body.rfind(b"<" + self._p + b"c", 0, at))
@@ -671,8 +672,8 @@ def xml_text(raw: bytes) -> str:
 
 
 def _last_column(body: bytes, prefix: bytes) -> int | None:
-    """The column of the row's last cell (0 for a row without cells); None when the cells
-    do not all say where they are (or the last one cannot be found quickly)."""
+    """The column of the row's last cell (0 for a row without cells); None when it does not
+    say where it is (or cannot be found quickly)."""
     opening = b"<" + prefix + b"c"
     start = body.rfind(opening + b" ")
     if start == -1:
@@ -682,9 +683,7 @@ def _last_column(body: bytes, prefix: bytes) -> int | None:
         # this is rich text's <color>): walk through the cells.
         return None
     reference = _LAST_REFERENCE.match(body, start + len(opening))
-    if reference is None or body.count(opening + b" ") != body.count(b" r="):
-        return None
-    return _column_number(reference[1])
+    return _column_number(reference[1]) if reference else None
 
 
 def _plain_cells(buffer: bytes, end: int, prefix: bytes) -> bool:
