@@ -518,6 +518,11 @@ def test_cells_placed_by_their_order_keep_their_column_beside_a_new_cell(tmp_pat
             '<c r="A1"><v>1</v></c><c><v>2</v></c>',
             '<c r="A1"><v>1</v></c><c r="B1" t="inlineStr"><is><t>B</t></is></c>',
         ),
+        # The same with a look of its own.
+        (
+            '<c r="A1"><v>1</v></c><c s="0"><v>2</v></c>',
+            '<c r="A1"><v>1</v></c><c r="B1" t="inlineStr"><is><t>B</t></is></c>',
+        ),
         # A tab before the last cell's reference (any white space may part attributes): B1
         # goes in before C1 (it went after it, out of order).
         (
@@ -526,7 +531,7 @@ def test_cells_placed_by_their_order_keep_their_column_beside_a_new_cell(tmp_pat
             '<c\tr="C1"><v>3</v></c>',
         ),
     ],
-    ids=["last cell without reference", "tab before reference"],
+    ids=["last cell without reference", "the same with a look", "tab before reference"],
 )
 def test_a_cell_written_before_a_last_cell_spelled_otherwise_goes_in_its_place(
     tmp_path: Path, cells: str, written: str

@@ -329,8 +329,6 @@ class SheetEditor:
             last_column = _plain_last_column(body, self._p)
         else:
             last_column = _last_column(body, self._p)
-            if b"r='" in body:
-                return None  # quoted unusually: walk through the cells
         if last_column is None:
             return None  # cells placed by their order: walk through them
         cells = self._edit.cells
