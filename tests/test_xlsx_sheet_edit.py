@@ -406,35 +406,32 @@ def test_an_ordinary_formula_naming_its_own_range_is_no_reason_to_refuse(tmp_pat
     assert stored_values(path, "Plan") == [[5, 10, "Done"]]
 
 
-def test_a_row_numbered_twice_is_refused_as_damage_untouched(tmp_path: Path) -> None:
-    cells = "".join(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c></row>' for r in (1, 2, 2))
-    path = hand_made(tmp_path / "made.xlsx", sheet_xml(cells))
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
+@pytest.mark.parametrize(
+    ("sheet", "reason"),
+    [
+        (
+            sheet_xml("".join(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c></row>' for r in (1, 2, 2))),
+            "row 2 comes after row 2",
+        ),
+        # Every sheet holds a <sheetData> (empty when it has no cells); without it, it is damaged.
+        (f'<?xml version="1.0"?><worksheet xmlns="{_MAIN}"/>', "the sheet has no sheet data"),
+    ],
+    ids=["a-row-numbered-twice", "no-cells-element"],
+)
+def test_a_damaged_sheet_is_refused_untouched(tmp_path: Path, sheet: str, reason: str) -> None:
+    path = hand_made(tmp_path / "made.xlsx", sheet)
     before = path.read_bytes()
 
     with pytest.raises(WorkbookUnreachable) as error:
         write(path, CellWrite("Plan", 1, 2, "Done"))
 
     assert str(error.value) == (
-        f"{path} is damaged: a part sheetsync writes is not as Excel writes it (row 2 comes "
-        "after row 2); open it in Excel or LibreOffice, which can often repair it, save it as an "
-        "Excel Workbook (.xlsx), and run sheetsync again."
-    )
-    assert path.read_bytes() == before
-
-
-def test_a_sheet_without_its_cells_element_is_refused_as_damage_untouched(tmp_path: Path) -> None:
-    # Every sheet holds a <sheetData> (empty when it has no cells); without it, it is damaged.
-    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-    path = hand_made(tmp_path / "made.xlsx", f'<?xml version="1.0"?><worksheet xmlns="{main}"/>')
-    before = path.read_bytes()
-
-    with pytest.raises(WorkbookUnreachable) as error:
-        write(path, CellWrite("Plan", 1, 2, "Done"))
-
-    assert str(error.value) == (
-        f"{path} is damaged: a part sheetsync writes is not as Excel writes it (the sheet has "
-        "no sheet data); open it in Excel or LibreOffice, which can often repair it, save it as "
-        "an Excel Workbook (.xlsx), and run sheetsync again."
+        f"{path} is damaged: a part sheetsync writes is not as Excel writes it ({reason}); open "
+        "it in Excel or LibreOffice, which can often repair it, save it as an Excel Workbook "
+        "(.xlsx), and run sheetsync again."
     )
     assert path.read_bytes() == before
 
