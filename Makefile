@@ -104,6 +104,10 @@ MUTANT_DESELECT_backends.xlsx_sheet_edit := $(MUTANT_DESELECT_backends.xlsx_calc
 # The save that keeps a local file's owner, group, mode and links: its own tests, whose other
 # users are forked children of the test process, so they run the mutant too.
 MUTANT_TESTS_backends.local_file := tests/test_local_file.py
+# The local backend's own steps (the read, and the write: refusals, the save renamed over the
+# file) through its tests, the save's and the writer's, without the writer's slow ones.
+MUTANT_TESTS_backends.xlsx := tests/test_local_file.py $(XLSX_WRITE_TESTS)
+MUTANT_DESELECT_backends.xlsx := $(XLSX_SLOW_TESTS)
 # Two children on a machine of one's own; `MUTANT_CHILDREN=1` on a shared one.
 MUTANT_CHILDREN ?= 2
 MUTANT_PYTEST = -o "testpaths=$(strip $(or $(MUTANT_TESTS_$(MODULE)),$(MUTANT_TESTS)))" \

@@ -554,8 +554,12 @@ def test_failed_save_leaves_the_original_whole_and_no_temporary_file(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "fsync", disk_full)
-    with pytest.raises(WorkbookUnreachable, match="No space left on device"):
+    with pytest.raises(WorkbookUnreachable) as failed:
         XlsxBackend(path).apply(status_writes("Done"))
+    assert str(failed.value) == (
+        f"sheetsync could not save {path} (No space left on device), so it was left as it was; "
+        "fix that and run sync again."
+    )
 
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["marketing.xlsx"]
@@ -629,8 +633,12 @@ def test_file_saved_by_someone_else_during_the_write_is_not_overwritten(
 
     monkeypatch.setattr(xlsx_backend, "edit_package", edit_and_be_overtaken)
     before = path.read_bytes()
-    with pytest.raises(WorkbookChanged, match="saved by someone else"):
+    with pytest.raises(WorkbookChanged) as overtaken:
         XlsxBackend(path).apply(status_writes("Done"))
+    assert str(overtaken.value) == (
+        f"{path} was saved by someone else while sheetsync was writing, so nothing was "
+        "written; run sync again."
+    )
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["marketing.xlsx"]
 
