@@ -91,7 +91,7 @@ def check_parts(
                 _check_part(path, archive, info)
             continue
         with _named_when_damaged(path, info.filename):
-            data = _whole_part(path, archive, info)
+            data = _check_part(path, archive, info, keep=True)
         results[info.filename] = scan(data)  # the scan's own failures are not the file's
     return results
 
@@ -121,13 +121,21 @@ def _named_when_damaged(path: Path, part: str) -> Iterator[None]:
         raise damaged(path, f"its part {part} cannot be read") from None
 
 
-def _check_part(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+def _check_part(
+    path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo, keep: bool = False
+) -> bytes:
+    """Read the part through, checked; its bytes when `keep`, else b"" (a part not kept is
+    never held whole)."""
     is_xml = info.filename.lower().endswith(_XML_SUFFIXES)
     parser = _strict_parser() if is_xml and info.file_size <= _PARSED_PART_BYTES else None
     prolog = b""
-    # Read in chunks: zipfile checks the part's checksum at its end, in bounded memory.
+    kept: list[bytes] = []
+    # Read in chunks, in bounded memory (a part to keep in one: it is held whole anyway);
+    # zipfile checks the part's checksum at its end.
     with archive.open(info) as part:
-        while chunk := part.read(_CHUNK):
+        while chunk := part.read(-1 if keep else _CHUNK):
+            if keep:
+                kept.append(chunk)
             if len(prolog) < _PROLOG_BYTES:
                 prolog += chunk[:_PROLOG_BYTES]
                 if is_xml and b"<!DOCTYPE" in prolog:
@@ -136,18 +144,7 @@ def _check_part(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> 
                 parser.Parse(chunk, False)
     if parser is not None:
         parser.Parse(b"", True)
-
-
-def _whole_part(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
-    """The part's bytes, checked as `_check_part` checks it (zipfile checks the checksum of a
-    whole read too)."""
-    data = archive.read(info)
-    is_xml = info.filename.lower().endswith(_XML_SUFFIXES)
-    if is_xml and b"<!DOCTYPE" in data[:_PROLOG_BYTES]:
-        raise _xml_bomb(path, info.filename)
-    if is_xml and info.file_size <= _PARSED_PART_BYTES:
-        _strict_parser().Parse(data, True)
-    return data
+    return b"".join(kept)
 
 
 def _strict_parser() -> xml.parsers.expat.XMLParserType:
