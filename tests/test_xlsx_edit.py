@@ -795,29 +795,6 @@ def test_cells_without_references_keep_their_place(tmp_path: Path) -> None:
     assert rows_of(path) == (("first", 3, None, "fourth"), (5,))
 
 
-@pytest.mark.parametrize(
-    ("formula", "words"),
-    [
-        ('<f t="shared" ref="B1:B3" si="0">A1*2</f><v>2</v>', "filled across several cells"),
-        ('<f t="array" ref="B1:B3">A1:A3*2</f><v>2</v>', "an array formula"),
-    ],
-)
-def test_owned_cell_inside_a_formula_range_is_refused(
-    tmp_path: Path, formula: str, words: str
-) -> None:
-    cells = "".join(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c></row>' for r in (2, 3))
-    cells = f'<row r="1"><c r="A1"><v>1</v></c><c r="B1">{formula}</c></row>' + cells
-    path = hand_made(tmp_path / "made.xlsx", sheet_xml(cells))
-    before = path.read_bytes()
-
-    with pytest.raises(WorkbookUnreachable) as error:
-        XlsxBackend(path).apply(WritePlan(writes=(CellWrite("Plan", 3, 2, "Done"),)))
-
-    assert "B3" in str(error.value) and words in str(error.value)
-    assert "nothing was written" in str(error.value)
-    assert path.read_bytes() == before
-
-
 def with_shared_strings(path: Path, strings: str, prefix: str = "") -> None:
     """Give a hand-made package a shared strings part (its `<si>` entries), as Excel links it."""
     p = f"{prefix}:" if prefix else ""
