@@ -118,7 +118,7 @@ def check_report(args: dict[str, Any]) -> tuple[float, Facts]:
         output = render(report)
     return watch.seconds, {
         "findings": len(report.findings),
-        "lines": output.count("\n") + 1,
+        "lines": (output if isinstance(output, bytes) else output.encode()).count(b"\n") + 1,
         "cpu_seconds": watch.cpu_seconds,
     }
 

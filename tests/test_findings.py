@@ -144,7 +144,7 @@ def test_a_report_without_findings_writes_an_empty_list():
     clean = MemoryBackend.from_grids(baseline_grids(), title="Bean & Crumb")
     report = check(clean, today=TODAY)
     assert report.findings == ()
-    assert '\n  "findings": [],\n' in check_json(report)
+    assert b'\n  "findings": [],\n' in check_json(report)
     assert check_json(report) == as_json(report.as_dict())
 
 
