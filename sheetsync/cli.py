@@ -7,7 +7,6 @@ error, 3 workbook unreachable; and 4 skipped: another run held the workbook.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import sys
 from collections.abc import Callable
@@ -339,7 +338,9 @@ def _summary_one(
             _fail(f"Cannot write {preview} ({error.strerror}); choose a file you can write.", 2)
         click.echo(f"Wrote {preview}: open it in a browser to see the e-mail.")
     elif output == "json":
-        click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
+        from sheetsync.present import as_json
+
+        click.echo(as_json(result.as_dict()))
     else:
         click.echo(render_text(result, settings.summary.templates), nl=False)
     return 0
@@ -486,12 +487,13 @@ def worker(workbook_name: str | None, config: str | None, log_format: str) -> No
 @_fails
 def status(workbook_name: str | None, config: str | None, output: str) -> None:
     """Per workbook: the last run, the next scheduled ones, the last summary sent."""
+    from sheetsync.present import as_json
     from sheetsync.status import status_text, statuses
 
     found = statuses(load_settings(config), workbook_name, dt.datetime.now(dt.UTC))
     if output == "json":
         workbooks = [status.as_dict() for status in found]
-        click.echo(json.dumps({"workbooks": workbooks}, ensure_ascii=False, indent=2))
+        click.echo(as_json({"workbooks": workbooks}))
     else:
         click.echo(status_text(found))
 

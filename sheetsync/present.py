@@ -1,4 +1,5 @@
-"""How reports look to a person in a terminal: grouped by tab, errors first, with the fix."""
+"""How reports look in a terminal: to a person grouped by tab, errors first, with the fix; to
+a script as JSON."""
 
 from __future__ import annotations
 
