@@ -101,6 +101,11 @@ MUTANT_DESELECT_backends.xlsx_calc_chain := $(XLSX_SLOW_TESTS) \
 MUTANT_TESTS_backends.xlsx_sheet_edit := tests/test_xlsx_sheet_edit.py $(XLSX_WRITE_TESTS) \
 	tests/test_xlsx_calc_chain.py
 MUTANT_DESELECT_backends.xlsx_sheet_edit := $(MUTANT_DESELECT_backends.xlsx_calc_chain)
+# Where rows and cells are when the XML leaves their references out (the editor and the read's
+# scan both place cells from it): the editor's tests, the writer's and the syncs of such files.
+MUTANT_TESTS_backends.xlsx_cell_order := tests/test_xlsx_sheet_edit.py $(XLSX_WRITE_TESTS) \
+	tests/test_sync_xlsx.py
+MUTANT_DESELECT_backends.xlsx_cell_order := $(XLSX_SLOW_TESTS)
 # The save that keeps a local file's owner, group, mode and links: its own tests, whose other
 # users are forked children of the test process, so they run the mutant too.
 MUTANT_TESTS_backends.local_file := tests/test_local_file.py

@@ -26,6 +26,21 @@ MAY_CHANGE = re.compile(
 )
 
 
+def patch_member(path: Path, member: str, edits: list[tuple[str, str]]) -> None:
+    """Rewrite one part of the package with exact text replacements (each must apply)."""
+    with zipfile.ZipFile(path) as source:
+        parts = {info: source.read(info) for info in source.infolist()}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for info, content in parts.items():
+            if info.filename == member:
+                text = content.decode()
+                for old, new in edits:
+                    assert old in text, f"{old!r} not in {member}"
+                    text = text.replace(old, new)
+                content = text.encode()
+            target.writestr(info, content)
+
+
 def parts(path: Path) -> dict[str, bytes]:
     with zipfile.ZipFile(path) as archive:
         return {name: archive.read(name) for name in archive.namelist()}

@@ -7,12 +7,13 @@ import sys
 from pathlib import Path
 
 import pytest
+import python_calamine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
-from package_parts import assert_untouched_parts_kept
+from package_parts import assert_untouched_parts_kept, patch_member
 from workbooks import TODAY, D, baseline_grids, write_xlsx
 
 import sheetsync
@@ -199,17 +200,21 @@ def test_file_open_in_office_is_checked_but_not_synced(tmp_path, lock):
     assert path.read_bytes() == before
 
 
-def test_a_formula_in_an_owned_cell_is_named_in_the_dry_run(tmp_path):
+@pytest.mark.parametrize("references", ["kept", "left out"])
+def test_a_formula_in_an_owned_cell_is_named_in_the_dry_run(tmp_path, references):
     # A user typed their own ROI formula in T2's ROI cell: sync replaces it with sheetsync's
-    # figure (the column is sheetsync's), and the dry run says so before anything is written.
+    # figure (the column is sheetsync's), and the dry run says so before anything is written,
+    # also when the file leaves out the references of that cell and its row.
     grids = baseline_grids()
     plan = grids["Plan"]
     plan[0] += ["Status", "ROI"]
     for row in plan[1:]:
-        row += [None, None]
+        row += ["On track", None]
     plan[2][-1] = "=J3-I3"  # their profit, where sheetsync keeps the ROI
     path = tmp_path / "own-formula.xlsx"
     write_xlsx(path, grids)
+    if references == "left out":
+        without_references(path, "Plan", rows=(3,), cells=("M3", "N3"))
     dry = subprocess.run(
         [SHEETSYNC, "sync", "--workbook", str(path), "--today", TODAY.isoformat(), "--dry-run"],
         capture_output=True,
@@ -220,3 +225,112 @@ def test_a_formula_in_an_owned_cell_is_named_in_the_dry_run(tmp_path):
     assert "Plan!N2: " in dry.stdout and "Plan!N2: =" not in dry.stdout
     sheetsync.sync(str(path), today=TODAY)
     assert load_workbook(path)["Plan"]["N3"].value == -1
+
+
+# Cells placed by their order --------------------------------------------------------------
+# A sheet's XML may leave out a row's number (<row>: the row after the one before it) and a
+# cell's reference (<c>: the cell after the one before it in its row). Excel reads such files
+# and other writers save them; sheetsync must place those cells where Excel shows them.
+
+
+def sheet_part(path: Path, tab: str) -> str:
+    """The sheet XML of a tab, in a file openpyxl saved (it numbers the parts in tab order)."""
+    return f"xl/worksheets/sheet{load_workbook(path).sheetnames.index(tab) + 1}.xml"
+
+
+def without_references(path: Path, tab: str, rows: tuple[int, ...], cells: tuple[str, ...]):
+    """Leave out the numbers of these rows and the references of these cells."""
+    edits = [(f'<row r="{row}"', "<row") for row in rows]
+    patch_member(path, sheet_part(path, tab), edits + [(f'<c r="{cell}"', "<c") for cell in cells])
+
+
+def as_saved_by_excel(path: Path) -> None:
+    """Formulas keep the results stored with them (openpyxl asks for a recalculation)."""
+    patch_member(path, "xl/workbook.xml", [(' fullCalcOnLoad="1"', "")])
+
+
+def shown(path: Path, tab: str) -> list[list[object]]:
+    """What a program that shows stored results (Excel on open, pandas, calamine) shows."""
+    return python_calamine.CalamineWorkbook.from_path(path).get_sheet_by_name(tab).to_python()
+
+
+def test_formulas_without_references_show_new_results_after_a_sync(tmp_path):
+    # The user's Dashboard counts the tactics done from sheetsync's Status column, in rows and
+    # cells that leave out their references; marking T2 done must change what it shows.
+    path = tmp_path / "dashboard.xlsx"
+    grids = baseline_grids()
+    grids["Dashboard"] = [["Tactics done", 0], [], ["Share done", 0], ["T2 is", 0]]
+    write_xlsx(path, grids)
+    sheetsync.sync(str(path), today=TODAY)
+    book = load_workbook(path)
+    status = next(c.column_letter for c in book["Plan"][1] if c.value == "Status")
+    before = [book["Plan"][f"{status}{row}"].value for row in (2, 3, 4)]
+    assert before[1] != "Done"
+    book["Plan"]["L3"] = "done"  # T2's Progress, as the user types it
+    dashboard = book["Dashboard"]
+    dashboard["B1"] = f'=COUNTIF(Plan!{status}:{status},"Done")'
+    dashboard["B3"] = "=B1/COUNTA(Plan!A2:A4)"
+    dashboard["B4"] = f"=Plan!{status}3"
+    book.save(path)
+    done = before.count("Done")
+    patch_member(
+        path,
+        sheet_part(path, "Dashboard"),
+        [
+            (
+                f'<f>COUNTIF(Plan!{status}:{status},"Done")</f><v />',
+                f'<f>COUNTIF(Plan!{status}:{status},"Done")</f><v>{done}</v>',
+            ),
+            ("<f>B1/COUNTA(Plan!A2:A4)</f><v />", f"<f>B1/COUNTA(Plan!A2:A4)</f><v>{done / 3}</v>"),
+            (
+                f'<c r="B4"><f>Plan!{status}3</f><v />',
+                f'<c r="B4" t="str"><f>Plan!{status}3</f><v>{before[1]}</v>',
+            ),
+        ],
+    )
+    without_references(path, "Dashboard", rows=(1, 4), cells=("B1", "B3", "A4", "B4"))
+    as_saved_by_excel(path)
+    assert shown(path, "Dashboard")[0][1] == done  # as the file was left
+
+    sheetsync.sync(str(path), today=TODAY)
+
+    expected = [
+        ["Tactics done", done + 1],
+        ["", ""],
+        ["Share done", (done + 1) / 3],
+        ["T2 is", "Done"],
+    ]
+    assert shown(path, "Dashboard") == expected
+    values = load_workbook(path, data_only=True)["Dashboard"]
+    assert [[c.value for c in row] for row in values.iter_rows()] == [
+        [None if v == "" else v for v in row] for row in expected
+    ]
+
+
+def test_formula_errors_in_cells_without_references_are_findings_on_those_cells(tmp_path):
+    # T2's Budget and T3's Spend are formulas that fail, in cells (and T3's row) without a
+    # reference: each is a finding on its own cell, not a blank read as 0.
+    path = tmp_path / "errors.xlsx"
+    write_xlsx(path, baseline_grids())
+    plan = sheet_part(path, "Plan")
+    patch_member(
+        path,
+        plan,
+        [
+            ('<c r="H3" t="n"><v>2000</v></c>', '<c r="H3" t="e"><f>1/0</f><v>#DIV/0!</v></c>'),
+            ('<c r="I4" t="n"><v>300</v></c>', '<c r="I4" t="e"><f>NA()</f><v>#N/A</v></c>'),
+        ],
+    )
+    without_references(path, "Plan", rows=(4,), cells=("H3", "A4", "B4", "C4", "I4"))
+    as_saved_by_excel(path)
+
+    result = sheetsync.sync(str(path), today=TODAY)
+
+    errors = {(f.code, f.tab, f.cell) for f in result.report.findings if f.severity == "error"}
+    assert errors == {("SS202", "Plan", "H3"), ("SS202", "Plan", "I4")}
+    book = load_workbook(path, data_only=True)
+    status = next(c.column_letter for c in book["Plan"][1] if c.value == "Status")
+    assert [book["Plan"][f"{status}{row}"].value for row in (2, 3, 4)][1:] == ["Needs fix"] * 2
+    checks = [[c.value for c in row] for row in book["Checks"].iter_rows(values_only=False)]
+    cells = {row[3] for row in checks[1:] if row[0] == "error"}
+    assert cells == {"H3", "I4"}

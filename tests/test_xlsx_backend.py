@@ -20,6 +20,7 @@ from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Border, Font, PatternFill, Side
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
+from package_parts import patch_member
 
 from sheetsync.backends import WorkbookChanged, WorkbookUnreachable, xlsx_edit
 from sheetsync.backends import xlsx as xlsx_backend
@@ -54,21 +55,6 @@ def plan_with_spend_formulas(path: Path) -> Path:
 
 
 EXPECTED_SPEND = [175, 100.5, 7]
-
-
-def patch_member(path: Path, member: str, edits: list[tuple[str, str]]) -> None:
-    """Rewrite one part of the package with exact text replacements (each must apply)."""
-    with zipfile.ZipFile(path) as source:
-        parts = {info: source.read(info) for info in source.infolist()}
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
-        for info, content in parts.items():
-            if info.filename == member:
-                text = content.decode()
-                for old, new in edits:
-                    assert old in text, f"{old!r} not in {member}"
-                    text = text.replace(old, new)
-                content = text.encode()
-            target.writestr(info, content)
 
 
 def as_if_saved_by_excel(path: Path) -> Path:
@@ -1121,6 +1107,35 @@ def test_shared_and_cross_tab_formulas_are_worked_out(tmp_path: Path) -> None:
 
     assert [row[1] if len(row) > 1 else None for row in rows] == [5, 10, None, 20]
     assert rows[0][2] == 100.5
+
+
+def test_a_shared_formulas_copy_without_a_reference_follows_a_written_cell(
+    tmp_path: Path,
+) -> None:
+    # Row 6 leaves out its number and its cells their references (each is the one after the
+    # one before it); B6 is a copy of B5's shared formula, A5+A$1 moved down: A6+A$1.
+    book = openpyxl.Workbook()
+    book.active["A1"] = 1
+    path = save(book, tmp_path / "marketing.xlsx")
+    patch_member(path, "xl/workbook.xml", [(' fullCalcOnLoad="1"', "")])  # results kept
+    patch_member(
+        path,
+        "xl/worksheets/sheet1.xml",
+        [
+            (
+                '<c r="A1" t="n"><v>1</v></c></row>',
+                '<c r="A1" t="n"><v>1</v></c></row><row r="5"><c><v>3</v></c><c>'
+                '<f t="shared" ref="B5:B6" si="0">A5+A$1</f><v>4</v></c></row><row><c><v>7</v>'
+                '</c><c><f t="shared" si="0"/><v>8</v></c></row>',
+            )
+        ],
+    )
+
+    XlsxBackend(path).apply(WritePlan(writes=(CellWrite("Sheet", 6, 1, 10),)))
+
+    assert calamine_values(path, "Sheet")[4:] == [[3.0, 4.0], [10.0, 11.0]]
+    shown = openpyxl.load_workbook(path, data_only=True).active
+    assert [shown["B5"].value, shown["B6"].value] == [4, 11]
 
 
 def test_formulas_are_worked_out_after_the_formulas_they_read(tmp_path: Path) -> None:

@@ -24,7 +24,14 @@ from itertools import chain
 from typing import Any, NamedTuple, Protocol
 from xml.sax.saxutils import escape
 
-from sheetsync.backends.xlsx_package import Coordinate, column_index
+from sheetsync.backends.xlsx_cell_order import (
+    cell_pattern,
+    column_index,
+    placed_cells,
+    row_number,
+    whole_rows,
+)
+from sheetsync.backends.xlsx_package import Coordinate
 from sheetsync.workbook import CellError, CellKind, CellValue, a1, column_letter
 
 NewValue = str | int | float | bool | None
@@ -96,15 +103,11 @@ _STYLE = re.compile(rb"""(?:^|\s)s\s*=\s*["'](\d+)["']""")
 _TYPE = re.compile(rb"""(?:^|\s)t\s*=\s*["']([^"']*)["']""")
 _LEADING_LETTERS = re.compile(rb"([A-Za-z]{1,3})\d")
 _LAST_REFERENCE = re.compile(rb"""[^>]*?\sr\s*=\s*["']([A-Za-z]{1,3})\d""")
-_AFTER_TAG_NAME = frozenset({b" ", b"\t", b"\r", b"\n", b"/", b">"})
-_SLASH = ord("/")
 _BATCH = 1 << 20  # bytes handed to the compressor at once
 _CELLS_KEPT = 4096  # distinct new cells whose XML is remembered: a few hundred kB at most
 _EPOCH_1900 = dt.datetime(1899, 12, 30)
 _EPOCH_1904 = dt.datetime(1904, 1, 1)
 _ATTRIBUTE = re.compile(rb"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
-_ROW_NUMBER = re.compile(rb"""(?:^|\s)r\s*=\s*["'](\d+)["']""")
-_CELL_REFERENCE = re.compile(rb"""(?:^|\s)r\s*=\s*["']([A-Za-z]{1,3})(\d+)["']""")
 _SPANS = re.compile(rb"""(\sspans\s*=\s*)(["'])([^"']*)\2""")
 _RANGE = re.compile(r"\$?([A-Za-z]{1,3})\$?(\d+)(?::\$?([A-Za-z]{1,3})\$?(\d+))?")
 _ILLEGAL_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -171,10 +174,7 @@ class SheetEditor:
         else:
             raise ValueError("the sheet has no sheet data")
         self._p = (start[1] + b":") if start[1] else b""
-        p = re.escape(self._p)
-        self._cell_pattern = re.compile(
-            rb"<" + p + rb"c\b([^>]*?)(?:/>|>(.*?)</" + p + rb"c>)", re.S
-        )
+        self._cell_pattern = cell_pattern(self._p)
         self._row_extensions = b"<" + self._p + b"extLst"
         self._figure_end = b"</%sv></%sc>" % (self._p, self._p)
         yield self._head(buffer[: start.start()])
@@ -231,9 +231,8 @@ class SheetEditor:
             new_rows = self._new_rows
             limit = end if end != -1 else len(buffer)
             self._plain_cells = _plain_cells(buffer, limit, self._p)
-            for start, attributes, body, finish in _whole_rows(buffer, limit, *tags):
-                number_match = _ROW_NUMBER.search(attributes)
-                number = int(number_match[1]) if number_match else self._last_row + 1
+            for start, attributes, body, finish in whole_rows(buffer, limit, *tags):
+                number, stated = row_number(attributes, self._last_row)
                 if number <= self._last_row:  # Excel calls such a sheet damaged too
                     raise ValueError(f"row {number} comes after row {self._last_row}")
                 next_new = self._next_new
@@ -246,7 +245,7 @@ class SheetEditor:
                     self._next_new = next_new + 1  # it exists: edited in place, not inserted
                 if number in rows:
                     pieces.append(buffer[done:start])
-                    pieces.append(self._row(attributes, body, number, number_match is None))
+                    pieces.append(self._row(attributes, body, number, not stated))
                     done = finish
                 complete = finish
             if self._edit.cells:
@@ -369,10 +368,8 @@ class SheetEditor:
         before it, so it keeps its bytes."""
         wanted = self._edit_columns(row)
         pieces: list[bytes] = []
-        position = column = next_write = 0
-        for match in self._cell_pattern.finditer(body):
-            reference = _CELL_REFERENCE.search(match[1])
-            column = column_index(reference[1].decode()) if reference else column + 1
+        position = next_write = 0
+        for column, match in placed_cells(self._cell_pattern.finditer(body)):
             while next_write < len(wanted) and wanted[next_write] < column:
                 pieces += [
                     body[position : match.start()],
@@ -579,37 +576,6 @@ class SheetEditor:
                 if anchor_ok and (row, column) == (top, left):
                     continue
                 raise UnsafeEdit(a1(row, column), what, fix)
-
-
-def _whole_rows(
-    buffer: bytes, end: int, opening: bytes, closing: bytes
-) -> Iterator[tuple[int, bytes, bytes | None, int]]:
-    """The row elements that end before `end`: (start, attributes, body or None when the row
-    is empty, the position after it).
-
-    Found by searching for the tags, not with a regular expression: a lazy `(.*?)</row>` tries
-    the closing tag at every byte, half a second over the 60 MB of a 100k-tactic Plan.
-    """
-    find = buffer.find
-    position = find(opening, 0, end)
-    while position != -1:
-        after = position + len(opening)
-        if buffer[after : after + 1] not in _AFTER_TAG_NAME:  # <rowBreaks...>, not a row
-            position = find(opening, after, end)
-            continue
-        tag_end = find(b">", after, end)
-        if tag_end == -1:
-            return
-        if buffer[tag_end - 1] == _SLASH:
-            yield position, buffer[after : tag_end - 1], None, tag_end + 1
-            position = find(opening, tag_end + 1, end)
-            continue
-        body_end = find(closing, tag_end + 1, end)
-        if body_end == -1:
-            return
-        finish = body_end + len(closing)
-        yield position, buffer[after:tag_end], buffer[tag_end + 1 : body_end], finish
-        position = find(opening, finish, end)
 
 
 def _columns_by_row(coordinates: Iterable[Coordinate]) -> dict[int, tuple[int, ...]]:
