@@ -113,6 +113,10 @@ MUTANT_TESTS_backends.local_file := tests/test_local_file.py
 # file) through its tests, the save's and the writer's, without the writer's slow ones.
 MUTANT_TESTS_backends.xlsx := tests/test_local_file.py $(XLSX_WRITE_TESTS)
 MUTANT_DESELECT_backends.xlsx := $(XLSX_SLOW_TESTS)
+# The formulas a write feeds, worked out again: their own tests first (the results a real file
+# stores after a sync), then the writer's, without its slow ones.
+MUTANT_TESTS_backends.xlsx_formulas := tests/test_xlsx_formulas.py $(XLSX_WRITE_TESTS)
+MUTANT_DESELECT_backends.xlsx_formulas := $(XLSX_SLOW_TESTS)
 # Two children on a machine of one's own; `MUTANT_CHILDREN=1` on a shared one.
 MUTANT_CHILDREN ?= 2
 MUTANT_PYTEST = -o "testpaths=$(strip $(or $(MUTANT_TESTS_$(MODULE)),$(MUTANT_TESTS)))" \

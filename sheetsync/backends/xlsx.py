@@ -574,8 +574,9 @@ def _formula_results(
                 with contextlib.suppress(ValueError):
                     value = dt.date.fromisoformat(value)  # type: ignore[assignment]
             grid.set(tab, write.row, write.column, value)
-    failed = _evaluator(data, grid, package, formulas, texts).evaluate(affected)
-    return {key: None if key in failed else grid.get(*key) for key in affected}
+    evaluator = _evaluator(data, grid, package, formulas, texts)
+    failed = evaluator.evaluate(affected)
+    return {key: None if key in failed else evaluator.stored_result(key) for key in affected}
 
 
 def _grid_tab(grid: Grid, tab: str) -> str | None:

@@ -273,6 +273,7 @@ class Evaluator:
         self._blocks: dict[Area, Any] = {}
         self._pending: dict[str, dict[int, list[int]]] = {}
         self._done: dict[Key, bool] = {}
+        self._numbers: dict[Key, float] = {}  # results in date cells, as the file stores them
 
     def evaluate(self, keys: Iterable[Key]) -> set[Key]:
         """Evaluate these formula cells into the grid; returns those that could not be."""
@@ -283,6 +284,11 @@ class Evaluator:
             for key in targets:
                 self._evaluate_with_precedents(key)
         return {key for key in targets if not self._done[key]}
+
+    def stored_result(self, key: Key) -> CellValue:
+        """A worked-out result as the file stores it: in a date, time or duration cell, the
+        number (the grid holds it as calamine reads it, a time as text)."""
+        return self._numbers.get(key, self._grid.get(*key))
 
     def _evaluate_with_precedents(self, target: Key) -> None:
         # Depth first with an explicit stack: a running total down 10k rows would overflow
@@ -376,6 +382,7 @@ class Evaluator:
             return False
         kind = self._time_kind(key)
         if kind is not None and isinstance(value, float):
+            self._numbers[key] = value
             value = _as_calamine_reads(value, kind, self._date1904)
         self._grid.set(*key, value)
         return True
