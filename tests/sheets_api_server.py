@@ -125,6 +125,28 @@ def invalid_field(field_path: str, value: Any) -> ApiError:
     return google_error(400, "INVALID_ARGUMENT", message, details)
 
 
+def cannot_bind(names: list[str]) -> ApiError:
+    """Query parameters the method does not take: Google's front end refuses them all at once."""
+    messages = [
+        f'Invalid JSON payload received. Unknown name "{name}": Cannot bind query parameter. '
+        f"Field '{name.split('.')[0]}' could not be found in request message."
+        for name in names
+    ]
+    violations = [{"description": message} for message in messages]
+    details = [
+        {"@type": "type.googleapis.com/google.rpc.BadRequest", "fieldViolations": violations}
+    ]
+    return google_error(400, "INVALID_ARGUMENT", " ".join(messages), details)
+
+
+def invalid_enum(parameter: str, kind: str, value: str) -> ApiError:
+    """A value an enumeration does not hold (`parameter` as Google names it: value_input_option)."""
+    return invalid_argument(
+        f"Invalid value at '{parameter}' (type.googleapis.com/google.apps.sheets.v4.{kind}), "
+        f'"{value}"'
+    )
+
+
 def not_found() -> ApiError:
     return google_error(404, "NOT_FOUND", "Requested entity was not found.")
 
@@ -991,6 +1013,120 @@ def is_true(value: str) -> bool:
     return value.lower() == "true"
 
 
+# --- query parameters ---------------------------------------------------------------------------
+
+# Every Google API takes these (the "parameters" of its discovery document).
+SYSTEM_PARAMETERS = frozenset(
+    {
+        "$.xgafv",
+        "access_token",
+        "alt",
+        "callback",
+        "fields",
+        "key",
+        "oauth_token",
+        "prettyPrint",
+        "quotaUser",
+        "upload_protocol",
+        "uploadType",
+    }
+)
+VALUE_READ_PARAMETERS = frozenset({"majorDimension", "valueRenderOption", "dateTimeRenderOption"})
+# The query parameters of each Sheets method, as Google's API reference lists them.
+QUERY_PARAMETERS: dict[str, frozenset[str]] = {
+    "spreadsheets.get": frozenset({"ranges", "includeGridData", "excludeTablesInBandedRanges"}),
+    "values.get": VALUE_READ_PARAMETERS,
+    "values.batchGet": VALUE_READ_PARAMETERS | {"ranges"},
+    "values.update": frozenset(
+        {
+            "valueInputOption",
+            "includeValuesInResponse",
+            "responseValueRenderOption",
+            "responseDateTimeRenderOption",
+        }
+    ),
+}
+# The fields of the request a method takes as its whole body. Google would take one of them as
+# a query parameter too; this server reads them from the body only, so it answers 501.
+BODY_FIELDS: dict[str, frozenset[str]] = {
+    "spreadsheets.batchUpdate": frozenset(
+        {"requests", "includeSpreadsheetInResponse", "responseRanges", "responseIncludeGridData"}
+    ),
+    "values.batchUpdate": QUERY_PARAMETERS["values.update"] | {"data"},
+    "values.batchClear": frozenset({"ranges"}),
+    "spreadsheets.create": frozenset(
+        {
+            "spreadsheetId",
+            "properties",
+            "sheets",
+            "namedRanges",
+            "spreadsheetUrl",
+            "developerMetadata",
+            "dataSources",
+            "dataSourceSchedules",
+        }
+    ),
+}
+RENDER = ("ValueRenderOption", frozenset({"FORMATTED_VALUE", "UNFORMATTED_VALUE", "FORMULA"}))
+DATES = ("DateTimeRenderOption", frozenset({"SERIAL_NUMBER", "FORMATTED_STRING"}))
+# Enumerations Google checks before the method runs: parameter -> (its type, its values).
+ENUM_PARAMETERS: dict[str, tuple[str, frozenset[str]]] = {
+    "majorDimension": ("Dimension", frozenset({"DIMENSION_UNSPECIFIED", "ROWS", "COLUMNS"})),
+    "valueRenderOption": RENDER,
+    "responseValueRenderOption": RENDER,
+    "dateTimeRenderOption": DATES,
+    "responseDateTimeRenderOption": DATES,
+    "valueInputOption": (
+        "ValueInputOption",
+        frozenset({"INPUT_VALUE_OPTION_UNSPECIFIED", "RAW", "USER_ENTERED"}),
+    ),
+}
+
+
+def json_name(name: str) -> str:
+    """value_render_option -> valueRenderOption: Google takes a field by either name."""
+    return re.sub(r"_([a-z])", lambda match: match[1].upper(), name)
+
+
+def proto_name(name: str) -> str:
+    """valueRenderOption -> value_render_option, as Google's error messages name a field."""
+    return re.sub(r"[A-Z]", lambda match: "_" + match[0].lower(), name)
+
+
+def checked_query(route: str, query: dict[str, list[str]]) -> dict[str, list[str]]:
+    """A Sheets method's query, every name as its JSON name; refused as Google refuses a
+    parameter the method does not take or an option it does not know."""
+    taken = SYSTEM_PARAMETERS | QUERY_PARAMETERS.get(route, frozenset())
+    checked: dict[str, list[str]] = {}
+    unknown = []
+    for name, values in query.items():
+        known = name if name in taken else json_name(name)
+        if known in taken:
+            checked.setdefault(known, []).extend(values)
+        elif known in BODY_FIELDS.get(route, ()):
+            raise unimplemented(f"the body field {name} sent as a query parameter")
+        else:
+            unknown.append(name)
+    if unknown:
+        raise cannot_bind(unknown)
+    for name, values in checked.items():
+        kind, accepted = ENUM_PARAMETERS.get(name, ("", None))
+        for value in values if accepted is not None else ():
+            if value not in accepted:
+                raise invalid_enum(proto_name(name), kind, value)
+    return checked
+
+
+def field_mask(text: str) -> FieldTree | None:
+    """A Sheets answer's field mask (None: no mask). Drive reads "id, name"; Sheets takes the
+    space as part of a field name, which no answer has."""
+    if not text:
+        return None
+    if " " in text:
+        raise invalid_argument("Request contains an invalid argument.")
+    return parse_field_mask(text)
+
+
 # One kind of spreadsheets.batchUpdate request: (spreadsheet, request detail, error label) -> reply
 Action = Callable[[Spreadsheet, dict[str, Any], str], dict[str, Any]]
 
@@ -1084,8 +1220,7 @@ class SheetsApi:
         fields = only(query, "fields")
         if is_true(only(query, "includeGridData")) or "ranges" in query or "data" in fields:
             raise unimplemented("grid data in spreadsheets.get")
-        resource = book.resource()
-        return Reply(200, masked(resource, parse_field_mask(fields)) if fields else resource)
+        return Reply(200, book.resource())
 
     def spreadsheets_create(self, query: dict[str, list[str]], body: Any) -> Reply:
         body = body or {}
@@ -1535,10 +1670,7 @@ def value_input_option(option: str) -> str:
     if option not in ("RAW", "USER_ENTERED"):
         if not option:
             raise invalid_argument("'valueInputOption' is required but not specified")
-        raise invalid_argument(
-            f"Invalid value at 'value_input_option' (type.googleapis.com/google.apps.sheets.v4."
-            f'ValueInputOption), "{option}"'
-        )
+        raise invalid_enum("value_input_option", "ValueInputOption", option)
     return option
 
 
@@ -2022,8 +2154,16 @@ class SheetsApiServer:
             if not self._may_create and route in ("spreadsheets.create", "drive.files.create"):
                 raise permission_denied()
             body = parsed_body(raw)
+            mask = None
+            if not drive:  # Drive's routes take their own parameters and masks
+                query = checked_query(route, query)
+                mask = field_mask(only(query, "fields"))
             with self._lock:
-                return self._api.handlers[route](*args, query, body)
+                reply = self._api.handlers[route](*args, query, body)
+            if mask is None:
+                return reply
+            # Google answers with only the fields the mask names.
+            return Reply(reply.status, masked(reply.body, mask), reply.headers, reply.content_type)
         except ApiError as error:
             return error.reply
 

@@ -768,6 +768,216 @@ def test_bad_ranges_are_invalid_arguments(sheets_api: SheetsApiServer, book: str
     assert {a.status_code for a in answers} == {400}
 
 
+def cannot_bind(*names: str) -> dict[str, Any]:
+    """Google's answer to query parameters a method does not take, as its front end words it."""
+    messages = [
+        f'Invalid JSON payload received. Unknown name "{name}": Cannot bind query parameter. '
+        f"Field '{name.split('.')[0]}' could not be found in request message."
+        for name in names
+    ]
+    violations = [{"description": message} for message in messages]
+    return {
+        "error": {
+            "code": 400,
+            "message": " ".join(messages),
+            "status": "INVALID_ARGUMENT",
+            "details": [
+                {
+                    "@type": "type.googleapis.com/google.rpc.BadRequest",
+                    "fieldViolations": violations,
+                }
+            ],
+        }
+    }
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "query", "refused"),
+    [
+        ("GET", "", {"field": "properties.title"}, ["field"]),  # fields, misspelt
+        ("GET", "", {"includeGriddata": "false", "fields": "properties"}, ["includeGriddata"]),
+        (
+            "GET",
+            "/values:batchGet",
+            {"ranges": "Plan!A1", "valueRenderoption": "FORMULA"},
+            ["valueRenderoption"],
+        ),
+        (
+            "GET",
+            "/values:batchGet",
+            {"ranges": "Plan!A1", "fields.x": "1", "render": "RAW"},
+            ["fields.x", "render"],
+        ),
+        ("POST", "/values:batchUpdate", {"valueInputOptions": "RAW"}, ["valueInputOptions"]),
+        (
+            "POST",
+            ":batchUpdate",
+            {"includeSpreadsheet": "true"},
+            ["includeSpreadsheet"],
+        ),
+    ],
+)
+def test_a_query_parameter_the_method_does_not_take_is_refused_as_google_does(
+    sheets_api: SheetsApiServer,
+    book: str,
+    method: str,
+    path: str,
+    query: dict[str, str],
+    refused: list[str],
+) -> None:
+    body = {"valueInputOption": "RAW", "data": [{"range": "Plan!C3", "values": [["Done"]]}]}
+    if path == ":batchUpdate":
+        body = {"requests": [{"appendDimension": {"sheetId": 0, "dimension": "ROWS", "length": 5}}]}
+    before = sheets_api.grid(book, "Plan"), sheets_api.sheet_properties(book, "Strategy")
+
+    answer = requests.request(
+        method,
+        f"{sheets_api.endpoint}/v4/spreadsheets/{book}{path}",
+        params=query,
+        json=body if method == "POST" else None,
+        timeout=5,
+    )
+
+    assert (answer.status_code, answer.json()) == (400, cannot_bind(*refused))
+    assert (sheets_api.grid(book, "Plan"), sheets_api.sheet_properties(book, "Strategy")) == before
+
+
+def test_a_body_field_sent_as_a_query_parameter_is_outside_the_subset(
+    sheets_api: SheetsApiServer, book: str
+) -> None:
+    # Google binds it to the request; this server reads the body only, and says so.
+    answer = requests.post(
+        f"{sheets_api.endpoint}/v4/spreadsheets/{book}/values:batchUpdate",
+        params={"valueInputOption": "RAW"},
+        json={"valueInputOption": "RAW", "data": []},
+        timeout=5,
+    )
+
+    assert (answer.status_code, answer.json()["error"]["status"]) == (501, "UNIMPLEMENTED")
+
+
+def test_parameters_are_taken_by_their_json_or_their_proto_name(
+    sheets_api: SheetsApiServer, book: str
+) -> None:
+    sheets_api.type_cell(book, "Plan", "C2", "=1+1")
+
+    answers = [
+        requests.get(
+            f"{sheets_api.endpoint}/v4/spreadsheets/{book}/values:batchGet",
+            params={"ranges": "Plan!B1:C2", option: "FORMULA", dimension: "COLUMNS"},
+            timeout=5,
+        ).json()["valueRanges"]
+        for option, dimension in [
+            ("value_render_option", "major_dimension"),
+            ("valueRenderOption", "majorDimension"),
+        ]
+    ]
+
+    columns = [["Goal ID", "G1"], ["Status", "=1+1"]]
+    expected = {"range": "Plan!B1:C2", "majorDimension": "COLUMNS", "values": columns}
+    assert answers == [[expected], [expected]]
+
+
+@pytest.mark.parametrize(
+    ("parameter", "proto_name", "kind"),
+    [
+        ("valueRenderOption", "value_render_option", "ValueRenderOption"),
+        ("dateTimeRenderOption", "date_time_render_option", "DateTimeRenderOption"),
+        ("majorDimension", "major_dimension", "Dimension"),
+    ],
+)
+def test_a_misspelt_option_is_refused_as_google_does(
+    sheets_api: SheetsApiServer, book: str, parameter: str, proto_name: str, kind: str
+) -> None:
+    answer = requests.get(
+        f"{sheets_api.endpoint}/v4/spreadsheets/{book}/values:batchGet",
+        params={"ranges": "Plan!A1", parameter: "UNFORMATED_VALUE"},
+        timeout=5,
+    )
+
+    assert answer.status_code == 400
+    assert answer.json()["error"] == {
+        "code": 400,
+        "message": f"Invalid value at '{proto_name}' "
+        f'(type.googleapis.com/google.apps.sheets.v4.{kind}), "UNFORMATED_VALUE"',
+        "status": "INVALID_ARGUMENT",
+    }
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "query", "body", "expected"),
+    [
+        (
+            "GET",
+            "/values:batchGet",
+            {"ranges": ["Plan!A1:B2", "Strategy!A1"], "fields": "valueRanges.values"},
+            None,
+            {
+                "valueRanges": [
+                    {"values": [["Tactic ID", "Goal ID"], ["T1", "G1"]]},
+                    {"values": [["Goal ID"]]},
+                ]
+            },
+        ),
+        (
+            "GET",
+            "/values/Plan!A1",
+            {"fields": "range"},
+            None,
+            {"range": "Plan!A1"},
+        ),
+        (
+            "POST",
+            "/values:batchUpdate",
+            {"fields": "totalUpdatedCells,responses(updatedRange)"},
+            {"valueInputOption": "RAW", "data": [{"range": "Plan!C3", "values": [["Done"]]}]},
+            {"totalUpdatedCells": 1, "responses": [{"updatedRange": "Plan!C3"}]},
+        ),
+        (
+            "POST",
+            ":batchUpdate",
+            {"fields": "replies/addSheet/properties/title"},
+            {"requests": [{"addSheet": {"properties": {"title": "Checks"}}}]},
+            {"replies": [{"addSheet": {"properties": {"title": "Checks"}}}]},
+        ),
+    ],
+)
+def test_a_field_mask_answers_only_the_fields_it_names(
+    sheets_api: SheetsApiServer,
+    book: str,
+    method: str,
+    path: str,
+    query: dict[str, Any],
+    body: Any,
+    expected: dict[str, Any],
+) -> None:
+    answer = requests.request(
+        method,
+        f"{sheets_api.endpoint}/v4/spreadsheets/{book}{path}",
+        params=query,
+        json=body,
+        timeout=5,
+    )
+
+    assert (answer.status_code, answer.json()) == (200, expected)
+
+
+def test_a_field_mask_with_a_space_is_refused_as_google_does(
+    sheets_api: SheetsApiServer, book: str
+) -> None:
+    # Drive reads "id, name"; Sheets takes the space as part of a field name no answer has.
+    answer = requests.get(
+        f"{sheets_api.endpoint}/v4/spreadsheets/{book}",
+        params={"fields": "properties, sheets.properties"},
+        timeout=5,
+    )
+
+    assert (answer.status_code, answer.json()["error"]["message"]) == (
+        400,
+        "Request contains an invalid argument.",
+    )
+
+
 def test_requests_outside_the_subset_answer_501(sheets_api: SheetsApiServer, book: str) -> None:
     answer = requests.post(
         f"{sheets_api.endpoint}/v4/spreadsheets/{book}/values/Plan:append", timeout=5
