@@ -71,6 +71,10 @@ MUTANT_TESTS_backends.google_requests := tests/test_google_requests.py tests/tes
 MUTANT_TESTS_backends.google_http := $(MUTANT_TESTS_backends.google_requests)
 # The backend itself (reads, guarded writes, their retries), through the same.
 MUTANT_TESTS_backends.google := $(MUTANT_TESTS_backends.google_requests)
+# Every Google failure's sentence (statuses, Google's reasons, credentials): its own tests first
+# (each sentence in full, for the test server's answers, real key files and sign-ins), then these.
+MUTANT_TESTS_backends.google_errors := tests/test_google_errors.py \
+	$(MUTANT_TESTS_backends.google_requests)
 # The lossless .xlsx writer, through real files (XlsxWriter, openpyxl); left out as slow: a long
 # column's running total, a large sheet's read, an office program's lock wait, and the tests
 # that open the result in LibreOffice.

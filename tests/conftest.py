@@ -58,3 +58,12 @@ def _fresh_caches_under_mutation():
             for value in list(vars(module).values()):
                 if callable(getattr(value, "cache_clear", None)):
                     value.cache_clear()
+
+
+@pytest.fixture
+def config_home(tmp_path, monkeypatch):
+    """sheetsync's user config folder (a saved Google login) of this test's own, and no
+    GOOGLE_APPLICATION_CREDENTIALS from the machine; returns the folder."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
+    return tmp_path / "config" / "sheetsync"

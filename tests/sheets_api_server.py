@@ -16,6 +16,7 @@ Sheets routes live under /v4/spreadsheets, Drive routes under /drive/v3/files, o
 from __future__ import annotations
 
 import ast
+import base64
 import contextlib
 import copy
 import datetime as dt
@@ -195,14 +196,19 @@ def unauthenticated(token_sent: bool, drive: bool) -> ApiError:
     return ApiError(Reply(401, error.reply.body, (challenge,)))
 
 
-def service_disabled() -> ApiError:
-    """403 SERVICE_DISABLED: the Sheets API is not enabled in the caller's Cloud project."""
+def service_disabled(drive: bool = False) -> ApiError:
+    """403 SERVICE_DISABLED: the Sheets (or Drive) API is not enabled in the caller's project."""
+    service, title = (
+        ("drive.googleapis.com", "Google Drive API")
+        if drive
+        else ("sheets.googleapis.com", "Google Sheets API")
+    )
     activation = (
-        "https://console.developers.google.com/apis/api/sheets.googleapis.com/overview"
+        f"https://console.developers.google.com/apis/api/{service}/overview"
         f"?project={PROJECT_NUMBER}"
     )
     message = (
-        f"Google Sheets API has not been used in project {PROJECT_NUMBER} before or it is "
+        f"{title} has not been used in project {PROJECT_NUMBER} before or it is "
         f"disabled. Enable it by visiting {activation} then retry. If you enabled this API "
         "recently, wait a few minutes for the action to propagate to our systems and retry."
     )
@@ -213,10 +219,10 @@ def service_disabled() -> ApiError:
             "domain": "googleapis.com",
             "metadata": {
                 "consumer": f"projects/{PROJECT_NUMBER}",
-                "service": "sheets.googleapis.com",
+                "service": service,
                 "activationUrl": activation,
                 "containerInfo": PROJECT_NUMBER,
-                "serviceTitle": "Google Sheets API",
+                "serviceTitle": title,
             },
         },
         {
@@ -1853,7 +1859,9 @@ class SheetsApiServer:
         self._spreadsheets: dict[str, Spreadsheet] = {}
         self._api = SheetsApi(self._spreadsheets, random.Random(20260401))
         self._faults: list[Fault] = []
-        self._api_enabled = True
+        self._disabled_apis: set[str] = set()  # "sheets", "drive"
+        self.revoked_refresh_tokens: set[str] = set()
+        self.deleted_keys: set[str] = set()  # service accounts whose key was deleted
         self._may_create = True
         self._scopes_granted = True
         self.consented_scopes: list[str] | None = None  # None: what was asked for
@@ -1991,10 +1999,11 @@ class SheetsApiServer:
         with self._lock:
             self._spreadsheets[key].shared = shared
 
-    def set_api_enabled(self, enabled: bool) -> None:
-        """With the Sheets API disabled, every Sheets request gets 403 SERVICE_DISABLED."""
+    def set_api_enabled(self, enabled: bool, api: str = "sheets") -> None:
+        """With an API ("sheets" or "drive") disabled, each of its requests gets 403
+        SERVICE_DISABLED."""
         with self._lock:
-            self._api_enabled = enabled
+            (self._disabled_apis.discard if enabled else self._disabled_apis.add)(api)
 
     def set_scopes_granted(self, granted: bool) -> None:
         """Without the scopes, every request gets 403 ACCESS_TOKEN_SCOPE_INSUFFICIENT, as Google
@@ -2145,8 +2154,8 @@ class SheetsApiServer:
             drive = route.startswith("drive.")
             if self.require_token and authorization != f"Bearer {self.require_token}":
                 raise unauthenticated(token_sent=bool(authorization), drive=drive)
-            if not self._api_enabled and not drive:
-                raise service_disabled()
+            if ("drive" if drive else "sheets") in self._disabled_apis:
+                raise service_disabled(drive)
             if not self._scopes_granted:
                 raise scope_insufficient(drive)
             if len(raw) > BODY_LIMIT:
@@ -2168,13 +2177,24 @@ class SheetsApiServer:
             return error.reply
 
     def _token(self, raw: bytes) -> Reply:
-        """Google's OAuth token endpoint: for a service account's signed assertion (a JWT, its
-        signature not checked here), or for a code from the consent page, with the scopes the
-        user ticked (all asked for, unless `consented_scopes` says otherwise)."""
+        """Google's OAuth token endpoint: for a saved login's refresh token (refused once in
+        `revoked_refresh_tokens`), a service account's signed assertion (a JWT, its signature
+        not checked here; refused for a service account in `deleted_keys`), or a code from the
+        consent page, with the scopes the user ticked (all asked for, unless `consented_scopes`
+        says otherwise)."""
         form = parse_qs(raw.decode())
+        if only(form, "grant_type") == "refresh_token":  # a saved login, gcloud's ADC among them
+            if only(form, "refresh_token") in self.revoked_refresh_tokens:
+                refused = "Token has been expired or revoked."
+                return Reply(400, {"error": "invalid_grant", "error_description": refused})
+            token = {"access_token": "ya29.test-token", "expires_in": 3599, "token_type": "Bearer"}
+            return Reply(200, token)
         if only(form, "grant_type") == "urn:ietf:params:oauth:grant-type:jwt-bearer":
             if only(form, "assertion").count(".") != 2:
                 return Reply(400, {"error": "invalid_grant", "error_description": "Bad Request"})
+            if _issuer(only(form, "assertion")) in self.deleted_keys:
+                refused = "Invalid JWT Signature."
+                return Reply(400, {"error": "invalid_grant", "error_description": refused})
             token = {"access_token": "ya29.robot-token", "expires_in": 3599, "token_type": "Bearer"}
             return Reply(200, token)
         if only(form, "grant_type") != "authorization_code" or not only(form, "code"):
@@ -2189,6 +2209,12 @@ class SheetsApiServer:
         if scopes is not None:
             token["scope"] = " ".join(scopes)
         return Reply(200, token)
+
+
+def _issuer(assertion: str) -> str:
+    """The service account a signed assertion (a JWT) is from."""
+    claims = assertion.split(".")[1]
+    return str(json.loads(base64.urlsafe_b64decode(claims + "=" * (-len(claims) % 4)))["iss"])
 
 
 def _header_value(value: float | str) -> str:

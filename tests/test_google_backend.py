@@ -139,13 +139,6 @@ def test_rate_limiter_waits_for_the_oldest_request_in_the_window_however_short_t
 # --- credentials -------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def config_home(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.delenv(google_auth.KEY_FILE_ENV, raising=False)
-    return tmp_path / "config" / "sheetsync"
-
-
 def service_account_key(path, email="robot@project.iam.gserviceaccount.com"):
     private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = private_key.private_bytes(
@@ -1019,8 +1012,13 @@ def test_adc_without_a_quota_project_is_told_to_set_one():
         }
     ).encode()
     context = FailureContext(KEY, None, GoogleSettings(credentials="adc"))
-    message = str(unreachable(APIError(response), context))
-    assert "run `gcloud auth application-default set-quota-project YOUR_PROJECT_ID`" in message
+    assert str(unreachable(APIError(response), context)) == (
+        "Google needs a Cloud project to bill these Application Default Credentials' requests to "
+        "(Google says: “Your application is authenticating by using local Application Default "
+        "Credentials. The sheets.googleapis.com API requires a quota project, which is not set by "
+        "default.”); run `gcloud auth application-default set-quota-project YOUR_PROJECT_ID` "
+        "with a project where the Google Sheets API is enabled, and run again."
+    )
 
 
 def test_a_protected_range_is_told_with_where_to_unprotect_it(sheets_api):

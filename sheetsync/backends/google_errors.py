@@ -64,7 +64,8 @@ def unreachable(error: BaseException, context: FailureContext) -> WorkbookUnreac
         return WorkbookUnreachable(_credentials_sentence(error))
     if isinstance(error, APIError):
         return WorkbookUnreachable(_api_sentence(error, context))
-    if isinstance(error, requests.Timeout):
+    if any(isinstance(cause, requests.Timeout) for cause in _causes(error)):
+        # google-auth wraps a sign-in server's time-out in its TransportError.
         return WorkbookUnreachable(_timeout_sentence(error, context))
     if isinstance(error, requests.RequestException | TransportError):
         return WorkbookUnreachable(_network_sentence(error, context))
@@ -417,12 +418,23 @@ def google_message(error: APIError) -> str:
     if str(error.error.get("status", "")).startswith("invalid JSON"):  # gspread's fallback
         return f"{error.response.status_code} {error.response.reason}"
     message = error.error.get("message") or error.response.reason or ""
-    return " ".join(str(message).split())[:300]
+    return _brief(str(message))
 
 
 def _auth_message(error: BaseException) -> str:
     first = error.args[0] if error.args else error
-    return " ".join(str(first).split())[:300]
+    return _brief(str(first))
+
+
+MESSAGE_LIMIT = 300  # characters of Google's (or a library's) own words kept in a sentence
+
+
+def _brief(words: str) -> str:
+    """The words on one line, cut at a word to MESSAGE_LIMIT characters, "…" marking the cut."""
+    line = " ".join(words.split())
+    if len(line) <= MESSAGE_LIMIT:
+        return line
+    return line[: MESSAGE_LIMIT - 1].rsplit(" ", 1)[0] + "…"
 
 
 def google_says(message: str, context: FailureContext) -> str:
