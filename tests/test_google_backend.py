@@ -1152,11 +1152,14 @@ def test_a_split_write_refused_part_way_says_what_landed(sheets_api):
     plan = status_plan(backend.read(), *writes)
     with pytest.raises(WorkbookUnreachable) as failure:
         backend.apply(plan)
-    message = str(failure.value)
-    assert message.startswith("A protected range in the spreadsheet “Bean & Crumb” stops")
-    assert message.endswith(
-        "; sheetsync had written 2 of the 3 parts of this sync before that, and the next run "
-        "writes the rest."
+    assert str(failure.value) == (
+        "A protected range in the spreadsheet “Bean & Crumb” stops sheetsync from writing "
+        f"({urlsplit(sheets_api.endpoint).netloc} says: “You are trying to edit a protected cell "
+        "or object. Please contact the spreadsheet owner to remove protection if you need to "
+        "edit.”); in Data > Protect sheets and ranges, add the Google account sheetsync uses as "
+        "an editor of the range over sheetsync's columns and tabs, or set it to “Show a "
+        "warning”, then run again; sheetsync had written 2 of the 3 parts of this sync before "
+        "that, and the next run writes the rest."
     )
     statuses = [row[4] if len(row) > 4 else "" for row in sheets_api.grid(key, "Plan")]
     assert statuses == ["Status", "x" * 300 + "2", "x" * 300 + "3", ""]

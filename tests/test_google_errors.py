@@ -497,3 +497,54 @@ def test_an_unknown_host_says_this_computer_seems_offline():
         "sheetsync cannot look up sheets.invalid, so this computer seems to be offline; check its "
         "internet connection and run again."
     )
+
+
+# --- the whole of each sentence -----------------------------------------------------------------
+
+
+def test_no_credentials_where_the_endpoint_asks_for_them_names_the_kinds_to_set(
+    sheets_api, tmp_path
+):
+    key = bean_and_crumb(sheets_api)
+    sheets_api.require_token = "ya29.test-token"
+    assert check(tmp_path, sheets_api, key, "none") == (
+        3,
+        f"Error: {host(sheets_api)} asks for credentials ({host(sheets_api)} says: “Request is "
+        "missing required authentication credential. Expected OAuth 2 access token, login cookie "
+        "or other valid authentication credential. See https://developers.google.com/identity/"
+        "sign-in/web/devconsole-project.”); set [google] credentials to a service-account key "
+        'file, "oauth" or "adc".\n',
+    )
+
+
+def test_a_spreadsheet_not_shared_says_where_to_share_it(sheets_api, tmp_path):
+    key = bean_and_crumb(sheets_api)
+    sheets_api.set_shared(key, False)
+    assert check(tmp_path, sheets_api, key, "none") == (
+        3,
+        f"Error: sheetsync may not open or change the spreadsheet {key} ({host(sheets_api)} says: "
+        "“The caller does not have permission”); open it in Google Sheets, click Share and add "
+        "the Google account sheetsync uses as an Editor.\n",
+    )
+
+
+@pytest.mark.parametrize(
+    ("cells", "said"),
+    [
+        ("Plan!A1:1Bx" + " x" * 133, "Plan!A1:1Bx" + " x" * 133),  # 300 characters: whole
+        # 302: a word ending at the 299th character fits whole with the "…" ...
+        ("Plan!A1:1B " + "x" * 265 + " yy", "Plan!A1:1B " + "x" * 265 + "…"),
+        # ... and one ending at the 300th would not
+        ("Plan!A1:1B " + "x" * 266 + " yy", "Plan!A1:1B…"),
+    ],
+    ids=["300", "cut-after-299", "cut-before-300"],
+)
+def test_googles_words_are_kept_whole_up_to_300_characters_then_cut_at_a_word(
+    sheets_api, cells, said
+):
+    key = bean_and_crumb(sheets_api)
+    assert on_google(refused_write(sheets_api, key, cells, "x")) == (
+        "Google refused sheetsync's request to the spreadsheet “Bean & Crumb” (400, Google says: "
+        f"“Unable to parse range: {said}”); please report this to sheetsync's maintainers with "
+        "this message."
+    )

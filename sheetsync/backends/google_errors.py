@@ -434,7 +434,8 @@ def _brief(words: str) -> str:
     line = " ".join(words.split())
     if len(line) <= MESSAGE_LIMIT:
         return line
-    return line[: MESSAGE_LIMIT - 1].rsplit(" ", 1)[0] + "…"
+    cut = line.rfind(" ", 0, MESSAGE_LIMIT)  # after the last word that fits whole, with "…"
+    return (line[:cut] if cut > 0 else line[: MESSAGE_LIMIT - 1]) + "…"
 
 
 def google_says(message: str, context: FailureContext) -> str:
