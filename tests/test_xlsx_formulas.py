@@ -189,6 +189,46 @@ def test_the_header_row_and_a_new_column_count_in_whole_column_and_row_reference
     assert stored(path, "Summary", "A1", "B1", "C1") == [3, 3, 2]
 
 
+def test_counts_of_blanks_to_the_sheets_edge_are_left_to_the_spreadsheet_program(
+    tmp_path: Path,
+) -> None:
+    """Excel counts a whole column's blanks down to row 1,048,576; sheetsync's copy of the
+    sheet stops at its last value, so it leaves such counts to Excel, and works out the rest."""
+    summary = {
+        "A1": ("=COUNTBLANK(Plan!B:B)", 1_048_572),
+        "B1": ('=COUNTIF(Plan!B:B,"<>Done")', 1_048_574),
+        "C1": ("=COUNTBLANK(Plan!3:3)", 16_381),
+        "D1": ('=COUNTIF(Plan!B:B,"Done")', 2),
+        "E1": ('=AVERAGEIF(Plan!B:B,"Done",Plan!C:C)', 0.2),
+    }
+    path = workbook(tmp_path / "marketing.xlsx", {"Plan": PLAN, "Summary": summary})
+    assert read(path, "Summary", *summary) == [1_048_572, 1_048_574, 16_381, 2, 0.2]
+
+    sync(path, Plan_B3="Done")
+
+    assert stored(path, "Summary", *summary) == [None, None, None, 3, pytest.approx(0.65 / 3)]
+    assert asks_to_recalculate(path)
+
+
+def test_functions_that_take_the_reference_itself_are_left_to_the_spreadsheet_program(
+    tmp_path: Path,
+) -> None:
+    """ROWS(B2:B4) is 3 in Excel; given only the cells' values, the library says #VALUE!."""
+    summary = {
+        "A1": ('=ROWS(Plan!B2:B4)-COUNTIF(Plan!B2:B4,"Done")', 1),
+        "B1": ("=COLUMNS(Plan!A2:C2)*Plan!C2", 1.5),
+        "C1": ("=ISREF(Plan!C2)", True),
+    }
+    path = workbook(tmp_path / "marketing.xlsx", {"Plan": PLAN, "Summary": summary})
+    workbook_asking_to_recalculate(path)
+    assert read(path, "Summary", *summary) == [1, 1.5, True]  # as the file stores them
+
+    sync(path, Plan_B3="Done", Plan_C2=1)
+
+    assert stored(path, "Summary", *summary) == [None, None, None]
+    assert read(path, "Summary", *summary) == [None, None, None]
+
+
 def test_a_tab_named_with_an_apostrophe_and_columns_past_z(tmp_path: Path) -> None:
     plan = {"A1": "Tactic ID", "AA1": "Spend", "AB1": "ROI", "A2": "T1", "AA2": 90, "AB2": 0.5}
     path = workbook(

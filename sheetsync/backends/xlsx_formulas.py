@@ -39,9 +39,12 @@ Key = tuple[str, int, int]  # (tab name, 1-based row, 1-based column)
 
 MAX_ROW, MAX_COLUMN = 1_048_576, 16_384
 
-# A formula compiled on its own knows neither where it sits nor cells named by text, so
-# these are left to Excel; the second kind also hides which cells the formula reads.
-_POSITIONAL_FUNCTIONS = frozenset({"ROW", "COLUMN", "CELL", "INFO"})
+# A formula compiled on its own knows neither where it sits nor cells named by text, and
+# its functions get the values of the cells it names, not the references (ROWS(A2:A9) would
+# be #VALUE!), so these are left to Excel; the second kind also hides which cells it reads.
+_POSITIONAL_FUNCTIONS = frozenset(
+    {"ROW", "COLUMN", "CELL", "INFO", "ROWS", "COLUMNS", "AREAS", "ISREF", "ISFORMULA"}
+)
 _DYNAMIC_REFERENCE_FUNCTIONS = frozenset({"INDIRECT", "OFFSET"})
 
 _CELL = r"(\$?)([A-Za-z]{1,3})(\$?)(\d+)"
@@ -147,7 +150,7 @@ class ParsedFormula:
     references: tuple[Reference, ...]
     relatives: tuple[Any, ...]  # each reference as seen from the formula's cell
     shape: tuple[Any, ...]
-    positional: bool  # uses ROW(), COLUMN()...: its result depends on where it sits
+    positional: bool  # uses ROW(), ROWS()...: its result depends on where it sits or on references
 
 
 def parse_formula(text: str, row: int, column: int) -> ParsedFormula:
@@ -225,15 +228,16 @@ class Grid:
             cells.extend([None] * (column - len(cells)))
         cells[column - 1] = value
 
-    def block(self, tab: str, area: Area) -> list[list[CellValue]]:
-        """The values in `area`; bounds at the sheet's edge stop at the last data instead."""
+    def block(self, tab: str, area: Area, margin: int = 0) -> list[list[CellValue]]:
+        """The values in `area`; bounds at the sheet's edge stop at the last data instead, or
+        `margin` blank cells past it."""
         rows = self.tabs[tab]
         bottom = area.bottom
         if bottom == MAX_ROW:  # A:A, A2:A
-            bottom = max(len(rows), area.top)
+            bottom = max(len(rows), area.top) + margin
         right = area.right
         if right == MAX_COLUMN:  # 3:3
-            right = max(max(map(len, rows), default=0), area.left)
+            right = max(max(map(len, rows), default=0), area.left) + margin
         return [
             [self.get(tab, row, column) for column in range(area.left, right + 1)]
             for row in range(area.top, bottom + 1)
@@ -270,7 +274,7 @@ class Evaluator:
         self._time_kind = time_kind
         self._date1904 = date1904
         self._compiled: dict[tuple[Any, ...], _Compiled | None] = {}
-        self._blocks: dict[Area, Any] = {}
+        self._blocks: dict[tuple[Area, int], Any] = {}
         self._pending: dict[str, dict[int, list[int]]] = {}
         self._done: dict[Key, bool] = {}
         self._numbers: dict[Key, float] = {}  # results in date cells, as the file stores them
@@ -376,8 +380,15 @@ class Evaluator:
 
     def _compute(self, key: Key, prepared: _Prepared) -> bool:
         try:
-            result = prepared.function(*(self._argument(area) for area in prepared.areas))
-            value = _from_library(result)
+            value = self._result(prepared)
+            # Excel's whole column runs to row 1,048,576, the grid's stops at its last value:
+            # a result one more blank row changes (COUNTBLANK(B:B), COUNTIF(B:B,"<>Done"))
+            # counts blanks that only Excel can count.
+            edge = any(
+                area.bottom == MAX_ROW or area.right == MAX_COLUMN for area in prepared.areas
+            )
+            if edge and self._result(prepared, margin=1) != value:
+                return False
         except Exception:  # the library raises many kinds for what it cannot do
             return False
         kind = self._time_kind(key)
@@ -387,17 +398,21 @@ class Evaluator:
         self._grid.set(*key, value)
         return True
 
-    def _argument(self, area: Area) -> Any:
+    def _result(self, prepared: _Prepared, margin: int = 0) -> CellValue:
+        arguments = (self._argument(area, margin) for area in prepared.areas)
+        return _from_library(prepared.function(*arguments))
+
+    def _argument(self, area: Area, margin: int) -> Any:
         # Precedents are evaluated before an area is read, so its values are final here.
-        if area not in self._blocks:
+        if (area, margin) not in self._blocks:
             import numpy as np
 
-            block = self._grid.block(area.tab or "", area)
-            self._blocks[area] = np.array(
+            block = self._grid.block(area.tab or "", area, margin)
+            self._blocks[area, margin] = np.array(
                 [[_to_library(value, self._date1904) for value in row] for row in block],
                 dtype=object,
             )
-        return self._blocks[area]
+        return self._blocks[area, margin]
 
 
 def _compile(text: str, parsed: ParsedFormula) -> _Compiled | None:
