@@ -42,12 +42,11 @@ def plan_history(
     starting with sheetsync's headers); any other is the user's, and HistoryRefused says so.
     """
     tab = workbook.find_tab(tab_name)
+    chart = workbook.find_chart(tab_name)
+    if chart is not None:
+        raise _refused(f"The {chart} tab is a chart", month)
     if tab is not None and not is_sheetsyncs(tab, HISTORY):  # the rule SS105 reports
-        raise HistoryRefused(
-            f"The {tab.name} tab has headers of its own (row 1), so it is yours and sheetsync "
-            f"added no {month.label()} rows to it. Rename that tab, or set [tabs] history to "
-            "another name for sheetsync's."
-        )
+        raise _refused(f"The {tab.name} tab has headers of its own (row 1)", month)
     present = _months_and_goals(tab) if tab else set()
     rows = [
         _row(month, goal) for goal in goals if (month.key, goal.goal_id.casefold()) not in present
@@ -70,6 +69,13 @@ def plan_history(
     guards = [Guard(name, 1, c, h) for c, h in enumerate(tab.header, 1)] if tab else []
     new_tabs = () if tab else (tab_name,)
     return WritePlan(tuple(writes), tuple(guards), new_tabs, {tab_name: 1} if new_tabs else {})
+
+
+def _refused(why: str, month: Month) -> HistoryRefused:
+    return HistoryRefused(
+        f"{why}, so it is yours and sheetsync added no {month.label()} rows to it. Rename that "
+        "tab, or set [tabs] history to another name for sheetsync's."
+    )
 
 
 def _months_and_goals(tab: Tab) -> set[tuple[str, str]]:

@@ -254,9 +254,12 @@ def _unread_by_row(issues: list[CellIssue]) -> dict[tuple[str, int], frozenset[s
 def _taken_tabs(workbook: Workbook, tab_names: Mapping[str, str]) -> dict[str, str]:
     taken = {}
     for owned in OWNED_TABS:
-        tab = workbook.find_tab(tab_names.get(owned.role, owned.default_name))
+        name = tab_names.get(owned.role, owned.default_name)
+        tab = workbook.find_tab(name)
         if tab is not None and not is_sheetsyncs(tab, owned):
             taken[owned.role] = tab.name
+        elif tab is None and (chart := workbook.find_chart(name)) is not None:
+            taken[owned.role] = chart  # a chart sheet of that name: no cells to write
     return taken
 
 

@@ -379,7 +379,7 @@ def headers_not_in_row_1(context: CheckContext) -> Iterator[Hit]:
     hint='Rename your "{tab}" tab, or give sheetsync\'s tab another name in the config: [tabs] '
     '{key} = "{suggestion}".',
     what="A tab of yours has the name of a tab sheetsync keeps (Checks or History), and its row 1 "
-    "is not sheetsync's.",
+    "is not sheetsync's, or it is a chart on a sheet of its own.",
     why="sheetsync rewrites its own tabs; it never writes over a tab of yours, so its own is not "
     "kept until one of the two is renamed. Nothing in your data is wrong, so this is a warning; "
     "but while it is the Checks tab, sync says it did not write it and exits 1.",

@@ -7,7 +7,7 @@ nothing above the seam knows which backend it talks to.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Literal
@@ -70,6 +70,9 @@ class Workbook:
     # backend's `formulas()` asks for them), so a dry run can say which formula a write would
     # replace.
     formulas: Mapping[CellKey, str] = field(default_factory=dict)
+    # Sheets that show a chart and hold no cells (a Google sheet of type OBJECT, an Excel chart
+    # sheet): not tabs to read, but their names are taken, so no tab of sheetsync's gets one.
+    charts: tuple[str, ...] = ()
 
     def formulas_in(self, cells: Collection[CellKey]) -> dict[CellKey, str]:
         """Those of `cells` that hold a formula, with it."""
@@ -83,6 +86,16 @@ class Workbook:
             if tab.name.strip().casefold() == wanted:
                 return tab
         return None
+
+    def find_chart(self, name: str) -> str | None:
+        """The name of the chart sheet whose name matches, as find_tab matches a tab's."""
+        return matching_name(self.charts, name)
+
+
+def matching_name(names: Iterable[str], name: str) -> str | None:
+    """The first of `names` that is `name`, ignoring case and surrounding spaces."""
+    wanted = name.strip().casefold()
+    return next((found for found in names if found.strip().casefold() == wanted), None)
 
 
 @dataclass(frozen=True, slots=True)

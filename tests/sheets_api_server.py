@@ -678,6 +678,7 @@ class Sheet:
     conditional_formats: list[dict[str, Any]] = field(default_factory=list)
     protected_ranges: list[dict[str, Any]] = field(default_factory=list)
     formats: list[dict[str, Any]] = field(default_factory=list)  # format requests, as sent
+    charts: list[dict[str, Any]] = field(default_factory=list)  # a chart sheet's chart
 
     @property
     def title(self) -> str:
@@ -688,12 +689,17 @@ class Sheet:
         return self.properties["sheetId"]
 
     @property
+    def is_grid(self) -> bool:
+        """A grid of cells; a chart moved to a sheet of its own is an OBJECT sheet, no grid."""
+        return self.properties.get("sheetType", "GRID") == "GRID"
+
+    @property
     def row_count(self) -> int:
-        return self.properties["gridProperties"]["rowCount"]
+        return self.properties.get("gridProperties", {}).get("rowCount", 0)
 
     @property
     def column_count(self) -> int:
-        return self.properties["gridProperties"]["columnCount"]
+        return self.properties.get("gridProperties", {}).get("columnCount", 0)
 
     def resource(self, index: int) -> dict[str, Any]:
         properties = {"sheetId": self.sheet_id, "title": self.title, "index": index}
@@ -705,6 +711,8 @@ class Sheet:
             ]
         if self.conditional_formats:
             resource["conditionalFormats"] = copy.deepcopy(self.conditional_formats)
+        if self.charts:
+            resource["charts"] = copy.deepcopy(self.charts)
         return resource
 
     def copy(self) -> Sheet:
@@ -715,6 +723,7 @@ class Sheet:
             copy.deepcopy(self.conditional_formats),
             copy.deepcopy(self.protected_ranges),
             copy.deepcopy(self.formats),
+            copy.deepcopy(self.charts),
         )
 
     def cell(self, row: int, col: int) -> Any:
@@ -882,9 +891,10 @@ class Spreadsheet:
         wanted = title.casefold()
         return next((sheet for sheet in self.sheets if sheet.title.casefold() == wanted), None)
 
-    def sheet_with_id(self, sheet_id: int, label: str) -> Sheet:
+    def sheet_with_id(self, sheet_id: int, label: str, grid: bool = True) -> Sheet:
+        """The sheet of that id; a request on cells (`grid`) finds no chart sheet, as Google."""
         for sheet in self.sheets:
-            if sheet.sheet_id == sheet_id:
+            if sheet.sheet_id == sheet_id and (sheet.is_grid or not grid):
                 return sheet
         raise invalid_argument(f"{label}: No grid with id: {sheet_id}")
 
@@ -895,7 +905,8 @@ class Spreadsheet:
             return sheet, Bounds(0, None, 0, None), ""
         sheet = self.sheets[0] if title is None else self.sheet_titled(title)
         bounds = Bounds(0, None, 0, None) if not cells else parse_cells(cells)
-        if sheet is None or bounds is None:
+        # A chart sheet has no cells to address: Google parses no range on it.
+        if sheet is None or bounds is None or not sheet.is_grid:
             raise invalid_argument(f"Unable to parse range: {text}")
         return sheet, bounds, (cells or "").upper()
 
@@ -1293,7 +1304,7 @@ class SheetsApi:
         return {"addSheet": {"properties": sheet.resource(index)["properties"]}}
 
     def delete_sheet(self, book: Spreadsheet, detail: dict[str, Any], label: str) -> dict[str, Any]:
-        sheet = book.sheet_with_id(detail.get("sheetId", 0), label)
+        sheet = book.sheet_with_id(detail.get("sheetId", 0), label, grid=False)
         if len(book.sheets) == 1:
             raise invalid_argument(f"{label}: You can't remove all the sheets in a document.")
         book.sheets.remove(sheet)
@@ -1303,7 +1314,7 @@ class SheetsApi:
         self, book: Spreadsheet, detail: dict[str, Any], label: str
     ) -> dict[str, Any]:
         requested = {"sheetId": 0, **proto3(detail.get("properties", {}))}
-        sheet = book.sheet_with_id(requested["sheetId"], label)
+        sheet = book.sheet_with_id(requested["sheetId"], label, grid=False)
         old_index = book.sheets.index(sheet)
         updated = {**copy.deepcopy(sheet.properties), "index": old_index}
         copy_fields(updated, requested, detail.get("fields", ""), label)
@@ -1933,11 +1944,34 @@ class SheetsApiServer:
                 sheet.rows = [[None if value == "" else value for value in row] for row in rows]
             return book.key
 
+    def add_chart_sheet(self, key: str, title: str, index: int) -> int:
+        """A chart moved to a sheet of its own, as a person does in the Sheets UI ("Move to own
+        sheet"): SheetProperties with sheetType OBJECT and no gridProperties, its chart listed
+        on the sheet (the chart's spec is not modelled). Returns the sheet's id."""
+        with self._lock:
+            book = self._spreadsheets[key]
+            if book.sheet_titled(title):
+                raise ValueError(f"a sheet named {title} is already in {key}")
+            sheet_id = self._api.new_id()
+            sheet = Sheet({"sheetId": sheet_id, "title": title, "sheetType": "OBJECT"})
+            sheet.charts.append({"chartId": self._api.new_id(), "position": {"sheetId": sheet_id}})
+            book.sheets.insert(index, sheet)
+            book.touch()
+            return sheet_id
+
     def grid(self, key: str, tab: str) -> list[list[Any]]:
         """The tab's values as UNFORMATTED_VALUE reads return them (trimmed, dates as serials)."""
         with self._lock:
             sheet = self._sheet(key, tab)
             return trimmed(sheet.block(sheet.whole()), "UNFORMATTED_VALUE", True)
+
+    def sheets(self, key: str) -> list[tuple[str, str]]:
+        """Each sheet's title and type (GRID, or OBJECT for a chart sheet), in tab order."""
+        with self._lock:
+            return [
+                (sheet.title, sheet.properties["sheetType"])
+                for sheet in self._spreadsheets[key].sheets
+            ]
 
     def sheet_properties(self, key: str, tab: str) -> dict[str, Any]:
         with self._lock:

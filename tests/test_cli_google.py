@@ -74,6 +74,61 @@ def test_dry_run_names_a_formula_of_yours_that_sync_would_replace(sheets_api, sp
     assert sheets_api.grid(key, "Plan")[2][13] == "#NAME?"  # nothing written
 
 
+def test_a_spreadsheet_with_a_chart_sheet_is_checked_and_synced_around_it(sheets_api, spreadsheet):
+    # The owner moved a spend chart to a sheet of its own, between Strategy and Plan.
+    key, url, folder = spreadsheet
+    chart = sheets_api.add_chart_sheet(key, "Spend chart", index=1)
+    check = run(
+        folder, "check", "--workbook", url, "--today", TODAY.isoformat(), "--format", "json"
+    )
+    assert check.returncode == 0, check.stderr
+    report = json.loads(check.stdout)
+    assert [(f["code"], f["tab"], f["cell"]) for f in report["findings"]] == [
+        ("SS304", "Plan", "D3")
+    ]
+    assert [g["id"] for g in report["goals"]] == ["G1", "G2"]
+
+    sync = run(folder, "sync", "--workbook", url, "--today", TODAY.isoformat())
+
+    assert sync.returncode == 0, sync.stderr
+    assert sheets_api.grid(key, "Plan")[0][-4:] == ["Status", "ROI", "Cost per Result", "Issues"]
+    assert sheets_api.grid(key, "Checks")[1][:4] == ["warning", "SS304", "Plan", "D3"]
+    assert sheets_api.sheets(key) == [
+        ("Strategy", "GRID"),
+        ("Spend chart", "OBJECT"),
+        ("Plan", "GRID"),
+        ("Calendar", "GRID"),
+        ("Checks", "GRID"),
+    ]
+    assert sheets_api.sheet_properties(key, "Spend chart")["sheetId"] == chart
+
+
+def test_a_chart_sheet_named_checks_is_left_alone_and_the_rest_is_synced(sheets_api, spreadsheet):
+    key, url, folder = spreadsheet
+    sheets_api.add_chart_sheet(key, "Checks", index=3)
+    chart = sheets_api.sheet_properties(key, "Checks")
+
+    sync = run(folder, "sync", "--workbook", url, "--today", TODAY.isoformat())
+
+    # The figures are written; sheetsync's findings are not, and it says where and what to do.
+    assert sync.returncode == 1, sync.stderr
+    shown = " ".join(sync.stdout.split())
+    assert (
+        'The "Checks" tab is not one sheetsync made, so sheetsync leaves it alone and does not '
+        "write the findings of each sync there." in shown
+    )
+    assert 'Rename your "Checks" tab' in shown
+    assert '[tabs] checks = "sheetsync Checks"' in shown
+    assert sheets_api.grid(key, "Plan")[0][-4:] == ["Status", "ROI", "Cost per Result", "Issues"]
+    assert sheets_api.sheet_properties(key, "Checks") == chart
+    assert [title for title, _ in sheets_api.sheets(key)] == [
+        "Strategy",
+        "Plan",
+        "Calendar",
+        "Checks",
+    ]
+
+
 def test_unshared_spreadsheet_exits_3_with_the_fix(sheets_api, spreadsheet):
     key, url, folder = spreadsheet
     sheets_api.set_shared(key, False)

@@ -368,6 +368,18 @@ def test_read_returns_every_tab_with_locale_time_zone_serial_dates_and_errors(sh
     assert workbook.find_tab("Empty").rows == ()
 
 
+def test_a_chart_sheet_is_no_tab_and_the_tabs_after_it_are_read(sheets_api):
+    # A chart moved to a sheet of its own (sheetType OBJECT) holds no cells to read.
+    key = bean_and_crumb(sheets_api)
+    sheets_api.add_chart_sheet(key, "Spend chart", index=1)
+
+    workbook = backend_for(sheets_api, key).read()
+
+    assert [tab.name for tab in workbook.tabs] == ["Strategy", "Plan"]
+    assert workbook.charts == ("Spend chart",)
+    assert workbook.find_tab("Plan").rows == as_rows(PLAN)
+
+
 @pytest.mark.parametrize("tactics", [10, 10_000])
 def test_a_read_is_one_metadata_and_one_values_request_whatever_the_row_count(sheets_api, tactics):
     rows = [PLAN[0]] + [[f"T{n}", "G1", f"Activity {n}", 46082 + n] for n in range(tactics)]
@@ -1365,13 +1377,19 @@ def test_a_first_dry_run_asks_for_no_formulas_where_no_cell_is_yet(sheets_api):
     assert sheets_api.requests == {("GET", "spreadsheets.get"): 1, ("GET", "values.batchGet"): 1}
 
 
-def test_a_tab_named_like_a_new_one_of_ours_made_meanwhile_stops_the_write(sheets_api):
+@pytest.mark.parametrize("made", ["cheque register", "chart sheet"])
+def test_a_tab_named_like_a_new_one_of_ours_made_meanwhile_stops_the_write(sheets_api, made):
     key = bean_and_crumb(sheets_api)
     backend = backend_for(sheets_api, key)
     backend.read()
-    # A colleague makes a cheque register called "checks" while sheetsync is about to add its own.
-    colleague = gspread_client_for(settings_for(sheets_api)).open_by_key(key)
-    colleague.add_worksheet("checks", rows=10, cols=3).update([["Cheque", "Amount"]], "A1")
+    # A colleague makes a cheque register called "checks", or moves a chart to a sheet of its
+    # own called so, while sheetsync is about to add its own.
+    if made == "chart sheet":
+        sheets_api.add_chart_sheet(key, "checks", index=2)
+    else:
+        colleague = gspread_client_for(settings_for(sheets_api)).open_by_key(key)
+        colleague.add_worksheet("checks", rows=10, cols=3).update([["Cheque", "Amount"]], "A1")
+    before = sheets_api.sheet_properties(key, "checks"), sheets_api.grid(key, "checks")
     writes = (CellWrite("Checks", 1, 1, "Severity", kind="header"), CellWrite("Checks", 2, 1, "x"))
     with pytest.raises(WorkbookChanged) as changed:
         backend.apply(WritePlan(writes, (), ("Checks",), {"Checks": 1}))
@@ -1380,5 +1398,5 @@ def test_a_tab_named_like_a_new_one_of_ours_made_meanwhile_stops_the_write(sheet
         "nothing was written; run sync again (a tab of yours by that name is left alone and "
         "named in the findings)."
     )
-    assert sheets_api.grid(key, "checks") == [["Cheque", "Amount"]]
+    assert (sheets_api.sheet_properties(key, "checks"), sheets_api.grid(key, "checks")) == before
     assert sheets_api.requests[("POST", "values.batchUpdate")] == 0

@@ -86,6 +86,20 @@ def test_a_users_own_history_tab_is_left_alone(book, tmp_path):
     assert history(handle.open()) == mine
 
 
+def test_a_chart_sheet_named_history_is_left_alone(sheets_api, tmp_path):
+    # On Google, a chart moved to a sheet of its own called History: no cells to append to.
+    handle = google_handle(baseline_grids(), sheets_api)
+    key = handle.open().key
+    sheets_api.add_chart_sheet(key, "History", index=3)
+    sent = api.send_summary(handle.open(), today=D(2026, 7, 1), settings=settings(tmp_path))
+    assert not sent.outcome.already and not sent.history_failed
+    assert sent.history == (
+        "The History tab is a chart, so it is yours and sheetsync added no June 2026 rows to "
+        "it. Rename that tab, or set [tabs] history to another name for sheetsync's."
+    )
+    assert sheets_api.sheets(key)[3] == ("History", "OBJECT")
+
+
 def test_a_history_tab_sheetsync_started_keeps_what_people_add_below(book, tmp_path):
     ours = [list(HISTORY_HEADERS), ["2026-05", "G1", 100, 0, 10, 0.1, None, "On track"]]
     handle = book({"History": ours})

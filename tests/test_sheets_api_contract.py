@@ -702,6 +702,80 @@ def test_sheets_create_makes_the_tabs_asked_for(sheets_api: SheetsApiServer) -> 
     }
 
 
+# --- chart sheets -------------------------------------------------------------------------------
+
+
+def test_a_chart_sheet_is_listed_as_google_lists_it(sheets_api: SheetsApiServer, book: str) -> None:
+    chart = sheets_api.add_chart_sheet(book, "Spend chart", index=1)
+
+    answer = requests.get(f"{sheets_api.endpoint}/v4/spreadsheets/{book}", timeout=5).json()
+
+    listed = answer["sheets"][1]
+    assert listed["properties"] == {
+        "sheetId": chart,
+        "title": "Spend chart",
+        "index": 1,
+        "sheetType": "OBJECT",
+    }
+    assert [c["position"] for c in listed["charts"]] == [{"sheetId": chart}]
+    assert [s["properties"]["index"] for s in answer["sheets"]] == [0, 1, 2]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("GET", "/values/'Spend chart'!A1", None),
+        ("GET", "/values:batchGet?ranges=Plan!A1&ranges='Spend chart'!A1", None),
+        (
+            "POST",
+            "/values:batchUpdate",
+            {"valueInputOption": "RAW", "data": [{"range": "'Spend chart'!A1", "values": [[1]]}]},
+        ),
+        ("PUT", "/values/'Spend chart'!A1?valueInputOption=RAW", {"values": [[1]]}),
+        ("POST", "/values/'Spend chart'!A1:clear", None),
+    ],
+)
+def test_a_chart_sheets_cells_cannot_be_read_or_written(
+    sheets_api: SheetsApiServer, book: str, method: str, path: str, body: Any
+) -> None:
+    sheets_api.add_chart_sheet(book, "Spend chart", index=1)
+
+    answer = requests.request(
+        method, f"{sheets_api.endpoint}/v4/spreadsheets/{book}{path}", json=body, timeout=5
+    )
+
+    assert answer.status_code == 400
+    assert answer.json()["error"]["message"].endswith("Unable to parse range: 'Spend chart'!A1")
+
+
+def test_a_chart_sheet_takes_its_name_and_has_no_grid_to_grow(
+    sheets_api: SheetsApiServer, book: str
+) -> None:
+    chart = sheets_api.add_chart_sheet(book, "Checks", index=2)
+    url = f"{sheets_api.endpoint}/v4/spreadsheets/{book}:batchUpdate"
+    grow = {"appendDimension": {"sheetId": chart, "dimension": "ROWS", "length": 5}}
+    add = {"addSheet": {"properties": {"title": "checks"}}}
+    rename = {
+        "updateSheetProperties": {
+            "properties": {"sheetId": chart, "title": "Chart"},
+            "fields": "title",
+        }
+    }
+
+    answers = [
+        requests.post(url, json={"requests": [request]}, timeout=5)
+        for request in (grow, add, rename)
+    ]
+
+    assert [a.json().get("error", {}).get("message") for a in answers] == [
+        f"Invalid requests[0].appendDimension: No grid with id: {chart}",
+        'Invalid requests[0].addSheet: A sheet with the name "checks" already exists. '
+        "Please enter another name.",
+        None,
+    ]
+    assert sheets_api.sheet_properties(book, "Chart")["sheetType"] == "OBJECT"
+
+
 # --- errors -------------------------------------------------------------------------------------
 
 

@@ -11,6 +11,8 @@ import python_calamine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
+from openpyxl.chart import BarChart, Reference
+from openpyxl.chartsheet import Chartsheet
 from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 from package_parts import assert_untouched_parts_kept, patch_member
@@ -198,6 +200,26 @@ def test_file_open_in_office_is_checked_but_not_synced(tmp_path, lock):
     assert result.returncode == 3
     assert "Close it" in result.stderr and "nothing was written" in result.stderr
     assert path.read_bytes() == before
+
+
+def test_a_chart_sheet_named_checks_is_left_alone_and_the_rest_is_synced(tmp_path):
+    # A chart moved to a sheet of its own and called Checks: sheetsync's Checks tab beside it
+    # would be a second sheet of that name, which Excel calls damage.
+    path = tmp_path / "chart.xlsx"
+    write_xlsx(path, baseline_grids())
+    book = load_workbook(path)
+    chart = BarChart()
+    chart.add_data(Reference(book["Strategy"], min_col=7, min_row=1, max_row=3))
+    book.create_chartsheet("Checks", 1).add_chart(chart)
+    book.save(path)
+
+    result = sheetsync.sync(str(path), today=TODAY)
+
+    assert [(f.code, f.tab) for f in result.report.findings] == [("SS105", "Checks")]
+    book = load_workbook(path)
+    assert book.sheetnames == ["Strategy", "Checks", "Plan", "Calendar"]
+    assert isinstance(book["Checks"], Chartsheet)
+    assert [c.value for c in book["Plan"][1]][-4:] == ["Status", "ROI", "Cost per Result", "Issues"]
 
 
 @pytest.mark.parametrize("references", ["kept", "left out"])

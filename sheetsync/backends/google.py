@@ -63,6 +63,7 @@ from sheetsync.workbook import (
     WritePlan,
     a1,
     guard_text,
+    matching_name,
 )
 
 if TYPE_CHECKING:
@@ -135,6 +136,7 @@ class GoogleBackend:
             locale=properties.get("locale"),
             timezone=properties.get("timeZone"),
             url=self.url,
+            charts=_chart_titles(metadata),
         )
         return self._read
 
@@ -258,8 +260,9 @@ class GoogleBackend:
         """What is still missing, from the spreadsheet as it is now; refused (WorkbookChanged,
         nothing written) when a tab sheetsync means to add was made by someone else meanwhile,
         which may be theirs."""
-        grids = _grid_map(self._fetch_metadata())
-        taken = tab_made_by_others(plan, grids, ours)
+        metadata = self._fetch_metadata()
+        grids = _grid_map(metadata)
+        taken = tab_made_by_others(plan, grids, ours) or _new_tab_named_by_a_chart(plan, metadata)
         if taken is not None:
             raise WorkbookChanged(
                 f"A tab named “{taken}” was added to the spreadsheet while sheetsync was "
@@ -310,7 +313,7 @@ def _grids_from(metadata: Mapping[str, Any]) -> list[SheetGrid]:
     sheets = sorted(metadata.get("sheets", []), key=lambda s: s["properties"].get("index", 0))
     for sheet in sheets:
         properties = sheet["properties"]
-        if properties.get("sheetType", "GRID") != "GRID":
+        if not _is_grid(properties):
             continue
         size = properties.get("gridProperties", {})
         grids.append(
@@ -322,6 +325,25 @@ def _grids_from(metadata: Mapping[str, Any]) -> list[SheetGrid]:
             )
         )
     return grids
+
+
+def _chart_titles(metadata: Mapping[str, Any]) -> tuple[str, ...]:
+    """The sheets that are not grids: a chart moved to a sheet of its own (OBJECT)."""
+    return tuple(
+        sheet["properties"]["title"]
+        for sheet in metadata.get("sheets", [])
+        if not _is_grid(sheet["properties"])
+    )
+
+
+def _new_tab_named_by_a_chart(plan: WritePlan, metadata: Mapping[str, Any]) -> str | None:
+    """The name of a chart sheet that took the name of a tab the plan means to add."""
+    charts = _chart_titles(metadata)
+    return next(filter(None, (matching_name(charts, title) for title in plan.new_tabs)), None)
+
+
+def _is_grid(properties: Mapping[str, Any]) -> bool:
+    return properties.get("sheetType", "GRID") == "GRID"
 
 
 def _grid_map(metadata: Mapping[str, Any]) -> dict[str, SheetGrid]:

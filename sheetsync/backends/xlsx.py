@@ -220,6 +220,7 @@ def _read(path: Path, data: bytes, all_formulas: bool) -> _Snapshot:
         title=path.stem,
         tabs=tuple(Tab(name, _trimmed(grid_rows)) for name, grid_rows in rows.items()),
         formulas={key: formula.text for key, formula in formulas.items() if formula.text},
+        charts=package.chart_sheets,
     )
     scan = _Scan(data, package, cells, grid if formulas else None)
     return _Snapshot(data, workbook, grid, package, formulas, uncertain, scan)

@@ -24,6 +24,7 @@ Coordinate = tuple[int, int]  # 1-based (row, column)
 
 _OFFICE_DOCUMENT = "/officeDocument"
 _WORKSHEET = "/worksheet"
+_CHARTSHEET = "/chartsheet"
 _STYLES = "/styles"
 
 # Built-in date formats whose text depends on the locale (East Asian calendars); the file
@@ -47,6 +48,7 @@ class PackageInfo:
     styles_part: str | None
     workbook_part: str = "xl/workbook.xml"
     sheet_ids: dict[str, int] = field(default_factory=dict)  # tab name -> its sheetId
+    chart_sheets: tuple[str, ...] = ()  # sheets that show a chart and hold no cells
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +75,7 @@ def read_package_info(archive: ZipFile) -> PackageInfo:
     relationships = _relationships(archive, workbook_part)
     sheet_names: list[str] = []
     sheet_parts: dict[str, str] = {}
+    chart_sheets: list[str] = []
     sheet_ids: dict[str, int] = {}
     defined_names: dict[tuple[str, str | None], str] = {}
     full_calc = date1904 = False
@@ -84,6 +87,8 @@ def read_package_info(archive: ZipFile) -> PackageInfo:
             target = relationships.get(_relationship_id(element), ("", ""))
             if target[1].endswith(_WORKSHEET):
                 sheet_parts[name] = target[0]
+            elif target[1].endswith(_CHARTSHEET):
+                chart_sheets.append(name)
             if element.get("sheetId", "").isdigit():
                 sheet_ids[name] = int(element.get("sheetId", ""))
         elif tag == "calcPr":
@@ -101,6 +106,7 @@ def read_package_info(archive: ZipFile) -> PackageInfo:
         styles[0] if styles else None,
         workbook_part,
         sheet_ids,
+        tuple(chart_sheets),
     )
 
 
