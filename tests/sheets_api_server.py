@@ -140,6 +140,19 @@ def cannot_bind(names: list[str]) -> ApiError:
     return google_error(400, "INVALID_ARGUMENT", " ".join(messages), details)
 
 
+def bad_field_mask(mask: str, path: str) -> ApiError:
+    """A fields= mask naming a path the answer has no field for: Google's message is generic,
+    the path is named in the details only."""
+    description = (
+        f"Error expanding 'fields' parameter. Cannot find matching fields for path '{path}'."
+    )
+    violation = {"field": mask, "description": description}
+    details = [
+        {"@type": "type.googleapis.com/google.rpc.BadRequest", "fieldViolations": [violation]}
+    ]
+    return google_error(400, "INVALID_ARGUMENT", "Request contains an invalid argument.", details)
+
+
 def invalid_enum(parameter: str, kind: str, value: str) -> ApiError:
     """A value an enumeration does not hold (`parameter` as Google names it: value_input_option)."""
     return invalid_argument(
@@ -562,26 +575,33 @@ def rendered(cell: Any, render: str, serial_dates: bool) -> Scalar:
 
 FieldTree = dict[str, Any]  # name -> subtree, or None for the whole field
 FIELD_NAME = re.compile(r"[A-Za-z0-9_*@]+")
+FIELD_NAME_WITH_SPACES = re.compile(r"[A-Za-z0-9_*@ ]+")
 
 
-def parse_field_mask(text: str) -> FieldTree:
-    """fields=properties(title,locale),sheets.properties.sheetId (also '/' between names)."""
+def parse_field_mask(text: str, spaces_in_names: bool = False) -> FieldTree:
+    """fields=properties(title,locale),sheets.properties.sheetId (also '/' between names).
+
+    Drive reads "id, name" as two names; Sheets reads the space as part of a name
+    (`spaces_in_names`), which its answers then have no field for.
+    """
+    mask = text if spaces_in_names else text.replace(" ", "")
+    names = FIELD_NAME_WITH_SPACES if spaces_in_names else FIELD_NAME
     tree: FieldTree = {}
-    end = _parse_field_list(text.replace(" ", ""), 0, tree)
-    if end != len(text.replace(" ", "")):
+    end = _parse_field_list(mask, 0, tree, names)
+    if end != len(mask):
         raise invalid_argument(f"Invalid field selection {text}")
     return tree
 
 
-def _parse_field_list(text: str, at: int, tree: FieldTree) -> int:
-    at = _parse_field_path(text, at, tree)
+def _parse_field_list(text: str, at: int, tree: FieldTree, names: re.Pattern[str]) -> int:
+    at = _parse_field_path(text, at, tree, names)
     while at < len(text) and text[at] == ",":
-        at = _parse_field_path(text, at + 1, tree)
+        at = _parse_field_path(text, at + 1, tree, names)
     return at
 
 
-def _parse_field_path(text: str, at: int, tree: FieldTree) -> int:
-    match = FIELD_NAME.match(text, at)
+def _parse_field_path(text: str, at: int, tree: FieldTree, names: re.Pattern[str]) -> int:
+    match = names.match(text, at)
     if not match:
         raise invalid_argument(f"Invalid field selection {text}")
     name, at = match[0], match.end()
@@ -591,13 +611,157 @@ def _parse_field_path(text: str, at: int, tree: FieldTree) -> int:
         if child is not None:
             tree[name] = subtree
         if text[at] == "(":
-            at = _parse_field_list(text, at + 1, subtree)
+            at = _parse_field_list(text, at + 1, subtree, names)
             if at >= len(text) or text[at] != ")":
                 raise invalid_argument(f"Invalid field selection {text}")
             return at + 1
-        return _parse_field_path(text, at + 1, subtree)
+        return _parse_field_path(text, at + 1, subtree, names)
     tree[name] = None
     return at
+
+
+# The messages of Sheets' answers, with their fields as Google's API reference lists them: a
+# field names its message, or None for a value; MESSAGE is a message this server does not
+# model, so any path below it is taken.
+MESSAGE = "message"
+SHEETS_MESSAGES: dict[str, dict[str, str | None]] = {
+    "Spreadsheet": {
+        "spreadsheetId": None,
+        "properties": "SpreadsheetProperties",
+        "sheets": "Sheet",
+        "namedRanges": MESSAGE,
+        "spreadsheetUrl": None,
+        "developerMetadata": MESSAGE,
+        "dataSources": MESSAGE,
+        "dataSourceSchedules": MESSAGE,
+    },
+    "SpreadsheetProperties": {
+        "title": None,
+        "locale": None,
+        "autoRecalc": None,
+        "timeZone": None,
+        "defaultFormat": MESSAGE,
+        "iterativeCalculationSettings": MESSAGE,
+        "spreadsheetTheme": MESSAGE,
+        "importFunctionsExternalUrlAccessAllowed": None,
+    },
+    "Sheet": {
+        "properties": "SheetProperties",
+        "data": MESSAGE,
+        "merges": "GridRange",
+        "conditionalFormats": "ConditionalFormatRule",
+        "filterViews": MESSAGE,
+        "protectedRanges": "ProtectedRange",
+        "basicFilter": MESSAGE,
+        "charts": MESSAGE,
+        "bandedRanges": MESSAGE,
+        "developerMetadata": MESSAGE,
+        "rowGroups": MESSAGE,
+        "columnGroups": MESSAGE,
+        "slicers": MESSAGE,
+        "tables": MESSAGE,
+    },
+    "SheetProperties": {
+        "sheetId": None,
+        "title": None,
+        "index": None,
+        "sheetType": None,
+        "gridProperties": "GridProperties",
+        "hidden": None,
+        "tabColor": MESSAGE,
+        "tabColorStyle": MESSAGE,
+        "rightToLeft": None,
+        "dataSourceSheetProperties": MESSAGE,
+    },
+    "GridProperties": {
+        "rowCount": None,
+        "columnCount": None,
+        "frozenRowCount": None,
+        "frozenColumnCount": None,
+        "hideGridlines": None,
+        "rowGroupControlAfter": None,
+        "columnGroupControlAfter": None,
+    },
+    "ProtectedRange": {
+        "protectedRangeId": None,
+        "range": "GridRange",
+        "namedRangeId": None,
+        "tableId": None,
+        "description": None,
+        "warningOnly": None,
+        "requestingUserCanEdit": None,
+        "unprotectedRanges": "GridRange",
+        "editors": MESSAGE,
+    },
+    "ConditionalFormatRule": {
+        "ranges": "GridRange",
+        "booleanRule": MESSAGE,
+        "gradientRule": MESSAGE,
+    },
+    "GridRange": {
+        "sheetId": None,
+        "startRowIndex": None,
+        "endRowIndex": None,
+        "startColumnIndex": None,
+        "endColumnIndex": None,
+    },
+    "ValueRange": {"range": None, "majorDimension": None, "values": None},
+    "BatchGetValuesResponse": {"spreadsheetId": None, "valueRanges": "ValueRange"},
+    "UpdateValuesResponse": {
+        "spreadsheetId": None,
+        "updatedRange": None,
+        "updatedRows": None,
+        "updatedColumns": None,
+        "updatedCells": None,
+        "updatedData": "ValueRange",
+    },
+    "BatchUpdateValuesResponse": {
+        "spreadsheetId": None,
+        "totalUpdatedRows": None,
+        "totalUpdatedColumns": None,
+        "totalUpdatedCells": None,
+        "totalUpdatedSheets": None,
+        "responses": "UpdateValuesResponse",
+    },
+    "BatchUpdateSpreadsheetResponse": {
+        "spreadsheetId": None,
+        "replies": MESSAGE,
+        "updatedSpreadsheet": "Spreadsheet",
+    },
+    "ClearValuesResponse": {"spreadsheetId": None, "clearedRange": None},
+    "BatchClearValuesResponse": {"spreadsheetId": None, "clearedRanges": None},
+}
+# The message each Sheets method answers with.
+ANSWERS = {
+    "spreadsheets.get": "Spreadsheet",
+    "spreadsheets.create": "Spreadsheet",
+    "spreadsheets.batchUpdate": "BatchUpdateSpreadsheetResponse",
+    "values.get": "ValueRange",
+    "values.batchGet": "BatchGetValuesResponse",
+    "values.update": "UpdateValuesResponse",
+    "values.batchUpdate": "BatchUpdateValuesResponse",
+    "values.clear": "ClearValuesResponse",
+    "values.batchClear": "BatchClearValuesResponse",
+}
+
+
+def unmatched_path(tree: FieldTree, message: str, prefix: tuple[str, ...] = ()) -> str | None:
+    """The first path of a mask that names no field of the message, as Google spells it."""
+    fields = SHEETS_MESSAGES[message]
+    for name, subtree in tree.items():
+        if name == "*":
+            continue
+        kind = fields.get(name, "")
+        if subtree is None or kind == MESSAGE:
+            if name not in fields:
+                return ".".join((*prefix, name))
+            continue
+        if not kind:  # not a field, or a value with a path below it
+            return ".".join((*prefix, name, *next(leaf_paths(subtree), ())))
+        found = unmatched_path(subtree, kind, (*prefix, name))
+        if found is not None:
+            return found
+    return None
 
 
 def masked(value: Any, tree: FieldTree | None) -> Any:
@@ -1134,14 +1298,16 @@ def checked_query(route: str, query: dict[str, list[str]]) -> dict[str, list[str
     return checked
 
 
-def field_mask(text: str) -> FieldTree | None:
-    """A Sheets answer's field mask (None: no mask). Drive reads "id, name"; Sheets takes the
-    space as part of a field name, which no answer has."""
+def field_mask(route: str, text: str) -> FieldTree | None:
+    """The field mask of a Sheets method's answer (None: no mask), refused as Google refuses a
+    path its answer has no field for."""
     if not text:
         return None
-    if " " in text:
-        raise invalid_argument("Request contains an invalid argument.")
-    return parse_field_mask(text)
+    tree = parse_field_mask(text, spaces_in_names=True)
+    path = unmatched_path(tree, ANSWERS[route])
+    if path is not None:
+        raise bad_field_mask(text, path)
+    return tree
 
 
 # One kind of spreadsheets.batchUpdate request: (spreadsheet, request detail, error label) -> reply
@@ -2200,7 +2366,7 @@ class SheetsApiServer:
             mask = None
             if not drive:  # Drive's routes take their own parameters and masks
                 query = checked_query(route, query)
-                mask = field_mask(only(query, "fields"))
+                mask = field_mask(route, only(query, "fields"))
             with self._lock:
                 reply = self._api.handlers[route](*args, query, body)
             if mask is None:

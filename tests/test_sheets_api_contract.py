@@ -1036,20 +1036,66 @@ def test_a_field_mask_answers_only_the_fields_it_names(
     assert (answer.status_code, answer.json()) == (200, expected)
 
 
-def test_a_field_mask_with_a_space_is_refused_as_google_does(
+def bad_mask(mask: str, path: str) -> dict[str, Any]:
+    """Google's answer to a field mask naming a path its answer has no field for."""
+    violation = {
+        "field": mask,
+        "description": "Error expanding 'fields' parameter. Cannot find matching fields for "
+        f"path '{path}'.",
+    }
+    return {
+        "error": {
+            "code": 400,
+            "message": "Request contains an invalid argument.",
+            "status": "INVALID_ARGUMENT",
+            "details": [
+                {
+                    "@type": "type.googleapis.com/google.rpc.BadRequest",
+                    "fieldViolations": [violation],
+                }
+            ],
+        }
+    }
+
+
+@pytest.mark.parametrize(
+    ("path", "mask", "unmatched"),
+    [
+        # Drive reads "id, name"; Sheets takes the space as part of a field's name.
+        ("", "properties, sheets.properties", " sheets.properties"),
+        ("", "sheets(properties(sheetId,gridPropertis))", "sheets.properties.gridPropertis"),
+        ("", "properties.title.text", "properties.title.text"),
+        ("/values:batchGet?ranges=Plan!A1", "valueRanges(range,value)", "valueRanges.value"),
+        ("/values/Plan!A1", "values,majorDimensions", "majorDimensions"),
+    ],
+)
+def test_a_field_mask_naming_no_field_of_the_answer_is_refused_as_google_does(
+    sheets_api: SheetsApiServer, book: str, path: str, mask: str, unmatched: str
+) -> None:
+    answer = requests.get(
+        f"{sheets_api.endpoint}/v4/spreadsheets/{book}{path}", params={"fields": mask}, timeout=5
+    )
+
+    assert (answer.status_code, answer.json()) == (400, bad_mask(mask, unmatched))
+
+
+def test_a_field_mask_refused_leaves_the_spreadsheet_unwritten(
     sheets_api: SheetsApiServer, book: str
 ) -> None:
-    # Drive reads "id, name"; Sheets takes the space as part of a field name no answer has.
-    answer = requests.get(
-        f"{sheets_api.endpoint}/v4/spreadsheets/{book}",
-        params={"fields": "properties, sheets.properties"},
+    before = sheets_api.grid(book, "Plan")
+
+    answer = requests.post(
+        f"{sheets_api.endpoint}/v4/spreadsheets/{book}/values:batchUpdate",
+        params={"fields": "totalUpdatedCell"},
+        json={"valueInputOption": "RAW", "data": [{"range": "Plan!C3", "values": [["Done"]]}]},
         timeout=5,
     )
 
-    assert (answer.status_code, answer.json()["error"]["message"]) == (
+    assert (answer.status_code, answer.json()) == (
         400,
-        "Request contains an invalid argument.",
+        bad_mask("totalUpdatedCell", "totalUpdatedCell"),
     )
+    assert sheets_api.grid(book, "Plan") == before
 
 
 def test_requests_outside_the_subset_answer_501(sheets_api: SheetsApiServer, book: str) -> None:
