@@ -145,6 +145,8 @@ class Model:
     taken_tabs: Mapping[str, str] = field(default_factory=dict)  # role -> the tab's name
     # For a missing tab: another tab that has its headers, so is likely it under a new name.
     look_alikes: Mapping[str, str] = field(default_factory=dict)  # role -> that tab's name
+    # For a missing tab: a chart on a sheet of its own that has its name, and no cells.
+    charts_named_like: Mapping[str, str] = field(default_factory=dict)  # role -> the chart's
     unread_by_row: Mapping[tuple[str, int], frozenset[str]] = field(default_factory=dict)
 
     def layout(self, role: str) -> TabLayout | None:
@@ -212,6 +214,7 @@ def build_model(
     organising_rows: dict[str, frozenset[int]] = {}
     known = {name.strip().casefold() for name in tab_names.values()}
     look_alikes: dict[str, str] = {}
+    charts_named_like: dict[str, str] = {}
     for schema in (STRATEGY, PLAN, CALENDAR):
         tab = workbook.find_tab(tab_names[schema.role])
         if tab is None:
@@ -219,6 +222,9 @@ def build_model(
             alike = _look_alike(schema, workbook, header_names(schema, aliases), known)
             if alike is not None:
                 look_alikes[schema.role] = alike
+            chart = workbook.find_chart(tab_names[schema.role])
+            if chart is not None:
+                charts_named_like[schema.role] = chart
             continue
         layout = find_layout(schema, tab, aliases)
         layouts[schema.role] = layout
@@ -236,6 +242,7 @@ def build_model(
         organising_rows=organising_rows,
         taken_tabs=_taken_tabs(workbook, tab_names),
         look_alikes=look_alikes,
+        charts_named_like=charts_named_like,
         unread_by_row=_unread_by_row(issues),
     )
 

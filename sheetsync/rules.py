@@ -243,10 +243,14 @@ def missing_tab(context: CheckContext) -> Iterator[Hit]:
         if context.model.layout(schema.role) is None:
             name = context.model.tab_names.get(schema.role, schema.default_name)
             alike = context.model.look_alikes.get(schema.role)
+            chart = context.model.charts_named_like.get(schema.role)
+            seen = f' ("{alike}" looks like it)' if alike else ""
+            if chart is not None:
+                seen = f' ("{chart}" is a chart on a sheet of its own, with no cells; rename it)'
             facts = {
                 "tab": name,
                 "key": schema.role,
-                "seen": f' ("{alike}" looks like it)' if alike else "",
+                "seen": seen,
                 "alike": f' ("{alike}")' if alike else "",
                 "name": alike or "the tab's name",
             }

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import requests
 from workbooks import TODAY, baseline_grids
 
 SHEETSYNC = str(Path(sys.executable).with_name("sheetsync"))
@@ -127,6 +128,31 @@ def test_a_chart_sheet_named_checks_is_left_alone_and_the_rest_is_synced(sheets_
         "Calendar",
         "Checks",
     ]
+
+
+def test_a_chart_sheet_with_the_name_of_the_plan_tab_is_named_in_the_finding(
+    sheets_api, spreadsheet
+):
+    # The plan tab was renamed, and a chart moved to a sheet of its own took the name "Plan".
+    key, url, folder = spreadsheet
+    plan = sheets_api.sheet_properties(key, "Plan")["sheetId"]
+    rename = {"properties": {"sheetId": plan, "title": "Marketing plan"}, "fields": "title"}
+    requests.post(
+        f"{sheets_api.endpoint}/v4/spreadsheets/{key}:batchUpdate",
+        json={"requests": [{"updateSheetProperties": rename}]},
+        timeout=5,
+    ).raise_for_status()
+    sheets_api.add_chart_sheet(key, "Plan", index=2)
+
+    check = run(folder, "check", "--workbook", url, "--today", TODAY.isoformat())
+
+    assert check.returncode == 1
+    shown = " ".join(check.stdout.split())
+    assert (
+        'The workbook has no Plan tab ("Plan" is a chart on a sheet of its own, with no cells; '
+        "rename it)." in shown
+    )
+    assert '[tabs] plan = "Marketing plan"' in shown
 
 
 def test_unshared_spreadsheet_exits_3_with_the_fix(sheets_api, spreadsheet):
