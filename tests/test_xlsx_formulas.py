@@ -126,6 +126,7 @@ def asks_to_recalculate(path: Path) -> bool:
     [
         'COUNTIF(Plan!B2:B4,"Done")',
         'COUNTIF(Plan!B4:B2,"Done")',  # typed bottom first: Excel reads B2:B4
+        'COUNTIF(Plan!B3:A2,"Done")+COUNTIF(Plan!B4,"Done")',  # and right to left
         'COUNTIF(Plan!$B$2:$B$4,"Done")',
         'COUNTIF(Plan!B:B,"Done")',
         'COUNTIF(Plan!3:4,"Done")+1',
@@ -180,13 +181,15 @@ def test_the_header_row_and_a_new_column_count_in_whole_column_and_row_reference
                 "A1": ("=COUNTA(Plan!D:D)", 0),
                 "B1": ("=COUNTA(Plan!1:1)", 2),
                 "C1": ('=COUNTIF(Plan!D2:D9,"Done")', 0),
+                "D1": ("=COUNTA(Notes!1:1)+COUNTA(Plan!D2)", 0),
             },
+            "Notes": {},
         },
     )
 
     sync(path, Plan_D1="Status", Plan_D2="Done", Plan_D4="Done")
 
-    assert stored(path, "Summary", "A1", "B1", "C1") == [3, 3, 2]
+    assert stored(path, "Summary", "A1", "B1", "C1", "D1") == [3, 3, 2, 1]
 
 
 def test_counts_of_blanks_to_the_sheets_edge_are_left_to_the_spreadsheet_program(
@@ -260,6 +263,19 @@ def test_a_name_defined_for_one_tab_wins_on_that_tab(tmp_path: Path) -> None:
     assert read(path, "Summary", "A1") + read(path, "Report", "A1") == [0, 1]
 
 
+def test_a_name_and_a_cell_in_one_formula(tmp_path: Path) -> None:
+    """The ROIs of every tactic but the last."""
+    path = workbook(
+        tmp_path / "marketing.xlsx",
+        {"Plan": PLAN, "Summary": {"A1": ("=SUM(Rois)-Plan!C4", 0.75)}},
+        names={"Rois": "=Plan!$C$2:$C$4"},
+    )
+
+    sync(path, Plan_C3=1.5)
+
+    assert stored(path, "Summary", "A1") == [2]
+
+
 def test_names_that_are_not_cells_leave_the_formula_to_the_spreadsheet_program(
     tmp_path: Path,
 ) -> None:
@@ -277,6 +293,20 @@ def test_names_that_are_not_cells_leave_the_formula_to_the_spreadsheet_program(
 
     assert stored(path, "Summary", "A1", "B1") == [None, None]
     assert asks_to_recalculate(path)
+    assert read(path, "Summary", "A1", "B1") == [None, None]
+
+
+def test_a_reference_past_the_sheets_edge_is_left_to_the_spreadsheet_program(
+    tmp_path: Path,
+) -> None:
+    """Column XFD and row 1,048,576 are the last; a script can write a formula past them."""
+    book = openpyxl.Workbook()
+    book.active.title = "Plan"
+    book.active.append(["ROI", 0.5])
+    book.create_sheet("Summary").append(["=SUM(Plan!XFE1:B1)", "=SUM(Plan!B1048577:B1)"])
+    path = tmp_path / "marketing.xlsx"
+    book.save(path)
+
     assert read(path, "Summary", "A1", "B1") == [None, None]
 
 
@@ -321,8 +351,24 @@ def workbook_asking_to_recalculate(path: Path) -> None:
     patch(path, "xl/workbook.xml", b"<calcPr ", b'<calcPr fullCalcOnLoad="1" ')
 
 
+def test_formulas_left_to_excel_keep_their_result_when_a_sync_writes_nothing_they_read(
+    tmp_path: Path,
+) -> None:
+    summary = {
+        "A1": ("=ROWS(Plan!A2:A4)", 3),
+        "B1": ("=ROWS(Plan!C2:C4)", 3),
+        "C1": ("=ROWS(Report!2:3)", 2),
+    }
+    tabs = {"Plan": PLAN, "Report": {"A1": "Notes"}, "Summary": summary}
+    path = workbook(tmp_path / "marketing.xlsx", tabs)
+
+    sync(path, Plan_B3="Done")
+
+    assert stored(path, "Summary", "A1", "B1", "C1") == [3, 3, 2]
+
+
 def test_a_total_above_the_formulas_it_sums(tmp_path: Path) -> None:
-    summary = {"B1": ("=SUM(B3:B5)", 65)} | {
+    summary = {"B1": ("=SUM(B3:B5)", 0)} | {
         f"B{row}": (f"=Plan!C{row - 1}*100", 0) for row in (3, 4, 5)
     }
     path = workbook(tmp_path / "marketing.xlsx", {"Plan": PLAN, "Summary": summary})
@@ -337,18 +383,18 @@ def test_a_total_above_the_formulas_it_sums(tmp_path: Path) -> None:
 def test_a_circle_fed_by_a_write_is_left_to_the_spreadsheet_program_and_the_rest_worked_out(
     tmp_path: Path,
 ) -> None:
-    """A1 and C1 read each other (Excel works them out only with iteration switched on)."""
+    """A1 and B1 read each other (Excel works them out only with iteration switched on)."""
     summary = {
-        "A1": ("=C1+B1", 100),
-        "B1": ("=D1*2", 100),
-        "C1": ("=A1", 100),
+        "A1": ("=B1+C1", 100),
+        "B1": ("=A1", 100),
+        "C1": ("=D1*2", 100),
         "D1": ("=Plan!C2*100", 50),
     }
     path = workbook(tmp_path / "marketing.xlsx", {"Plan": PLAN, "Summary": summary})
 
     sync(path, Plan_C2=0.75)
 
-    assert stored(path, "Summary", "A1", "B1", "C1", "D1") == [None, 150, None, 75]
+    assert stored(path, "Summary", "A1", "B1", "C1", "D1") == [None, None, 150, 75]
     assert asks_to_recalculate(path)
 
 
@@ -362,12 +408,15 @@ def test_formulas_sheetsync_cannot_work_out_lose_their_old_result_when_a_write_f
         "B1": ('=WEBSERVICE("https://example.com/?roi="&Plan!C2)', "ok"),
         "C1": ('=INDIRECT("Plan!C2")*100', 50),
         "D1": ('=INDIRECT("C2")', 0),
+        "E1": ("=Plan!C2*1e3", 500),  # as a script may write it; the library reads only 1E+3
     }
     path = workbook(tmp_path / "marketing.xlsx", {"Plan": plan, "Summary": summary})
 
     sync(path, Plan_C2=0.75)
 
-    assert stored(path, "Plan", "D2") + stored(path, "Summary", "A1", "B1", "C1") == [None] * 4
+    assert (
+        stored(path, "Plan", "D2") + stored(path, "Summary", "A1", "B1", "C1", "E1") == [None] * 5
+    )
     assert stored(path, "Summary", "D1") == [0]  # Summary's own C2, which nothing wrote
     assert asks_to_recalculate(path)
 
@@ -376,19 +425,16 @@ def test_formulas_sheetsync_cannot_work_out_lose_their_old_result_when_a_write_f
 
 
 def test_results_of_each_kind_as_excel_shows_them(tmp_path: Path) -> None:
-    plan = PLAN | {
-        "D1": "Leads",
-        "D2": ("=1/0", "#DIV/0!"),
-        "D3": ("=NA()", "#N/A"),
-    }
+    stale = "not worked out"  # what the file stores: a read that fails keeps it
+    plan = PLAN | {"D1": "Leads", "D2": ("=1/0", stale), "D3": ("=NA()", stale)}
     summary = {
-        "A1": ("=Plan!D2*2", "#DIV/0!"),
-        "B1": ('=IFERROR(Plan!D3,"none")', "none"),
-        "C1": ("=ISNA(Plan!D3)", True),
-        "E1": ("=Plan!E2", 0),  # an empty cell
-        "F1": ("=Plan!C2>0.6", False),
-        "G1": ('=IF(Plan!C2>0.6,"","low")', "low"),
-        "H1": ("=Plan!A2:A4", "T1"),
+        "A1": ("=Plan!D2*2", stale),
+        "B1": ('=IFERROR(Plan!D3,"none")', stale),
+        "C1": ("=ISNA(Plan!D3)", stale),
+        "E1": ("=Plan!E2", stale),  # an empty cell
+        "F1": ("=Plan!C2>0.6", stale),
+        "G1": ('=IF(Plan!C2>0.6,"","low")', stale),
+        "H1": ("=Plan!A2:A4", stale),
     }
     path = workbook(tmp_path / "marketing.xlsx", {"Plan": plan, "Summary": summary})
     workbook_asking_to_recalculate(path)
@@ -412,7 +458,7 @@ def test_a_google_sheets_function_exported_to_xlsx(tmp_path: Path) -> None:
     """Google Sheets writes its own functions for Excel as a dummy that gives #NAME?, inside an
     IFERROR holding the last result; a bare one keeps the result Google stored."""
     summary = {
-        "A1": ('=IFERROR(__xludf.DUMMYFUNCTION("GOOGLEFINANCE(""GOOG"")"),123.5)', 123.5),
+        "A1": ('=IFERROR(__xludf.DUMMYFUNCTION("GOOGLEFINANCE(""GOOG"")"),123.5)', 0),
         "B1": ('=__xludf.DUMMYFUNCTION("IMPORTRANGE(""key"",""A1"")")+Plan!C2', 7),
     }
     path = workbook(tmp_path / "marketing.xlsx", {"Plan": PLAN, "Summary": summary})
@@ -458,7 +504,7 @@ def test_a_formula_reading_past_the_end_of_a_shorter_row(tmp_path: Path) -> None
 # Dates, times and durations ------------------------------------------------------------------
 
 # A formula's result in a date, time or duration cell, times 2 before the sync and 1 after.
-TIMES = {"A": 0.75, "B": 1, "C": 1.5, "D": 46082, "E": 46082.25, "F": 1.5, "G": 0.25}
+TIMES = {"A": 0.75, "B": 1, "C": 1.5, "D": 46082, "E": 46082.25, "F": 1.5, "G": 0.25, "H": -0.25}
 DURATIONS = {"F", "G"}
 
 
@@ -466,10 +512,10 @@ DURATIONS = {"F", "G"}
 def test_worked_out_dates_times_and_durations_read_as_the_same_numbers_stored(
     tmp_path: Path, date1904: bool
 ) -> None:
-    """Row 1 works them out from H1; rows 2 and 3 hold the same numbers typed in."""
-    cells: dict[str, Content] = {"H1": 2}
+    """Row 1 works them out from Z1; rows 2 and 3 hold the same numbers typed in."""
+    cells: dict[str, Content] = {"Z1": 2}
     for column, serial in TIMES.items():
-        cells[f"{column}1"] = (f"=$H$1*{serial}", 0)
+        cells[f"{column}1"] = (f"=$Z$1*{serial}", 0)
         cells[f"{column}2"] = 2 * serial
         cells[f"{column}3"] = serial
     looks = {
@@ -484,7 +530,7 @@ def test_worked_out_dates_times_and_durations_read_as_the_same_numbers_stored(
         path, "Plan", *(c.format(2) for c in row)
     )
 
-    sync(path, Plan_H1=1)
+    sync(path, Plan_Z1=1)
 
     assert stored(path, "Plan", *(c.format(1) for c in row)) == stored(
         path, "Plan", *(c.format(3) for c in row)

@@ -228,7 +228,7 @@ class Grid:
             cells.extend([None] * (column - len(cells)))
         cells[column - 1] = value
 
-    def block(self, tab: str, area: Area, margin: int = 0) -> list[list[CellValue]]:
+    def block(self, tab: str, area: Area, margin: int) -> list[list[CellValue]]:
         """The values in `area`; bounds at the sheet's edge stop at the last data instead, or
         `margin` blank cells past it."""
         rows = self.tabs[tab]
