@@ -28,7 +28,7 @@ from test_google_backend import (
     status_plan,
 )
 
-from sheetsync.backends import WorkbookUnreachable, google_auth
+from sheetsync.backends import WorkbookUnreachable, google_auth, google_http
 from sheetsync.backends.google import GoogleBackend
 from sheetsync.backends.google_create import create_spreadsheet
 from sheetsync.backends.google_errors import FailureContext, unreachable
@@ -547,4 +547,39 @@ def test_googles_words_are_kept_whole_up_to_300_characters_then_cut_at_a_word(
         "Google refused sheetsync's request to the spreadsheet “Bean & Crumb” (400, Google says: "
         f"“Unable to parse range: {said}”); please report this to sheetsync's maintainers with "
         "this message."
+    )
+
+
+# --- time-outs: how long sheetsync waited --------------------------------------------------------
+
+
+@pytest.fixture
+def write_wait(monkeypatch):
+    """A write waits past Google's 180 s for its answer; 1.5 s here, the same rule."""
+    monkeypatch.setattr(google_http, "WRITE_TIMEOUT_SECONDS", 1.5)
+
+
+def test_a_write_with_no_answer_says_how_long_it_was_waited_for(sheets_api, write_wait):
+    key = bean_and_crumb(sheets_api)
+    backend = backend_for(sheets_api, key, timeout=0.3, retry_for_seconds=0)
+    plan = status_plan(backend.read(), CellWrite("Plan", 3, 5, "At risk"))
+    sheets_api.inject(Fault.slow(3, route="values.batchUpdate"))
+    with pytest.raises(WorkbookUnreachable) as failure:
+        backend.apply(plan)
+    assert str(failure.value) == (
+        f"{host(sheets_api)} did not answer within 1.5 seconds, even after retrying for 0 "
+        "seconds; check the internet connection and run again later, or raise [google] timeout."
+    )
+
+
+def test_a_new_spreadsheet_with_no_answer_says_how_long_it_was_waited_for(sheets_api, write_wait):
+    sheets_api.inject(Fault.slow(3, route="spreadsheets.create"))
+    template = load_template(example=False, today=dt.date(2026, 3, 15))
+    with pytest.raises(WorkbookUnreachable) as failure:
+        create_spreadsheet(template, settings_for(sheets_api, timeout=0.3), "Bean & Crumb")
+    assert str(failure.value) == (
+        "Google did not confirm that it made the spreadsheet “Bean & Crumb” (no answer from "
+        f"{host(sheets_api)} within 1.5 seconds), and sheetsync does not ask twice in case the "
+        "first request worked; run `sheetsync init --google` again, and if Google Drive then "
+        "shows two spreadsheets called “Bean & Crumb”, delete the empty one."
     )

@@ -27,7 +27,7 @@ from sheetsync.backends.google_auth import (
     NoDefaultCredentials,
     NotSignedIn,
 )
-from sheetsync.backends.google_http import http_status
+from sheetsync.backends.google_http import NoAnswer, http_status
 from sheetsync.backends.google_location import edit_url
 from sheetsync.config import GOOGLE_ENDPOINT
 from sheetsync.errors import WorkbookUnreachable
@@ -323,7 +323,7 @@ def _maybe_made_sentence(error: BaseException, context: FailureContext) -> str:
     if isinstance(error, APIError):
         what = f"{http_status(error)}, {google_says(google_message(error), context)}"
     elif isinstance(error, requests.Timeout):
-        what = f"no answer from {context.host} within {context.settings.timeout:g} seconds"
+        what = f"no answer from {context.host} within {_waited(error, context):g} seconds"
     else:
         what = f"the connection to {context.host} broke"
     return (
@@ -356,12 +356,17 @@ def _service_disabled_sentence(error: APIError, says: str) -> str:
 
 
 def _timeout_sentence(error: BaseException, context: FailureContext) -> str:
-    limits = context.settings
     return (
-        f"{_failed_host(error, context)} did not answer within {limits.timeout:g} seconds, even "
-        f"after retrying for {limits.retry_for_seconds:g} seconds; check the internet "
-        "connection and run again later, or raise [google] timeout."
+        f"{_failed_host(error, context)} did not answer within {_waited(error, context):g} "
+        f"seconds, even after retrying for {context.settings.retry_for_seconds:g} seconds; check "
+        "the internet connection and run again later, or raise [google] timeout."
     )
+
+
+def _waited(error: BaseException, context: FailureContext) -> float:
+    """How long the request that timed out waited: a write waits out Google's own limit."""
+    waits = (cause.seconds for cause in _causes(error) if isinstance(cause, NoAnswer))
+    return next(waits, context.settings.timeout)
 
 
 def _network_sentence(error: BaseException, context: FailureContext) -> str:

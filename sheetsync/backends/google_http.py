@@ -41,6 +41,16 @@ if TYPE_CHECKING:
     from sheetsync.config import GoogleSettings
 
 RETRIED_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+class NoAnswer(requests.ReadTimeout):
+    """A request sent and no answer within `seconds` (a write waits longer than a read)."""
+
+    def __init__(self, seconds: float, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.seconds = seconds
+
+
 # Google stops working on a request after 180 s (its documented processing limit). A client
 # that gives up sooner and sends a write again races its own first copy, so a write waits
 # longer than that for its answer whatever [google] timeout says.
@@ -210,7 +220,12 @@ class SheetsHttpClient(HTTPClient):
     def _send_once(self, method: str, url: str, **options: Any) -> requests.Response:
         self._limiter.acquire()
         self.sent += 1
-        response = self.session.request(method, url, timeout=self._timeout(method), **options)
+        timeout = self._timeout(method)
+        try:
+            response = self.session.request(method, url, timeout=timeout, **options)
+        except requests.ReadTimeout as timed_out:
+            waited = timeout[1] if isinstance(timeout, tuple) else timeout
+            raise NoAnswer(waited, *timed_out.args, request=timed_out.request) from timed_out
         if not response.ok:
             raise APIError(response)
         return response
