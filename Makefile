@@ -75,6 +75,11 @@ MUTANT_TESTS_backends.google := $(MUTANT_TESTS_backends.google_requests)
 # (each sentence in full, for the test server's answers, real key files and sign-ins), then these.
 MUTANT_TESTS_backends.google_errors := tests/test_google_errors.py \
 	$(MUTANT_TESTS_backends.google_requests)
+# The credentials (key files, the saved login and `auth login`, ADC, none): their own tests first
+# (real key files, gcloud's ADC folder, the consent page through the test server), the failures'
+# and the backend's.
+MUTANT_TESTS_backends.google_auth := tests/test_google_auth.py tests/test_google_errors.py \
+	tests/test_google_backend.py
 # The lossless .xlsx writer, through real files (XlsxWriter, openpyxl); left out as slow: a long
 # column's running total, a large sheet's read, an office program's lock wait, and the tests
 # that open the result in LibreOffice.

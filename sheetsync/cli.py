@@ -509,12 +509,14 @@ def auth() -> None:
     metavar="FILE",
     help="The JSON of a Desktop-app OAuth client from the Google Cloud console.",
 )
+@config_option
 @_fails
-def login(client_secrets: str | None) -> None:
+def login(client_secrets: str | None, config: str | None) -> None:
     """Sign in with your browser; the token is kept in your user config folder (mode 0600)."""
     from sheetsync.backends.google_auth import login as google_login
 
-    click.echo(google_login(client_secrets))
+    endpoint = load_settings(config).google.endpoint  # where Drive says who signed in
+    click.echo(google_login(client_secrets, endpoint=endpoint))
 
 
 @auth.command()

@@ -6,23 +6,18 @@ import dataclasses
 import datetime as dt
 import email.utils
 import json
-import os
-import stat
-import threading
 import time
-import webbrowser
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 import requests
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from google.auth.exceptions import RefreshError
 from gspread.exceptions import APIError
 from sheets_api_fixtures import sheets_api as sheets_api_fixture  # noqa: F401 - a server per test
 from sheets_api_server import Fault, SheetsApiServer
+from test_google_auth import service_account_key
 from workbooks import TODAY, baseline_grids
 
 import sheetsync
@@ -134,168 +129,6 @@ def test_rate_limiter_waits_for_the_oldest_request_in_the_window_however_short_t
     assert limiter.acquire() == 0.5
     assert limiter.waits == [40, 0.5]
     assert clock.now == 1070
-
-
-# --- credentials -------------------------------------------------------------------------------
-
-
-def service_account_key(path, email="robot@project.iam.gserviceaccount.com"):
-    private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = private_key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    info = {
-        "type": "service_account",
-        "project_id": "project",
-        "private_key_id": "1",
-        "private_key": pem,
-        "client_email": email,
-        "client_id": "1",
-        "token_uri": "https://oauth2.googleapis.com/token",
-    }
-    path.write_text(json.dumps(info))
-    return path
-
-
-def test_none_sends_no_credentials(config_home):
-    settings = GoogleSettings(credentials="none", endpoint="http://127.0.0.1:1")
-    assert google_auth.load_credentials(settings) is None
-
-
-def test_service_account_key_file_from_config_or_environment(config_home, tmp_path, monkeypatch):
-    key_file = service_account_key(tmp_path / "key.json")
-    credentials = google_auth.load_credentials(GoogleSettings(credentials=str(key_file)))
-    assert credentials.service_account_email == "robot@project.iam.gserviceaccount.com"
-    assert set(credentials.scopes) == set(google_auth.SCOPES)
-    monkeypatch.setenv(google_auth.KEY_FILE_ENV, str(key_file))
-    from_environment = google_auth.load_credentials(GoogleSettings(credentials=""))
-    assert from_environment.service_account_email == "robot@project.iam.gserviceaccount.com"
-
-
-def test_missing_and_malformed_key_files_are_told_apart(config_home, tmp_path):
-    with pytest.raises(google_auth.KeyFileMissing):
-        google_auth.load_credentials(GoogleSettings(credentials=str(tmp_path / "nope.json")))
-    broken = tmp_path / "broken.json"
-    broken.write_text('{"type": "service_account"')
-    with pytest.raises(google_auth.KeyFileMalformed):
-        google_auth.load_credentials(GoogleSettings(credentials=str(broken)))
-
-
-def test_adc_from_a_persons_gcloud_login_bills_the_project_gcloud_is_set_to(
-    config_home, tmp_path, monkeypatch
-):
-    gcloud = tmp_path / "gcloud"
-    gcloud.mkdir()
-    login = {
-        "type": "authorized_user",
-        "client_id": "id.apps.googleusercontent.com",
-        "client_secret": "secret",
-        "refresh_token": "1//refresh",
-    }
-    (gcloud / "application_default_credentials.json").write_text(json.dumps(login))
-    monkeypatch.setenv("CLOUDSDK_CONFIG", str(gcloud))
-    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "bean-and-crumb")
-    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
-    credentials = google_auth.load_credentials(GoogleSettings(credentials="adc"))
-    assert credentials.quota_project_id == "bean-and-crumb"
-
-
-def test_oauth_token_is_saved_0600_loaded_and_forgotten(config_home):
-    with pytest.raises(google_auth.NotSignedIn):
-        google_auth.load_credentials(GoogleSettings(credentials="oauth"))
-    token = {
-        "token": "ya29.x",
-        "refresh_token": "1//refresh",
-        "client_id": "id.apps.googleusercontent.com",
-        "client_secret": "secret",
-        "token_uri": "https://oauth2.googleapis.com/token",
-    }
-    path = google_auth.save_token(json.dumps(token), "ana@example.com")
-    assert path == config_home / google_auth.TOKEN_FILE_NAME
-    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
-    credentials = google_auth.load_credentials(GoogleSettings(credentials="oauth"))
-    assert credentials.refresh_token == "1//refresh"
-    assert google_auth.signed_in_account() == "ana@example.com"
-    assert google_auth.logout() is True
-    assert google_auth.logout() is False
-    assert not path.exists()
-
-
-def test_login_without_an_oauth_client_file_says_where_to_get_one(config_home, tmp_path):
-    with pytest.raises(google_auth.LoginFailed, match="Desktop-app OAuth client"):
-        google_auth.login(str(tmp_path / "client_secret.json"))
-
-
-class ConsentPage:
-    """The user's browser on Google's consent page: allows (ticking some boxes), cancels, or
-    is closed. It answers by visiting the redirect address login() is waiting on."""
-
-    def __init__(self, answer: str) -> None:
-        self.answer = answer  # "allow", "cancel" or "close"
-
-    def open(self, url: str, new: int = 0, autoraise: bool = True) -> bool:
-        query = parse_qs(urlsplit(url).query)
-        redirect, state = query["redirect_uri"][0], query["state"][0]
-        if self.answer != "close":
-            answer = {"allow": "code=4/granted", "cancel": "error=access_denied"}[self.answer]
-            url = f"{redirect}?{answer}&state={state}"
-            threading.Thread(target=requests.get, args=(url,), daemon=True).start()
-        return True
-
-
-@pytest.fixture
-def consent(config_home, tmp_path, monkeypatch, sheets_api):
-    """login() against the test server's token endpoint; returns (client file, browser)."""
-    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # the test server speaks http
-    secrets = tmp_path / "client_secret.json"
-    client = {
-        "client_id": "id.apps.googleusercontent.com",
-        "client_secret": "secret",
-        "auth_uri": f"{sheets_api.endpoint}/o/oauth2/auth",
-        "token_uri": f"{sheets_api.endpoint}/token",
-        "redirect_uris": ["http://localhost"],
-    }
-    secrets.write_text(json.dumps({"installed": client}))
-
-    def browser(answer: str) -> None:
-        monkeypatch.setattr(webbrowser, "get", lambda using=None: ConsentPage(answer))
-
-    return str(secrets), browser
-
-
-def test_login_that_grants_one_of_two_scopes_says_to_tick_every_box(consent, sheets_api):
-    secrets, browser = consent
-    browser("allow")
-    sheets_api.consented_scopes = [google_auth.SCOPES[0]]  # spreadsheets, not drive.file
-    with pytest.raises(google_auth.LoginFailed) as failure:
-        google_auth.login(secrets, timeout_seconds=10)
-    assert str(failure.value) == (
-        "Google's consent page granted only part of the access sheetsync needs (missing: "
-        "drive.file), so it is not signed in; run `sheetsync auth login` again and tick every "
-        "box on the consent page."
-    )
-    assert not google_auth.token_path().exists()
-
-
-def test_login_cancelled_on_the_consent_page_is_one_sentence(consent):
-    secrets, browser = consent
-    browser("cancel")
-    with pytest.raises(google_auth.LoginFailed, match="cancelled on Google's consent page"):
-        google_auth.login(secrets, timeout_seconds=10)
-    assert not google_auth.token_path().exists()
-
-
-def test_login_left_unfinished_gives_up_after_the_timeout(consent):
-    secrets, browser = consent
-    browser("close")
-    with pytest.raises(google_auth.LoginFailed) as failure:
-        google_auth.login(secrets, timeout_seconds=0.5)
-    assert str(failure.value).startswith(
-        "Google's sign-in page got no answer within 0.5 seconds, so sheetsync is not signed in"
-    )
-    assert google_auth.LOGIN_TIMEOUT_SECONDS == 300
 
 
 # --- through gspread, over HTTP, to the test server -------------------------------------------

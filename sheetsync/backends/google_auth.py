@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 import platformdirs
 
+from sheetsync.backends.google_location import DRIVE_BASE, on_endpoint
+from sheetsync.config import GOOGLE_ENDPOINT
 from sheetsync.errors import LoginFailed
 
 if TYPE_CHECKING:
@@ -36,7 +38,7 @@ CLIENT_SECRETS_FILE_NAME = "client_secret.json"
 # wait for ever for a page the user closed).
 LOGIN_TIMEOUT_SECONDS = 300.0
 _ACCOUNT_KEY = "sheetsync_account"  # our addition to the token file; google-auth ignores it
-_ABOUT_URL = "https://www.googleapis.com/drive/v3/about"
+_ABOUT_URL = f"{DRIVE_BASE}/drive/v3/about"
 
 
 class CredentialsUnavailable(Exception):
@@ -144,11 +146,17 @@ def signed_in_account() -> str | None:
     return account if isinstance(account, str) and account else None
 
 
-def login(client_secrets: str | None, timeout_seconds: float = LOGIN_TIMEOUT_SECONDS) -> str:
-    """Sign in with the browser (installed-app flow), cache the token 0600, say who signed in.
+def login(
+    client_secrets: str | None,
+    timeout_seconds: float = LOGIN_TIMEOUT_SECONDS,
+    endpoint: str = GOOGLE_ENDPOINT,
+) -> str:
+    """Sign in with the browser (installed-app flow), cache the token 0600, say who signed in
+    (Drive tells, at [google] `endpoint` when it is not Google's).
 
-    Raises LoginFailed when the client file is wrong, or the sign-in is cancelled, left
-    unfinished for `timeout_seconds`, or grants only some of the scopes.
+    Raises LoginFailed when the client file is wrong, the sign-in is cancelled, left
+    unfinished for `timeout_seconds` or grants only some of the scopes, or the token cannot be
+    saved.
     """
     from google_auth_oauthlib.flow import InstalledAppFlow
 
@@ -167,8 +175,15 @@ def login(client_secrets: str | None, timeout_seconds: float = LOGIN_TIMEOUT_SEC
             "the JSON of a Desktop-app OAuth client from the Google Cloud console."
         ) from error
     credentials = _consent(flow, timeout_seconds)
-    account = _account_email(credentials)
-    path = save_token(credentials.to_json(), account)
+    account = _account_email(credentials, on_endpoint(_ABOUT_URL, endpoint))
+    try:
+        path = save_token(credentials.to_json(), account)
+    except OSError as error:
+        raise LoginFailed(
+            f"sheetsync could not save your Google sign-in in {token_path()} "
+            f"({error.strerror}), so it is not signed in; check that you may write "
+            "there, then run `sheetsync auth login` again."
+        ) from error
     who = account or "your Google account"
     return f"Signed in to Google as {who}; the token is saved in {path}."
 
@@ -238,7 +253,7 @@ def _default_client_secrets() -> Path:
     return platformdirs.user_config_path("sheetsync") / CLIENT_SECRETS_FILE_NAME
 
 
-def _account_email(credentials: Credentials) -> str | None:
+def _account_email(credentials: Credentials, about_url: str) -> str | None:
     """Ask Drive who signed in; drive.file is enough for about.get. Best effort only."""
     import requests
     from google.auth.exceptions import GoogleAuthError
@@ -246,7 +261,7 @@ def _account_email(credentials: Credentials) -> str | None:
 
     try:
         response = AuthorizedSession(credentials).get(
-            _ABOUT_URL, params={"fields": "user(emailAddress)"}, timeout=30
+            about_url, params={"fields": "user(emailAddress)"}, timeout=30
         )
         email = response.json()["user"]["emailAddress"]
     except (requests.RequestException, GoogleAuthError, ValueError, KeyError, TypeError):

@@ -33,7 +33,7 @@ from tenacity import (
 )
 
 from sheetsync.backends.google_auth import load_credentials, signed_in_account
-from sheetsync.config import GOOGLE_ENDPOINT
+from sheetsync.backends.google_location import on_endpoint
 
 if TYPE_CHECKING:
     from google.auth.credentials import Credentials
@@ -56,7 +56,6 @@ class NoAnswer(requests.ReadTimeout):
 # longer than that for its answer whatever [google] timeout says.
 GOOGLE_PROCESSING_SECONDS = 180.0
 WRITE_TIMEOUT_SECONDS = GOOGLE_PROCESSING_SECONDS + 10
-_DRIVE_BASE = "https://www.googleapis.com"
 _WINDOW_SECONDS = 60.0
 
 
@@ -238,13 +237,7 @@ class SheetsHttpClient(HTTPClient):
 
     def rebase(self, url: str) -> str:
         """A Google URL moved onto the configured endpoint (Sheets, and off Google, Drive too)."""
-        endpoint = self.settings.endpoint
-        if endpoint == GOOGLE_ENDPOINT:
-            return url
-        for google_base in (GOOGLE_ENDPOINT, _DRIVE_BASE):
-            if url.startswith(google_base + "/"):
-                return endpoint + url.removeprefix(google_base)
-        return url
+        return on_endpoint(url, self.settings.endpoint)
 
 
 def open_http_client(settings: GoogleSettings) -> SheetsHttpClient:

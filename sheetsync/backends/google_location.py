@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from sheetsync.config import GOOGLE_ENDPOINT
+
 # Google's keys are 44 characters today; 30 leaves room for older keys while keeping
 # ordinary file names (which have a dot or a slash) out.
 _KEY = r"[A-Za-z0-9_-]{30,}"
@@ -20,6 +22,7 @@ EDIT_URL = "https://docs.google.com/spreadsheets/d/{key}/edit"
 _WEB_ADDRESS = re.compile(r"(?:https?://|www\.|docs\.google\.com/)", re.IGNORECASE)
 _SHEETS_PATH = re.compile(r"docs\.google\.com/spreadsheets/(?:u/\d+/)?d/(?P<rest>[^?#]*)", re.I)
 _HOW = "copy the whole address from the browser's address bar while the spreadsheet is open"
+DRIVE_BASE = "https://www.googleapis.com"  # Drive's API, beside Sheets' GOOGLE_ENDPOINT
 
 
 def spreadsheet_key(location: str) -> str | None:
@@ -29,6 +32,16 @@ def spreadsheet_key(location: str) -> str | None:
         return text
     match = _SHEETS_URL.fullmatch(text)
     return match["key"] if match else None
+
+
+def on_endpoint(url: str, endpoint: str) -> str:
+    """A Google URL moved onto [google] endpoint: Sheets, and off Google, Drive too."""
+    if endpoint == GOOGLE_ENDPOINT:
+        return url
+    for google_base in (GOOGLE_ENDPOINT, DRIVE_BASE):
+        if url.startswith(google_base + "/"):
+            return endpoint + url.removeprefix(google_base)
+    return url
 
 
 def edit_url(key: str) -> str:
