@@ -515,8 +515,8 @@ def login(client_secrets: str | None, config: str | None) -> None:
     """Sign in with your browser; the token is kept in your user config folder (mode 0600)."""
     from sheetsync.backends.google_auth import login as google_login
 
-    endpoint = load_settings(config).google.endpoint  # where Drive says who signed in
-    click.echo(google_login(client_secrets, endpoint=endpoint))
+    # [google] endpoint and timeout: where and how long Drive is asked who signed in.
+    click.echo(google_login(client_secrets, settings=load_settings(config).google))
 
 
 @auth.command()

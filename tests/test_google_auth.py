@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import tempfile
 import threading
 import webbrowser
 from pathlib import Path
@@ -16,7 +17,7 @@ import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sheets_api_fixtures import sheets_api as sheets_api_fixture  # noqa: F401 - a server per test
-from sheets_api_server import OWNER
+from sheets_api_server import OWNER, Fault, SheetsApiServer
 
 from sheetsync.backends import google_auth
 from sheetsync.config import GoogleSettings
@@ -83,8 +84,10 @@ def test_adc_from_a_persons_gcloud_login_bills_the_project_gcloud_is_set_to(
     monkeypatch.setenv("CLOUDSDK_CONFIG", str(gcloud))
     monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "bean-and-crumb")
     monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
-    credentials = google_auth.load_credentials(GoogleSettings(credentials="adc"))
-    assert credentials.quota_project_id == "bean-and-crumb"
+    for mode in ("adc", ""):  # "" with no GOOGLE_APPLICATION_CREDENTIALS is ADC too
+        credentials = google_auth.load_credentials(GoogleSettings(credentials=mode))
+        assert credentials.refresh_token == "1//refresh"
+        assert credentials.quota_project_id == "bean-and-crumb"
     # A login that names its own project (`set-quota-project`) keeps it.
     own = {**login, "quota_project_id": "bean-and-crumb-billing"}
     (gcloud / "application_default_credentials.json").write_text(json.dumps(own))
@@ -134,6 +137,7 @@ def test_oauth_token_is_saved_0600_loaded_and_forgotten(config_home):
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     credentials = google_auth.load_credentials(GoogleSettings(credentials="oauth"))
     assert credentials.refresh_token == "1//refresh"
+    assert set(credentials.scopes) == set(google_auth.SCOPES)  # the token names none
     assert google_auth.signed_in_account() == "ana@example.com"
     assert google_auth.logout() is True
     assert google_auth.logout() is False
@@ -166,6 +170,11 @@ class ConsentPage:
             url = f"{redirect}?{self.ANSWERS[self.answer]}&state={state}"
             threading.Thread(target=requests.get, args=(url,), daemon=True).start()
         return True
+
+
+def asking(server: SheetsApiServer, timeout: float = 5) -> GoogleSettings:
+    """[google] settings that send the question "who signed in?" to the test server's Drive."""
+    return GoogleSettings(endpoint=server.endpoint, timeout=timeout)
 
 
 @pytest.fixture
@@ -247,10 +256,17 @@ def test_login_left_unfinished_gives_up_after_the_timeout(consent):
     assert google_auth.LOGIN_TIMEOUT_SECONDS == 300
 
 
-def test_login_saves_the_token_for_its_owner_only_and_says_who_signed_in(consent, sheets_api):
+def test_login_saves_the_token_for_its_owner_only_and_says_who_signed_in(
+    consent, sheets_api, monkeypatch, tmp_path
+):
     secrets, browser = consent
     browser("allow")
-    said = google_auth.login(secrets, timeout_seconds=10, endpoint=sheets_api.endpoint)
+    # Written beside the token and renamed over it, never through the system's temporary folder
+    # (another file system, where a rename fails).
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "no-temporary-folder"))
+    said = google_auth.login(
+        secrets, timeout_seconds=10, settings=GoogleSettings(endpoint=sheets_api.endpoint)
+    )
     token = google_auth.token_path()
     assert said == f"Signed in to Google as {OWNER}; the token is saved in {token}."
     assert stat.S_IMODE(os.stat(token).st_mode) == 0o600
@@ -262,14 +278,27 @@ def test_login_saves_the_token_for_its_owner_only_and_says_who_signed_in(consent
     asked = [r for r in sheets_api.request_log if r.path == "/drive/v3/about"]
     assert [r.query for r in asked] == [{"fields": ["user(emailAddress)"]}]
     # Signing in again replaces the token, in the folder that is now there.
-    assert google_auth.login(secrets, timeout_seconds=10, endpoint=sheets_api.endpoint) == said
+    assert (
+        google_auth.login(
+            secrets, timeout_seconds=10, settings=GoogleSettings(endpoint=sheets_api.endpoint)
+        )
+        == said
+    )
 
 
-def test_login_when_drive_does_not_say_who_names_no_one(consent, sheets_api):
+@pytest.mark.parametrize(
+    "drive",
+    [
+        lambda server: server.set_api_enabled(False, api="drive"),
+        lambda server: server.inject(Fault.slow(3, "drive.about.get")),
+    ],
+    ids=["drive-disabled", "no-answer-within-the-timeout"],
+)
+def test_login_when_drive_does_not_say_who_names_no_one(consent, sheets_api, drive):
     secrets, browser = consent
     browser("allow")
-    sheets_api.set_api_enabled(False, api="drive")
-    said = google_auth.login(secrets, timeout_seconds=10, endpoint=sheets_api.endpoint)
+    drive(sheets_api)
+    said = google_auth.login(secrets, timeout_seconds=10, settings=asking(sheets_api, 0.5))
     token = google_auth.token_path()
     assert said == f"Signed in to Google as your Google account; the token is saved in {token}."
     assert google_auth.signed_in_account() is None
@@ -288,7 +317,9 @@ def test_login_reads_the_client_file_from_the_config_folder_when_none_is_given(c
     default.parent.mkdir(parents=True)
     default.write_text(Path(secrets).read_text())
     browser("allow")
-    said = google_auth.login(None, timeout_seconds=10, endpoint=sheets_api.endpoint)
+    said = google_auth.login(
+        None, timeout_seconds=10, settings=GoogleSettings(endpoint=sheets_api.endpoint)
+    )
     assert said.startswith(f"Signed in to Google as {OWNER};")
 
 
@@ -312,7 +343,9 @@ def test_login_that_cannot_save_the_token_says_where_and_leaves_nothing_behind(c
     token = google_auth.token_path()
     token.mkdir(parents=True)  # a folder where the token goes
     with pytest.raises(google_auth.LoginFailed) as failure:
-        google_auth.login(secrets, timeout_seconds=10, endpoint=sheets_api.endpoint)
+        google_auth.login(
+            secrets, timeout_seconds=10, settings=GoogleSettings(endpoint=sheets_api.endpoint)
+        )
     assert str(failure.value) == (
         f"sheetsync could not save your Google sign-in in {token} (Is a directory), so it is "
         "not signed in; check that you may write there, then run `sheetsync auth login` again."

@@ -16,15 +16,13 @@ from typing import TYPE_CHECKING
 import platformdirs
 
 from sheetsync.backends.google_location import DRIVE_BASE, on_endpoint
-from sheetsync.config import GOOGLE_ENDPOINT
+from sheetsync.config import GoogleSettings
 from sheetsync.errors import LoginFailed
 
 if TYPE_CHECKING:
     from google.auth.credentials import Credentials
     from google.oauth2.credentials import Credentials as UserCredentials
     from google_auth_oauthlib.flow import InstalledAppFlow
-
-    from sheetsync.config import GoogleSettings
 
 SCOPES = (
     "https://www.googleapis.com/auth/spreadsheets",
@@ -149,10 +147,10 @@ def signed_in_account() -> str | None:
 def login(
     client_secrets: str | None,
     timeout_seconds: float = LOGIN_TIMEOUT_SECONDS,
-    endpoint: str = GOOGLE_ENDPOINT,
+    settings: GoogleSettings | None = None,
 ) -> str:
     """Sign in with the browser (installed-app flow), cache the token 0600, say who signed in
-    (Drive tells, at [google] `endpoint` when it is not Google's).
+    (Drive tells, at [google] endpoint when it is not Google's, within [google] timeout).
 
     Raises LoginFailed when the client file is wrong, the sign-in is cancelled, left
     unfinished for `timeout_seconds` or grants only some of the scopes, or the token cannot be
@@ -175,7 +173,7 @@ def login(
             "the JSON of a Desktop-app OAuth client from the Google Cloud console."
         ) from error
     credentials = _consent(flow, timeout_seconds)
-    account = _account_email(credentials, on_endpoint(_ABOUT_URL, endpoint))
+    account = _account_email(credentials, settings or GoogleSettings())
     try:
         path = save_token(credentials.to_json(), account)
     except OSError as error:
@@ -253,7 +251,7 @@ def _default_client_secrets() -> Path:
     return platformdirs.user_config_path("sheetsync") / CLIENT_SECRETS_FILE_NAME
 
 
-def _account_email(credentials: Credentials, about_url: str) -> str | None:
+def _account_email(credentials: Credentials, settings: GoogleSettings) -> str | None:
     """Ask Drive who signed in; drive.file is enough for about.get. Best effort only."""
     import requests
     from google.auth.exceptions import GoogleAuthError
@@ -261,7 +259,9 @@ def _account_email(credentials: Credentials, about_url: str) -> str | None:
 
     try:
         response = AuthorizedSession(credentials).get(
-            about_url, params={"fields": "user(emailAddress)"}, timeout=30
+            on_endpoint(_ABOUT_URL, settings.endpoint),
+            params={"fields": "user(emailAddress)"},
+            timeout=settings.timeout,
         )
         email = response.json()["user"]["emailAddress"]
     except (requests.RequestException, GoogleAuthError, ValueError, KeyError, TypeError):
