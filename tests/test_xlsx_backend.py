@@ -15,6 +15,7 @@ import openpyxl
 import pytest
 import python_calamine
 import xlsxwriter
+from openpyxl.chart import BarChart, Reference
 from openpyxl.comments import Comment
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Border, Font, PatternFill, Side
@@ -481,6 +482,36 @@ def test_a_guard_holds_on_every_kind_of_cell_and_stops_the_write_when_it_changed
     writes = tuple(CellWrite("Plan", row, 2, "Done") for row in rows[1:])
     XlsxBackend(path).apply(WritePlan(writes=writes, guards=guards))
     assert column(path, "Plan", 2) == ["Done"] * len(seen)
+
+
+@pytest.mark.parametrize("made", ["cheque register", "chart sheet"])
+def test_a_tab_named_like_a_new_one_of_ours_made_meanwhile_stops_the_write(
+    tmp_path: Path, made: str
+) -> None:
+    path = plan_with_spend_formulas(tmp_path / "marketing.xlsx")
+    backend = XlsxBackend(path)
+    backend.read()
+    # Someone saves the file with a tab called "checks" while sheetsync is about to add its own.
+    book = openpyxl.load_workbook(path)
+    if made == "chart sheet":
+        chart = BarChart()
+        chart.add_data(Reference(book["Plan"], min_col=6, min_row=1, max_row=4))
+        book.create_chartsheet("checks").add_chart(chart)
+    else:
+        book.create_sheet("checks").append(["Cheque", "Amount"])
+    book.save(path)
+    before = path.read_bytes()
+    writes = (CellWrite("Checks", 1, 1, "Severity", kind="header"), CellWrite("Checks", 2, 1, "x"))
+
+    with pytest.raises(WorkbookChanged) as changed:
+        backend.apply(WritePlan(writes, (), ("Checks",), {"Checks": 1}))
+
+    assert str(changed.value) == (
+        f"A tab named “checks” was added to {path} while sheetsync was working, so nothing was "
+        "written; run sync again (a tab of yours by that name is left alone and named in the "
+        "findings)."
+    )
+    assert path.read_bytes() == before
 
 
 def test_missing_tab_stops_the_write(tmp_path: Path) -> None:

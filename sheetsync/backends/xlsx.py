@@ -59,6 +59,7 @@ from sheetsync.workbook import (
     WritePlan,
     a1,
     guard_text,
+    matching_name,
 )
 
 _OLE2_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # encrypted xlsx and old .xls files
@@ -438,9 +439,16 @@ def _edited(path: Path, data: bytes, plan: WritePlan, scanned: _Scan | None) -> 
     tabs = _TabNames(package)
     change = PackageEdit(date1904=package.date1904)
     for name in plan.new_tabs:
-        if tabs.find(name) is None:
-            change.new_tabs.append(NewTab(name, plan.frozen_rows.get(name, 0), SheetEdit()))
-            tabs.add(name)
+        # A tab of that name saved meanwhile (a sheet, or a chart on its own) may be a user's.
+        taken = tabs.find(name) or matching_name(package.chart_sheets, name)
+        if taken is not None:
+            raise WorkbookChanged(
+                f"A tab named “{taken}” was added to {path} while sheetsync was working, so "
+                "nothing was written; run sync again (a tab of yours by that name is left alone "
+                "and named in the findings)."
+            )
+        change.new_tabs.append(NewTab(name, plan.frozen_rows.get(name, 0), SheetEdit()))
+        tabs.add(name)
     edits: dict[str, SheetEdit] = {}  # as the plan names the tab -> its edit
     for write in plan.writes:
         edit = edits.get(write.tab)
