@@ -126,6 +126,11 @@ MUTANT_DESELECT_backends.xlsx := $(XLSX_SLOW_TESTS)
 # stores after a sync), then the writer's, without its slow ones.
 MUTANT_TESTS_backends.xlsx_formulas := tests/test_xlsx_formulas.py $(XLSX_WRITE_TESTS)
 MUTANT_DESELECT_backends.xlsx_formulas := $(XLSX_SLOW_TESTS)
+# The read's scan of the package (sheets, names, date formats, error and formula cells): its
+# own tests first, then the formulas', the damaged files' and the writer's, without its slow ones.
+MUTANT_TESTS_backends.xlsx_package := tests/test_xlsx_package.py tests/test_xlsx_formulas.py \
+	tests/test_xlsx_damaged.py $(XLSX_WRITE_TESTS)
+MUTANT_DESELECT_backends.xlsx_package := $(XLSX_SLOW_TESTS)
 # Two children on a machine of one's own; `MUTANT_CHILDREN=1` on a shared one.
 MUTANT_CHILDREN ?= 2
 MUTANT_PYTEST = -o "testpaths=$(strip $(or $(MUTANT_TESTS_$(MODULE)),$(MUTANT_TESTS)))" \

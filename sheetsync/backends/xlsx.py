@@ -82,10 +82,10 @@ class XlsxBackend:
         data, version = _file_bytes(self.path)
         # Every formula is looked for (one pass over each sheet's XML), so a dry run can say
         # when a write would replace a user's formula in an owned cell.
-        snapshot = _read(self.path, data, all_formulas=True)
+        snapshot = _read(self.path, data)
         if not _same_version(self.path, version):  # saved meanwhile: read the new one whole
             data, version = _file_bytes(self.path)
-            snapshot = _read(self.path, data, all_formulas=True)
+            snapshot = _read(self.path, data)
         self._scanned = snapshot.scan
         self._read = snapshot.workbook
         return snapshot.workbook
@@ -191,12 +191,12 @@ def _not_a_workbook(path: Path) -> WorkbookUnreachable:
     )
 
 
-def _read(path: Path, data: bytes, all_formulas: bool) -> _Snapshot:
+def _read(path: Path, data: bytes) -> _Snapshot:
     """Values by calamine from the file, errors and formulas from `data`, its bytes."""
     # python-calamine parses without the GIL, so the XML scan costs no time beside it.
     # It reads the file itself: fed from memory it would wait for the GIL on every read.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        scanning = pool.submit(_scan_package, path, data, all_formulas)
+        scanning = pool.submit(_scan_package, path, data)
         try:
             rows = _calamine_rows(path)
         except python_calamine.CalamineError as error:
@@ -237,7 +237,7 @@ def _unreadable(path: Path, reason: str) -> WorkbookUnreachable:
 
 
 def _scan_package(
-    path: Path, data: bytes, all_formulas: bool, formulas_only: bool = False
+    path: Path, data: bytes, formulas_only: bool = False
 ) -> tuple[PackageInfo, dict[str, SheetCells]]:
     """What the package says, and each sheet's error and formula cells.
 
@@ -247,7 +247,7 @@ def _scan_package(
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         # The sheets are unpacked once, scanned as they are checked (a write scans only the
         # sheets with formulas, so it checks them as any part and reads those again).
-        scan = _scan_all_formulas if all_formulas and not formulas_only else None
+        scan = None if formulas_only else scan_sheet
         scanned = check_parts(path, archive, scan, _is_a_sheet)
         try:
             package = read_package_info(archive)
@@ -258,10 +258,8 @@ def _scan_package(
                 "sheetsync again."
             ) from None
         members = set(archive.namelist())
-        # Results stored by a writer that asks for recalculation are placeholders: read all.
-        all_formulas = all_formulas or package.full_calc_on_load
         cells = {
-            tab: scanned[part] if part in scanned else scan_sheet(archive.read(part), all_formulas)
+            tab: scanned[part] if part in scanned else scan_sheet(archive.read(part))
             for tab, part in package.sheet_parts.items()
             if part in members and not (formulas_only and not _holds_formulas(archive, part))
         }
@@ -272,10 +270,6 @@ def _is_a_sheet(part: str) -> bool:
     """Where Excel, LibreOffice, Google and openpyxl put a sheet's XML (a sheet elsewhere is
     unpacked again to be scanned, no more)."""
     return part.startswith("xl/worksheets/") and part.endswith(".xml")
-
-
-def _scan_all_formulas(xml: bytes) -> SheetCells:
-    return scan_sheet(xml, all_formulas=True)
 
 
 _FORMULA_TAG = re.compile(rb"<(?:[\w.-]+:)?f[\s>/]")
@@ -434,7 +428,7 @@ def _edited(path: Path, data: bytes, plan: WritePlan, scanned: _Scan | None) -> 
         package, cells = scanned.package, scanned.sheets
         guards: tuple[Guard, ...] = ()
     else:
-        package, cells = _scan_package(path, data, all_formulas=True, formulas_only=True)
+        package, cells = _scan_package(path, data, formulas_only=True)
         guards = plan.guards
     tabs = _TabNames(package)
     change = PackageEdit(date1904=package.date1904)
@@ -574,7 +568,7 @@ def _formula_results(
     if not affected:
         return {}
     if grid is None:
-        grid = _read(path, data, all_formulas=True).grid
+        grid = _read(path, data).grid
     for write in plan.writes:
         tab = _grid_tab(grid, write.tab)
         if tab is not None:

@@ -133,17 +133,16 @@ def time_styles(archive: ZipFile, styles_part: str | None) -> dict[int, TimeKind
     return kinds
 
 
-def scan_sheet(xml: bytes, all_formulas: bool) -> SheetCells:
-    """Error cells, and formula cells when some lack a result or `all_formulas` is asked."""
+def scan_sheet(xml: bytes) -> SheetCells:
+    """The error cells and the formula cells of a sheet part."""
     prefix, quote = _dialect(xml)
-    wanted = all_formulas or _lacks_results(xml, prefix)
     error_mark = b" t=" + quote + b"e" + quote
     formula_mark = b"<" + prefix + b"f"
     pattern = cell_pattern(prefix)
     errors = _marked_cells(xml, pattern, prefix, error_mark)
-    formulas = _marked_cells(xml, pattern, prefix, formula_mark) if wanted else []
+    formulas = _marked_cells(xml, pattern, prefix, formula_mark)
     if errors is None or formulas is None:
-        errors, formulas = _marked_cells_in_order(xml, prefix, error_mark, formula_mark, wanted)
+        errors, formulas = _marked_cells_in_order(xml, prefix, error_mark, formula_mark)
     return SheetCells(_error_codes(errors, prefix), _formula_cells(formulas, prefix))
 
 
@@ -187,15 +186,15 @@ def _marked_cells(
 
 
 def _marked_cells_in_order(
-    xml: bytes, prefix: bytes, error_mark: bytes, formula_mark: bytes, formulas_wanted: bool
+    xml: bytes, prefix: bytes, error_mark: bytes, formula_mark: bytes
 ) -> tuple[list[tuple[Coordinate, re.Match[bytes]]], list[tuple[Coordinate, re.Match[bytes]]]]:
-    """The error cells and (when wanted) the formula cells, placed by walking every row."""
+    """The error cells and the formula cells, placed by walking every row."""
     errors = []
     formulas = []
     for coordinate, cell in cells_in_order(xml, prefix):
         if error_mark in cell[1]:
             errors.append((coordinate, cell))
-        if formulas_wanted and formula_mark in (cell[2] or b""):
+        if formula_mark in (cell[2] or b""):
             formulas.append((coordinate, cell))
     return errors, formulas
 
@@ -211,21 +210,6 @@ def _error_codes(
         if value and value[2]:
             errors[coordinate] = html.unescape(value[2].decode()).strip()
     return errors
-
-
-def _lacks_results(xml: bytes, prefix: bytes) -> bool:
-    """Some formula has no stored result, as openpyxl and hand-made files write them."""
-    # One pass over the formulas' closing tags; what follows each is its result, if any.
-    closing = b"</" + prefix + b"f>"
-    value = b"<" + prefix + b"v>"
-    empty_value = value + b"</"
-    position = xml.find(closing)
-    while position != -1:
-        position += len(closing)
-        if not xml.startswith(value, position) or xml.startswith(empty_value, position):
-            return True
-        position = xml.find(closing, position)
-    return False
 
 
 def _formula_cells(
