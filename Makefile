@@ -80,6 +80,9 @@ MUTANT_TESTS_backends.google_errors := tests/test_google_errors.py \
 # and the backend's.
 MUTANT_TESTS_backends.google_auth := tests/test_google_auth.py tests/test_google_errors.py \
 	tests/test_google_backend.py
+# `init --google`: its own tests first (what a new spreadsheet holds, through the test server),
+# then the failures' sentences.
+MUTANT_TESTS_backends.google_create := tests/test_google_init.py tests/test_google_errors.py
 # The lossless .xlsx writer, through real files (XlsxWriter, openpyxl); left out as slow: a long
 # column's running total, a large sheet's read, an office program's lock wait, and the tests
 # that open the result in LibreOffice.

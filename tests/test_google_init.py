@@ -83,6 +83,24 @@ def test_a_new_spreadsheet_gets_this_computers_locale_and_time_zone(sheets_api, 
     assert (workbook.locale, workbook.timezone) == ("fr_FR", "America/Chicago")
 
 
+@pytest.mark.parametrize(
+    ("environment", "locale"),
+    [
+        # the locale this computer writes numbers in, which is how amounts will be typed
+        ({"LANG": "fr_FR.UTF-8", "LC_NUMERIC": "de_CH.UTF-8"}, "de_CH"),
+        ({"LC_ALL": "C"}, "en_US"),  # no locale chosen: Google's own default
+        ({}, "en_US"),
+    ],
+    ids=["numbers-in-de_CH", "C", "none"],
+)
+def test_this_computers_locale_is_the_one_it_writes_numbers_in(monkeypatch, environment, locale):
+    for name in ("LANGUAGE", "LC_ALL", "LC_CTYPE", "LC_NUMERIC", "LANG"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    assert google_create.machine_locale() == locale
+
+
 def test_sheetsyncs_own_tabs_are_as_wide_as_their_headers_a_persons_tabs_have_room(sheets_api):
     key, template = make(sheets_api, example=False)
     for tab in template.tabs:
