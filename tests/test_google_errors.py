@@ -143,6 +143,37 @@ def test_a_deleted_service_account_key_named_by_the_environment_says_to_make_a_n
     assert sheets_api.requests == {("POST", "oauth.token"): 1}  # a refusal is not retried
 
 
+def gcloud_login_file(folder: Path) -> Path:
+    """A person's gcloud login (`authorized_user`) saved as a file, with a token still good
+    (google-auth sends such a login's refresh to Google's own address, never the test server)."""
+    login = {
+        "type": "authorized_user",
+        "client_id": "id.apps.googleusercontent.com",
+        "client_secret": "secret",
+        "refresh_token": "1//refresh",
+        "token": "t",
+        "expiry": "2999-01-01T00:00:00Z",
+    }
+    path = folder / "application_default_credentials.json"
+    path.write_text(json.dumps(login))
+    return path
+
+
+@pytest.mark.parametrize("named_by", ["[google] credentials", google_auth.KEY_FILE_ENV])
+def test_a_revoked_gcloud_login_given_as_the_key_file_says_to_sign_in_again_not_make_a_key(
+    sheets_api, config_home, tmp_path, monkeypatch, named_by
+):
+    login_file = str(gcloud_login_file(tmp_path))
+    if named_by == google_auth.KEY_FILE_ENV:
+        monkeypatch.setenv(google_auth.KEY_FILE_ENV, login_file)
+    credentials = login_file if named_by == "[google] credentials" else ""
+    assert on_google(revoked_login(sheets_api), credentials=credentials) == (
+        "Google refused the gcloud sign-in given as the key file (invalid_grant: Token has been "
+        f"expired or revoked.); it has expired or was revoked: run `{ADC_LOGIN}` and point "
+        f"{named_by} at the file it writes."
+    )
+
+
 # --- 403 scopes: signed in, but not for Sheets --------------------------------------------------
 
 
@@ -150,6 +181,8 @@ def signed_in(server: SheetsApiServer, folder: Path, credentials: str) -> str:
     """[google] credentials for a sign-in of this kind that the test server accepts."""
     if credentials == "key file":
         return str(robot_key(server, folder, ROBOT))
+    if credentials == "gcloud login file":
+        return str(gcloud_login_file(folder))
     if credentials == "oauth":
         token = {"token": "t", "expiry": "2999-01-01T00:00:00Z", "refresh_token": "r"}
         google_auth.save_token(json.dumps({**token, "client_id": "c", "client_secret": "s"}), None)
@@ -170,6 +203,11 @@ def signed_in(server: SheetsApiServer, folder: Path, credentials: str) -> str:
             "(spreadsheets and the files sheetsync uses)",
         ),
         ("none", 'set [google] credentials to a service-account key file, "oauth" or "adc"'),
+        (
+            "gcloud login file",
+            f"run `{ADC_LOGIN}` and point [google] credentials at the file it writes (the scopes "
+            "are what was missing)",
+        ),
     ],
 )
 def test_credentials_without_the_sheets_scope_get_the_fix_for_their_kind(

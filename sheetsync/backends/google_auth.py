@@ -82,6 +82,16 @@ def load_credentials(settings: GoogleSettings) -> Credentials | None:
     return _load_key_file(Path(key_file)) if key_file else _load_default()
 
 
+def is_login_file(path: Path) -> bool:
+    """Whether the key file named is a person's gcloud login (`authorized_user`), whose fix
+    is to sign in again, not a service account's key."""
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(info, dict) and info.get("type") == "authorized_user"
+
+
 def _load_key_file(path: Path) -> Credentials:
     """A service-account key (or a gcloud user credentials file) the user pointed us at."""
     from google.oauth2 import service_account

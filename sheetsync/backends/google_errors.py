@@ -10,6 +10,7 @@ import os
 import socket
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -26,6 +27,7 @@ from sheetsync.backends.google_auth import (
     KeyFileMissing,
     NoDefaultCredentials,
     NotSignedIn,
+    is_login_file,
 )
 from sheetsync.backends.google_http import NoAnswer, http_status
 from sheetsync.backends.google_location import edit_url
@@ -113,11 +115,21 @@ def _credentials_sentence(error: CredentialsUnavailable) -> str:
 
 
 def _credentials_mode(context: FailureContext) -> str:
-    """ "oauth", "adc", "none", or "" for a service-account key file."""
+    """ "oauth", "adc", "none", "login file" (a gcloud login given as the key file), or "" for a
+    service-account key file."""
     mode = context.settings.credentials
-    if mode == "" and not os.environ.get(KEY_FILE_ENV):
+    if mode in ("oauth", "adc", "none"):
+        return mode
+    key_file = mode or os.environ.get(KEY_FILE_ENV, "")
+    if not key_file:
         return "adc"  # what load_credentials falls back to
-    return mode if mode in ("oauth", "adc", "none") else ""
+    return "login file" if is_login_file(Path(key_file)) else ""
+
+
+def _login_file_fix(context: FailureContext) -> str:
+    """How a gcloud login given as the key file is made anew, named where it was given."""
+    named_by = "[google] credentials" if context.settings.credentials else KEY_FILE_ENV
+    return f"run `{ADC_LOGIN}` and point {named_by} at the file it writes"
 
 
 def _rejected_sentence(says: str, context: FailureContext) -> str:
@@ -138,6 +150,11 @@ def _rejected_sentence(says: str, context: FailureContext) -> str:
             f"{context.host} asks for credentials ({says}); set [google] credentials to a "
             'service-account key file, "oauth" or "adc".'
         )
+    if mode == "login file":
+        return (
+            f"Google refused the gcloud sign-in given as the key file ({says}); it has expired "
+            f"or was revoked: {_login_file_fix(context)}."
+        )
     return (
         f"Google refused the service-account key file ({says}); the key may have been deleted "
         "or disabled: create a new key in the Google Cloud console and point [google] "
@@ -150,6 +167,8 @@ def _scopes_sentence(says: str, context: FailureContext) -> str:
     mode = _credentials_mode(context)
     if mode == "adc":
         fix = f"run `{ADC_LOGIN}` (the scopes are what was missing) and run again"
+    elif mode == "login file":
+        fix = f"{_login_file_fix(context)} (the scopes are what was missing)"
     elif mode == "oauth":
         fix = (
             "run `sheetsync auth login` again and, on Google's consent page, tick every box "
