@@ -430,12 +430,19 @@ def test_a_key_file_that_is_not_there_says_what_to_point_at(
             '{"type": "service_account"',
             "not JSON: Expecting ',' delimiter: line 1 column 27 (char 26)",
         ),
-        ('{"type": "external_account"}', "its type is 'external_account', not 'service_account'"),
-        ('["service_account"]', "its type is None, not 'service_account'"),
+        (
+            '{"type": "external_account"}',
+            'its type is "external_account"; sheetsync takes a service account\'s key '
+            '("service_account") or a gcloud login ("authorized_user")',
+        ),
+        (
+            '["service_account"]',
+            'it names no type; sheetsync takes a service account\'s key ("service_account") or '
+            'a gcloud login ("authorized_user")',
+        ),
         (
             '{"type": "service_account", "client_email": "robot@example.com"}',
-            "MalformedError: Service account info was not in the expected format, missing fields "
-            "token_uri.",
+            "Service account info was not in the expected format, missing fields token_uri.",
         ),
     ],
     ids=["cut-short", "another-type", "not-a-key", "fields-missing"],

@@ -109,9 +109,14 @@ def _load_key_file(path: Path) -> Credentials:
             return service_account.Credentials.from_service_account_info(info, scopes=SCOPES)
         if kind == "authorized_user":
             return UserCredentials.from_authorized_user_info(info, scopes=list(SCOPES))
-    except (ValueError, KeyError) as error:
-        raise KeyFileMalformed(str(path), f"{type(error).__name__}: {error}") from error
-    raise KeyFileMalformed(str(path), f"its type is {kind!r}, not 'service_account'")
+    except (ValueError, KeyError) as error:  # google-auth's words name the fields missing
+        raise KeyFileMalformed(str(path), str(error)) from error
+    named = f'its type is "{kind}"' if isinstance(kind, str) else "it names no type"
+    raise KeyFileMalformed(
+        str(path),
+        f'{named}; sheetsync takes a service account\'s key ("service_account") or a gcloud '
+        'login ("authorized_user")',
+    )
 
 
 def _load_default() -> Credentials:
