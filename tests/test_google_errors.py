@@ -267,8 +267,8 @@ def test_any_other_400_is_reported_with_googles_words(sheets_api):
     key = bean_and_crumb(sheets_api)
     assert on_google(refused_write(sheets_api, key, "Plan!A1:1B", "x"), title=None) == (
         f"Google refused sheetsync's request to the spreadsheet {KEY} (400, Google says: “Unable "
-        "to parse range: Plan!A1:1B”); please report this to sheetsync's maintainers with this "
-        "message."
+        "to parse range: Plan!A1:1B”). This is sheetsync's mistake: please report it to its "
+        "maintainers with this message."
     )
 
 
@@ -590,8 +590,8 @@ def test_googles_words_are_kept_whole_up_to_300_characters_then_cut_at_a_word(
     key = bean_and_crumb(sheets_api)
     assert on_google(refused_write(sheets_api, key, cells, "x")) == (
         "Google refused sheetsync's request to the spreadsheet “Bean & Crumb” (400, Google says: "
-        f"“Unable to parse range: {said}”); please report this to sheetsync's maintainers with "
-        "this message."
+        f"“Unable to parse range: {said}”). This is sheetsync's mistake: please report it to its "
+        "maintainers with this message."
     )
 
 

@@ -264,8 +264,7 @@ REPORT = "This is sheetsync's mistake: please report it to its maintainers with 
 
 def _report_sentence(status: int, says: str, context: FailureContext) -> str:
     return (
-        f"Google refused sheetsync's request to {context.spreadsheet} ({status}, {says}); "
-        "please report this to sheetsync's maintainers with this message."
+        f"Google refused sheetsync's request to {context.spreadsheet} ({status}, {says}). {REPORT}"
     )
 
 
