@@ -561,7 +561,7 @@ def test_a_server_problem_that_outlasts_the_bound_keeps_googles_words(
     with pytest.raises(WorkbookUnreachable) as failure:
         backend_for(sheets_api, key, retry_for_seconds=0).read()
     message = str(failure.value)
-    assert message.startswith(f"Google Sheets had a server problem ({status}, ")
+    assert message.startswith(f"Google had a server problem ({status}, ")
     assert google_says in message
     assert message.endswith("did not clear within 0 seconds; run again later.")
 

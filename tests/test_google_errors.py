@@ -401,7 +401,7 @@ def test_a_server_problem_past_the_retries_says_to_run_again_later(sheets_api, s
     key = bean_and_crumb(sheets_api)
     sheets_api.inject(Fault.status(status))
     assert refused(sheets_api, key, retry_for_seconds=0) == (
-        f"Google Sheets had a server problem ({status}, {host(sheets_api)} says: “{google_says}”) "
+        f"Google had a server problem ({status}, {host(sheets_api)} says: “{google_says}”) "
         "that did not clear within 0 seconds; run again later."
     )
 

@@ -470,12 +470,12 @@ def test_sheets_api_disabled_says_where_to_enable_it(sheets_api):
         (
             Fault.status(503, route="drive.permissions.create"),
             f"share it with {OWNER}",
-            "Google Sheets had a server problem (503, ",
+            "Google had a server problem (503, ",
         ),
         (
             Fault.status(500, route="spreadsheets.batchUpdate"),
             "format it",
-            "Google Sheets had a server problem (500, ",
+            "Google had a server problem (500, ",
         ),
         (
             Fault.drop(route="values.batchUpdate"),

@@ -220,7 +220,7 @@ def _api_sentence(error: APIError, context: FailureContext) -> str:
         )
     if status >= 500:
         return (
-            f"Google Sheets had a server problem ({status}, {says}) that did not clear within "
+            f"Google had a server problem ({status}, {says}) that did not clear within "
             f"{context.settings.retry_for_seconds:g} seconds; run again later."
         )
     if status == 400:
