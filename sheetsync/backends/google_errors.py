@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import socket
+import ssl
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -393,6 +394,21 @@ def _network_sentence(error: BaseException, context: FailureContext) -> str:
         return (
             f"sheetsync cannot look up {host}, so this computer seems to be offline; "
             "check its internet connection and run again."
+        )
+    verification = next((c for c in causes if isinstance(c, ssl.SSLCertVerificationError)), None)
+    if verification is not None:
+        # Most often a company proxy that inspects secure connections with its own certificate.
+        return (
+            f"sheetsync cannot verify the certificate of {host} ({verification.verify_message}); "
+            "if your network inspects secure connections (a company proxy), set the environment "
+            "variable REQUESTS_CA_BUNDLE to its certificate file, then run again."
+        )
+    handshake = next((c for c in causes if isinstance(c, ssl.SSLError)), None)
+    if handshake is not None:
+        why = handshake.reason or handshake
+        return (
+            f"sheetsync cannot make a secure connection to {host} ({why}); check [google] "
+            "endpoint if you set one (it must speak https), then run again."
         )
     if any(isinstance(cause, ConnectionRefusedError) for cause in causes):
         return (
