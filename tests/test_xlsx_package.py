@@ -50,13 +50,45 @@ def test_errors_and_formulas_read_in_every_dialect(
         + cell("B1", "", f"<{p}f>A1*2</{p}f>")  # no stored result: worked out
         + cell("C1", f" t={q}e{q}", f"<{p}v>#REF!</{p}v>")
         + cell("D1", f" t={q}str{q}", f"<{p}f>A1&amp;{q}!{q}</{p}f><{p}v>10!</{p}v>")
+        + cell("E1", "", f"<{p}f t={q}shared{q} ref={q}E1:E2{q} si={q}0{q}>A1*3</{p}f>")
+        + f"</{p}row><{p}row r={q}2{q}>"
+        + cell("A2", "", f"<{p}v>5</{p}v>")
+        + "".join(cell(f"{column}2", "", "") for column in "BCD")
+        + cell("E2", "", f"<{p}f t={q}shared{q} si={q}0{q}/>")
         + f"</{p}row>"
     )
     if quote == "'":
         cells = cells.replace("&amp;'!'", '&amp;"!"')
     path = hand_made(tmp_path / "made.xlsx", sheet(cells, prefix, quote))
 
-    assert read(path, "Plan", "A1", "B1", "C1", "D1") == [10, 20, CellError("#REF!"), "10!"]
+    values = read(path, "Plan", "A1", "B1", "C1", "D1", "E1", "E2")
+    assert values == [10, 20, CellError("#REF!"), "10!", 30, 15]
+
+
+@pytest.mark.parametrize("quote", ['"', "'"])
+def test_results_excel_stored_are_read_as_stored_where_the_library_would_differ(
+    tmp_path: Path, quote: str
+) -> None:
+    """The library counts SUMPRODUCT(--(...)) as 0; Excel stored 2. A file that does not ask to
+    be recalculated (no calculation settings at all here) is read as it stores its results,
+    down a shared formula too (its text only in the first cell)."""
+    q = quote
+    done = "".join(
+        f'<row r="{row}"><c r="A{row}" t="inlineStr"><is><t>{status}</t></is></c>'
+        + (
+            f'<c r="B{row}"><f t={q}shared{q} ref={q}B1:B2{q} si={q}0{q}>'
+            'SUMPRODUCT(--(A1:A3="Done"))</f><v>2</v></c>'
+            if row == 1
+            else f'<c r="B{row}"><f t={q}shared{q} si={q}0{q}/><v>2</v></c>'
+            if row == 2
+            else ""
+        )
+        + "</row>"
+        for row, status in enumerate(["Done", "x", "Done", "Done"], start=1)
+    )
+    path = hand_made(tmp_path / "made.xlsx", sheet(done))
+
+    assert read(path, "Plan", "B1", "B2") == [2, 2]
 
 
 def test_stored_results_are_trusted_only_where_the_file_holds_one(tmp_path: Path) -> None:
@@ -148,6 +180,20 @@ def test_a_name_scoped_to_a_tab_that_is_gone_is_read_as_the_workbooks(tmp_path: 
     patch(path, "xl/workbook.xml", b"<calcPr ", b'<calcPr fullCalcOnLoad="1" ')
 
     assert read(path, "Summary", "A1") == [2]
+
+
+def test_a_cell_format_without_a_number_format_is_general(tmp_path: Path) -> None:
+    plan = {"A1": 46082, "B1": ("=A1+14", 0)}
+    path = workbook(tmp_path / "marketing.xlsx", {"Plan": plan}, formats={"Plan!B1": "yyyy-mm-dd"})
+    with zipfile.ZipFile(path) as archive:
+        styles = archive.read("xl/styles.xml")
+    general = styles[styles.index(b"<cellXfs") :].split(b"<xf ")[1].split(b"/>")[0]
+    patch(
+        path, "xl/styles.xml", b"<xf " + general, b"<xf " + general.replace(b'numFmtId="0" ', b"")
+    )
+    patch(path, "xl/workbook.xml", b"<calcPr ", b'<calcPr fullCalcOnLoad="1" ')
+
+    assert read(path, "Plan", "A1", "B1") == [46082, dt.date(2026, 3, 15)]
 
 
 def test_a_styles_part_without_cell_formats_reads(tmp_path: Path) -> None:
