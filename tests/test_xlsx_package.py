@@ -99,11 +99,12 @@ def test_stored_results_are_trusted_only_where_the_file_holds_one(tmp_path: Path
         '<c r="C1"><f>A1*3</f><v/></c>'
         '<c r="D1"><f>A1*4</f><v></v></c>'
         '<c r="E1" t="str"><f>IF(A1&gt;5,"","small")</f><v></v></c>'  # stored: empty text
-        '<c r="F1"><f>A1*5</f></c></row>'
+        '<c r="F1"><f>A1*5</f></c>'
+        '<c r="G1"><f>IF(A1&gt;5,\nA1*6,\n0)</f></c></row>'  # typed over lines (Alt+Enter)
     )
     path = hand_made(tmp_path / "made.xlsx", sheet(cells))
 
-    assert read(path, "Plan", "B1", "C1", "D1", "E1", "F1") == [20, 30, 40, None, 50]
+    assert read(path, "Plan", "B1", "C1", "D1", "E1", "F1", "G1") == [20, 30, 40, None, 50, 60]
 
 
 @pytest.mark.parametrize("asking", ["1", "true"])
