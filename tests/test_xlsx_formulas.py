@@ -232,6 +232,29 @@ def test_functions_that_take_the_reference_itself_are_left_to_the_spreadsheet_pr
     assert read(path, "Summary", *summary) == [None, None, None]
 
 
+def test_formulas_the_library_works_out_wrong_are_left_to_the_spreadsheet_program(
+    tmp_path: Path,
+) -> None:
+    """The library reads "--" as nothing (SUMPRODUCT(--(...)) is 0) and counts a criterion of
+    "<>" without blanks; a criterion in a cell may be one. A plain criterion is worked out."""
+    summary = {
+        "A1": ('=SUMPRODUCT(--(Plan!B2:B4="Done"))', 2),
+        "B1": ('=COUNTIF(Plan!A2:C4,"<>Done")', 7),
+        "C1": ("=COUNTIF(Plan!B2:B4,Notes!A1)", 2),
+        "D1": ('=COUNTIF(Plan!B2:B4,"Done")', 2),
+    }
+    path = workbook(
+        tmp_path / "marketing.xlsx",
+        {"Plan": PLAN, "Summary": summary, "Notes": {"A1": "Done"}},
+    )
+    assert read(path, "Summary", *summary) == [2, 7, 2, 2]
+
+    sync(path, Plan_B3="Done")
+
+    assert stored(path, "Summary", *summary) == [None, None, None, 3]
+    assert asks_to_recalculate(path)
+
+
 def test_a_tab_named_with_an_apostrophe_and_columns_past_z(tmp_path: Path) -> None:
     plan = {"A1": "Tactic ID", "AA1": "Spend", "AB1": "ROI", "A2": "T1", "AA2": 90, "AB2": 0.5}
     path = workbook(

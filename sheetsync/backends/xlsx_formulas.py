@@ -46,6 +46,19 @@ _POSITIONAL_FUNCTIONS = frozenset(
     {"ROW", "COLUMN", "CELL", "INFO", "ROWS", "COLUMNS", "AREAS", "ISREF", "ISFORMULA"}
 )
 _DYNAMIC_REFERENCE_FUNCTIONS = frozenset({"INDIRECT", "OFFSET"})
+# The library gets these wrong, so they are left to Excel: "--" (Excel's count of TRUEs,
+# SUMPRODUCT(--(B2:B9="Done"))) it reads as nothing, summing no booleans; and a criterion of
+# "<>" (not equal, or not blank) it counts without the blanks or the numbers. A criterion in a
+# cell (COUNTIF(B:B,D1)) may hold "<>" too.
+_CRITERIA_ARGUMENTS: dict[str, Callable[[int], bool]] = {  # which arguments are criteria
+    "COUNTIF": (1).__eq__,
+    "SUMIF": (1).__eq__,
+    "AVERAGEIF": (1).__eq__,
+    "COUNTIFS": lambda index: index % 2 == 1,
+    **dict.fromkeys(
+        ("SUMIFS", "AVERAGEIFS", "MAXIFS", "MINIFS"), lambda index: index > 0 and index % 2 == 0
+    ),
+}
 
 _CELL = r"(\$?)([A-Za-z]{1,3})(\$?)(\d+)"
 _CELLS = re.compile(rf"{_CELL}(?::{_CELL})?")
@@ -165,7 +178,18 @@ def parse_formula(text: str, row: int, column: int) -> ParsedFormula:
     relatives: list[Any] = []
     shape: list[Any] = []
     positional = False
+    calls: list[list[Any]] = []  # each open function call: its name, which argument is read
+    previous = None
     for token in tokens:
+        if token.type == Token.OP_PRE and previous is not None and previous.type == Token.OP_PRE:
+            raise Unevaluable("the library reads -- as nothing")
+        previous = token
+        if token.type == Token.SEP and token.subtype == Token.ARG and calls:
+            calls[-1][1] += 1
+        elif token.type == Token.FUNC and token.subtype == Token.CLOSE and calls:
+            calls.pop()
+        if token.type == Token.OPERAND and _unsure_criterion(token, calls):
+            raise Unevaluable('the library counts a criterion of "<>" wrong')
         if token.type == Token.OPERAND and token.subtype == Token.RANGE:
             reference = _reference(token.value)
             relative = (
@@ -180,8 +204,21 @@ def parse_formula(text: str, row: int, column: int) -> ParsedFormula:
                 if name in _DYNAMIC_REFERENCE_FUNCTIONS:
                     raise Unevaluable(f"{name} reads cells named by text")
                 positional = positional or name in _POSITIONAL_FUNCTIONS
+                calls.append([name, 0])
             shape.append((token.type, token.value))
     return ParsedFormula(tuple(references), tuple(relatives), tuple(shape), positional)
+
+
+def _unsure_criterion(operand: Any, calls: list[list[Any]]) -> bool:
+    """Whether this operand is part of a criterion (in any of the calls open around it) that
+    may be "<>": it starts so, or is read from a cell. `operand`: openpyxl's Token."""
+    from openpyxl.formula.tokenizer import Token
+
+    in_criterion = any(
+        function in _CRITERIA_ARGUMENTS and _CRITERIA_ARGUMENTS[function](argument)
+        for function, argument in calls
+    )
+    return in_criterion and (operand.subtype == Token.RANGE or operand.value.startswith('"<>'))
 
 
 def _reference(text: str) -> Reference:
