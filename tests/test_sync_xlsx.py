@@ -19,6 +19,8 @@ from package_parts import assert_untouched_parts_kept, patch_member
 from workbooks import TODAY, D, baseline_grids, write_xlsx
 
 import sheetsync
+from sheetsync.backends.xlsx import XlsxBackend
+from sheetsync.workbook import CellError
 
 SHEETSYNC = str(Path(sys.executable).with_name("sheetsync"))
 
@@ -356,3 +358,35 @@ def test_formula_errors_in_cells_without_references_are_findings_on_those_cells(
     checks = [[c.value for c in row] for row in book["Checks"].iter_rows(values_only=False)]
     cells = {row[3] for row in checks[1:] if row[0] == "error"}
     assert cells == {"H3", "I4"}
+
+
+@pytest.mark.parametrize("code", ["#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#BUSY!"])
+def test_excel_365_errors_are_read_as_errors_not_as_a_damaged_file(tmp_path: Path, code: str):
+    """calamine refuses the error codes newer than Excel 2010; such a file is healthy, and
+    its other cells read as they read without the error."""
+    path = tmp_path / "marketing.xlsx"
+    write_xlsx(path, baseline_grids())
+    before = XlsxBackend(path).read()
+    patch_member(
+        path,
+        "xl/worksheets/sheet2.xml",
+        [('<c r="I3" t="n"><v>500</v></c>', f'<c r="I3" t="e"><v>{code}</v></c>')],
+    )
+
+    after = XlsxBackend(path).read()
+    report = sheetsync.check(str(path), today=TODAY)
+
+    expected = [list(row) for row in before.tabs[1].rows]
+    expected[2][8] = CellError(code)
+    assert [list(row) for row in after.tabs[1].rows] == expected
+    assert after.tabs[0] == before.tabs[0] and after.tabs[2] == before.tabs[2]
+    assert [(f.code, f.cell, f.message) for f in report.findings if f.severity == "error"] == [
+        ("SS202", "I3", f"Spend of tactic T2: the cell shows the formula error {code}.")
+    ]
+
+    sheetsync.sync(str(path), today=TODAY)
+
+    synced = XlsxBackend(path).read().tabs[1]
+    assert synced.rows[2][8] == CellError(code)  # the user's cell, as it was
+    status = synced.rows[0].index("Status")
+    assert [row[status] for row in synced.rows[1:]] == [t.status for t in report.tactics]

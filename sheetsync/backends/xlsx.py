@@ -297,23 +297,40 @@ def _calamine_rows(path: Path) -> dict[str, list[list[CellValue]]]:
         try:
             values = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
         except OverflowError:  # a duration of more than a billion days, beyond Python's
-            values = _openpyxl_values(path, name)
+            values = _openpyxl_values(path, name, times=False)
+        except python_calamine.CalamineError as error:
+            if "Unsupported cell error value" not in str(error):
+                raise
+            # Excel 365's newer errors (#SPILL!, #CALC!...), which calamine refuses; the
+            # package scan gives every error cell its code.
+            values = _openpyxl_values(path, name, times=True)
         rows[name] = [_cells(row) for row in values]
     return rows
 
 
-def _openpyxl_values(path: Path, tab: str) -> list[list[Any]]:
-    """One sheet read by openpyxl, dates and durations as the numbers stored, "" for blanks."""
+def _openpyxl_values(path: Path, tab: str, times: bool) -> list[list[Any]]:
+    """One sheet read by openpyxl as calamine reads it ("" for blanks, numbers as floats, a
+    date without a time as a date); dates and durations as the numbers stored (never
+    overflowing) unless `times`."""
     import openpyxl
 
     book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
-        book._date_formats = book._timedelta_formats = set()  # read as stored, never overflow
-        return [
-            ["" if v is None else v for v in row] for row in book[tab].iter_rows(values_only=True)
-        ]
+        if not times:
+            book._date_formats = book._timedelta_formats = set()
+        return [list(map(_as_calamine_reads, row)) for row in book[tab].iter_rows(values_only=True)]
     finally:
         book.close()
+
+
+def _as_calamine_reads(value: Any) -> Any:
+    if value is None:
+        return ""
+    if type(value) is int:
+        return float(value)
+    if type(value) is dt.datetime and value.time() == dt.time():
+        return value.date()
+    return value
 
 
 # No column type above the seam reads a time of day or a duration; they pass as text.
