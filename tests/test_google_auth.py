@@ -106,17 +106,26 @@ def test_adc_from_a_service_account_key_gets_sheetsyncs_scopes_and_bills_its_own
     assert credentials.quota_project_id is None  # a service account's project pays
 
 
-def test_a_gcloud_login_file_given_as_the_key_file_is_loaded_with_sheetsyncs_scopes(
-    config_home, tmp_path
-):
+def gcloud_login_file(folder: Path) -> Path:
+    """A person's gcloud login (`authorized_user`) saved as a file, with a token still good
+    (google-auth sends such a login's refresh to Google's own address, never the test server)."""
     login = {
         "type": "authorized_user",
         "client_id": "id.apps.googleusercontent.com",
         "client_secret": "secret",
         "refresh_token": "1//refresh",
+        "token": "t",
+        "expiry": "2999-01-01T00:00:00Z",
     }
-    key_file = tmp_path / "application_default_credentials.json"
-    key_file.write_text(json.dumps(login))
+    path = folder / "application_default_credentials.json"
+    path.write_text(json.dumps(login))
+    return path
+
+
+def test_a_gcloud_login_file_given_as_the_key_file_is_loaded_with_sheetsyncs_scopes(
+    config_home, tmp_path
+):
+    key_file = gcloud_login_file(tmp_path)
     credentials = google_auth.load_credentials(GoogleSettings(credentials=str(key_file)))
     assert credentials.refresh_token == "1//refresh"
     assert set(credentials.scopes) == set(google_auth.SCOPES)

@@ -24,6 +24,7 @@ from google.oauth2.credentials import Credentials as UserCredentials
 from gspread.exceptions import APIError
 from sheets_api_fixtures import sheets_api as sheets_api_fixture  # noqa: F401 - a server per test
 from sheets_api_server import Fault, SheetsApiServer
+from test_google_auth import gcloud_login_file
 from test_google_backend import (
     api_error_from,
     backend_for,
@@ -146,22 +147,6 @@ def test_a_deleted_service_account_key_named_by_the_environment_says_to_make_a_n
         "Cloud console and point [google] credentials at it.\n"
     )
     assert sheets_api.requests == {("POST", "oauth.token"): 1}  # a refusal is not retried
-
-
-def gcloud_login_file(folder: Path) -> Path:
-    """A person's gcloud login (`authorized_user`) saved as a file, with a token still good
-    (google-auth sends such a login's refresh to Google's own address, never the test server)."""
-    login = {
-        "type": "authorized_user",
-        "client_id": "id.apps.googleusercontent.com",
-        "client_secret": "secret",
-        "refresh_token": "1//refresh",
-        "token": "t",
-        "expiry": "2999-01-01T00:00:00Z",
-    }
-    path = folder / "application_default_credentials.json"
-    path.write_text(json.dumps(login))
-    return path
 
 
 @pytest.mark.parametrize("named_by", ["[google] credentials", google_auth.KEY_FILE_ENV])
