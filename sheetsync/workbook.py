@@ -81,11 +81,8 @@ class Workbook:
 
     def find_tab(self, name: str) -> Tab | None:
         """The tab whose name matches, ignoring case and surrounding spaces."""
-        wanted = name.strip().casefold()
-        for tab in self.tabs:
-            if tab.name.strip().casefold() == wanted:
-                return tab
-        return None
+        found = matching_name((tab.name for tab in self.tabs), name)
+        return next((tab for tab in self.tabs if tab.name == found), None)
 
     def find_chart(self, name: str) -> str | None:
         """The name of the chart sheet whose name matches, as find_tab matches a tab's."""

@@ -508,10 +508,7 @@ class _TabNames:
         self._names.append(name)
 
     def find(self, name: str) -> str | None:
-        if name in self._names:
-            return name
-        wanted = name.strip().casefold()
-        return next((n for n in self._names if n.strip().casefold() == wanted), None)
+        return name if name in self._names else matching_name(self._names, name)
 
 
 def _existing_tab(path: Path, tabs: _TabNames, name: str) -> str:
