@@ -31,6 +31,15 @@ class WorkbookChanged(SheetsyncError):
     """
 
 
+def tab_added_meanwhile(tab: str, where: str) -> WorkbookChanged:
+    """A tab sync means to add that someone (or a chart) took the name of while it worked."""
+    return WorkbookChanged(
+        f"A tab named “{tab}” was added to {where} while sheetsync was working, so nothing was "
+        "written; run sync again (a tab of yours by that name is left alone and named in the "
+        "findings)."
+    )
+
+
 class StateError(SheetsyncError):
     """sheetsync's state store cannot be opened or used; the message names the file and the fix."""
 

@@ -52,7 +52,7 @@ from sheetsync.backends.google_requests import (
     tab_made_by_others,
     value_update_bodies,
 )
-from sheetsync.errors import WorkbookChanged, WorkbookUnreachable
+from sheetsync.errors import WorkbookChanged, WorkbookUnreachable, tab_added_meanwhile
 from sheetsync.workbook import (
     CellError,
     CellKey,
@@ -264,11 +264,7 @@ class GoogleBackend:
         grids = _grid_map(metadata)
         taken = tab_made_by_others(plan, grids, ours) or _new_tab_named_by_a_chart(plan, metadata)
         if taken is not None:
-            raise WorkbookChanged(
-                f"A tab named “{taken}” was added to the spreadsheet while sheetsync was "
-                "working, so nothing was written; run sync again (a tab of yours by that name "
-                "is left alone and named in the findings)."
-            )
+            raise tab_added_meanwhile(taken, "the spreadsheet")
         layout = plan_layout(plan, grids)
         ours |= added_tab_ids(layout)
         return layout

@@ -48,6 +48,7 @@ from sheetsync.backends.xlsx_package import (
 )
 from sheetsync.backends.xlsx_sheet_edit import NewCell, OwnedCell, SheetEdit, serial_number
 from sheetsync.backends.xlsx_zip import read_chunks
+from sheetsync.errors import tab_added_meanwhile
 from sheetsync.workbook import (
     CellError,
     CellKey,
@@ -453,11 +454,7 @@ def _edited(path: Path, data: bytes, plan: WritePlan, scanned: _Scan | None) -> 
         # A tab of that name saved meanwhile (a sheet, or a chart on its own) may be a user's.
         taken = tabs.find(name) or matching_name(package.chart_sheets, name)
         if taken is not None:
-            raise WorkbookChanged(
-                f"A tab named “{taken}” was added to {path} while sheetsync was working, so "
-                "nothing was written; run sync again (a tab of yours by that name is left alone "
-                "and named in the findings)."
-            )
+            raise tab_added_meanwhile(taken, str(path))
         change.new_tabs.append(NewTab(name, plan.frozen_rows.get(name, 0), SheetEdit()))
         tabs.add(name)
     edits: dict[str, SheetEdit] = {}  # as the plan names the tab -> its edit
